@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/*
+ * Configuration: libconfig text in, a plain, fully-defaulted struct out.
+ * This module is the only one that includes <libconfig.h>. The same
+ * fg_config_load() serves the daemon at start, SIGHUP reload and
+ * `fieldgatectl check-config`.
+ *
+ * Every setting is a row of one table (config-table.c): path, type, default,
+ * range or enum names, whether it is a secret, where it lands in the struct,
+ * and one line of help. The walk over that table gives defaults, type and
+ * range checks, unknown-key errors with "did you mean", and the list the
+ * documentation test compares with conf/fieldgate.conf and the man page.
+ *
+ * Secrets (FG_CONFIG_SECRET rows, e.g. mqtt.password) can be given three
+ * ways, at most one of them: the value itself (`password = "..."`), a file
+ * holding it (`password_file = "/etc/fieldgate/mqtt.pass"`), or a systemd
+ * credential name (`password_credential = "mqtt-password"`, read from
+ * $CREDENTIALS_DIRECTORY/mqtt-password). A trailing newline in a file is
+ * dropped. A literal secret in a file that others can read gives a warning.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define FG_CONFIG_DEFAULT_PATH SYSCONFDIR "/fieldgate/fieldgate.conf"
+
+enum fg_diag_severity {
+	FG_DIAG_ERROR,
+	FG_DIAG_WARNING,
+};
+
+/* One finding about a configuration file. line is 0 when not tied to a line. */
+struct fg_diag {
+	enum fg_diag_severity severity;
+	char *file;
+	int line;
+	char *setting; /* dotted path, e.g. "mqtt.port"; NULL for file-level problems */
+	char *message;
+};
+
+/* A growable list of findings; zero-initialise, then fg_diags_clear() to free. */
+struct fg_diags {
+	struct fg_diag *v;
+	size_t n;
+	size_t cap;
+};
+
+void fg_diags_clear(struct fg_diags *d);
+/* Append a finding; returns 0 or -ENOMEM. */
+int fg_diags_add(struct fg_diags *d, enum fg_diag_severity sev, const char *file, int line,
+		 const char *setting, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+size_t fg_diags_count(const struct fg_diags *d, enum fg_diag_severity sev);
+/*
+ * Format one finding as
+ *   "FILE:LINE: SETTING: MESSAGE"            (errors)
+ *   "FILE:LINE: warning: SETTING: MESSAGE"   (warnings)
+ * leaving out ":LINE" when line is 0 and "SETTING: " when there is none.
+ * Returns a malloc'd string or NULL.
+ */
+char *fg_diag_format(const struct fg_diag *d);
+/* Print every finding, one per line. */
+void fg_diags_print(const struct fg_diags *d, FILE *f);
+
+enum fg_buffer_overflow {
+	FG_OVERFLOW_DROP_OLDEST,
+	FG_OVERFLOW_DROP_NEWEST,
+};
+
+enum fg_mqtt_protocol {
+	FG_MQTT_V311,
+	FG_MQTT_V5,
+};
+
+struct fg_gateway_config {
+	char *id;                 /* default: the host name; [A-Za-z0-9_.-], 1..64 */
+	char *state_dir;          /* default: LOCALSTATEDIR "/lib/fieldgate" */
+	int log_level;            /* syslog level, default LOG_INFO */
+	bool trust_system_clock;  /* default false */
+};
+
+struct fg_buffer_config {
+	char *path;               /* default: state_dir + "/buffer.db" */
+	uint32_t commit_interval_ms; /* 10..10000, default 100 */
+	uint32_t commit_batch;    /* 1..100000, default 1000 */
+	uint64_t max_rows;        /* 1000..100000000, default 1000000 */
+	uint64_t max_bytes;       /* 1 MiB..1 TiB, default 256 MiB */
+	uint64_t max_age_s;       /* 0 (no limit)..10 years, default 30 days */
+	enum fg_buffer_overflow overflow; /* default drop_oldest */
+};
+
+struct fg_mqtt_config {
+	char *host;               /* default "localhost" */
+	uint16_t port;            /* default 1883, or 8883 when TLS is configured */
+	char *client_id;          /* default "fieldgate-" + gateway.id */
+	enum fg_mqtt_protocol protocol; /* default v311 */
+	uint32_t keepalive_s;     /* 5..3600, default 60 */
+	uint32_t session_expiry_s;/* v5 only, default 86400 */
+	char *username;           /* NULL: none */
+	char *password;           /* NULL: none; secret */
+	int qos;                  /* 0..2, default 1 */
+	uint32_t max_inflight;    /* 1..65535, default 100 */
+	char *topic;              /* template, default "fieldgate/{gateway}/{source}/{device}" */
+	uint32_t message_expiry_s;/* v5 only, 0 = none */
+	bool tls;                 /* derived: any TLS setting given, or tls = true */
+	char *ca_file;
+	char *ca_path;
+	char *cert_file;
+	char *key_file;
+	char *alpn;
+	bool tls_insecure;        /* default false */
+};
+
+struct fg_sim_config {
+	bool enabled;             /* default false */
+	uint32_t devices;         /* 1..10000, default 3 */
+	uint32_t interval_ms;     /* per device, 1..86400000, default 10000 */
+	uint64_t seed;            /* 0: seeded from the clock */
+	char *name_prefix;        /* default "sim-" */
+};
+
+struct fg_sources_config {
+	struct fg_sim_config sim;
+};
+
+struct fg_config {
+	char *path;               /* the file this was loaded from */
+	struct fg_gateway_config gateway;
+	struct fg_buffer_config buffer;
+	struct fg_mqtt_config mqtt;
+	struct fg_sources_config sources;
+};
+
+/*
+ * Load and validate a configuration file. All problems are appended to
+ * diags (it may hold warnings even on success). Returns 0 and a new config,
+ * -EINVAL when the file has errors (every one of them is in diags), or
+ * another negative errno when the file cannot be read (also in diags).
+ * Never logs.
+ */
+int fg_config_load(const char *path, struct fg_config **ret_cfg, struct fg_diags *diags);
+
+/* As fg_config_load, from text in memory; `name` is used in diagnostics. */
+int fg_config_load_string(const char *text, const char *name, struct fg_config **ret_cfg,
+			  struct fg_diags *diags);
+
+/* A config holding only defaults (for tests and for tools without a file). */
+int fg_config_new_default(struct fg_config **ret_cfg);
+
+void fg_config_free(struct fg_config *cfg);
+
+/* Names of every setting in the table, dotted ("mqtt.port"), NULL-terminated. */
+const char *const *fg_config_setting_names(void);

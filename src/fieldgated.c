@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * fieldgated: options, wiring, and the loop. Sources hand readings to
+ * on_readings(); in this release the only sink is --dry-run's JSON lines on
+ * standard output.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/reading.h"
+#include "sink/jsonl.h"
+#include "source/sim.h"
+
+#define STATUS_PERIOD_USEC (5 * FG_USEC_PER_SEC)
+#define HOUSEKEEPING_PERIOD_USEC (10 * FG_USEC_PER_SEC)
+
+enum { EXIT_CONFIG = 1, EXIT_USAGE = 2 };
+
+struct daemon {
+	sd_event *loop;
+	struct fg_config *cfg;
+	const char *config_path;
+	bool dry_run;
+	int verbosity;           /* -v minus -q */
+	const char *debug_modules;
+	struct fg_sim *sim;
+	sd_event_source *status_timer;
+	sd_event_source *housekeeping_timer;
+	uint64_t readings_in;
+	uint64_t readings_out;
+	uint64_t readings_dropped;
+	int sink_error;          /* last sink error, 0 when healthy */
+	bool stopping;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: fieldgated [-nqtv] [-c FILE] [-D MODULES]\n"
+		"       fieldgated --version | --help\n"
+		"\n"
+		"LoRa and BLE sensor gateway daemon. Runs in the foreground.\n"
+		"\n"
+		"  -c, --config FILE     configuration file (default %s)\n"
+		"  -t, --check-config    validate the configuration and exit\n"
+		"  -n, --dry-run         write readings to standard output as JSON lines\n"
+		"  -v, --verbose         log more (repeatable)\n"
+		"  -q, --quiet           log less (repeatable)\n"
+		"  -D, --debug MODULES   debug logging for these modules (comma-separated, or all)\n"
+		"  -V, --version         print the version and exit\n"
+		"  -h, --help            print this help and exit\n"
+		"\n"
+		"See fieldgated(8) and fieldgate.conf(5).\n",
+		FG_CONFIG_DEFAULT_PATH);
+}
+
+/* Log every finding of a configuration load, errors at error level. */
+static void log_diags(const struct fg_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		char *line = fg_diag_format(&d->v[i]);
+
+		fg_log(d->v[i].severity == FG_DIAG_ERROR ? LOG_ERR : LOG_WARNING, "config", "%s",
+		       line ? line : d->v[i].message);
+		free(line);
+	}
+}
+
+/* The level in force: the configuration's, moved by -v/-q. */
+static void apply_log_level(struct daemon *d)
+{
+	fg_log_set_level(d->cfg->gateway.log_level + d->verbosity);
+}
+
+/* The one-line summary systemctl status shows. */
+static void update_status(struct daemon *d)
+{
+	(void) sd_notifyf(0,
+			  "STATUS=readings in %llu, out %llu, dropped %llu; buffered 0; "
+			  "broker: none (%s)",
+			  (unsigned long long)d->readings_in, (unsigned long long)d->readings_out,
+			  (unsigned long long)d->readings_dropped,
+			  d->sink_error ? "dry run, stdout failing" : "dry run");
+}
+
+/* Every source's readings arrive here. */
+static void on_readings(const struct fg_reading *r, size_t n, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct fg_reading stamped[FG_SIM_MAX_PER_TICK * FG_SIM_QUANTITIES];
+	bool wall_known = fg_clock_wall_known(d->cfg->gateway.trust_system_clock);
+	uint64_t wall = wall_known ? fg_clock_wall_ms() : 0;
+	size_t done = 0;
+
+	d->readings_in += n;
+	while (done < n) {
+		size_t chunk = n - done;
+		int w;
+
+		if (chunk > sizeof(stamped) / sizeof(stamped[0]))
+			chunk = sizeof(stamped) / sizeof(stamped[0]);
+		memcpy(stamped, r + done, chunk * sizeof(*r));
+		for (size_t i = 0; i < chunk; i++)
+			if (!stamped[i].time_ms)
+				stamped[i].time_ms = wall;
+		w = fg_jsonl_write(stdout, stamped, chunk);
+		if (w < 0) {
+			if (!d->sink_error)
+				fg_log_errno(w, "sink", "cannot write readings to standard output: %m, "
+					     "dropping them until it works again");
+			d->sink_error = w;
+			d->readings_dropped += chunk;
+		} else {
+			if (d->sink_error)
+				fg_log_notice("sink", "standard output works again");
+			d->sink_error = 0;
+			d->readings_out += (uint64_t)w;
+			d->readings_dropped += chunk - (size_t)w;
+		}
+		done += chunk;
+	}
+}
+
+/* Stop and free every source. */
+static void sources_stop(struct daemon *d)
+{
+	fg_sim_free(d->sim);
+	d->sim = NULL;
+}
+
+/* Start the sources the configuration enables. */
+static int sources_start(struct daemon *d)
+{
+	const struct fg_sim_config *sim = &d->cfg->sources.sim;
+	int r;
+
+	if (sim->enabled) {
+		r = fg_sim_new(sim, d->loop, on_readings, d, &d->sim);
+		if (r < 0)
+			return fg_log_errno(r, "sim", "cannot start the simulated source: %m");
+		fg_log_info("sim", "simulating %u devices, one report each every %u ms",
+			    sim->devices, sim->interval_ms);
+	}
+	if (!d->sim)
+		fg_log_warning("core", "no source is enabled in '%s': nothing to do until one is",
+			       d->config_path);
+	return 0;
+}
+
+static int on_status_timer(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	update_status(d);
+	(void) sd_event_source_set_time(es, usec + STATUS_PERIOD_USEC);
+	return 0;
+}
+
+static int on_housekeeping_timer(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	(void) userdata;
+	fg_log_ratelimit_flush();
+	(void) sd_event_source_set_time(es, usec + HOUSEKEEPING_PERIOD_USEC);
+	return 0;
+}
+
+/* SIGTERM, SIGINT: stop sources, flush, and leave the loop. */
+static int on_stop_signal(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	(void) es;
+	if (d->stopping)
+		return 0;
+	d->stopping = true;
+	(void) sd_notify(0, "STOPPING=1");
+	fg_log_info("core", "received %s, stopping", strsignal((int)si->ssi_signo));
+	sources_stop(d);
+	(void) fflush(stdout);
+	update_status(d);
+	return sd_event_exit(d->loop, 0);
+}
+
+/* SIGHUP: load the file again; on any error keep running on the old configuration. */
+static int on_reload_signal(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct fg_diags diags = { 0 };
+	struct fg_config *cfg = NULL;
+	int r;
+
+	(void) es;
+	(void) si;
+	(void) sd_notify(0, "RELOADING=1");
+	fg_log_info("config", "reloading '%s'", d->config_path);
+	r = fg_config_load(d->config_path, &cfg, &diags);
+	log_diags(&diags);
+	fg_diags_clear(&diags);
+	if (r < 0) {
+		fg_log_error("config", "reload of '%s' refused, keeping the running configuration",
+			     d->config_path);
+		goto done;
+	}
+	sources_stop(d);
+	fg_config_free(d->cfg);
+	d->cfg = cfg;
+	apply_log_level(d);
+	r = sources_start(d);
+	if (r < 0)
+		fg_log_error("core", "sources failed to start after reload; running without them");
+	else
+		fg_log_info("config", "reloaded '%s'", d->config_path);
+done:
+	update_status(d);
+	(void) sd_notify(0, "READY=1");
+	return 0;
+}
+
+/* Build the loop: signals, watchdog, timers, sources. */
+static int daemon_setup(struct daemon *d)
+{
+	uint64_t now;
+	sigset_t mask;
+	int r;
+
+	/* Signals must be blocked before sd_event_add_signal, or it fails with -EBUSY. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return fg_log_errno(-errno, "core", "cannot block signals: %m");
+	/* A vanished reader of stdout must not kill us: EPIPE is handled where it happens. */
+	signal(SIGPIPE, SIG_IGN);
+
+	r = sd_event_default(&d->loop);
+	if (r < 0)
+		return fg_log_errno(r, "core", "cannot create the event loop: %m");
+	r = sd_event_add_signal(d->loop, NULL, SIGTERM, on_stop_signal, d);
+	if (r >= 0)
+		r = sd_event_add_signal(d->loop, NULL, SIGINT, on_stop_signal, d);
+	if (r >= 0)
+		r = sd_event_add_signal(d->loop, NULL, SIGHUP, on_reload_signal, d);
+	if (r < 0)
+		return fg_log_errno(r, "core", "cannot watch signals: %m");
+	/* Sends WATCHDOG=1 at half of WATCHDOG_USEC when systemd asks for it. */
+	r = sd_event_set_watchdog(d->loop, true);
+	if (r < 0)
+		return fg_log_errno(r, "core", "cannot set up the watchdog: %m");
+	if (r > 0)
+		fg_log_debug("core", "systemd watchdog enabled");
+
+	now = fg_clock_mono_usec();
+	r = sd_event_add_time(d->loop, &d->status_timer, CLOCK_MONOTONIC, now + STATUS_PERIOD_USEC,
+			      FG_USEC_PER_SEC, on_status_timer, d);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(d->status_timer, SD_EVENT_ON);
+	if (r >= 0)
+		r = sd_event_add_time(d->loop, &d->housekeeping_timer, CLOCK_MONOTONIC,
+				      now + HOUSEKEEPING_PERIOD_USEC, FG_USEC_PER_SEC,
+				      on_housekeeping_timer, d);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(d->housekeeping_timer, SD_EVENT_ON);
+	if (r < 0)
+		return fg_log_errno(r, "core", "cannot add timers: %m");
+	return sources_start(d);
+}
+
+static void daemon_free(struct daemon *d)
+{
+	sources_stop(d);
+	sd_event_source_disable_unref(d->status_timer);
+	sd_event_source_disable_unref(d->housekeeping_timer);
+	sd_event_unref(d->loop);
+	fg_config_free(d->cfg);
+}
+
+/* Load the configuration, reporting findings on stderr (check mode) or the log. */
+static int load_config(struct daemon *d, bool check_only)
+{
+	struct fg_diags diags = { 0 };
+	int r;
+
+	r = fg_config_load(d->config_path, &d->cfg, &diags);
+	if (check_only)
+		fg_diags_print(&diags, stderr);
+	else
+		log_diags(&diags);
+	fg_diags_clear(&diags);
+	if (r < 0 && !check_only)
+		fg_log_error("config", "configuration '%s' refused", d->config_path);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 't' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "debug", required_argument, NULL, 'D' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct daemon d = { .config_path = FG_CONFIG_DEFAULT_PATH };
+	bool check_only = false;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "c:tnvqD:Vh", options, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 't':
+			check_only = true;
+			break;
+		case 'n':
+			d.dry_run = true;
+			break;
+		case 'v':
+			d.verbosity++;
+			break;
+		case 'q':
+			d.verbosity--;
+			break;
+		case 'D':
+			d.debug_modules = optarg;
+			break;
+		case 'V':
+			printf("fieldgated %s\n", PACKAGE_VERSION);
+			return EXIT_SUCCESS;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "fieldgated: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	fg_log_open(FG_LOG_TARGET_AUTO);
+	if (d.debug_modules && fg_log_set_debug_modules(d.debug_modules) < 0) {
+		fprintf(stderr, "fieldgated: -D list too long\n");
+		return EXIT_USAGE;
+	}
+
+	r = load_config(&d, check_only);
+	if (check_only) {
+		if (r < 0)
+			return EXIT_CONFIG;
+		printf("configuration OK\n");
+		fg_config_free(d.cfg);
+		return EXIT_SUCCESS;
+	}
+	if (r < 0)
+		return EXIT_CONFIG;
+	apply_log_level(&d);
+
+	if (!d.dry_run) {
+		fg_log_error("core", "this build has no store or MQTT sink yet; "
+			     "run with --dry-run to write readings to standard output");
+		fg_config_free(d.cfg);
+		return EXIT_CONFIG;
+	}
+
+	r = daemon_setup(&d);
+	if (r < 0)
+		goto out;
+	fg_log_info("core", "fieldgated %s started as gateway '%s', configuration '%s'",
+		    PACKAGE_VERSION, d.cfg->gateway.id, d.config_path);
+	update_status(&d);
+	(void) sd_notify(0, "READY=1");
+
+	r = sd_event_loop(d.loop);
+	if (r < 0)
+		fg_log_errno(r, "core", "event loop failed: %m");
+	else
+		fg_log_info("core", "stopped after %llu readings in, %llu out",
+			    (unsigned long long)d.readings_in, (unsigned long long)d.readings_out);
+out:
+	daemon_free(&d);
+	fg_log_close();
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

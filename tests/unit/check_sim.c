@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "source/sim.h"
+
+#define MAX_SEEN 4096
+
+struct seen {
+	struct fg_reading r[MAX_SEEN];
+	size_t n;
+	size_t calls;
+};
+
+static void collect(const struct fg_reading *r, size_t n, void *userdata)
+{
+	struct seen *s = userdata;
+
+	s->calls++;
+	for (size_t i = 0; i < n && s->n < MAX_SEEN; i++)
+		s->r[s->n++] = r[i];
+}
+
+static struct fg_sim_config cfg(uint32_t devices, uint32_t interval_ms, uint64_t seed)
+{
+	return (struct fg_sim_config){ .enabled = true, .devices = devices,
+				       .interval_ms = interval_ms, .seed = seed,
+				       .name_prefix = "sim-" };
+}
+
+START_TEST(sim_first_report_has_three_quantities_with_units)
+{
+	struct fg_sim_config c = cfg(4, 1000, 1);
+	static struct seen seen;
+	struct fg_sim *s;
+	uint64_t t;
+
+	seen.n = 0;
+	ck_assert_int_eq(fg_sim_new(&c, NULL, collect, &seen, &s), 0);
+	t = fg_sim_next_due(s);
+	ck_assert_int_eq(fg_sim_tick(s, t), 3);
+	ck_assert_uint_eq(seen.n, 3);
+	ck_assert_str_eq(seen.r[0].device_id, "sim-0001");
+	ck_assert_str_eq(seen.r[0].quantity, "temperature");
+	ck_assert_str_eq(seen.r[0].unit, "Cel");
+	ck_assert_str_eq(seen.r[1].quantity, "humidity");
+	ck_assert_str_eq(seen.r[1].unit, "%RH");
+	ck_assert_str_eq(seen.r[2].quantity, "battery");
+	ck_assert_str_eq(seen.r[2].unit, "%EL");
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(seen.r[i].source, FG_SOURCE_SIM);
+		ck_assert_int_eq(seen.r[i].kind, FG_VALUE_NUMBER);
+		ck_assert_uint_eq(seen.r[i].mono_usec, t);
+		ck_assert_uint_eq(seen.r[i].frame_id, seen.r[0].frame_id);
+		ck_assert_str_eq(seen.r[i].boot_id, fg_clock_boot_id());
+	}
+	/* Nothing else is due at the same instant. */
+	ck_assert_int_eq(fg_sim_tick(s, t), 0);
+	fg_sim_free(s);
+}
+END_TEST
+
+START_TEST(sim_each_device_reports_once_per_interval)
+{
+	struct fg_sim_config c = cfg(5, 1000, 7);
+	static struct seen seen;
+	struct fg_sim *s;
+	int per_device[5] = { 0 };
+
+	seen.n = 0;
+	ck_assert_int_eq(fg_sim_new(&c, NULL, collect, &seen, &s), 0);
+	/* Three whole intervals, one tick per due report. */
+	for (int i = 0; i < 15; i++)
+		ck_assert_int_eq(fg_sim_tick(s, fg_sim_next_due(s)), 3);
+	ck_assert_uint_eq(seen.n, 45);
+	for (size_t i = 0; i < seen.n; i += 3) {
+		unsigned idx;
+
+		ck_assert_int_eq(sscanf(seen.r[i].device_id, "sim-%u", &idx), 1);
+		ck_assert(idx >= 1 && idx <= 5);
+		per_device[idx - 1]++;
+	}
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(per_device[i], 3);
+	/* Reports are spread over the interval: 200 ms apart. */
+	ck_assert_uint_eq(seen.r[3].mono_usec - seen.r[0].mono_usec, 200 * 1000);
+	ck_assert_uint_eq(fg_sim_skipped(s), 0);
+	fg_sim_free(s);
+}
+END_TEST
+
+START_TEST(sim_same_seed_gives_same_values)
+{
+	struct fg_sim_config c = cfg(3, 100, 42);
+	static struct seen a, b;
+	struct fg_sim *sa, *sb;
+	uint64_t t;
+
+	a.n = b.n = 0;
+	ck_assert_int_eq(fg_sim_new(&c, NULL, collect, &a, &sa), 0);
+	ck_assert_int_eq(fg_sim_new(&c, NULL, collect, &b, &sb), 0);
+	for (int i = 0; i < 30; i++) {
+		t = fg_sim_next_due(sa);
+		fg_sim_tick(sa, t);
+		t = fg_sim_next_due(sb);
+		fg_sim_tick(sb, t);
+	}
+	ck_assert_uint_eq(a.n, 90);
+	ck_assert_uint_eq(b.n, 90);
+	for (size_t i = 0; i < a.n; i++)
+		ck_assert(a.r[i].number == b.r[i].number);
+	fg_sim_free(sa);
+	fg_sim_free(sb);
+}
+END_TEST
+
+START_TEST(sim_values_are_realistic_and_drift_smoothly)
+{
+	struct fg_sim_config c = cfg(1, 60000, 3);
+	static struct seen seen;
+	double prev_t = NAN, min_t = 1e9, max_t = -1e9;
+	struct fg_sim *s;
+
+	ck_assert_int_eq(fg_sim_new(&c, NULL, collect, &seen, &s), 0);
+	/* A day of one-minute reports, in chunks that fit the collector. */
+	for (int day_chunk = 0; day_chunk < 1440 / 480; day_chunk++) {
+		seen.n = 0;
+		for (int i = 0; i < 480; i++)
+			fg_sim_tick(s, fg_sim_next_due(s));
+		ck_assert_uint_eq(seen.n, 1440);
+		for (size_t i = 0; i < seen.n; i += 3) {
+			double temp = seen.r[i].number, hum = seen.r[i + 1].number;
+			double bat = seen.r[i + 2].number;
+
+			ck_assert(temp > 5.0 && temp < 40.0);
+			ck_assert(hum >= 0.0 && hum <= 100.0);
+			ck_assert(bat > 0.0 && bat <= 100.0);
+			if (!isnan(prev_t))
+				ck_assert_msg(fabs(temp - prev_t) < 2.0, "jump %f -> %f", prev_t, temp);
+			prev_t = temp;
+			min_t = fmin(min_t, temp);
+			max_t = fmax(max_t, temp);
+		}
+	}
+	/* Over a day the room warms and cools by a few degrees. */
+	ck_assert_msg(max_t - min_t > 2.0, "range %f..%f", min_t, max_t);
+	fg_sim_free(s);
+}
+END_TEST
+
+START_TEST(sim_falling_behind_skips_instead_of_bursting)
+{
+	struct fg_sim_config c = cfg(10, 1000, 5);
+	static struct seen seen;
+	struct fg_sim *s;
+	int n;
+
+	seen.n = 0;
+	ck_assert_int_eq(fg_sim_new(&c, NULL, collect, &seen, &s), 0);
+	n = fg_sim_tick(s, fg_sim_next_due(s) + 10 * 1000 * 1000);
+	ck_assert_int_le(n, 2 * 3);
+	ck_assert_int_ge(n, 3);
+	ck_assert_uint_ge(fg_sim_skipped(s), 90);
+	fg_sim_free(s);
+}
+END_TEST
+
+START_TEST(sim_tick_is_bounded)
+{
+	struct fg_sim_config c = cfg(1000, 1, 5);
+	static struct seen seen;
+	struct fg_sim *s;
+
+	seen.n = 0;
+	ck_assert_int_eq(fg_sim_new(&c, NULL, collect, &seen, &s), 0);
+	/* 501 reports are due; one tick emits at most FG_SIM_MAX_PER_TICK of them. */
+	ck_assert_int_eq(fg_sim_tick(s, fg_sim_next_due(s) + 500),
+			 FG_SIM_MAX_PER_TICK * FG_SIM_QUANTITIES);
+	ck_assert_uint_eq(seen.calls, 1);
+	fg_sim_free(s);
+}
+END_TEST
+
+START_TEST(sim_uses_name_prefix)
+{
+	struct fg_sim_config c = cfg(2, 1000, 9);
+	static struct seen seen;
+	struct fg_sim *s;
+
+	seen.n = 0;
+	c.name_prefix = "room-";
+	ck_assert_int_eq(fg_sim_new(&c, NULL, collect, &seen, &s), 0);
+	fg_sim_tick(s, fg_sim_next_due(s));
+	fg_sim_tick(s, fg_sim_next_due(s));
+	ck_assert_str_eq(seen.r[0].device_id, "room-0001");
+	ck_assert_str_eq(seen.r[3].device_id, "room-0002");
+	ck_assert_str_eq(seen.r[3].device_name, "room-0002");
+	fg_sim_free(s);
+}
+END_TEST
+
+START_TEST(sim_refuses_empty_config)
+{
+	struct fg_sim_config c = cfg(0, 1000, 1);
+	struct fg_sim *s = NULL;
+
+	ck_assert_int_eq(fg_sim_new(&c, NULL, collect, NULL, &s), -EINVAL);
+	ck_assert_ptr_null(s);
+	c = cfg(1, 0, 1);
+	ck_assert_int_eq(fg_sim_new(&c, NULL, collect, NULL, &s), -EINVAL);
+	fg_sim_free(NULL);
+}
+END_TEST
+
+START_TEST(sim_on_event_loop_emits_by_itself)
+{
+	struct fg_sim_config c = cfg(2, 20, 11);
+	static struct seen seen;
+	struct fg_sim *s;
+	sd_event *loop;
+	uint64_t deadline;
+
+	seen.n = 0;
+	ck_assert_int_eq(sd_event_new(&loop), 0);
+	ck_assert_int_eq(fg_sim_new(&c, loop, collect, &seen, &s), 0);
+	/* Bounded: stop at 12 readings (two rounds of both devices) or after 5 s. */
+	deadline = fg_clock_mono_usec() + 5 * FG_USEC_PER_SEC;
+	while (seen.n < 12 && fg_clock_mono_usec() < deadline)
+		ck_assert_int_ge(sd_event_run(loop, 100 * 1000), 0);
+	ck_assert_uint_ge(seen.n, 12);
+	fg_sim_free(s);
+	sd_event_unref(loop);
+}
+END_TEST
+
+static Suite *sim_suite(void)
+{
+	Suite *s = suite_create("sim");
+	TCase *tc = tcase_create("reports");
+
+	tcase_add_test(tc, sim_first_report_has_three_quantities_with_units);
+	tcase_add_test(tc, sim_each_device_reports_once_per_interval);
+	tcase_add_test(tc, sim_same_seed_gives_same_values);
+	tcase_add_test(tc, sim_values_are_realistic_and_drift_smoothly);
+	tcase_add_test(tc, sim_uses_name_prefix);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("bounds");
+	tcase_add_test(tc, sim_falling_behind_skips_instead_of_bursting);
+	tcase_add_test(tc, sim_tick_is_bounded);
+	tcase_add_test(tc, sim_refuses_empty_config);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("loop");
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, sim_on_event_loop_emits_by_itself);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(sim_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
