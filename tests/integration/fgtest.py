@@ -1,0 +1,176 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared helpers for the integration tests: paths, a notify socket, a daemon runner.
+
+Tests run the real fieldgated binary; only hardware sits behind a seam.
+"""
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+SRCDIR = os.environ.get("FG_SRCDIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BUILDDIR = os.environ.get("FG_BUILDDIR", SRCDIR)
+FIELDGATED = os.path.join(BUILDDIR, "src", "fieldgated")
+FIELDGATECTL = os.path.join(BUILDDIR, "src", "fieldgatectl")
+
+
+def sim_config(state_dir, devices=2, interval_ms=100, extra=""):
+    """A minimal valid configuration with the sim source on."""
+    return f"""
+gateway = {{
+  id = "itest";
+  state_dir = "{state_dir}";
+  log_level = "info";
+  trust_system_clock = true;
+}};
+sources = {{
+  sim = {{
+    enabled = true;
+    devices = {devices};
+    interval_ms = {interval_ms};
+    seed = 1;
+  }};
+}};
+{extra}
+"""
+
+
+class NotifySocket:
+    """A datagram socket standing in for systemd's NOTIFY_SOCKET."""
+
+    def __init__(self, directory):
+        self.path = os.path.join(directory, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.messages = []
+
+    def wait_for(self, key, timeout=10.0):
+        """Wait for a datagram holding KEY (e.g. 'READY=1'); return its text."""
+        deadline = time.monotonic() + timeout
+        for m in self.messages:
+            if key in m.split("\n"):
+                self.messages.remove(m)
+                return m
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data = self.sock.recv(4096).decode()
+            except socket.timeout:
+                break
+            if key in data.split("\n"):
+                return data
+            self.messages.append(data)
+        raise AssertionError(f"no {key} on the notify socket within {timeout}s; saw {self.messages}")
+
+    def drain(self):
+        self.sock.settimeout(0.0)
+        try:
+            while True:
+                self.messages.append(self.sock.recv(4096).decode())
+        except (BlockingIOError, socket.timeout):
+            pass
+        return self.messages
+
+    def close(self):
+        self.sock.close()
+
+
+class Daemon:
+    """fieldgated in --dry-run mode with pipes on stdout and stderr."""
+
+    def __init__(self, config_path, notify=None, extra_args=(), env=None):
+        e = dict(os.environ)
+        e.pop("JOURNAL_STREAM", None)
+        e.pop("NOTIFY_SOCKET", None)
+        if notify:
+            e["NOTIFY_SOCKET"] = notify.path
+        if env:
+            e.update(env)
+        self.proc = subprocess.Popen(
+            [FIELDGATED, "--dry-run", "-c", config_path, *extra_args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        os.set_blocking(self.proc.stderr.fileno(), False)
+        self.sel = selectors.DefaultSelector()
+        self.sel.register(self.proc.stdout, selectors.EVENT_READ, "out")
+        self.sel.register(self.proc.stderr, selectors.EVENT_READ, "err")
+        self.out = b""
+        self.err = b""
+        self.out_pos = 0
+
+    def pump(self, timeout):
+        for key, _ in self.sel.select(timeout):
+            data = key.fileobj.read()
+            if not data:
+                self.sel.unregister(key.fileobj)
+                continue
+            if key.data == "out":
+                self.out += data
+            else:
+                self.err += data
+
+    def readings(self, count, timeout=10.0):
+        """Wait for COUNT new JSON lines on stdout; return them parsed."""
+        deadline = time.monotonic() + timeout
+        got = []
+        while len(got) < count and time.monotonic() < deadline:
+            self.pump(0.05)
+            while len(got) < count:
+                nl = self.out.find(b"\n", self.out_pos)
+                if nl < 0:
+                    break
+                got.append(json.loads(self.out[self.out_pos:nl]))
+                self.out_pos = nl + 1
+            if self.proc.poll() is not None and not self.sel.get_map():
+                break
+        if len(got) < count:
+            raise AssertionError(f"only {len(got)} of {count} readings; stderr: {self.stderr()}")
+        return got
+
+    def wait_stderr(self, text, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.stderr():
+                return
+            self.pump(0.05)
+        raise AssertionError(f"{text!r} not on stderr within {timeout}s; stderr: {self.stderr()}")
+
+    def stderr(self):
+        return self.err.decode(errors="replace")
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout):
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            self.pump(0.02)
+        if self.proc.poll() is None:
+            return None
+        self.pump(0)
+        return self.proc.returncode
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.sel.close()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+def tempdir():
+    return tempfile.TemporaryDirectory(prefix="fieldgate-test-")
+
+
+def run(args, **kw):
+    """Run a command, capturing text output."""
+    return subprocess.run(args, capture_output=True, text=True, timeout=30, **kw)
+
+
+__all__ = ["SRCDIR", "BUILDDIR", "FIELDGATED", "FIELDGATECTL", "sim_config", "NotifySocket",
+           "Daemon", "tempdir", "run", "signal"]
