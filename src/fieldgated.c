@@ -103,6 +103,8 @@ static void on_readings(const struct fg_reading *r, size_t n, void *userdata)
 	size_t done = 0;
 
 	d->readings_in += n;
+	if (n > 0)
+		fg_log_debug("core", "%zu readings from %s", n, r[0].device_id);
 	while (done < n) {
 		size_t chunk = n - done;
 		int w;
