@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
@@ -106,7 +107,7 @@ static void on_readings(const struct fg_reading *r, size_t n, void *userdata)
 	if (n > 0)
 		fg_log_debug("core", "%zu readings from %s", n, r[0].device_id);
 	while (done < n) {
-		size_t chunk = n - done;
+		size_t chunk = n - done, written;
 		int w;
 
 		if (chunk > sizeof(stamped) / sizeof(stamped[0]))
@@ -115,19 +116,21 @@ static void on_readings(const struct fg_reading *r, size_t n, void *userdata)
 		for (size_t i = 0; i < chunk; i++)
 			if (!stamped[i].time_ms)
 				stamped[i].time_ms = wall;
-		w = fg_jsonl_write(stdout, stamped, chunk);
-		if (w < 0) {
+		w = fg_jsonl_write(STDOUT_FILENO, stamped, chunk, &written);
+		d->readings_out += written;
+		d->readings_dropped += chunk - written;
+		if (w == -EAGAIN) {
+			fg_log_device(LOG_WARNING, "sink", NULL, "stdout",
+				      "standard output is not keeping up, dropped %zu readings",
+				      chunk - written);
+		} else if (w < 0) {
 			if (!d->sink_error)
 				fg_log_errno(w, "sink", "cannot write readings to standard output: %m, "
 					     "dropping them until it works again");
 			d->sink_error = w;
-			d->readings_dropped += chunk;
-		} else {
-			if (d->sink_error)
-				fg_log_notice("sink", "standard output works again");
+		} else if (d->sink_error) {
+			fg_log_notice("sink", "standard output works again");
 			d->sink_error = 0;
-			d->readings_out += (uint64_t)w;
-			d->readings_dropped += chunk - (size_t)w;
 		}
 		done += chunk;
 	}
@@ -188,7 +191,6 @@ static int on_stop_signal(sd_event_source *es, const struct signalfd_siginfo *si
 	(void) sd_notify(0, "STOPPING=1");
 	fg_log_info("core", "received %s, stopping", strsignal((int)si->ssi_signo));
 	sources_stop(d);
-	(void) fflush(stdout);
 	update_status(d);
 	return sd_event_exit(d->loop, 0);
 }
@@ -383,6 +385,9 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 
+	r = fg_jsonl_prepare_fd(STDOUT_FILENO);
+	if (r < 0)
+		fg_log_errno(r, "sink", "cannot make standard output non-blocking: %m");
 	r = daemon_setup(&d);
 	if (r < 0)
 		goto out;

@@ -86,6 +86,8 @@ class Daemon:
         e = dict(os.environ)
         e.pop("JOURNAL_STREAM", None)
         e.pop("NOTIFY_SOCKET", None)
+        e.pop("WATCHDOG_USEC", None)
+        e.pop("WATCHDOG_PID", None)
         if notify:
             e["NOTIFY_SOCKET"] = notify.path
         if env:
