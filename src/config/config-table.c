@@ -1,0 +1,505 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "config/config-internal.h"
+#include "config/config.h"
+#include "core/log.h"
+
+#define MSEC   1000ULL
+#define MINUTE (60 * MSEC)
+#define HOUR   (60 * MINUTE)
+#define DAY    (24 * HOUR)
+#define KIB    1024ULL
+#define MIB    (1024 * KIB)
+#define GIB    (1024 * MIB)
+#define TIB    (1024 * GIB)
+
+#define FIELD(member)                                                                              \
+	.offset = offsetof(struct fg_config, member),                                              \
+	.size = sizeof(((struct fg_config *) 0)->member)
+
+#define NAME_CHARS "A-Z a-z 0-9 _ . -"
+
+static const char *const log_level_names[] = {
+	"error", "warning", "notice", "info", "debug", NULL
+};
+static const char *const overflow_names[] = {
+	[FG_OVERFLOW_DROP_OLDEST] = "drop_oldest",
+	[FG_OVERFLOW_DROP_NEWEST] = "drop_newest",
+	NULL,
+};
+static const char *const protocol_names[] = {
+	[FG_MQTT_V311] = "v311",
+	[FG_MQTT_V5] = "v5",
+	NULL,
+};
+
+/* The placeholders a topic template may use; the MQTT sink fills them in. */
+static const char *const topic_placeholders[] = { "gateway", "source",	 "device",
+						  "name",    "quantity", NULL };
+
+/* Only A-Z a-z 0-9 _ . - (gateway ids and device name prefixes end up in topics and file names). */
+static bool check_name_chars(const char *s, char *detail, size_t len)
+{
+	return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")] ==
+	       '\0';
+}
+
+/* An absolute path: relative ones would depend on the daemon's working directory. */
+static bool check_absolute_path(const char *s, char *detail, size_t len)
+{
+	return s[0] == '/';
+}
+
+/* Host names, IPv4 and IPv6 addresses (with an optional %zone). */
+static bool check_host(const char *s, char *detail, size_t len)
+{
+	return s[strspn(s,
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-:%")] ==
+	       '\0';
+}
+
+/* No ASCII control characters (they would corrupt log lines and protocol fields). */
+static bool check_no_control(const char *s, char *detail, size_t len)
+{
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* Printable, no spaces: an ALPN protocol id such as "mqtt" or "x-amzn-mqtt-ca". */
+static bool check_token(const char *s, char *detail, size_t len)
+{
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return false;
+	return true;
+}
+
+/* A publish topic template: known {placeholders} only, no MQTT wildcards. */
+static bool check_topic(const char *s, char *detail, size_t len)
+{
+	for (const char *p = s; *p; p++) {
+		if (*p == '+' || *p == '#') {
+			(void) snprintf(detail, len, "the MQTT wildcard '%c' is not allowed", *p);
+			return false;
+		}
+		if (*p == '}') {
+			(void) snprintf(detail, len, "'}' without '{'");
+			return false;
+		}
+		if (*p != '{')
+			continue;
+
+		const char *end = strpbrk(p + 1, "{}");
+		bool known = false;
+
+		if (!end || *end != '}') {
+			(void) snprintf(detail, len, "'{' without '}'");
+			return false;
+		}
+		for (size_t i = 0; topic_placeholders[i]; i++)
+			if ((size_t) (end - p - 1) == strlen(topic_placeholders[i]) &&
+			    strncmp(p + 1, topic_placeholders[i], (size_t) (end - p - 1)) == 0)
+				known = true;
+		if (!known) {
+			(void) snprintf(
+				detail, len,
+				"unknown placeholder '%.*s'; use {gateway}, {source}, {device}, "
+				"{name} or {quantity}",
+				(int) (end - p + 1 > 40 ? 40 : end - p + 1), p);
+			return false;
+		}
+		p = end;
+	}
+	return true;
+}
+
+/* A systemd credential name: a file name in $CREDENTIALS_DIRECTORY. */
+static bool check_credential_name(const char *s, char *detail, size_t len)
+{
+	return !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
+	       check_no_control(s, detail, len);
+}
+
+const struct fg_config_row fg_config_table[] = {
+	/* gateway */
+	{ .path = "gateway.id",
+	  .type = FG_CT_STRING,
+	  FIELD(gateway.id),
+	  .min = 1,
+	  .max = 64,
+	  .check = check_name_chars,
+	  .expect = "1..64 characters from " NAME_CHARS,
+	  .help = "name of this gateway in topics, the MQTT client id and logs; default: the "
+		  "host name" },
+	{ .path = "gateway.state_dir",
+	  .type = FG_CT_STRING,
+	  FIELD(gateway.state_dir),
+	  .min = 1,
+	  .max = 4095,
+	  .check = check_absolute_path,
+	  .expect = "an absolute path",
+	  .def_str = LOCALSTATEDIR "/lib/fieldgate",
+	  .help = "directory for the buffer and other state" },
+	{ .path = "gateway.log_level",
+	  .type = FG_CT_ENUM,
+	  FIELD(gateway.log_level),
+	  .names = log_level_names,
+	  .from_string = fg_log_level_from_string,
+	  .def = LOG_INFO,
+	  .help = "most verbose level logged" },
+	{ .path = "gateway.trust_system_clock",
+	  .type = FG_CT_BOOL,
+	  FIELD(gateway.trust_system_clock),
+	  .def = false,
+	  .help = "take the system clock as correct without waiting for time synchronization" },
+
+	/* buffer */
+	{ .path = "buffer.path",
+	  .type = FG_CT_STRING,
+	  FIELD(buffer.path),
+	  .min = 1,
+	  .max = 4095,
+	  .check = check_absolute_path,
+	  .expect = "an absolute path",
+	  .help = "SQLite database holding readings until delivered; default: "
+		  "state_dir/buffer.db" },
+	{ .path = "buffer.commit_interval_ms",
+	  .type = FG_CT_INT,
+	  FIELD(buffer.commit_interval_ms),
+	  .min = 10,
+	  .max = 10000,
+	  .def = 100,
+	  .help = "milliseconds between commits; a power cut loses at most this much" },
+	{ .path = "buffer.commit_batch",
+	  .type = FG_CT_INT,
+	  FIELD(buffer.commit_batch),
+	  .min = 1,
+	  .max = 100000,
+	  .def = 1000,
+	  .help = "readings that force a commit before the interval" },
+	{ .path = "buffer.max_rows",
+	  .type = FG_CT_INT,
+	  FIELD(buffer.max_rows),
+	  .min = 1000,
+	  .max = 100000000,
+	  .def = 1000000,
+	  .help = "readings kept before evicting" },
+	{ .path = "buffer.max_bytes",
+	  .type = FG_CT_SIZE,
+	  FIELD(buffer.max_bytes),
+	  .min = MIB,
+	  .max = TIB,
+	  .def = 256 * MIB,
+	  .help = "database size kept before evicting" },
+	{ .path = "buffer.max_age",
+	  .type = FG_CT_DURATION,
+	  FIELD(buffer.max_age_s),
+	  .min = 0,
+	  .max = 3650 * DAY,
+	  .def = 30 * DAY,
+	  .unit_ms = 1000,
+	  .help = "age after which undelivered readings are evicted; 0: no limit" },
+	{ .path = "buffer.overflow",
+	  .type = FG_CT_ENUM,
+	  FIELD(buffer.overflow),
+	  .names = overflow_names,
+	  .def = FG_OVERFLOW_DROP_OLDEST,
+	  .help = "which readings to evict when a bound is reached" },
+
+	/* mqtt */
+	{ .path = "mqtt.host",
+	  .type = FG_CT_STRING,
+	  FIELD(mqtt.host),
+	  .min = 1,
+	  .max = 253,
+	  .check = check_host,
+	  .expect = "a host name or IP address",
+	  .def_str = "localhost",
+	  .help = "broker host name or address" },
+	{ .path = "mqtt.port",
+	  .type = FG_CT_INT,
+	  FIELD(mqtt.port),
+	  .min = 1,
+	  .max = 65535,
+	  .def = 1883,
+	  .help = "broker port; default: 1883, or 8883 with TLS" },
+	{ .path = "mqtt.client_id",
+	  .type = FG_CT_STRING,
+	  FIELD(mqtt.client_id),
+	  .min = 1,
+	  .max = 128,
+	  .check = check_no_control,
+	  .expect = "1..128 characters without control characters",
+	  .help = "MQTT client identifier; default: \"fieldgate-\" and gateway.id" },
+	{ .path = "mqtt.protocol",
+	  .type = FG_CT_ENUM,
+	  FIELD(mqtt.protocol),
+	  .names = protocol_names,
+	  .def = FG_MQTT_V311,
+	  .help = "MQTT protocol version" },
+	{ .path = "mqtt.keepalive",
+	  .type = FG_CT_DURATION,
+	  FIELD(mqtt.keepalive_s),
+	  .min = 5 * MSEC,
+	  .max = HOUR,
+	  .def = 60 * MSEC,
+	  .unit_ms = 1000,
+	  .help = "interval of keepalive pings" },
+	{ .path = "mqtt.session_expiry",
+	  .type = FG_CT_DURATION,
+	  FIELD(mqtt.session_expiry_s),
+	  .min = 0,
+	  .max = UINT32_MAX * MSEC,
+	  .def = DAY,
+	  .unit_ms = 1000,
+	  .help = "MQTT 5: how long the broker keeps the session while disconnected" },
+	{ .path = "mqtt.username",
+	  .type = FG_CT_STRING,
+	  FIELD(mqtt.username),
+	  .min = 1,
+	  .max = 65535,
+	  .check = check_no_control,
+	  .expect = "a non-empty name without control characters",
+	  .help = "user name to log in with; default: none" },
+	{ .path = "mqtt.password",
+	  .type = FG_CT_STRING,
+	  .flags = FG_CONFIG_SECRET,
+	  FIELD(mqtt.password),
+	  .min = 1,
+	  .max = FG_CONFIG_SECRET_MAX,
+	  .expect = "a non-empty secret of at most 4096 bytes",
+	  .help = "password to log in with; default: none" },
+	{ .path = "mqtt.password_file",
+	  .type = FG_CT_SECRET_FILE,
+	  FIELD(mqtt.password),
+	  .min = 1,
+	  .max = 4095,
+	  .check = check_absolute_path,
+	  .expect = "an absolute path",
+	  .secret_of = "mqtt.password",
+	  .help = "file holding mqtt.password" },
+	{ .path = "mqtt.password_credential",
+	  .type = FG_CT_SECRET_CREDENTIAL,
+	  FIELD(mqtt.password),
+	  .min = 1,
+	  .max = 255,
+	  .check = check_credential_name,
+	  .expect = "a credential name without '/'",
+	  .secret_of = "mqtt.password",
+	  .help = "systemd credential holding mqtt.password" },
+	{ .path = "mqtt.qos",
+	  .type = FG_CT_INT,
+	  FIELD(mqtt.qos),
+	  .min = 0,
+	  .max = 2,
+	  .def = 1,
+	  .help = "QoS of published readings" },
+	{ .path = "mqtt.max_inflight",
+	  .type = FG_CT_INT,
+	  FIELD(mqtt.max_inflight),
+	  .min = 1,
+	  .max = 65535,
+	  .def = 100,
+	  .help = "messages published but not yet acknowledged" },
+	{ .path = "mqtt.topic",
+	  .type = FG_CT_STRING,
+	  FIELD(mqtt.topic),
+	  .min = 1,
+	  .max = 1024,
+	  .check = check_topic,
+	  .expect = "a topic such as 'fieldgate/{gateway}/{source}/{device}'",
+	  .def_str = "fieldgate/{gateway}/{source}/{device}",
+	  .help = "topic template for readings" },
+	{ .path = "mqtt.message_expiry",
+	  .type = FG_CT_DURATION,
+	  FIELD(mqtt.message_expiry_s),
+	  .min = 0,
+	  .max = UINT32_MAX * MSEC,
+	  .def = 0,
+	  .unit_ms = 1000,
+	  .help = "MQTT 5: how long the broker keeps an undelivered message; 0: for ever" },
+	{ .path = "mqtt.tls",
+	  .type = FG_CT_BOOL,
+	  FIELD(mqtt.tls),
+	  .def = false,
+	  .help = "connect with TLS; default: true when any other TLS setting is given" },
+	{ .path = "mqtt.ca_file",
+	  .type = FG_CT_STRING,
+	  FIELD(mqtt.ca_file),
+	  .min = 1,
+	  .max = 4095,
+	  .check = check_absolute_path,
+	  .expect = "an absolute path",
+	  .help = "PEM file of CA certificates to verify the broker" },
+	{ .path = "mqtt.ca_path",
+	  .type = FG_CT_STRING,
+	  FIELD(mqtt.ca_path),
+	  .min = 1,
+	  .max = 4095,
+	  .check = check_absolute_path,
+	  .expect = "an absolute path",
+	  .help = "directory of hashed CA certificates to verify the broker" },
+	{ .path = "mqtt.cert_file",
+	  .type = FG_CT_STRING,
+	  FIELD(mqtt.cert_file),
+	  .min = 1,
+	  .max = 4095,
+	  .check = check_absolute_path,
+	  .expect = "an absolute path",
+	  .help = "PEM client certificate; needs mqtt.key_file" },
+	{ .path = "mqtt.key_file",
+	  .type = FG_CT_STRING,
+	  FIELD(mqtt.key_file),
+	  .min = 1,
+	  .max = 4095,
+	  .check = check_absolute_path,
+	  .expect = "an absolute path",
+	  .help = "PEM private key of the client certificate; needs mqtt.cert_file" },
+	{ .path = "mqtt.alpn",
+	  .type = FG_CT_STRING,
+	  FIELD(mqtt.alpn),
+	  .min = 1,
+	  .max = 255,
+	  .check = check_token,
+	  .expect = "1..255 printable characters without spaces",
+	  .help = "ALPN protocol to offer in the TLS handshake" },
+	{ .path = "mqtt.tls_insecure",
+	  .type = FG_CT_BOOL,
+	  FIELD(mqtt.tls_insecure),
+	  .def = false,
+	  .help = "do not check that the broker's certificate names mqtt.host" },
+
+	/* sources.sim */
+	{ .path = "sources.sim.enabled",
+	  .type = FG_CT_BOOL,
+	  FIELD(sources.sim.enabled),
+	  .def = false,
+	  .help = "run the simulated source" },
+	{ .path = "sources.sim.devices",
+	  .type = FG_CT_INT,
+	  FIELD(sources.sim.devices),
+	  .min = 1,
+	  .max = 10000,
+	  .def = 3,
+	  .help = "number of simulated devices" },
+	{ .path = "sources.sim.interval_ms",
+	  .type = FG_CT_INT,
+	  FIELD(sources.sim.interval_ms),
+	  .min = 1,
+	  .max = 86400000,
+	  .def = 10000,
+	  .help = "milliseconds between two reports of one device" },
+	{ .path = "sources.sim.seed",
+	  .type = FG_CT_INT,
+	  FIELD(sources.sim.seed),
+	  .min = 0,
+	  .max = UINT64_MAX,
+	  .def = 0,
+	  .help = "random seed for reproducible values; 0: from the clock" },
+	{ .path = "sources.sim.name_prefix",
+	  .type = FG_CT_STRING,
+	  FIELD(sources.sim.name_prefix),
+	  .min = 0,
+	  .max = 32,
+	  .check = check_name_chars,
+	  .expect = "0..32 characters from " NAME_CHARS,
+	  .def_str = "sim-",
+	  .help = "prefix of the simulated devices' names" },
+};
+
+const size_t fg_config_table_size = sizeof(fg_config_table) / sizeof(fg_config_table[0]);
+
+/*
+ * The same paths as the table, in the same order (C cannot take them from the
+ * table in a constant initializer); the unit test compares the two.
+ */
+static const char *const setting_names[] = {
+	"gateway.id",
+	"gateway.state_dir",
+	"gateway.log_level",
+	"gateway.trust_system_clock",
+	"buffer.path",
+	"buffer.commit_interval_ms",
+	"buffer.commit_batch",
+	"buffer.max_rows",
+	"buffer.max_bytes",
+	"buffer.max_age",
+	"buffer.overflow",
+	"mqtt.host",
+	"mqtt.port",
+	"mqtt.client_id",
+	"mqtt.protocol",
+	"mqtt.keepalive",
+	"mqtt.session_expiry",
+	"mqtt.username",
+	"mqtt.password",
+	"mqtt.password_file",
+	"mqtt.password_credential",
+	"mqtt.qos",
+	"mqtt.max_inflight",
+	"mqtt.topic",
+	"mqtt.message_expiry",
+	"mqtt.tls",
+	"mqtt.ca_file",
+	"mqtt.ca_path",
+	"mqtt.cert_file",
+	"mqtt.key_file",
+	"mqtt.alpn",
+	"mqtt.tls_insecure",
+	"sources.sim.enabled",
+	"sources.sim.devices",
+	"sources.sim.interval_ms",
+	"sources.sim.seed",
+	"sources.sim.name_prefix",
+	NULL,
+};
+
+_Static_assert(sizeof(setting_names) / sizeof(setting_names[0]) ==
+		       sizeof(fg_config_table) / sizeof(fg_config_table[0]) + 1,
+	       "setting_names must list every row of fg_config_table");
+
+const char *const *fg_config_setting_names(void)
+{
+	return setting_names;
+}
+
+const struct fg_config_row *fg_config_row_find(const char *path)
+{
+	for (size_t i = 0; i < fg_config_table_size; i++)
+		if (strcmp(fg_config_table[i].path, path) == 0)
+			return &fg_config_table[i];
+	return NULL;
+}
+
+/* Print a value in the largest unit that divides it exactly. */
+static void format_units(uint64_t v, const uint64_t *mult, const char *const *unit, size_t n,
+			 char *buf, size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v == 0 || v % mult[i] == 0) {
+			(void) snprintf(buf, len, "%" PRIu64 "%s", v / mult[i], v ? unit[i] : "");
+			return;
+		}
+}
+
+void fg_config_format_duration(uint64_t ms, char *buf, size_t len)
+{
+	static const uint64_t mult[] = { DAY, HOUR, MINUTE, MSEC, 1 };
+	static const char *const unit[] = { "d", "h", "m", "s", "ms" };
+
+	format_units(ms, mult, unit, 5, buf, len);
+}
+
+void fg_config_format_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const uint64_t mult[] = { TIB, GIB, MIB, KIB, 1 };
+	static const char *const unit[] = { "T", "G", "M", "K", "" };
+
+	format_units(bytes, mult, unit, 5, buf, len);
+}

@@ -1,0 +1,1192 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config/config-internal.h"
+#include "config/config.h"
+
+/* Per test (Check forks each one): a scratch directory, the findings, the result. */
+static char *tmpdir;
+static struct fg_diags diags;
+static struct fg_config *cfg;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void) st;
+	(void) flag;
+	(void) ftw;
+	return remove(path);
+}
+
+static void setup(void)
+{
+	const char *base = getenv("TMPDIR");
+
+	ck_assert_int_ge(asprintf(&tmpdir, "%s/check_config.XXXXXX", base ? base : P_tmpdir), 0);
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	diags = (struct fg_diags){ 0 };
+	cfg = NULL;
+	ck_assert_int_eq(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+}
+
+static void teardown(void)
+{
+	fg_config_free(cfg);
+	fg_diags_clear(&diags);
+	(void) nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	free(tmpdir);
+}
+
+/* A path in the scratch directory; the strings live until the test's process ends. */
+static char *tmp_path(const char *name)
+{
+	char *p;
+
+	ck_assert_int_ge(asprintf(&p, "%s/%s", tmpdir, name), 0);
+	return p;
+}
+
+/* Write a file in the scratch directory with the given mode; returns its path. */
+static char *write_file(const char *name, const char *text, mode_t mode)
+{
+	char *p = tmp_path(name);
+	FILE *f = fopen(p, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs(text, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(p, mode), 0);
+	return p;
+}
+
+/* A whole file of the source tree (FG_SRCDIR, else the current directory). */
+static char *read_source_file(const char *rel)
+{
+	const char *top = getenv("FG_SRCDIR");
+	char *path, *text;
+	FILE *f;
+	long n;
+
+	ck_assert_int_ge(asprintf(&path, "%s/%s", top && *top ? top : ".", rel), 0);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "cannot open %s (set FG_SRCDIR)", path);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	ck_assert_int_ge(n, 0);
+	rewind(f);
+	text = calloc(1, (size_t) n + 1);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_eq(fread(text, 1, (size_t) n, f), (size_t) n);
+	fclose(f);
+	free(path);
+	return text;
+}
+
+static char *source_path(const char *rel)
+{
+	const char *top = getenv("FG_SRCDIR");
+	char *path;
+
+	ck_assert_int_ge(asprintf(&path, "%s/%s", top && *top ? top : ".", rel), 0);
+	return path;
+}
+
+/* Load text as if it were a file called fieldgate.conf. */
+static int load(const char *text)
+{
+	return fg_config_load_string(text, "fieldgate.conf", &cfg, &diags);
+}
+
+/* Finding i, formatted as the daemon prints it. */
+static void assert_diag(size_t i, const char *expected)
+{
+	char *s;
+
+	ck_assert_uint_gt(diags.n, i);
+	s = fg_diag_format(&diags.v[i]);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, expected);
+	free(s);
+}
+
+/* Exactly one error, with this text; the load refused. */
+static void assert_only_error(int r, const char *expected)
+{
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_ptr_null(cfg);
+	ck_assert_uint_eq(diags.n, 1);
+	ck_assert_int_eq(diags.v[0].severity, FG_DIAG_ERROR);
+	assert_diag(0, expected);
+}
+
+/* ---------------------------------------------------------------- defaults */
+
+START_TEST(config_fills_every_default_for_empty_file)
+{
+	char *client_id;
+
+	ck_assert_int_eq(load(""), 0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert_str_eq(cfg->path, "fieldgate.conf");
+	ck_assert_str_eq(cfg->gateway.state_dir, LOCALSTATEDIR "/lib/fieldgate");
+	ck_assert_int_eq(cfg->gateway.log_level, LOG_INFO);
+	ck_assert(!cfg->gateway.trust_system_clock);
+	ck_assert_str_eq(cfg->buffer.path, LOCALSTATEDIR "/lib/fieldgate/buffer.db");
+	ck_assert_uint_eq(cfg->buffer.commit_interval_ms, 100);
+	ck_assert_uint_eq(cfg->buffer.commit_batch, 1000);
+	ck_assert_uint_eq(cfg->buffer.max_rows, 1000000);
+	ck_assert_uint_eq(cfg->buffer.max_bytes, 256ULL << 20);
+	ck_assert_uint_eq(cfg->buffer.max_age_s, 30ULL * 86400);
+	ck_assert_int_eq(cfg->buffer.overflow, FG_OVERFLOW_DROP_OLDEST);
+	ck_assert_str_eq(cfg->mqtt.host, "localhost");
+	ck_assert_uint_eq(cfg->mqtt.port, 1883);
+	ck_assert_int_ge(asprintf(&client_id, "fieldgate-%s", cfg->gateway.id), 0);
+	ck_assert_str_eq(cfg->mqtt.client_id, client_id);
+	free(client_id);
+	ck_assert_int_eq(cfg->mqtt.protocol, FG_MQTT_V311);
+	ck_assert_uint_eq(cfg->mqtt.keepalive_s, 60);
+	ck_assert_uint_eq(cfg->mqtt.session_expiry_s, 86400);
+	ck_assert_ptr_null(cfg->mqtt.username);
+	ck_assert_ptr_null(cfg->mqtt.password);
+	ck_assert_int_eq(cfg->mqtt.qos, 1);
+	ck_assert_uint_eq(cfg->mqtt.max_inflight, 100);
+	ck_assert_str_eq(cfg->mqtt.topic, "fieldgate/{gateway}/{source}/{device}");
+	ck_assert_uint_eq(cfg->mqtt.message_expiry_s, 0);
+	ck_assert(!cfg->mqtt.tls);
+	ck_assert_ptr_null(cfg->mqtt.ca_file);
+	ck_assert_ptr_null(cfg->mqtt.ca_path);
+	ck_assert_ptr_null(cfg->mqtt.cert_file);
+	ck_assert_ptr_null(cfg->mqtt.key_file);
+	ck_assert_ptr_null(cfg->mqtt.alpn);
+	ck_assert(!cfg->mqtt.tls_insecure);
+	ck_assert(!cfg->sources.sim.enabled);
+	ck_assert_uint_eq(cfg->sources.sim.devices, 3);
+	ck_assert_uint_eq(cfg->sources.sim.interval_ms, 10000);
+	ck_assert_uint_eq(cfg->sources.sim.seed, 0);
+	ck_assert_str_eq(cfg->sources.sim.name_prefix, "sim-");
+}
+END_TEST
+
+START_TEST(config_new_default_matches_empty_file)
+{
+	struct fg_config *def = NULL;
+
+	ck_assert_int_eq(fg_config_new_default(&def), 0);
+	ck_assert_int_eq(load("# nothing\n"), 0);
+	ck_assert_ptr_null(def->path);
+	ck_assert_str_eq(def->gateway.id, cfg->gateway.id);
+	ck_assert_str_eq(def->buffer.path, cfg->buffer.path);
+	ck_assert_str_eq(def->mqtt.client_id, cfg->mqtt.client_id);
+	ck_assert_uint_eq(def->mqtt.port, cfg->mqtt.port);
+	ck_assert_uint_eq(def->buffer.max_age_s, cfg->buffer.max_age_s);
+	ck_assert_uint_eq(def->mqtt.keepalive_s, cfg->mqtt.keepalive_s);
+	ck_assert_str_eq(def->sources.sim.name_prefix, cfg->sources.sim.name_prefix);
+	fg_config_free(def);
+}
+END_TEST
+
+START_TEST(config_gateway_id_defaults_to_host_name)
+{
+	char host[256] = "";
+
+	ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
+	host[64] = '\0';
+	for (char *p = host; *p; p++)
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-",
+			    *p))
+			*p = '-';
+	ck_assert_int_eq(load(""), 0);
+	ck_assert_str_eq(cfg->gateway.id, host[0] ? host : "fieldgate");
+}
+END_TEST
+
+START_TEST(config_client_id_defaults_from_gateway_id)
+{
+	ck_assert_int_eq(load("gateway = { id = \"barn-3\"; };\n"), 0);
+	ck_assert_str_eq(cfg->gateway.id, "barn-3");
+	ck_assert_str_eq(cfg->mqtt.client_id, "fieldgate-barn-3");
+}
+END_TEST
+
+START_TEST(config_buffer_path_defaults_under_state_dir)
+{
+	ck_assert_int_eq(load("gateway = { state_dir = \"/srv/fieldgate/\"; };\n"), 0);
+	ck_assert_str_eq(cfg->buffer.path, "/srv/fieldgate/buffer.db");
+}
+END_TEST
+
+START_TEST(config_free_accepts_null)
+{
+	fg_config_free(NULL);
+	fg_diags_clear(NULL);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- sample file and docs */
+
+START_TEST(config_sample_file_loads_without_findings)
+{
+	char *path = source_path("conf/fieldgate.conf");
+	int r = fg_config_load(path, &cfg, &diags);
+
+	fg_diags_print(&diags, stderr);
+	ck_assert_int_eq(r, 0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert(cfg->sources.sim.enabled);
+	ck_assert_uint_eq(cfg->sources.sim.devices, 3);
+	ck_assert_uint_eq(cfg->sources.sim.interval_ms, 2000);
+	ck_assert_uint_eq(cfg->mqtt.port, 1883);
+	free(path);
+}
+END_TEST
+
+/*
+ * Whether a sample file shows a dotted setting, set or commented out: lines
+ * "name = {" open a group, "};" closes it, "[#]name = ..." is a setting.
+ */
+static bool sample_shows(const char *text, const char *dotted)
+{
+	char stack[8][64];
+	int depth = 0;
+
+	for (const char *line = text; *line; line += strcspn(line, "\n"), line += *line == '\n') {
+		const char *p = line + strspn(line, " \t");
+		char name[64], path[256] = "";
+		size_t n;
+
+		if (*p == '}') {
+			if (depth > 0)
+				depth--;
+			continue;
+		}
+		if (*p == '#')
+			p++;
+		n = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_");
+		if (n == 0 || n >= sizeof(name))
+			continue;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		p += n;
+		p += strspn(p, " \t");
+		if (*p != '=')
+			continue;
+		p++;
+		p += strspn(p, " \t");
+		if (*p == '{' && line[strspn(line, " \t")] != '#') {
+			if (depth < 8)
+				memcpy(stack[depth++], name, sizeof(name));
+			continue;
+		}
+		for (int i = 0; i < depth; i++) {
+			strcat(path, stack[i]);
+			strcat(path, ".");
+		}
+		strcat(path, name);
+		if (strcmp(path, dotted) == 0)
+			return true;
+	}
+	return false;
+}
+
+START_TEST(config_every_setting_is_in_sample_file)
+{
+	char *text = read_source_file("conf/fieldgate.conf");
+	const char *const *names = fg_config_setting_names();
+
+	for (size_t i = 0; names[i]; i++)
+		ck_assert_msg(sample_shows(text, names[i]), "conf/fieldgate.conf lacks %s",
+			      names[i]);
+	ck_assert(!sample_shows(text, "mqtt.no_such_setting"));
+	free(text);
+}
+END_TEST
+
+START_TEST(config_every_setting_is_in_man_page)
+{
+	char *text = read_source_file("man/fieldgate.conf.5.in");
+	const char *const *names = fg_config_setting_names();
+
+	for (size_t i = 0; names[i]; i++) {
+		char *tag;
+		const char *at;
+
+		ck_assert_int_ge(asprintf(&tag, "\n.It Cm %s ", names[i]), 0);
+		at = strstr(text, tag);
+		ck_assert_msg(at != NULL, "man/fieldgate.conf.5.in has no '.It Cm %s'", names[i]);
+		free(tag);
+	}
+	free(text);
+}
+END_TEST
+
+START_TEST(config_setting_names_list_every_row_and_secret_variant)
+{
+	const char *const *names = fg_config_setting_names();
+	size_t n = 0;
+
+	for (; names[n]; n++) {
+		ck_assert_uint_lt(n, fg_config_table_size);
+		ck_assert_str_eq(names[n], fg_config_table[n].path);
+	}
+	ck_assert_uint_eq(n, fg_config_table_size);
+	ck_assert_ptr_nonnull(fg_config_row_find("mqtt.password_file"));
+	ck_assert_ptr_nonnull(fg_config_row_find("mqtt.password_credential"));
+}
+END_TEST
+
+START_TEST(config_table_defaults_fit_their_rows)
+{
+	for (size_t i = 0; i < fg_config_table_size; i++) {
+		const struct fg_config_row *row = &fg_config_table[i];
+		char detail[160];
+
+		switch (row->type) {
+		case FG_CT_INT:
+			ck_assert_msg(row->size == 8 || row->max < 1ULL << (8 * row->size),
+				      "%s: max does not fit", row->path);
+			/* fallthrough */
+		case FG_CT_SIZE:
+		case FG_CT_DURATION:
+			ck_assert_msg(row->def >= row->min && row->def <= row->max,
+				      "%s: default out of range", row->path);
+			break;
+		case FG_CT_STRING:
+			if (row->def_str) {
+				ck_assert_uint_ge(strlen(row->def_str), row->min);
+				ck_assert_uint_le(strlen(row->def_str), row->max);
+				ck_assert(!row->check ||
+					  row->check(row->def_str, detail, sizeof(detail)));
+			}
+			break;
+		case FG_CT_SECRET_FILE:
+		case FG_CT_SECRET_CREDENTIAL:
+			ck_assert_ptr_nonnull(fg_config_row_find(row->secret_of));
+			break;
+		default:
+			break;
+		}
+		ck_assert_ptr_nonnull(row->help);
+	}
+}
+END_TEST
+
+/* ---------------------------------------------------------------- errors */
+
+START_TEST(config_rejects_unknown_key_with_suggestion)
+{
+	int r = load("mqtt = {\n"
+		     "\tport = 1883;\n"
+		     "\thots = \"broker.example\";\n"
+		     "};\n");
+
+	assert_only_error(
+		r, "fieldgate.conf:3: mqtt.hots: unknown setting, did you mean 'mqtt.host'?");
+}
+END_TEST
+
+START_TEST(config_suggests_group_for_unknown_group)
+{
+	assert_only_error(load("mqqt = { host = \"x\"; };\n"),
+			  "fieldgate.conf:1: mqqt: unknown setting, did you mean 'mqtt'?");
+}
+END_TEST
+
+START_TEST(config_suggests_setting_of_another_group)
+{
+	assert_only_error(
+		load("\ngateway = { port = 1884; };\n"),
+		"fieldgate.conf:2: gateway.port: unknown setting, did you mean 'mqtt.port'?");
+}
+END_TEST
+
+START_TEST(config_rejects_unknown_key_without_close_name)
+{
+	assert_only_error(load("sources = { sim = { xyzzy = 1; }; };\n"),
+			  "fieldgate.conf:1: sources.sim.xyzzy: unknown setting");
+}
+END_TEST
+
+START_TEST(config_rejects_int_out_of_range)
+{
+	assert_only_error(load("mqtt = {\n\tport = 70000;\n};\n"),
+			  "fieldgate.conf:2: mqtt.port: expected an integer 1..65535, got 70000");
+}
+END_TEST
+
+START_TEST(config_rejects_string_where_integer_expected)
+{
+	assert_only_error(
+		load("mqtt = {\n\tport = \"1883\";\n};\n"),
+		"fieldgate.conf:2: mqtt.port: expected an integer 1..65535, got a string '1883'");
+}
+END_TEST
+
+START_TEST(config_rejects_integer_where_boolean_expected)
+{
+	assert_only_error(load("sources = { sim = { enabled = 1; }; };\n"),
+			  "fieldgate.conf:1: sources.sim.enabled: expected true or false, got an "
+			  "integer 1");
+}
+END_TEST
+
+START_TEST(config_rejects_unknown_enum_value)
+{
+	assert_only_error(load("gateway = {\n\tid = \"gw\";\n\tlog_level = \"verbose\";\n};\n"),
+			  "fieldgate.conf:3: gateway.log_level: expected one of error, warning, "
+			  "notice, info, debug, got 'verbose'");
+}
+END_TEST
+
+START_TEST(config_rejects_bad_duration)
+{
+	assert_only_error(load("mqtt = {\n\n\n\n\n\n\n\n\n\n\tkeepalive = \"soon\";\n};\n"),
+			  "fieldgate.conf:11: mqtt.keepalive: expected a duration such as 30s, 5m, "
+			  "1h, got 'soon'");
+}
+END_TEST
+
+START_TEST(config_rejects_duration_out_of_range)
+{
+	assert_only_error(load("mqtt = { keepalive = \"2h\"; };\n"),
+			  "fieldgate.conf:1: mqtt.keepalive: expected a duration 5s..1h, got '2h'");
+}
+END_TEST
+
+START_TEST(config_rejects_sub_second_duration_for_seconds_setting)
+{
+	assert_only_error(load("mqtt = { keepalive = \"5500ms\"; };\n"),
+			  "fieldgate.conf:1: mqtt.keepalive: expected a whole number of seconds, "
+			  "got '5500ms'");
+}
+END_TEST
+
+START_TEST(config_rejects_size_out_of_range)
+{
+	assert_only_error(load("buffer = { max_bytes = \"512K\"; };\n"),
+			  "fieldgate.conf:1: buffer.max_bytes: expected a size 1M..1T, got '512K'");
+}
+END_TEST
+
+START_TEST(config_rejects_bad_size)
+{
+	assert_only_error(load("buffer = { max_bytes = \"lots\"; };\n"),
+			  "fieldgate.conf:1: buffer.max_bytes: expected a size such as 64K, 256M, "
+			  "1G, got 'lots'");
+}
+END_TEST
+
+START_TEST(config_rejects_scalar_where_group_expected)
+{
+	assert_only_error(load("mqtt = 5;\n"),
+			  "fieldgate.conf:1: mqtt: expected a group of settings { ... }, got an "
+			  "integer 5");
+}
+END_TEST
+
+START_TEST(config_rejects_bad_gateway_id)
+{
+	assert_only_error(
+		load("gateway = { id = \"barn 3\"; };\n"),
+		"fieldgate.conf:1: gateway.id: expected 1..64 characters from A-Z a-z 0-9 "
+		"_ . -, got 'barn 3'");
+}
+END_TEST
+
+START_TEST(config_rejects_relative_state_dir)
+{
+	assert_only_error(load("gateway = { state_dir = \"var/lib\"; };\n"),
+			  "fieldgate.conf:1: gateway.state_dir: expected an absolute path, got "
+			  "'var/lib'");
+}
+END_TEST
+
+START_TEST(config_reports_every_error_not_just_the_first)
+{
+	int r = load("gateway = {\n"
+		     "\tlog_level = \"loud\";\n" /* 2 */
+		     "};\n"
+		     "buffer = {\n"
+		     "\tcommit_batch = 0;\n"	    /* 5 */
+		     "\toverflow = \"drop_all\";\n" /* 6 */
+		     "};\n"
+		     "mqtt = {\n"
+		     "\tqos = 3;\n" /* 9 */
+		     "\thost = \"ok.example\";\n"
+		     "\tprot = 1;\n" /* 11 */
+		     "};\n");
+
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_ptr_null(cfg);
+	ck_assert_uint_eq(fg_diags_count(&diags, FG_DIAG_ERROR), 5);
+	ck_assert_uint_eq(fg_diags_count(&diags, FG_DIAG_WARNING), 0);
+	ck_assert_int_eq(diags.v[0].line, 2);
+	ck_assert_int_eq(diags.v[1].line, 5);
+	ck_assert_int_eq(diags.v[2].line, 6);
+	ck_assert_int_eq(diags.v[3].line, 9);
+	assert_diag(4, "fieldgate.conf:11: mqtt.prot: unknown setting, did you mean 'mqtt.port'?");
+}
+END_TEST
+
+START_TEST(config_syntax_error_names_the_line)
+{
+	assert_only_error(load("mqtt = {\n\tport = 1883;\n\thost = ;\n};\n"),
+			  "fieldgate.conf:3: syntax error");
+	ck_assert_ptr_null(diags.v[0].setting);
+}
+END_TEST
+
+START_TEST(config_load_of_missing_file_returns_enoent)
+{
+	char *path = tmp_path("absent.conf");
+	char *expected;
+
+	ck_assert_int_eq(fg_config_load(path, &cfg, &diags), -ENOENT);
+	ck_assert_ptr_null(cfg);
+	ck_assert_uint_eq(diags.n, 1);
+	ck_assert_int_ge(asprintf(&expected, "%s: cannot read: %s", path, strerror(ENOENT)), 0);
+	assert_diag(0, expected);
+	free(expected);
+	free(path);
+}
+END_TEST
+
+START_TEST(config_diagnostics_name_the_file_as_given)
+{
+	char *path = write_file("fg.conf", "mqtt = {\n\tqos = 9;\n};\n", 0600);
+	char *expected;
+
+	ck_assert_int_eq(fg_config_load(path, &cfg, &diags), -EINVAL);
+	ck_assert_int_ge(
+		asprintf(&expected, "%s:2: mqtt.qos: expected an integer 0..2, got 9", path), 0);
+	ck_assert_uint_eq(diags.n, 1);
+	assert_diag(0, expected);
+	free(expected);
+	free(path);
+}
+END_TEST
+
+START_TEST(config_keeps_findings_already_in_the_list)
+{
+	ck_assert_int_eq(fg_diags_add(&diags, FG_DIAG_WARNING, "other.conf", 1, NULL, "earlier"),
+			 0);
+	ck_assert_int_eq(load("mqtt = { qos = 9; };\n"), -EINVAL);
+	ck_assert_uint_eq(diags.n, 2);
+	assert_diag(0, "other.conf:1: warning: earlier");
+}
+END_TEST
+
+START_TEST(config_reports_every_mistake_of_errors_fixture)
+{
+	static const char *const expected[] = {
+		"errors.conf:4: gateway.id: expected 1..64 characters from A-Z a-z 0-9 _ . -, got "
+		"'barn 3'",
+		"errors.conf:5: gateway.log_level: expected one of error, warning, notice, info, "
+		"debug, got 'verbose'",
+		"errors.conf:6: gateway.trust_system_clock: expected true or false, got a string "
+		"'yes'",
+		"errors.conf:8: bufer: unknown setting, did you mean 'buffer'?",
+		"errors.conf:12: buffer.max_rows: expected an integer 1000..100000000, got 10",
+		"errors.conf:13: buffer.max_bytes: expected a size such as 64K, 256M, 1G, got "
+		"'lots'",
+		"errors.conf:14: buffer.max_age: expected a duration such as 30s, 5m, 1h, got "
+		"'soon'",
+		"errors.conf:15: buffer.overflow: expected one of drop_oldest, drop_newest, got "
+		"'drop_all'",
+		"errors.conf:18: mqtt.hots: unknown setting, did you mean 'mqtt.host'?",
+		"errors.conf:19: mqtt.port: expected an integer 1..65535, got 70000",
+		"errors.conf:20: mqtt.keepalive: expected a duration 5s..1h, got '2h'",
+		"errors.conf:21: mqtt.topic: expected a topic such as "
+		"'fieldgate/{gateway}/{source}/{device}', got 'farm/{site}/{device}' (unknown "
+		"placeholder '{site}'; use {gateway}, {source}, {device}, {name} or {quantity})",
+		"errors.conf:23: mqtt.qos: expected an integer 0..2, got a string '1'",
+		"errors.conf:27: sources.sim.devices: expected an integer 1..10000, got 0",
+		"errors.conf:28: sources.sim.name_prefix: expected 0..32 characters from A-Z a-z "
+		"0-9 "
+		"_ . -, got 'sim/'",
+		/* Cross-field checks run after the walk over the table. */
+		"errors.conf:22: mqtt.cert_file: is set without mqtt.key_file; a client "
+		"certificate "
+		"needs its private key",
+	};
+	char *text = read_source_file("tests/data/config/errors.conf");
+	size_t n = sizeof(expected) / sizeof(expected[0]);
+
+	ck_assert_int_eq(fg_config_load_string(text, "errors.conf", &cfg, &diags), -EINVAL);
+	ck_assert_ptr_null(cfg);
+	ck_assert_uint_eq(diags.n, n);
+	ck_assert_uint_eq(fg_diags_count(&diags, FG_DIAG_ERROR), n);
+	for (size_t i = 0; i < n; i++)
+		assert_diag(i, expected[i]);
+	free(text);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- values */
+
+START_TEST(config_accepts_duration_units_and_plain_seconds)
+{
+	ck_assert_int_eq(
+		load("buffer = { max_age = \"7d\"; };\n"
+		     "mqtt = { protocol = \"v5\"; keepalive = \"15m\"; session_expiry = 90;\n"
+		     "\tmessage_expiry = \"12h\"; };\n"),
+		0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert_uint_eq(cfg->buffer.max_age_s, 7 * 86400);
+	ck_assert_uint_eq(cfg->mqtt.keepalive_s, 900);
+	ck_assert_uint_eq(cfg->mqtt.session_expiry_s, 90);
+	ck_assert_uint_eq(cfg->mqtt.message_expiry_s, 12 * 3600);
+	ck_assert_int_eq(cfg->mqtt.protocol, FG_MQTT_V5);
+}
+END_TEST
+
+START_TEST(config_loads_every_setting_of_full_fixture)
+{
+	char *text = read_source_file("tests/data/config/full.conf");
+
+	ck_assert_int_eq(fg_config_load_string(text, "full.conf", &cfg, &diags), 0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert_str_eq(cfg->gateway.id, "barn-3.west_1");
+	ck_assert_str_eq(cfg->gateway.state_dir, "/srv/fieldgate");
+	ck_assert_int_eq(cfg->gateway.log_level, LOG_DEBUG);
+	ck_assert(cfg->gateway.trust_system_clock);
+	ck_assert_str_eq(cfg->buffer.path, "/srv/fieldgate/readings.db");
+	ck_assert_uint_eq(cfg->buffer.commit_interval_ms, 250);
+	ck_assert_uint_eq(cfg->buffer.commit_batch, 500);
+	ck_assert_uint_eq(cfg->buffer.max_rows, 5000000);
+	ck_assert_uint_eq(cfg->buffer.max_bytes, 2ULL << 30);
+	ck_assert_uint_eq(cfg->buffer.max_age_s, 7 * 86400);
+	ck_assert_int_eq(cfg->buffer.overflow, FG_OVERFLOW_DROP_NEWEST);
+	ck_assert_str_eq(cfg->mqtt.host, "broker.example.net");
+	ck_assert_uint_eq(cfg->mqtt.port, 8884);
+	ck_assert_str_eq(cfg->mqtt.client_id, "barn-3");
+	ck_assert_int_eq(cfg->mqtt.protocol, FG_MQTT_V5);
+	ck_assert_uint_eq(cfg->mqtt.keepalive_s, 120);
+	ck_assert_uint_eq(cfg->mqtt.session_expiry_s, 12 * 3600);
+	ck_assert_str_eq(cfg->mqtt.username, "barn-3");
+	ck_assert_str_eq(cfg->mqtt.password, "not-a-real-secret");
+	ck_assert_int_eq(cfg->mqtt.qos, 2);
+	ck_assert_uint_eq(cfg->mqtt.max_inflight, 20);
+	ck_assert_str_eq(cfg->mqtt.topic, "farm/{gateway}/{source}/{device}/{quantity}");
+	ck_assert_uint_eq(cfg->mqtt.message_expiry_s, 3600);
+	ck_assert(cfg->mqtt.tls);
+	ck_assert_str_eq(cfg->mqtt.ca_file, "/etc/ssl/certs/ca-certificates.crt");
+	ck_assert_str_eq(cfg->mqtt.ca_path, "/etc/ssl/certs");
+	ck_assert_str_eq(cfg->mqtt.cert_file, "/etc/fieldgate/client.crt");
+	ck_assert_str_eq(cfg->mqtt.key_file, "/etc/fieldgate/client.key");
+	ck_assert_str_eq(cfg->mqtt.alpn, "mqtt");
+	ck_assert(!cfg->mqtt.tls_insecure);
+	ck_assert(cfg->sources.sim.enabled);
+	ck_assert_uint_eq(cfg->sources.sim.devices, 12);
+	ck_assert_uint_eq(cfg->sources.sim.interval_ms, 500);
+	ck_assert_uint_eq(cfg->sources.sim.seed, 42);
+	ck_assert_str_eq(cfg->sources.sim.name_prefix, "test-");
+	free(text);
+}
+END_TEST
+
+START_TEST(config_accepts_zero_max_age_as_unlimited)
+{
+	ck_assert_int_eq(load("buffer = { max_age = 0; };\n"), 0);
+	ck_assert_uint_eq(cfg->buffer.max_age_s, 0);
+}
+END_TEST
+
+START_TEST(config_accepts_size_units)
+{
+	ck_assert_int_eq(load("buffer = { max_bytes = \"1G\"; };\n"), 0);
+	ck_assert_uint_eq(cfg->buffer.max_bytes, 1ULL << 30);
+}
+END_TEST
+
+START_TEST(config_accepts_int64_literals)
+{
+	ck_assert_int_eq(load("buffer = { max_rows = 5000000L; max_bytes = 3221225472L; };\n"), 0);
+	ck_assert_uint_eq(cfg->buffer.max_rows, 5000000);
+	ck_assert_uint_eq(cfg->buffer.max_bytes, 3ULL << 30);
+}
+END_TEST
+
+START_TEST(config_reads_large_integers_as_written)
+{
+	/* libconfig 1.5 would silently turn these into 2^31 wrapped values. */
+	ck_assert_int_eq(load("buffer = { max_bytes = 2147483648; };\n"
+			      "sources = { sim = { seed = 18446744073709551615; }; };\n"),
+			 0);
+	ck_assert_uint_eq(cfg->buffer.max_bytes, 2ULL << 30);
+	ck_assert_uint_eq(cfg->sources.sim.seed, UINT64_MAX);
+}
+END_TEST
+
+START_TEST(config_rejects_wrapped_integer_with_its_written_value)
+{
+	/* 4294968179 wraps to 883 in libconfig 1.5, a valid port. */
+	assert_only_error(
+		load("mqtt = { port = 4294968179; };\n"),
+		"fieldgate.conf:1: mqtt.port: expected an integer 1..65535, got 4294968179");
+}
+END_TEST
+
+START_TEST(config_rejects_negative_integer)
+{
+	assert_only_error(
+		load("mqtt = { max_inflight = -1; };\n"),
+		"fieldgate.conf:1: mqtt.max_inflight: expected an integer 1..65535, got -1");
+}
+END_TEST
+
+START_TEST(config_accepts_log_level_names)
+{
+	ck_assert_int_eq(load("gateway = { log_level = \"debug\"; };\n"), 0);
+	ck_assert_int_eq(cfg->gateway.log_level, LOG_DEBUG);
+}
+END_TEST
+
+START_TEST(config_reads_included_file_next_to_the_config)
+{
+	char *path;
+
+	free(write_file("extra.conf", "mqtt = { host = \"included.example\"; };\n", 0600));
+	path = write_file("main.conf", "@include \"extra.conf\"\n", 0600);
+	ck_assert_int_eq(fg_config_load(path, &cfg, &diags), 0);
+	ck_assert_str_eq(cfg->mqtt.host, "included.example");
+	free(path);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- mqtt cross-checks */
+
+START_TEST(config_port_defaults_to_8883_with_tls)
+{
+	ck_assert_int_eq(load("mqtt = { ca_file = \"/etc/ssl/certs/ca-certificates.crt\"; };\n"),
+			 0);
+	ck_assert(cfg->mqtt.tls);
+	ck_assert_uint_eq(cfg->mqtt.port, 8883);
+}
+END_TEST
+
+START_TEST(config_explicit_port_stays_with_tls)
+{
+	ck_assert_int_eq(load("mqtt = { tls = true; port = 443; alpn = \"mqtt\"; };\n"), 0);
+	ck_assert(cfg->mqtt.tls);
+	ck_assert_uint_eq(cfg->mqtt.port, 443);
+}
+END_TEST
+
+START_TEST(config_rejects_cert_file_without_key_file)
+{
+	assert_only_error(
+		load("mqtt = {\n\tcert_file = \"/etc/fieldgate/client.crt\";\n};\n"),
+		"fieldgate.conf:2: mqtt.cert_file: is set without mqtt.key_file; a client "
+		"certificate needs its private key");
+}
+END_TEST
+
+START_TEST(config_accepts_cert_file_with_key_file)
+{
+	ck_assert_int_eq(load("mqtt = { cert_file = \"/etc/fieldgate/client.crt\";\n"
+			      "\tkey_file = \"/etc/fieldgate/client.key\"; };\n"),
+			 0);
+	ck_assert(cfg->mqtt.tls);
+	ck_assert_str_eq(cfg->mqtt.key_file, "/etc/fieldgate/client.key");
+}
+END_TEST
+
+START_TEST(config_rejects_tls_off_with_tls_settings)
+{
+	assert_only_error(
+		load("mqtt = {\n\ttls = false;\n\tca_path = \"/etc/ssl/certs\";\n};\n"),
+		"fieldgate.conf:2: mqtt.tls: is false, but mqtt.ca_path is set; remove one "
+		"of them");
+}
+END_TEST
+
+START_TEST(config_rejects_topic_with_unknown_placeholder)
+{
+	assert_only_error(load("mqtt = { topic = \"site/{gateway}/{sensor}\"; };\n"),
+			  "fieldgate.conf:1: mqtt.topic: expected a topic such as "
+			  "'fieldgate/{gateway}/{source}/{device}', got 'site/{gateway}/{sensor}' "
+			  "(unknown placeholder '{sensor}'; use {gateway}, {source}, {device}, "
+			  "{name} or {quantity})");
+}
+END_TEST
+
+START_TEST(config_rejects_topic_with_wildcard)
+{
+	assert_only_error(
+		load("mqtt = { topic = \"site/+/{device}\"; };\n"),
+		"fieldgate.conf:1: mqtt.topic: expected a topic such as "
+		"'fieldgate/{gateway}/{source}/{device}', got 'site/+/{device}' (the MQTT "
+		"wildcard '+' is not allowed)");
+}
+END_TEST
+
+START_TEST(config_accepts_topic_with_every_placeholder)
+{
+	ck_assert_int_eq(
+		load("mqtt = { topic = \"a/{gateway}/{source}/{device}/{name}/{quantity}\"; "
+		     "};\n"),
+		0);
+	ck_assert_str_eq(cfg->mqtt.topic, "a/{gateway}/{source}/{device}/{name}/{quantity}");
+}
+END_TEST
+
+START_TEST(config_rejects_password_without_username_on_v311)
+{
+	assert_only_error(
+		load("mqtt = {\n\tpassword = \"pw\";\n};\n"),
+		"fieldgate.conf:2: mqtt.password: is set without mqtt.username; MQTT 3.1.1 "
+		"sends a password only with a user name");
+}
+END_TEST
+
+START_TEST(config_warns_about_v5_settings_with_v311)
+{
+	ck_assert_int_eq(load("mqtt = {\n\tmessage_expiry = \"1h\";\n};\n"), 0);
+	ck_assert_uint_eq(diags.n, 1);
+	assert_diag(0,
+		    "fieldgate.conf:2: warning: mqtt.message_expiry: only used with mqtt.protocol "
+		    "\"v5\"; ignored with v311");
+}
+END_TEST
+
+START_TEST(config_warns_about_tls_insecure)
+{
+	ck_assert_int_eq(load("mqtt = { tls_insecure = true; };\n"), 0);
+	ck_assert(cfg->mqtt.tls);
+	ck_assert_uint_eq(fg_diags_count(&diags, FG_DIAG_WARNING), 1);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- secrets */
+
+START_TEST(config_reads_password_file_without_trailing_newline)
+{
+	char *pw = write_file("mqtt.password", "s3cret\n", 0600);
+	char *text;
+
+	ck_assert_int_ge(
+		asprintf(&text, "mqtt = { username = \"gw\"; password_file = \"%s\"; };\n", pw), 0);
+	ck_assert_int_eq(load(text), 0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert_str_eq(cfg->mqtt.password, "s3cret");
+	free(text);
+	free(pw);
+}
+END_TEST
+
+START_TEST(config_drops_only_one_trailing_newline_of_secret)
+{
+	char *pw = write_file("mqtt.password", "two\n\n", 0600);
+	char *text;
+
+	ck_assert_int_ge(
+		asprintf(&text, "mqtt = { username = \"gw\"; password_file = \"%s\"; };\n", pw), 0);
+	ck_assert_int_eq(load(text), 0);
+	ck_assert_str_eq(cfg->mqtt.password, "two\n");
+	free(text);
+	free(pw);
+}
+END_TEST
+
+START_TEST(config_reads_password_from_credential)
+{
+	free(write_file("mqtt-password", "from-systemd\n", 0600));
+	ck_assert_int_eq(setenv("CREDENTIALS_DIRECTORY", tmpdir, 1), 0);
+	ck_assert_int_eq(
+		load("mqtt = { username = \"gw\"; password_credential = \"mqtt-password\"; "
+		     "};\n"),
+		0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert_str_eq(cfg->mqtt.password, "from-systemd");
+}
+END_TEST
+
+START_TEST(config_rejects_credential_without_credentials_directory)
+{
+	assert_only_error(
+		load("mqtt = {\n\tusername = \"gw\";\n"
+		     "\tpassword_credential = \"mqtt-password\";\n};\n"),
+		"fieldgate.conf:3: mqtt.password_credential: $CREDENTIALS_DIRECTORY is not "
+		"set; credentials come from systemd (LoadCredential= or SetCredential= in "
+		"the unit)");
+}
+END_TEST
+
+START_TEST(config_rejects_credential_name_with_slash)
+{
+	ck_assert_int_eq(setenv("CREDENTIALS_DIRECTORY", tmpdir, 1), 0);
+	assert_only_error(load("mqtt = { username = \"gw\"; password_credential = \"../x\"; };\n"),
+			  "fieldgate.conf:1: mqtt.password_credential: expected a credential name "
+			  "without '/', got '../x'");
+}
+END_TEST
+
+START_TEST(config_rejects_password_given_twice)
+{
+	char *pw = write_file("mqtt.password", "s3cret\n", 0600);
+	char *text;
+
+	ck_assert_int_ge(asprintf(&text,
+				  "mqtt = {\n\tusername = \"gw\";\n\tpassword = \"inline\";\n"
+				  "\tpassword_file = \"%s\";\n};\n",
+				  pw),
+			 0);
+	assert_only_error(load(text),
+			  "fieldgate.conf:4: mqtt.password_file: cannot be combined with "
+			  "mqtt.password (line 3); give the secret one way only");
+	free(text);
+	free(pw);
+}
+END_TEST
+
+START_TEST(config_warns_about_literal_password_in_world_readable_file)
+{
+	char *path = write_file(
+		"fg.conf", "mqtt = {\n\tusername = \"gw\";\n\tpassword = \"inline\";\n};\n", 0644);
+	char *expected;
+
+	ck_assert_int_eq(fg_config_load(path, &cfg, &diags), 0);
+	ck_assert_str_eq(cfg->mqtt.password, "inline");
+	ck_assert_uint_eq(diags.n, 1);
+	ck_assert_int_ge(
+		asprintf(&expected,
+			 "%s:3: warning: mqtt.password: file is readable by other users; move "
+			 "the secret to mqtt.password_file or a systemd credential, or chmod o-r",
+			 path),
+		0);
+	assert_diag(0, expected);
+	free(expected);
+	free(path);
+}
+END_TEST
+
+START_TEST(config_accepts_literal_password_in_private_file)
+{
+	char *path = write_file("fg.conf",
+				"mqtt = { username = \"gw\"; password = \"inline\"; };\n", 0640);
+
+	ck_assert_int_eq(fg_config_load(path, &cfg, &diags), 0);
+	ck_assert_uint_eq(diags.n, 0);
+	free(path);
+}
+END_TEST
+
+START_TEST(config_rejects_missing_secret_file_naming_path)
+{
+	char *pw = tmp_path("absent.password");
+	char *text, *expected;
+
+	ck_assert_int_ge(asprintf(&text,
+				  "mqtt = {\n\tusername = \"gw\";\n\tpassword_file = \"%s\";\n};\n",
+				  pw),
+			 0);
+	ck_assert_int_ge(asprintf(&expected,
+				  "fieldgate.conf:3: mqtt.password_file: cannot read '%s': %s", pw,
+				  strerror(ENOENT)),
+			 0);
+	assert_only_error(load(text), expected);
+	free(expected);
+	free(text);
+	free(pw);
+}
+END_TEST
+
+START_TEST(config_rejects_oversized_secret_file)
+{
+	char big[FG_CONFIG_SECRET_MAX + 2];
+	char *pw, *text, *expected;
+
+	memset(big, 'x', FG_CONFIG_SECRET_MAX + 1);
+	big[FG_CONFIG_SECRET_MAX + 1] = '\0';
+	pw = write_file("big.password", big, 0600);
+	ck_assert_int_ge(
+		asprintf(&text, "mqtt = { username = \"gw\"; password_file = \"%s\"; };\n", pw), 0);
+	ck_assert_int_ge(
+		asprintf(&expected,
+			 "fieldgate.conf:1: mqtt.password_file: '%s' is longer than 4096 bytes",
+			 pw),
+		0);
+	assert_only_error(load(text), expected);
+	free(expected);
+	free(text);
+	free(pw);
+}
+END_TEST
+
+START_TEST(config_never_echoes_a_secret)
+{
+	assert_only_error(load("mqtt = { username = \"gw\"; password = 271828; };\n"),
+			  "fieldgate.conf:1: mqtt.password: expected a non-empty secret of at most "
+			  "4096 bytes, got an integer");
+}
+END_TEST
+
+/* ---------------------------------------------------------------- diagnostics */
+
+START_TEST(diag_format_leaves_out_what_is_missing)
+{
+	struct fg_diags d = { 0 };
+	const char *expected[] = {
+		"a.conf:7: mqtt.port: m1",	     "a.conf: m2", "a.conf:3: m3",
+		"a.conf:4: warning: gateway.id: m4", "m5",
+	};
+
+	ck_assert_int_eq(fg_diags_add(&d, FG_DIAG_ERROR, "a.conf", 7, "mqtt.port", "m%d", 1), 0);
+	ck_assert_int_eq(fg_diags_add(&d, FG_DIAG_ERROR, "a.conf", 0, NULL, "m%d", 2), 0);
+	ck_assert_int_eq(fg_diags_add(&d, FG_DIAG_ERROR, "a.conf", 3, NULL, "m%d", 3), 0);
+	ck_assert_int_eq(fg_diags_add(&d, FG_DIAG_WARNING, "a.conf", 4, "gateway.id", "m%d", 4), 0);
+	ck_assert_int_eq(fg_diags_add(&d, FG_DIAG_ERROR, NULL, 0, NULL, "m%d", 5), 0);
+	ck_assert_uint_eq(d.n, 5);
+	for (size_t i = 0; i < d.n; i++) {
+		char *s = fg_diag_format(&d.v[i]);
+
+		ck_assert_str_eq(s, expected[i]);
+		free(s);
+	}
+	ck_assert_uint_eq(fg_diags_count(&d, FG_DIAG_ERROR), 4);
+	ck_assert_uint_eq(fg_diags_count(&d, FG_DIAG_WARNING), 1);
+	fg_diags_clear(&d);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert_ptr_null(d.v);
+}
+END_TEST
+
+START_TEST(diags_print_writes_one_line_each)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(load("mqtt = { qos = 7; prot = 1; };\n"), -EINVAL);
+	fg_diags_print(&diags, f);
+	fclose(f);
+	ck_assert_str_eq(
+		buf, "fieldgate.conf:1: mqtt.qos: expected an integer 0..2, got 7\n"
+		     "fieldgate.conf:1: mqtt.prot: unknown setting, did you mean 'mqtt.port'?\n");
+	free(buf);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc;
+
+	tc = tcase_create("defaults");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, config_fills_every_default_for_empty_file);
+	tcase_add_test(tc, config_new_default_matches_empty_file);
+	tcase_add_test(tc, config_gateway_id_defaults_to_host_name);
+	tcase_add_test(tc, config_client_id_defaults_from_gateway_id);
+	tcase_add_test(tc, config_buffer_path_defaults_under_state_dir);
+	tcase_add_test(tc, config_free_accepts_null);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("docs");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, config_sample_file_loads_without_findings);
+	tcase_add_test(tc, config_every_setting_is_in_sample_file);
+	tcase_add_test(tc, config_every_setting_is_in_man_page);
+	tcase_add_test(tc, config_setting_names_list_every_row_and_secret_variant);
+	tcase_add_test(tc, config_table_defaults_fit_their_rows);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, config_rejects_unknown_key_with_suggestion);
+	tcase_add_test(tc, config_suggests_group_for_unknown_group);
+	tcase_add_test(tc, config_suggests_setting_of_another_group);
+	tcase_add_test(tc, config_rejects_unknown_key_without_close_name);
+	tcase_add_test(tc, config_rejects_int_out_of_range);
+	tcase_add_test(tc, config_rejects_string_where_integer_expected);
+	tcase_add_test(tc, config_rejects_integer_where_boolean_expected);
+	tcase_add_test(tc, config_rejects_unknown_enum_value);
+	tcase_add_test(tc, config_rejects_bad_duration);
+	tcase_add_test(tc, config_rejects_duration_out_of_range);
+	tcase_add_test(tc, config_rejects_sub_second_duration_for_seconds_setting);
+	tcase_add_test(tc, config_rejects_size_out_of_range);
+	tcase_add_test(tc, config_rejects_bad_size);
+	tcase_add_test(tc, config_rejects_scalar_where_group_expected);
+	tcase_add_test(tc, config_rejects_bad_gateway_id);
+	tcase_add_test(tc, config_rejects_relative_state_dir);
+	tcase_add_test(tc, config_reports_every_error_not_just_the_first);
+	tcase_add_test(tc, config_syntax_error_names_the_line);
+	tcase_add_test(tc, config_load_of_missing_file_returns_enoent);
+	tcase_add_test(tc, config_diagnostics_name_the_file_as_given);
+	tcase_add_test(tc, config_keeps_findings_already_in_the_list);
+	tcase_add_test(tc, config_reports_every_mistake_of_errors_fixture);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("values");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, config_loads_every_setting_of_full_fixture);
+	tcase_add_test(tc, config_accepts_duration_units_and_plain_seconds);
+	tcase_add_test(tc, config_accepts_zero_max_age_as_unlimited);
+	tcase_add_test(tc, config_accepts_size_units);
+	tcase_add_test(tc, config_accepts_int64_literals);
+	tcase_add_test(tc, config_reads_large_integers_as_written);
+	tcase_add_test(tc, config_rejects_wrapped_integer_with_its_written_value);
+	tcase_add_test(tc, config_rejects_negative_integer);
+	tcase_add_test(tc, config_accepts_log_level_names);
+	tcase_add_test(tc, config_reads_included_file_next_to_the_config);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("mqtt");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, config_port_defaults_to_8883_with_tls);
+	tcase_add_test(tc, config_explicit_port_stays_with_tls);
+	tcase_add_test(tc, config_rejects_cert_file_without_key_file);
+	tcase_add_test(tc, config_accepts_cert_file_with_key_file);
+	tcase_add_test(tc, config_rejects_tls_off_with_tls_settings);
+	tcase_add_test(tc, config_rejects_topic_with_unknown_placeholder);
+	tcase_add_test(tc, config_rejects_topic_with_wildcard);
+	tcase_add_test(tc, config_accepts_topic_with_every_placeholder);
+	tcase_add_test(tc, config_rejects_password_without_username_on_v311);
+	tcase_add_test(tc, config_warns_about_v5_settings_with_v311);
+	tcase_add_test(tc, config_warns_about_tls_insecure);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("secrets");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, config_reads_password_file_without_trailing_newline);
+	tcase_add_test(tc, config_drops_only_one_trailing_newline_of_secret);
+	tcase_add_test(tc, config_reads_password_from_credential);
+	tcase_add_test(tc, config_rejects_credential_without_credentials_directory);
+	tcase_add_test(tc, config_rejects_credential_name_with_slash);
+	tcase_add_test(tc, config_rejects_password_given_twice);
+	tcase_add_test(tc, config_warns_about_literal_password_in_world_readable_file);
+	tcase_add_test(tc, config_accepts_literal_password_in_private_file);
+	tcase_add_test(tc, config_rejects_missing_secret_file_naming_path);
+	tcase_add_test(tc, config_rejects_oversized_secret_file);
+	tcase_add_test(tc, config_never_echoes_a_secret);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("diagnostics");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, diag_format_leaves_out_what_is_missing);
+	tcase_add_test(tc, diags_print_writes_one_line_each);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
