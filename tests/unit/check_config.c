@@ -13,6 +13,7 @@
 
 #include "config/config-internal.h"
 #include "config/config.h"
+#include "check-main.h"
 
 /* Per test (Check forks each one): a scratch directory, the findings, the result. */
 static char *tmpdir;
@@ -1182,11 +1183,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fg_check_main(config_suite());
 }

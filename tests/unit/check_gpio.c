@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "source/gpio.h"
+#include "check-main.h"
 
 START_TEST(gpio_chip_names_map_to_dev_paths)
 {
@@ -89,11 +90,5 @@ static Suite *gpio_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(gpio_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fg_check_main(gpio_suite());
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "util/parse.h"
+#include "check-main.h"
 
 START_TEST(parse_u64_accepts_range_and_rejects_junk)
 {
@@ -126,11 +127,5 @@ static Suite *parse_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(parse_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fg_check_main(parse_suite());
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/ratelimit.h"
+#include "check-main.h"
 
 #define SEC UINT64_C(1000000)
 
@@ -144,11 +145,5 @@ static Suite *ratelimit_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ratelimit_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fg_check_main(ratelimit_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/reading.h"
+#include "check-main.h"
 
 START_TEST(reading_init_fills_identity_and_defaults)
 {
@@ -165,11 +166,5 @@ static Suite *reading_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(reading_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fg_check_main(reading_suite());
 }

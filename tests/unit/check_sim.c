@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "source/sim.h"
+#include "check-main.h"
 
 #define MAX_SEEN 4096
 
@@ -262,11 +263,5 @@ static Suite *sim_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(sim_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fg_check_main(sim_suite());
 }
