@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/*
+ * The durable buffer: one SQLite file in WAL mode.
+ *
+ *   sources --append--> [staged, in RAM, at most commit_batch]
+ *           --commit--> readings table --(transform, same txn)--> outbox table
+ *   sink    --peek----> outbox rows in sequence order --ack--> deleted (batched)
+ *
+ * fg_store_commit() runs one transaction that inserts the staged readings,
+ * then moves every reading from the readings table to the outbox through the
+ * transform callback (the rule engine's slot; a pass-through formatter for
+ * now) and deletes them from readings, so a reading is never processed twice
+ * nor skipped, even across crashes (DESIGN invariant 3). Each outbox row gets
+ * the next gateway-wide sequence number (persisted in the same transaction),
+ * which the transform writes into the payload (invariant 2).
+ *
+ * Bounds (max_rows, max_bytes, max_age_s) are enforced at commit: rows are
+ * evicted oldest-first (drop_oldest) or incoming rows are refused
+ * (drop_newest), and counted. SQLITE_FULL is handled the same way.
+ *
+ * Memory is bounded whatever the backlog (invariant 4): the backlog lives on
+ * disk; peek returns at most `max` rows.
+ *
+ * The store never logs above debug; it returns negative errno and keeps
+ * counters; the caller logs.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "core/reading.h"
+
+struct fg_store;
+
+/* One message for the sink. Strings and payload are owned by the store row buffer. */
+struct fg_outbox_msg {
+	uint64_t seq;            /* gateway-wide, strictly increasing */
+	const char *topic;
+	const void *payload;
+	size_t payload_len;
+	int qos;
+	bool retain;
+	uint64_t created_ms;     /* wall ms of the oldest reading in it, 0 if unknown */
+	uint64_t created_mono_usec;
+};
+
+/*
+ * The transform (rule engine slot): turn the readings of one frame (same
+ * source, device and frame_id, in arrival order) into at most one outbox
+ * message. Fill *out (topic and payload are copied by the store before the
+ * callback's buffers are reused) and return 1, return 0 to drop the frame
+ * (filtered), or a negative errno to abort the commit (rolled back).
+ */
+struct fg_transform_out {
+	char *topic;             /* malloc'd by the callback, freed by the store */
+	void *payload;           /* malloc'd by the callback, freed by the store */
+	size_t payload_len;
+	int qos;
+	bool retain;
+};
+typedef int (*fg_store_transform_fn)(const struct fg_reading *r, size_t n, uint64_t seq,
+				     struct fg_transform_out *out, void *userdata);
+
+struct fg_store_stats {
+	uint64_t readings_appended;   /* handed to fg_store_append */
+	uint64_t readings_committed;  /* written to the readings table */
+	uint64_t messages_queued;     /* written to the outbox */
+	uint64_t messages_acked;      /* deleted after the sink's ack */
+	uint64_t evicted;             /* outbox rows or readings dropped by a bound or a full disk */
+	uint64_t commits;
+	uint64_t outbox_rows;         /* current depth */
+	uint64_t readings_rows;       /* not yet transformed (normally 0 after a commit) */
+	uint64_t oldest_ms;           /* created_ms of the oldest outbox row, 0 if none/unknown */
+	uint64_t db_bytes;            /* page_count * page_size */
+	bool recovered_corrupt;       /* the file was moved aside at open */
+};
+
+/*
+ * Open (create, migrate) the buffer at cfg->path. A file that is not a
+ * database or fails the integrity check is renamed to PATH.corrupt-YYYYmmddTHHMMSSZ
+ * and a fresh buffer is created; *ret_moved_to (if not NULL) gets that name
+ * (malloc'd) or NULL. Returns 0 or a negative errno.
+ */
+int fg_store_open(const struct fg_buffer_config *cfg, fg_store_transform_fn transform,
+		  void *userdata, struct fg_store **ret_store, char **ret_moved_to);
+/* Commit what is staged and close. NULL is fine. */
+void fg_store_close(struct fg_store *s);
+
+/* Stage readings (copied, text values too). -ENOBUFS when commit_batch rows are already staged. */
+int fg_store_append(struct fg_store *s, const struct fg_reading *r, size_t n);
+/* Readings staged and not yet committed. */
+size_t fg_store_staged(const struct fg_store *s);
+
+/*
+ * One transaction: insert staged readings, transform readings to outbox rows,
+ * apply acked deletions, enforce bounds. Returns the number of outbox rows
+ * added or a negative errno (the staged readings stay staged on -EBUSY).
+ */
+int fg_store_commit(struct fg_store *s);
+
+/*
+ * Read up to max outbox rows with seq > after_seq, in order; call fn for
+ * each (the message is valid during the call). Returns the number read.
+ */
+typedef int (*fg_outbox_fn)(const struct fg_outbox_msg *m, void *userdata);
+int fg_store_peek(struct fg_store *s, uint64_t after_seq, size_t max, fg_outbox_fn fn,
+		  void *userdata);
+
+/* The sink has the message (PUBACK): delete it at the next commit. */
+int fg_store_ack(struct fg_store *s, uint64_t seq);
+
+void fg_store_get_stats(const struct fg_store *s, struct fg_store_stats *ret);
+
+/* Per-device state for later sources (frame counters, last values): a small key/value per device. */
+int fg_store_device_state_get(struct fg_store *s, const char *device, const char *key,
+			      int64_t *ret_value);
+/* Written in the next commit's transaction. */
+int fg_store_device_state_set(struct fg_store *s, const char *device, const char *key,
+			      int64_t value);
