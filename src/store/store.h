@@ -32,21 +32,10 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "core/outbox.h"
 #include "core/reading.h"
 
 struct fg_store;
-
-/* One message for the sink. Strings and payload are owned by the store row buffer. */
-struct fg_outbox_msg {
-	uint64_t seq;            /* gateway-wide, strictly increasing */
-	const char *topic;
-	const void *payload;
-	size_t payload_len;
-	int qos;
-	bool retain;
-	uint64_t created_ms;     /* wall ms of the oldest reading in it, 0 if unknown */
-	uint64_t created_mono_usec;
-};
 
 /*
  * The transform (rule engine slot): turn the readings of one frame (same
@@ -106,7 +95,6 @@ int fg_store_commit(struct fg_store *s);
  * Read up to max outbox rows with seq > after_seq, in order; call fn for
  * each (the message is valid during the call). Returns the number read.
  */
-typedef int (*fg_outbox_fn)(const struct fg_outbox_msg *m, void *userdata);
 int fg_store_peek(struct fg_store *s, uint64_t after_seq, size_t max, fg_outbox_fn fn,
 		  void *userdata);
 
