@@ -1,0 +1,613 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "sink/mqtt.h"
+
+#define MISC_PERIOD_USEC (1 * FG_USEC_PER_SEC)
+#define BACKOFF_MIN_USEC (1 * FG_USEC_PER_SEC)
+#define BACKOFF_MAX_USEC (60 * FG_USEC_PER_SEC)
+#define REFUSED_MIN_USEC (30 * FG_USEC_PER_SEC)
+#define REFUSED_MAX_USEC (300 * FG_USEC_PER_SEC)
+
+struct inflight {
+	int mid;
+	uint64_t seq;
+};
+
+struct fg_mqtt {
+	struct fg_mqtt_config cfg; /* strings owned */
+	char *gateway;
+	char *content_type;
+	char *status_topic;
+	char endpoint[300];        /* "host:port" for log lines */
+	sd_event *loop;
+	struct mosquitto *mosq;
+	sd_event_source *io;
+	int io_fd;
+	sd_event_source *misc_timer;
+	sd_event_source *reconnect_timer;
+	struct fg_mqtt_queue queue;
+	struct inflight *window;
+	size_t window_n;
+	uint64_t last_published_seq;
+	uint64_t backoff_usec;
+	uint64_t rng;
+	uint64_t start_wall_ms;
+	bool connect_called;
+	bool freeing;
+	struct fg_mqtt_stats stats;
+};
+
+static const char *const state_names[FG_MQTT_STATE__COUNT] = {
+	[FG_MQTT_IDLE] = "idle",
+	[FG_MQTT_CONNECTING] = "connecting",
+	[FG_MQTT_CONNECTED] = "connected",
+	[FG_MQTT_WAITING] = "waiting to reconnect",
+	[FG_MQTT_REFUSED] = "refused by broker",
+};
+
+const char *fg_mqtt_state_to_string(enum fg_mqtt_state s)
+{
+	if ((unsigned)s >= FG_MQTT_STATE__COUNT)
+		return "unknown";
+	return state_names[s];
+}
+
+int fg_mqtt_lib_init(void)
+{
+	return mosquitto_lib_init() == MOSQ_ERR_SUCCESS ? 0 : -EIO;
+}
+
+void fg_mqtt_lib_cleanup(void)
+{
+	(void) mosquitto_lib_cleanup();
+}
+
+static void update_io(struct fg_mqtt *m);
+static void schedule_reconnect(struct fg_mqtt *m);
+
+/* Map a libmosquitto result to a negative errno. */
+static int mosq_to_errno(int rc)
+{
+	switch (rc) {
+	case MOSQ_ERR_SUCCESS:
+		return 0;
+	case MOSQ_ERR_NOMEM:
+		return -ENOMEM;
+	case MOSQ_ERR_INVAL:
+	case MOSQ_ERR_MALFORMED_UTF8:
+		return -EINVAL;
+	case MOSQ_ERR_NO_CONN:
+	case MOSQ_ERR_CONN_LOST:
+		return -ENOTCONN;
+	case MOSQ_ERR_PAYLOAD_SIZE:
+	case MOSQ_ERR_OVERSIZE_PACKET:
+		return -EMSGSIZE;
+	case MOSQ_ERR_ERRNO:
+		return errno ? -errno : -EIO;
+	case MOSQ_ERR_CONN_REFUSED:
+	case MOSQ_ERR_AUTH:
+		return -ECONNREFUSED;
+	case MOSQ_ERR_TLS:
+		return -EPROTO;
+	default:
+		return -EIO;
+	}
+}
+
+/* xorshift64 for jitter; seeded from the clock. */
+static uint64_t jitter_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* The next delay: double the last within [min, max], then +-20% jitter. */
+static uint64_t next_backoff(struct fg_mqtt *m, bool refused)
+{
+	uint64_t lo = refused ? REFUSED_MIN_USEC : BACKOFF_MIN_USEC;
+	uint64_t hi = refused ? REFUSED_MAX_USEC : BACKOFF_MAX_USEC;
+	uint64_t d = m->backoff_usec ? m->backoff_usec * 2 : lo;
+	uint64_t span;
+
+	if (d < lo)
+		d = lo;
+	if (d > hi)
+		d = hi;
+	m->backoff_usec = d;
+	span = d / 5;
+	return d - span + jitter_next(&m->rng) % (2 * span + 1);
+}
+
+/* Publish our retained status (online at connect). */
+static void publish_status(struct fg_mqtt *m, const char *state)
+{
+	char payload[512];
+	int n;
+
+	n = snprintf(payload, sizeof(payload),
+		     "{\"state\":\"%s\",\"gateway\":\"%s\",\"version\":\"%s\",\"started\":%llu}",
+		     state, m->gateway, PACKAGE_VERSION, (unsigned long long)m->start_wall_ms);
+	if (n < 0 || (size_t)n >= sizeof(payload))
+		return;
+	(void) mosquitto_publish(m->mosq, NULL, m->status_topic, n, payload, 1, true);
+}
+
+/* Hand one outbox message to libmosquitto and remember it in the window. */
+static int publish_one(const struct fg_outbox_msg *msg, void *userdata)
+{
+	struct fg_mqtt *m = userdata;
+	mosquitto_property *props = NULL;
+	char seqbuf[24];
+	int mid = 0, rc;
+
+	if (msg->seq <= m->last_published_seq)
+		return 0; /* the queue gave us one we already have in flight */
+	if (m->cfg.protocol == FG_MQTT_V5) {
+		snprintf(seqbuf, sizeof(seqbuf), "%llu", (unsigned long long)msg->seq);
+		(void) mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, "seq",
+							  seqbuf);
+		if (m->content_type)
+			(void) mosquitto_property_add_string(&props, MQTT_PROP_CONTENT_TYPE,
+							     m->content_type);
+		if (m->cfg.message_expiry_s)
+			(void) mosquitto_property_add_int32(&props,
+							    MQTT_PROP_MESSAGE_EXPIRY_INTERVAL,
+							    m->cfg.message_expiry_s);
+	}
+	rc = mosquitto_publish_v5(m->mosq, &mid, msg->topic, (int)msg->payload_len, msg->payload,
+				  msg->qos, msg->retain, props);
+	mosquitto_property_free_all(&props);
+	if (rc == MOSQ_ERR_PAYLOAD_SIZE || rc == MOSQ_ERR_OVERSIZE_PACKET ||
+	    rc == MOSQ_ERR_MALFORMED_UTF8 || rc == MOSQ_ERR_INVAL) {
+		/* This message can never be sent: drop it, counted and said, rather than stall. */
+		fg_log_device(LOG_ERR, "mqtt", NULL, msg->topic,
+			      "message %llu to '%s' refused by libmosquitto (%s), dropping it",
+			      (unsigned long long)msg->seq, msg->topic, mosquitto_strerror(rc));
+		m->last_published_seq = msg->seq;
+		m->queue.ack(m->queue.userdata, msg->seq);
+		return 0;
+	}
+	if (rc != MOSQ_ERR_SUCCESS)
+		return mosq_to_errno(rc);
+	m->window[m->window_n++] = (struct inflight){ .mid = mid, .seq = msg->seq };
+	m->last_published_seq = msg->seq;
+	m->stats.published++;
+	return 0;
+}
+
+void fg_mqtt_kick(struct fg_mqtt *m)
+{
+	if (!m || m->stats.state != FG_MQTT_CONNECTED)
+		return;
+	while (m->window_n < m->cfg.max_inflight) {
+		size_t room = m->cfg.max_inflight - m->window_n;
+		size_t before = m->window_n;
+		uint64_t before_seq = m->last_published_seq;
+		int n = m->queue.peek(m->queue.userdata, m->last_published_seq, room, publish_one, m);
+
+		if (n <= 0 || (m->window_n == before && m->last_published_seq == before_seq))
+			break;
+	}
+	update_io(m);
+}
+
+/* PUBACK/PUBCOMP (or written, for QoS 0): the broker has it. */
+static void on_publish(struct mosquitto *mosq, void *obj, int mid)
+{
+	struct fg_mqtt *m = obj;
+
+	(void) mosq;
+	for (size_t i = 0; i < m->window_n; i++) {
+		if (m->window[i].mid != mid)
+			continue;
+		m->queue.ack(m->queue.userdata, m->window[i].seq);
+		if (m->window[i].seq > m->stats.last_acked_seq)
+			m->stats.last_acked_seq = m->window[i].seq;
+		m->stats.acked++;
+		m->window[i] = m->window[--m->window_n];
+		break;
+	}
+	fg_mqtt_kick(m);
+}
+
+/* CONNACK: online, or refused with the broker's reason. */
+static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
+		       const mosquitto_property *props)
+{
+	struct fg_mqtt *m = obj;
+
+	(void) mosq;
+	(void) flags;
+	(void) props;
+	if (rc != 0) {
+		const char *why = m->cfg.protocol == FG_MQTT_V5 ? mosquitto_reason_string(rc)
+								: mosquitto_connack_string(rc);
+
+		m->stats.state = FG_MQTT_REFUSED;
+		m->stats.failures++;
+		snprintf(m->stats.last_error, sizeof(m->stats.last_error), "refused: %s (code %d)",
+			 why, rc);
+		fg_log_error("mqtt", "broker '%s' refused the connection: %s (code %d)",
+			     m->endpoint, why, rc);
+		return;
+	}
+	m->stats.state = FG_MQTT_CONNECTED;
+	m->stats.connects++;
+	m->stats.last_error[0] = '\0';
+	m->backoff_usec = 0;
+	fg_log_info("mqtt", "connected to '%s' as '%s'%s", m->endpoint, m->cfg.client_id,
+		    m->cfg.tls ? " over TLS" : "");
+	publish_status(m, "online");
+	fg_mqtt_kick(m);
+}
+
+/* Any disconnection: lost, refused, or ours. */
+static void on_disconnect(struct mosquitto *mosq, void *obj, int rc, const mosquitto_property *p)
+{
+	struct fg_mqtt *m = obj;
+
+	(void) mosq;
+	(void) p;
+	if (m->freeing)
+		return;
+	if (m->stats.state == FG_MQTT_CONNECTED) {
+		m->stats.failures++;
+		snprintf(m->stats.last_error, sizeof(m->stats.last_error), "%s",
+			 mosquitto_strerror(rc));
+	}
+	schedule_reconnect(m);
+}
+
+/* libmosquitto's own errors (TLS verification, DNS) carry the cause: keep and log them. */
+static void on_log(struct mosquitto *mosq, void *obj, int level, const char *str)
+{
+	struct fg_mqtt *m = obj;
+
+	(void) mosq;
+	if (level == MOSQ_LOG_ERR || level == MOSQ_LOG_WARNING) {
+		snprintf(m->stats.last_error, sizeof(m->stats.last_error), "%s", str);
+		fg_log_device(LOG_WARNING, "mqtt", NULL, m->endpoint, "'%s': %s", m->endpoint, str);
+	} else {
+		fg_log_debug("mqtt", "libmosquitto: %s", str);
+	}
+}
+
+static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
+{
+	struct fg_mqtt *m = userdata;
+	int rc = MOSQ_ERR_SUCCESS;
+
+	(void) es;
+	(void) fd;
+	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		rc = mosquitto_loop_read(m->mosq, 1);
+	if (rc == MOSQ_ERR_SUCCESS && (revents & EPOLLOUT))
+		rc = mosquitto_loop_write(m->mosq, 1);
+	if (rc != MOSQ_ERR_SUCCESS && m->stats.state != FG_MQTT_WAITING) {
+		/* libmosquitto closed the socket; on_disconnect may not have run for a refused CONNACK. */
+		if (m->stats.state == FG_MQTT_CONNECTING)
+			m->stats.failures++;
+		if (m->stats.last_error[0] == '\0')
+			snprintf(m->stats.last_error, sizeof(m->stats.last_error), "%s",
+				 mosquitto_strerror(rc));
+		schedule_reconnect(m);
+	}
+	update_io(m);
+	return 0;
+}
+
+/* Before each loop iteration: want EPOLLOUT only while libmosquitto has bytes to send. */
+static int on_prepare(sd_event_source *es, void *userdata)
+{
+	struct fg_mqtt *m = userdata;
+	uint32_t events = EPOLLIN | (mosquitto_want_write(m->mosq) ? EPOLLOUT : 0);
+
+	(void) sd_event_source_set_io_events(es, events);
+	return 0;
+}
+
+/* Follow libmosquitto's socket: it changes at every (re)connect. */
+static void update_io(struct fg_mqtt *m)
+{
+	int fd = mosquitto_socket(m->mosq);
+	int r;
+
+	if (fd == m->io_fd)
+		return;
+	m->io = sd_event_source_disable_unref(m->io);
+	m->io_fd = -1;
+	if (fd < 0)
+		return;
+	r = sd_event_add_io(m->loop, &m->io, fd, EPOLLIN | EPOLLOUT, on_io, m);
+	if (r < 0) {
+		fg_log_errno(r, "mqtt", "cannot watch the broker socket: %m");
+		return;
+	}
+	(void) sd_event_source_set_prepare(m->io, on_prepare);
+	(void) sd_event_source_set_description(m->io, "mqtt-io");
+	m->io_fd = fd;
+}
+
+/* Start a non-blocking (re)connect. */
+static void start_connect(struct fg_mqtt *m)
+{
+	int rc;
+
+	m->stats.state = FG_MQTT_CONNECTING;
+	if (!m->connect_called) {
+		rc = mosquitto_connect_bind_async(m->mosq, m->cfg.host, m->cfg.port,
+						  (int)m->cfg.keepalive_s, NULL);
+		m->connect_called = rc == MOSQ_ERR_SUCCESS;
+	} else {
+		rc = mosquitto_reconnect_async(m->mosq);
+	}
+	if (rc != MOSQ_ERR_SUCCESS) {
+		m->stats.failures++;
+		snprintf(m->stats.last_error, sizeof(m->stats.last_error), "%s",
+			 rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+		schedule_reconnect(m);
+		return;
+	}
+	update_io(m);
+}
+
+static int on_reconnect_timer(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	(void) es;
+	(void) usec;
+	start_connect(userdata);
+	return 0;
+}
+
+/* Close what is left of the connection and try again after the backoff. */
+static void schedule_reconnect(struct fg_mqtt *m)
+{
+	bool refused = m->stats.state == FG_MQTT_REFUSED;
+	uint64_t delay = next_backoff(m, refused);
+	int r;
+
+	if (m->stats.state == FG_MQTT_CONNECTED || m->stats.state == FG_MQTT_CONNECTING)
+		fg_log_warning("mqtt", "connection to '%s' %s (%s), retrying in %llus", m->endpoint,
+			       m->stats.state == FG_MQTT_CONNECTED ? "lost" : "failed",
+			       m->stats.last_error[0] ? m->stats.last_error : "no reason given",
+			       (unsigned long long)((delay + FG_USEC_PER_SEC / 2) / FG_USEC_PER_SEC));
+	else if (refused)
+		fg_log_warning("mqtt", "retrying '%s' in %llus", m->endpoint,
+			       (unsigned long long)(delay / FG_USEC_PER_SEC));
+	if (!refused)
+		m->stats.state = FG_MQTT_WAITING;
+	m->io = sd_event_source_disable_unref(m->io);
+	m->io_fd = -1;
+	r = sd_event_source_set_time_relative(m->reconnect_timer, delay);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(m->reconnect_timer, SD_EVENT_ONESHOT);
+	if (r < 0)
+		fg_log_errno(r, "mqtt", "cannot arm the reconnect timer: %m");
+}
+
+static int on_misc_timer(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct fg_mqtt *m = userdata;
+
+	if (m->stats.state == FG_MQTT_CONNECTED || m->stats.state == FG_MQTT_CONNECTING) {
+		int rc = mosquitto_loop_misc(m->mosq);
+
+		if (rc != MOSQ_ERR_SUCCESS && m->stats.state != FG_MQTT_WAITING)
+			schedule_reconnect(m);
+		update_io(m);
+	}
+	(void) sd_event_source_set_time(es, usec + MISC_PERIOD_USEC);
+	return 0;
+}
+
+void fg_mqtt_get_stats(const struct fg_mqtt *m, struct fg_mqtt_stats *ret)
+{
+	*ret = m->stats;
+	ret->inflight = m->window_n;
+}
+
+int fg_mqtt_publish_direct(struct fg_mqtt *m, const char *topic, const char *payload, int qos,
+			   bool retain)
+{
+	int rc;
+
+	if (m->stats.state != FG_MQTT_CONNECTED)
+		return -ENOTCONN;
+	rc = mosquitto_publish(m->mosq, NULL, topic, (int)strlen(payload), payload, qos, retain);
+	update_io(m);
+	return mosq_to_errno(rc);
+}
+
+/* Duplicate the config's strings so a reload can free the old config. */
+static int copy_config(struct fg_mqtt_config *dst, const struct fg_mqtt_config *src)
+{
+	char **fields[] = { &dst->host, &dst->client_id, &dst->username, &dst->password,
+			    &dst->topic, &dst->ca_file, &dst->ca_path, &dst->cert_file,
+			    &dst->key_file, &dst->alpn };
+
+	*dst = *src;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (!*fields[i])
+			continue;
+		*fields[i] = strdup(*fields[i]);
+		if (!*fields[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void free_config(struct fg_mqtt_config *c)
+{
+	free(c->host);
+	free(c->client_id);
+	free(c->username);
+	if (c->password)
+		explicit_bzero(c->password, strlen(c->password));
+	free(c->password);
+	free(c->topic);
+	free(c->ca_file);
+	free(c->ca_path);
+	free(c->cert_file);
+	free(c->key_file);
+	free(c->alpn);
+}
+
+/* TLS settings: TLS >= 1.2, peer and host name verified unless tls_insecure. */
+static int setup_tls(struct fg_mqtt *m)
+{
+	const struct fg_mqtt_config *c = &m->cfg;
+	int rc;
+
+	if (!c->ca_file && !c->ca_path) {
+		rc = mosquitto_int_option(m->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+		if (rc != MOSQ_ERR_SUCCESS)
+			return mosq_to_errno(rc);
+	}
+	rc = mosquitto_tls_set(m->mosq, c->ca_file, c->ca_path, c->cert_file, c->key_file, NULL);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		fg_log_error("mqtt", "TLS files not usable (ca_file '%s', cert_file '%s', "
+			     "key_file '%s'): %s", c->ca_file ? c->ca_file : "(system)",
+			     c->cert_file ? c->cert_file : "(none)",
+			     c->key_file ? c->key_file : "(none)", mosquitto_strerror(rc));
+		return mosq_to_errno(rc);
+	}
+	rc = mosquitto_tls_opts_set(m->mosq, 1, "tlsv1.2", NULL);
+	if (rc == MOSQ_ERR_SUCCESS && c->alpn)
+		rc = mosquitto_string_option(m->mosq, MOSQ_OPT_TLS_ALPN, c->alpn);
+	if (rc == MOSQ_ERR_SUCCESS && c->tls_insecure) {
+		fg_log_warning("mqtt", "tls_insecure is set: the broker's host name is not checked "
+			       "against its certificate");
+		rc = mosquitto_tls_insecure_set(m->mosq, true);
+	}
+	return mosq_to_errno(rc);
+}
+
+int fg_mqtt_new(const struct fg_mqtt_config *cfg, const char *gateway_id,
+		const char *content_type, sd_event *loop, const struct fg_mqtt_queue *queue,
+		struct fg_mqtt **ret_mqtt)
+{
+	struct fg_mqtt *m;
+	char will[256];
+	int r, rc, n;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->io_fd = -1;
+	m->loop = sd_event_ref(loop);
+	m->queue = *queue;
+	m->start_wall_ms = fg_clock_wall_ms();
+	m->rng = fg_clock_mono_usec() | 1;
+	r = copy_config(&m->cfg, cfg);
+	if (r < 0)
+		goto fail;
+	m->gateway = strdup(gateway_id);
+	m->content_type = content_type ? strdup(content_type) : NULL;
+	r = asprintf(&m->status_topic, "fieldgate/%s/status", gateway_id);
+	if (r < 0 || !m->gateway || (content_type && !m->content_type)) {
+		m->status_topic = r < 0 ? NULL : m->status_topic;
+		r = -ENOMEM;
+		goto fail;
+	}
+	m->window = calloc(m->cfg.max_inflight, sizeof(*m->window));
+	if (!m->window) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	snprintf(m->endpoint, sizeof(m->endpoint), "%s:%u", m->cfg.host, m->cfg.port);
+
+	/* Clean session off: the broker keeps our session, libmosquitto resends what was in flight. */
+	m->mosq = mosquitto_new(m->cfg.client_id, false, m);
+	if (!m->mosq) {
+		r = errno == EINVAL ? -EINVAL : -ENOMEM;
+		goto fail;
+	}
+	rc = mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+				  m->cfg.protocol == FG_MQTT_V5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_max_inflight_messages_set(m->mosq, m->cfg.max_inflight);
+	if (rc == MOSQ_ERR_SUCCESS && m->cfg.username)
+		rc = mosquitto_username_pw_set(m->mosq, m->cfg.username, m->cfg.password);
+	n = snprintf(will, sizeof(will), "{\"state\":\"offline\",\"gateway\":\"%s\"}", m->gateway);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_will_set(m->mosq, m->status_topic, n, will, 1, true);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		r = mosq_to_errno(rc);
+		goto fail;
+	}
+	if (m->cfg.tls) {
+		r = setup_tls(m);
+		if (r < 0)
+			goto fail;
+	} else if (m->cfg.password) {
+		fg_log_warning("mqtt", "no TLS setting given: the password for '%s' travels in clear "
+			       "text to '%s'", m->cfg.username, m->endpoint);
+	}
+	mosquitto_connect_v5_callback_set(m->mosq, on_connect);
+	mosquitto_disconnect_v5_callback_set(m->mosq, on_disconnect);
+	mosquitto_publish_callback_set(m->mosq, on_publish);
+	mosquitto_log_callback_set(m->mosq, on_log);
+
+	r = sd_event_add_time_relative(loop, &m->reconnect_timer, CLOCK_MONOTONIC, 0,
+				       100 * FG_USEC_PER_MSEC, on_reconnect_timer, m);
+	if (r < 0)
+		goto fail;
+	(void) sd_event_source_set_enabled(m->reconnect_timer, SD_EVENT_OFF);
+	r = sd_event_add_time_relative(loop, &m->misc_timer, CLOCK_MONOTONIC, MISC_PERIOD_USEC,
+				       100 * FG_USEC_PER_MSEC, on_misc_timer, m);
+	if (r < 0)
+		goto fail;
+	(void) sd_event_source_set_enabled(m->misc_timer, SD_EVENT_ON);
+
+	fg_log_info("mqtt", "connecting to '%s' (MQTT %s%s)", m->endpoint,
+		    m->cfg.protocol == FG_MQTT_V5 ? "5" : "3.1.1", m->cfg.tls ? ", TLS" : "");
+	start_connect(m);
+	*ret_mqtt = m;
+	return 0;
+fail:
+	fg_mqtt_free(m);
+	return r;
+}
+
+void fg_mqtt_free(struct fg_mqtt *m)
+{
+	if (!m)
+		return;
+	m->freeing = true;
+	if (m->mosq && m->stats.state == FG_MQTT_CONNECTED) {
+		/* A clean goodbye: the Will is not sent, so say offline ourselves. */
+		char payload[256];
+		int n = snprintf(payload, sizeof(payload), "{\"state\":\"offline\",\"gateway\":\"%s\"}",
+				 m->gateway);
+
+		(void) mosquitto_publish(m->mosq, NULL, m->status_topic, n, payload, 1, true);
+		/* Bounded flush: a few writes, never a blocking wait on the network. */
+		for (int i = 0; i < 10 && mosquitto_want_write(m->mosq); i++)
+			(void) mosquitto_loop_write(m->mosq, 1);
+		(void) mosquitto_disconnect(m->mosq);
+		(void) mosquitto_loop_write(m->mosq, 1);
+	}
+	sd_event_source_disable_unref(m->io);
+	sd_event_source_disable_unref(m->misc_timer);
+	sd_event_source_disable_unref(m->reconnect_timer);
+	if (m->mosq)
+		mosquitto_destroy(m->mosq);
+	sd_event_unref(m->loop);
+	free_config(&m->cfg);
+	free(m->gateway);
+	free(m->content_type);
+	free(m->status_topic);
+	free(m->window);
+	free(m);
+}

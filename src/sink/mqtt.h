@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/*
+ * The MQTT sink: libmosquitto driven from the sd-event loop (its socket as an
+ * io source, a prepare callback toggling EPOLLOUT from mosquitto_want_write,
+ * a 1 s timer for mosquitto_loop_misc), never its own thread.
+ *
+ * It drains a queue (the store's outbox, through callbacks) in sequence
+ * order with a window of mqtt.max_inflight messages, and acks each message
+ * to the queue only when the broker has it (PUBACK for QoS 1, PUBCOMP for
+ * QoS 2, handed to the socket for QoS 0). On reconnect, libmosquitto resends
+ * what was in flight (clean session off); on a daemon restart everything not
+ * acked is peeked again: delivery is at least once, in order.
+ *
+ * Connection: non-blocking connect, reconnect with exponential backoff and
+ * jitter (1 s to 60 s), slower (from 30 s) when the broker refuses us. The
+ * gateway's retained status goes to fieldgate/{gateway}/status: "online"
+ * JSON at connect, the Last Will "offline".
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "config/config.h"
+#include "core/outbox.h"
+
+struct fg_mqtt;
+
+/* Where messages come from and where deliveries are reported (the store, via the daemon). */
+struct fg_mqtt_queue {
+	/* Call fn for up to max messages with seq > after_seq, in order; return how many. */
+	int (*peek)(void *userdata, uint64_t after_seq, size_t max, fg_outbox_fn fn,
+		    void *fn_userdata);
+	/* The broker has message seq. */
+	int (*ack)(void *userdata, uint64_t seq);
+	void *userdata;
+};
+
+enum fg_mqtt_state {
+	FG_MQTT_IDLE,          /* not started */
+	FG_MQTT_CONNECTING,
+	FG_MQTT_CONNECTED,
+	FG_MQTT_WAITING,       /* disconnected, reconnect timer armed */
+	FG_MQTT_REFUSED,       /* the broker refused us; retrying slowly */
+	FG_MQTT_STATE__COUNT,
+};
+
+struct fg_mqtt_stats {
+	enum fg_mqtt_state state;
+	uint64_t published;    /* handed to libmosquitto */
+	uint64_t acked;        /* confirmed by the broker */
+	uint64_t connects;     /* successful connections */
+	uint64_t failures;     /* failed attempts and lost connections */
+	uint64_t inflight;
+	uint64_t last_acked_seq;
+	char last_error[160];  /* why the last attempt failed, "" if none */
+};
+
+/*
+ * Create the sink and start connecting. The config is copied (strings too).
+ * content_type is for MQTT v5's content type property (may be NULL).
+ * Returns 0 or a negative errno; logs what it does (it is a wiring module).
+ */
+int fg_mqtt_new(const struct fg_mqtt_config *cfg, const char *gateway_id,
+		const char *content_type, sd_event *loop, const struct fg_mqtt_queue *queue,
+		struct fg_mqtt **ret_mqtt);
+
+/* Publish "offline" as status, disconnect and free. NULL is fine. */
+void fg_mqtt_free(struct fg_mqtt *m);
+
+/* New messages may be in the queue: publish what the window allows. */
+void fg_mqtt_kick(struct fg_mqtt *m);
+
+/* Publish a message that is not in the queue (stats); QoS 0 unless qos given. Dropped when offline. */
+int fg_mqtt_publish_direct(struct fg_mqtt *m, const char *topic, const char *payload, int qos,
+			   bool retain);
+
+void fg_mqtt_get_stats(const struct fg_mqtt *m, struct fg_mqtt_stats *ret);
+const char *fg_mqtt_state_to_string(enum fg_mqtt_state s);
+
+/* Call once per process before any fg_mqtt_new, and its cleanup at exit. */
+int fg_mqtt_lib_init(void);
+void fg_mqtt_lib_cleanup(void);
