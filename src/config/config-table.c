@@ -31,6 +31,12 @@ static const char *const overflow_names[] = {
 	[FG_OVERFLOW_DROP_NEWEST] = "drop_newest",
 	NULL,
 };
+/* In the order of enum fg_format (sink/format.h). */
+static const char *const format_names[] = {
+	"senml",
+	"json",
+	NULL,
+};
 static const char *const protocol_names[] = {
 	[FG_MQTT_V311] = "v311",
 	[FG_MQTT_V5] = "v5",
@@ -324,6 +330,20 @@ const struct fg_config_row fg_config_table[] = {
 	  .def = 0,
 	  .unit_ms = 1000,
 	  .help = "MQTT 5: how long the broker keeps an undelivered message; 0: for ever" },
+	{ .path = "mqtt.format",
+	  .type = FG_CT_ENUM,
+	  FIELD(mqtt.format),
+	  .names = format_names,
+	  .def = 0,
+	  .help = "payload format: SenML JSON (RFC 8428) or a flat JSON object per frame" },
+	{ .path = "mqtt.stats_interval",
+	  .type = FG_CT_DURATION,
+	  FIELD(mqtt.stats_interval_s),
+	  .min = 0,
+	  .max = 86400 * MSEC,
+	  .def = 60 * MSEC,
+	  .unit_ms = 1000,
+	  .help = "how often the gateway's statistics are published; 0: never" },
 	{ .path = "mqtt.tls",
 	  .type = FG_CT_BOOL,
 	  FIELD(mqtt.tls),
@@ -445,6 +465,8 @@ static const char *const setting_names[] = {
 	"mqtt.max_inflight",
 	"mqtt.topic",
 	"mqtt.message_expiry",
+	"mqtt.format",
+	"mqtt.stats_interval",
 	"mqtt.tls",
 	"mqtt.ca_file",
 	"mqtt.ca_path",
