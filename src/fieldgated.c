@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * fieldgated: options, wiring, and the loop. Sources hand readings to
- * on_readings(); in this release the only sink is --dry-run's JSON lines on
- * standard output.
+ * fieldgated: options, wiring, and the loop.
+ *
+ *   sources --on_readings--> store (staged; committed every commit interval:
+ *   readings -> transform (topic + payload) -> outbox, one transaction)
+ *   --peek/ack--> MQTT sink
+ *
+ * With --dry-run the store and the sink are left out and readings go to
+ * standard output as JSON lines.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,7 +24,10 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/reading.h"
+#include "sink/format.h"
 #include "sink/jsonl.h"
+#include "sink/mqtt.h"
+#include "store/store.h"
 #include "source/sim.h"
 
 #define STATUS_PERIOD_USEC (5 * FG_USEC_PER_SEC)
@@ -35,6 +43,12 @@ struct daemon {
 	int verbosity;           /* -v minus -q */
 	const char *debug_modules;
 	struct fg_sim *sim;
+	struct fg_store *store;
+	struct fg_mqtt *mqtt;
+	sd_event_source *commit_timer;
+	sd_event_source *stats_timer;
+	uint64_t evicted_logged;   /* evictions already reported */
+	uint64_t transform_dropped;
 	sd_event_source *status_timer;
 	sd_event_source *housekeeping_timer;
 	uint64_t readings_in;
@@ -86,12 +100,263 @@ static void apply_log_level(struct daemon *d)
 /* The one-line summary systemctl status shows. */
 static void update_status(struct daemon *d)
 {
+	struct fg_store_stats ss;
+	struct fg_mqtt_stats ms;
+
+	if (d->dry_run) {
+		(void) sd_notifyf(0,
+				  "STATUS=readings in %llu, out %llu, dropped %llu; buffered 0; "
+				  "broker: none (%s)",
+				  (unsigned long long)d->readings_in,
+				  (unsigned long long)d->readings_out,
+				  (unsigned long long)d->readings_dropped,
+				  d->sink_error ? "dry run, stdout failing" : "dry run");
+		return;
+	}
+	fg_store_get_stats(d->store, &ss);
+	fg_mqtt_get_stats(d->mqtt, &ms);
 	(void) sd_notifyf(0,
-			  "STATUS=readings in %llu, out %llu, dropped %llu; buffered 0; "
-			  "broker: none (%s)",
-			  (unsigned long long)d->readings_in, (unsigned long long)d->readings_out,
-			  (unsigned long long)d->readings_dropped,
-			  d->sink_error ? "dry run, stdout failing" : "dry run");
+			  "STATUS=readings in %llu, published %llu, evicted %llu; buffered %llu; "
+			  "broker: %s",
+			  (unsigned long long)d->readings_in, (unsigned long long)ms.acked,
+			  (unsigned long long)ss.evicted,
+			  (unsigned long long)(ss.outbox_rows + ss.readings_rows + fg_store_staged(d->store)),
+			  fg_mqtt_state_to_string(ms.state));
+}
+
+/* Dry run: write a batch to standard output, never blocking the loop. */
+static void dryrun_write(struct daemon *d, const struct fg_reading *r, size_t n)
+{
+	size_t written;
+	int w;
+
+	w = fg_jsonl_write(STDOUT_FILENO, r, n, &written);
+	d->readings_out += written;
+	d->readings_dropped += n - written;
+	if (w == -EAGAIN) {
+		fg_log_device(LOG_WARNING, "sink", NULL, "stdout",
+			      "standard output is not keeping up, dropped %zu readings", n - written);
+	} else if (w < 0) {
+		if (!d->sink_error)
+			fg_log_errno(w, "sink", "cannot write readings to standard output: %m, "
+				     "dropping them until it works again");
+		d->sink_error = w;
+	} else if (d->sink_error) {
+		fg_log_notice("sink", "standard output works again");
+		d->sink_error = 0;
+	}
+}
+
+/* Log evictions once per episode, with the count. */
+static void report_evictions(struct daemon *d)
+{
+	struct fg_store_stats ss;
+
+	fg_store_get_stats(d->store, &ss);
+	if (ss.evicted > d->evicted_logged) {
+		fg_log_warning("store", "buffer full: evicted %llu %s (%llu in all), policy %s",
+			       (unsigned long long)(ss.evicted - d->evicted_logged),
+			       d->cfg->buffer.overflow == FG_OVERFLOW_DROP_OLDEST ? "oldest messages"
+										 : "new readings",
+			       (unsigned long long)ss.evicted,
+			       d->cfg->buffer.overflow == FG_OVERFLOW_DROP_OLDEST ? "drop_oldest"
+										 : "drop_newest");
+		d->evicted_logged = ss.evicted;
+	}
+}
+
+/* One commit: staged readings to the outbox, acks applied; then wake the sink. */
+static void store_commit(struct daemon *d)
+{
+	int r = fg_store_commit(d->store);
+
+	if (r < 0) {
+		fg_log_device(LOG_ERR, "store", NULL, "commit",
+			      "commit failed: %s; keeping the readings staged and retrying",
+			      fg_store_last_error(d->store));
+		return;
+	}
+	report_evictions(d);
+	if (r > 0)
+		fg_mqtt_kick(d->mqtt);
+}
+
+/* Stage a batch in the store; a full stage is committed first. */
+static void store_append(struct daemon *d, const struct fg_reading *r, size_t n)
+{
+	int e = fg_store_append(d->store, r, n);
+
+	if (e == -ENOBUFS) {
+		store_commit(d);
+		e = fg_store_append(d->store, r, n);
+	}
+	if (e < 0) {
+		/* Still full (the disk refuses commits): these readings are lost, and counted. */
+		d->readings_dropped += n;
+		fg_log_device(LOG_ERR, "store", NULL, "append",
+			      "cannot stage %zu readings: %s, dropping them", n, strerror(-e));
+	}
+}
+
+/*
+ * The rule engine's slot, a pass-through for now: one frame's readings become
+ * one message. A frame we cannot format is dropped and counted, never allowed
+ * to wedge the commit.
+ */
+static int transform(const struct fg_reading *r, size_t n, uint64_t seq,
+		     struct fg_transform_out *out, void *userdata)
+{
+	struct daemon *d = userdata;
+	char topic[1024];
+	char *payload = NULL;
+	size_t len = 0;
+	int e;
+
+	e = fg_format_topic(d->cfg->mqtt.topic, d->cfg->gateway.id, &r[0], topic, sizeof(topic));
+	if (e >= 0)
+		e = fg_format_payload((enum fg_format)d->cfg->mqtt.format, r, n, seq,
+				      d->cfg->gateway.id, &payload, &len);
+	if (e < 0) {
+		d->transform_dropped++;
+		fg_log_device(LOG_WARNING, "core", fg_source_kind_to_string(r[0].source),
+			      r[0].device_id, "cannot format a frame of '%s': %s, dropping it",
+			      r[0].device_id, strerror(-e));
+		return 0;
+	}
+	out->topic = strdup(topic);
+	if (!out->topic) {
+		free(payload);
+		return -ENOMEM;
+	}
+	out->payload = payload;
+	out->payload_len = len;
+	out->qos = d->cfg->mqtt.qos;
+	out->retain = false;
+	return 1;
+}
+
+static int queue_peek(void *userdata, uint64_t after_seq, size_t max, fg_outbox_fn fn,
+		      void *fn_userdata)
+{
+	struct daemon *d = userdata;
+
+	return fg_store_peek(d->store, after_seq, max, fn, fn_userdata);
+}
+
+static int queue_ack(void *userdata, uint64_t seq)
+{
+	struct daemon *d = userdata;
+
+	d->readings_out++;
+	return fg_store_ack(d->store, seq);
+}
+
+static int on_commit_timer(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	store_commit(d);
+	(void) sd_event_source_set_time(es, usec + (uint64_t)d->cfg->buffer.commit_interval_ms *
+							 FG_USEC_PER_MSEC);
+	return 0;
+}
+
+/* The periodic statistics message on fieldgate/{gateway}/stats. */
+static int on_stats_timer(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct fg_store_stats ss;
+	struct fg_mqtt_stats ms;
+	char topic[256], payload[768];
+	uint64_t now = fg_clock_wall_ms();
+	int n;
+
+	fg_store_get_stats(d->store, &ss);
+	fg_mqtt_get_stats(d->mqtt, &ms);
+	n = snprintf(payload, sizeof(payload),
+		     "{\"gateway\":\"%s\",\"readings_in\":%llu,\"published\":%llu,"
+		     "\"evicted\":%llu,\"dropped\":%llu,\"buffer_depth\":%llu,"
+		     "\"oldest_age_s\":%llu,\"db_bytes\":%llu,\"broker\":\"%s\"}",
+		     d->cfg->gateway.id, (unsigned long long)d->readings_in,
+		     (unsigned long long)ms.acked, (unsigned long long)ss.evicted,
+		     (unsigned long long)(d->readings_dropped + d->transform_dropped),
+		     (unsigned long long)ss.outbox_rows,
+		     (unsigned long long)(ss.oldest_ms && now > ss.oldest_ms ?
+						  (now - ss.oldest_ms) / 1000 : 0),
+		     (unsigned long long)ss.db_bytes, fg_mqtt_state_to_string(ms.state));
+	snprintf(topic, sizeof(topic), "fieldgate/%s/stats", d->cfg->gateway.id);
+	if (n > 0 && (size_t)n < sizeof(payload))
+		(void) fg_mqtt_publish_direct(d->mqtt, topic, payload, 0, false);
+	(void) sd_event_source_set_time(es, usec + (uint64_t)d->cfg->mqtt.stats_interval_s *
+							 FG_USEC_PER_SEC);
+	return 0;
+}
+
+/* Start the MQTT sink on the current configuration. */
+static int sink_start(struct daemon *d)
+{
+	const struct fg_mqtt_queue q = { .peek = queue_peek, .ack = queue_ack, .userdata = d };
+	int r;
+
+	r = fg_mqtt_new(&d->cfg->mqtt, d->cfg->gateway.id,
+			fg_format_content_type((enum fg_format)d->cfg->mqtt.format), d->loop, &q,
+			&d->mqtt);
+	if (r < 0)
+		return fg_log_errno(r, "mqtt", "cannot start the MQTT sink: %m");
+	return 0;
+}
+
+/* Open the buffer and start the sink, with their timers. */
+static int pipeline_start(struct daemon *d)
+{
+	char *moved = NULL;
+	uint64_t now = fg_clock_mono_usec();
+	struct fg_store_stats ss;
+	int r;
+
+	r = fg_store_open(&d->cfg->buffer, transform, d, &d->store, &moved);
+	if (r < 0)
+		return fg_log_errno(r, "store", "cannot open the buffer '%s': %m", d->cfg->buffer.path);
+	if (moved) {
+		fg_log_error("store", "buffer '%s' was corrupt: moved aside to '%s', started a fresh one",
+			     d->cfg->buffer.path, moved);
+		free(moved);
+	}
+	fg_store_get_stats(d->store, &ss);
+	fg_log_info("store", "buffer '%s' open, %llu messages waiting", d->cfg->buffer.path,
+		    (unsigned long long)(ss.outbox_rows + ss.readings_rows));
+	r = sd_event_add_time(d->loop, &d->commit_timer, CLOCK_MONOTONIC,
+			      now + (uint64_t)d->cfg->buffer.commit_interval_ms * FG_USEC_PER_MSEC,
+			      10 * FG_USEC_PER_MSEC, on_commit_timer, d);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(d->commit_timer, SD_EVENT_ON);
+	if (r >= 0 && d->cfg->mqtt.stats_interval_s) {
+		r = sd_event_add_time(d->loop, &d->stats_timer, CLOCK_MONOTONIC,
+				      now + (uint64_t)d->cfg->mqtt.stats_interval_s * FG_USEC_PER_SEC,
+				      FG_USEC_PER_SEC, on_stats_timer, d);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(d->stats_timer, SD_EVENT_ON);
+	}
+	if (r < 0)
+		return fg_log_errno(r, "core", "cannot add the commit timer: %m");
+	/* Commit what a crash left in the readings table before the sink starts peeking. */
+	store_commit(d);
+	return sink_start(d);
+}
+
+/* Stop the sink (saying offline) and close the buffer after a last commit. */
+static void pipeline_stop(struct daemon *d)
+{
+	d->commit_timer = sd_event_source_disable_unref(d->commit_timer);
+	d->stats_timer = sd_event_source_disable_unref(d->stats_timer);
+	if (d->store)
+		store_commit(d);
+	fg_mqtt_free(d->mqtt);
+	d->mqtt = NULL;
+	if (d->store)
+		(void) fg_store_commit(d->store); /* acks that arrived during the goodbye */
+	fg_store_close(d->store);
+	d->store = NULL;
 }
 
 /* Every source's readings arrive here. */
@@ -107,8 +372,7 @@ static void on_readings(const struct fg_reading *r, size_t n, void *userdata)
 	if (n > 0)
 		fg_log_debug("core", "%zu readings from %s", n, r[0].device_id);
 	while (done < n) {
-		size_t chunk = n - done, written;
-		int w;
+		size_t chunk = n - done;
 
 		if (chunk > sizeof(stamped) / sizeof(stamped[0]))
 			chunk = sizeof(stamped) / sizeof(stamped[0]);
@@ -116,22 +380,10 @@ static void on_readings(const struct fg_reading *r, size_t n, void *userdata)
 		for (size_t i = 0; i < chunk; i++)
 			if (!stamped[i].time_ms)
 				stamped[i].time_ms = wall;
-		w = fg_jsonl_write(STDOUT_FILENO, stamped, chunk, &written);
-		d->readings_out += written;
-		d->readings_dropped += chunk - written;
-		if (w == -EAGAIN) {
-			fg_log_device(LOG_WARNING, "sink", NULL, "stdout",
-				      "standard output is not keeping up, dropped %zu readings",
-				      chunk - written);
-		} else if (w < 0) {
-			if (!d->sink_error)
-				fg_log_errno(w, "sink", "cannot write readings to standard output: %m, "
-					     "dropping them until it works again");
-			d->sink_error = w;
-		} else if (d->sink_error) {
-			fg_log_notice("sink", "standard output works again");
-			d->sink_error = 0;
-		}
+		if (d->dry_run)
+			dryrun_write(d, stamped, chunk);
+		else
+			store_append(d, stamped, chunk);
 		done += chunk;
 	}
 }
@@ -192,6 +444,8 @@ static int on_stop_signal(sd_event_source *es, const struct signalfd_siginfo *si
 	fg_log_info("core", "received %s, stopping", strsignal((int)si->ssi_signo));
 	sources_stop(d);
 	update_status(d);
+	if (!d->dry_run)
+		pipeline_stop(d);
 	return sd_event_exit(d->loop, 0);
 }
 
@@ -216,9 +470,18 @@ static int on_reload_signal(sd_event_source *es, const struct signalfd_siginfo *
 		goto done;
 	}
 	sources_stop(d);
+	if (strcmp(cfg->buffer.path, d->cfg->buffer.path) != 0)
+		fg_log_notice("config", "buffer.path changed: the new buffer is used after a restart");
 	fg_config_free(d->cfg);
 	d->cfg = cfg;
 	apply_log_level(d);
+	if (!d->dry_run) {
+		/* Reconnect with the new broker settings; what is in flight is peeked again. */
+		fg_mqtt_free(d->mqtt);
+		d->mqtt = NULL;
+		if (sink_start(d) < 0)
+			fg_log_error("mqtt", "no MQTT sink after reload: readings stay buffered");
+	}
 	r = sources_start(d);
 	if (r < 0)
 		fg_log_error("core", "sources failed to start after reload; running without them");
@@ -277,12 +540,18 @@ static int daemon_setup(struct daemon *d)
 		r = sd_event_source_set_enabled(d->housekeeping_timer, SD_EVENT_ON);
 	if (r < 0)
 		return fg_log_errno(r, "core", "cannot add timers: %m");
+	if (!d->dry_run) {
+		r = pipeline_start(d);
+		if (r < 0)
+			return r;
+	}
 	return sources_start(d);
 }
 
 static void daemon_free(struct daemon *d)
 {
 	sources_stop(d);
+	pipeline_stop(d);
 	sd_event_source_disable_unref(d->status_timer);
 	sd_event_source_disable_unref(d->housekeeping_timer);
 	sd_event_unref(d->loop);
@@ -378,16 +647,15 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	apply_log_level(&d);
 
-	if (!d.dry_run) {
-		fg_log_error("core", "this build has no store or MQTT sink yet; "
-			     "run with --dry-run to write readings to standard output");
+	if (d.dry_run) {
+		r = fg_jsonl_prepare_fd(STDOUT_FILENO);
+		if (r < 0)
+			fg_log_errno(r, "sink", "cannot make standard output non-blocking: %m");
+	} else if (fg_mqtt_lib_init() < 0) {
+		fg_log_error("mqtt", "cannot initialise libmosquitto");
 		fg_config_free(d.cfg);
-		return EXIT_CONFIG;
+		return EXIT_FAILURE;
 	}
-
-	r = fg_jsonl_prepare_fd(STDOUT_FILENO);
-	if (r < 0)
-		fg_log_errno(r, "sink", "cannot make standard output non-blocking: %m");
 	r = daemon_setup(&d);
 	if (r < 0)
 		goto out;
@@ -404,6 +672,8 @@ int main(int argc, char **argv)
 			    (unsigned long long)d.readings_in, (unsigned long long)d.readings_out);
 out:
 	daemon_free(&d);
+	if (!d.dry_run)
+		fg_mqtt_lib_cleanup();
 	fg_log_close();
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/reading.h"
+#include "util/json.h"
 
 static const char *const source_names[FG_SOURCE__COUNT] = {
 	[FG_SOURCE_SIM] = "sim",
@@ -102,107 +102,66 @@ bool fg_reading_name_valid(const char *s)
 	return true;
 }
 
-struct out {
-	char *buf;
-	size_t size;
-	size_t len;
-	bool overflow;
-};
-
-/* Append formatted text, remembering overflow instead of writing past the end. */
-__attribute__((format(printf, 2, 3))) static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->size - o->len) {
-		o->overflow = true;
-		return;
-	}
-	o->len += (size_t)n;
-}
-
-/* Append s as a JSON string literal, escaping quotes, backslashes and control bytes. */
-static void put_string(struct out *o, const char *s)
-{
-	put(o, "\"");
-	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-		if (*p == '"' || *p == '\\')
-			put(o, "\\%c", *p);
-		else if (*p == '\n')
-			put(o, "\\n");
-		else if (*p < 0x20 || *p == 0x7f)
-			put(o, "\\u%04x", *p);
-		else
-			put(o, "%c", *p);
-	}
-	put(o, "\"");
-}
-
 /* JSON has no NaN or infinity: those become null. */
-static void put_double(struct out *o, double v)
+static void put_double(struct fg_json *j, double v)
 {
 	if (!isfinite(v))
-		put(o, "null");
+		fg_json_raw(j, "null", 4);
 	else
-		put(o, "%.10g", v);
+		fg_json_printf(j, "%.10g", v);
 }
 
 int fg_reading_to_json(const struct fg_reading *r, char *buf, size_t size)
 {
-	struct out o = { .buf = buf, .size = size };
+	struct fg_json o;
 
 	if (size == 0)
 		return -ENOBUFS;
-	buf[0] = '\0';
-	put(&o, "{\"device\":");
-	put_string(&o, r->device_id);
-	put(&o, ",\"name\":");
-	put_string(&o, r->device_name);
-	put(&o, ",\"source\":");
-	put_string(&o, fg_source_kind_to_string(r->source));
-	put(&o, ",\"quantity\":");
-	put_string(&o, r->quantity);
-	put(&o, ",\"value\":");
+	fg_json_init_fixed(&o, buf, size);
+	fg_json_printf(&o, "{\"device\":");
+	fg_json_string(&o, r->device_id);
+	fg_json_printf(&o, ",\"name\":");
+	fg_json_string(&o, r->device_name);
+	fg_json_printf(&o, ",\"source\":");
+	fg_json_string(&o, fg_source_kind_to_string(r->source));
+	fg_json_printf(&o, ",\"quantity\":");
+	fg_json_string(&o, r->quantity);
+	fg_json_printf(&o, ",\"value\":");
 	switch (r->kind) {
 	case FG_VALUE_NUMBER:
 		put_double(&o, r->number);
 		break;
 	case FG_VALUE_BOOL:
-		put(&o, r->boolean ? "true" : "false");
+		fg_json_printf(&o, "%s", r->boolean ? "true" : "false");
 		break;
 	case FG_VALUE_STRING:
 	default:
-		put_string(&o, r->text ? r->text : "");
+		fg_json_string(&o, r->text ? r->text : "");
 		break;
 	}
 	if (r->unit[0]) {
-		put(&o, ",\"unit\":");
-		put_string(&o, r->unit);
+		fg_json_printf(&o, ",\"unit\":");
+		fg_json_string(&o, r->unit);
 	}
 	if (r->time_ms)
-		put(&o, ",\"time\":%llu", (unsigned long long)r->time_ms);
+		fg_json_printf(&o, ",\"time\":%llu", (unsigned long long)r->time_ms);
 	else
-		put(&o, ",\"time\":null");
-	put(&o, ",\"mono_us\":%llu,\"boot_id\":", (unsigned long long)r->mono_usec);
-	put_string(&o, r->boot_id);
-	put(&o, ",\"frame\":%llu", (unsigned long long)r->frame_id);
+		fg_json_printf(&o, ",\"time\":null");
+	fg_json_printf(&o, ",\"mono_us\":%llu,\"boot_id\":", (unsigned long long)r->mono_usec);
+	fg_json_string(&o, r->boot_id);
+	fg_json_printf(&o, ",\"frame\":%llu", (unsigned long long)r->frame_id);
 	if (r->radio.present) {
-		put(&o, ",\"rssi\":%d,\"snr\":", r->radio.rssi);
+		fg_json_printf(&o, ",\"rssi\":%d,\"snr\":", r->radio.rssi);
 		put_double(&o, r->radio.snr);
-		put(&o, ",\"freq\":%lu", (unsigned long)r->radio.freq_hz);
+		fg_json_printf(&o, ",\"freq\":%lu", (unsigned long)r->radio.freq_hz);
 		if (r->radio.sf)
-			put(&o, ",\"sf\":%u,\"bw\":%lu", r->radio.sf, (unsigned long)r->radio.bw_hz);
+			fg_json_printf(&o, ",\"sf\":%u,\"bw\":%lu", r->radio.sf,
+				       (unsigned long)r->radio.bw_hz);
 		if (r->radio.dr >= 0)
-			put(&o, ",\"dr\":%d", r->radio.dr);
+			fg_json_printf(&o, ",\"dr\":%d", r->radio.dr);
 	}
-	put(&o, "}");
-	if (o.overflow) {
+	fg_json_printf(&o, "}");
+	if (o.err) {
 		buf[0] = '\0';
 		return -ENOBUFS;
 	}

@@ -44,3 +44,28 @@ int fg_format_payload(enum fg_format f, const struct fg_reading *r, size_t n, ui
  */
 int fg_format_topic(const char *tmpl, const char *gateway, const struct fg_reading *r, char *buf,
 		    size_t size);
+
+/*
+ * Additions to the contract above:
+ *
+ * fg_format_payload also returns -EINVAL for an unknown format or NULL
+ * arguments, and -ENODATA for a SenML frame whose every reading is a NaN or
+ * infinite number (SenML has no null value, so such records are left out).
+ * The flat format leaves such quantities out too. Payloads are always valid
+ * JSON and valid UTF-8: bytes of device names or string values that are not
+ * well-formed UTF-8 become U+FFFD.
+ *
+ * fg_format_topic also returns -EINVAL for a '{' without its '}' and for NULL
+ * arguments; space is replaced like the other non-printable bytes. buf holds
+ * "" after any error.
+ */
+
+/*
+ * The IANA Private Enterprise Number in SenML base names of devices whose id is
+ * not an EUI-48/EUI-64 (urn:dev:org:<PEN>-fieldgate.<source>:<id>:). fieldgate
+ * has none; 32473 is the documentation PEN of RFC 5612. An organisation with
+ * its own PEN builds with -DFG_FORMAT_URN_PEN=<n>.
+ */
+#ifndef FG_FORMAT_URN_PEN
+#define FG_FORMAT_URN_PEN 32473
+#endif

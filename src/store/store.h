@@ -69,7 +69,7 @@ struct fg_store_stats {
 };
 
 /*
- * Open (create, migrate) the buffer at cfg->path. A file that is not a
+ * Open (create, migrate) the buffer at cfg->path. cfg is copied. A file that is not a
  * database or fails the integrity check is renamed to PATH.corrupt-YYYYmmddTHHMMSSZ
  * and a fresh buffer is created; *ret_moved_to (if not NULL) gets that name
  * (malloc'd) or NULL. Returns 0 or a negative errno.
@@ -102,6 +102,9 @@ int fg_store_peek(struct fg_store *s, uint64_t after_seq, size_t max, fg_outbox_
 int fg_store_ack(struct fg_store *s, uint64_t seq);
 
 void fg_store_get_stats(const struct fg_store *s, struct fg_store_stats *ret);
+
+/* SQLite's message for the last failure, "" if none. */
+const char *fg_store_last_error(const struct fg_store *s);
 
 /* Per-device state for later sources (frame counters, last values): a small key/value per device. */
 int fg_store_device_state_get(struct fg_store *s, const char *device, const char *key,

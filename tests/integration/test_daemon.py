@@ -160,10 +160,24 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, "configuration OK\n")
 
-    def test_without_dry_run_refuses_to_start(self):
-        r = run([FIELDGATED, "-c", self.conf])
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("run with --dry-run", r.stderr)
+    def test_without_broker_readings_are_buffered(self):
+        # Nothing listens on the broker port: the daemon runs and buffers.
+        import socket
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        self.write_conf(sim_config(self.dir) + 'mqtt = { host = "127.0.0.1"; port = %d; };\n' % port)
+        self.daemon = Daemon(self.conf, notify=self.notify, dry_run=False)
+        self.notify.wait_for("READY=1")
+        self.daemon.wait_stderr("connection to '127.0.0.1:%d' failed" % port)
+        time.sleep(1.0)  # a few sim reports (every 100 ms) reach the buffer
+        self.daemon.signal(signal.SIGTERM)
+        self.assertEqual(self.daemon.wait_exit(5), 0, self.daemon.stderr())
+        self.assertTrue(os.path.exists(os.path.join(self.dir, "buffer.db")))
+        statuses = [l for m in self.notify.drain() for l in m.split("\n") if l.startswith("STATUS=")]
+        self.assertRegex(statuses[-1], r"^STATUS=readings in [1-9]\d*, published 0, evicted 0; "
+                                       r"buffered [1-9]\d*; broker: ")
 
     def test_usage_errors_exit_2(self):
         self.assertEqual(run([FIELDGATED, "--no-such-option"]).returncode, 2)

@@ -1,0 +1,884 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "core/clock.h"
+#include "store/store.h"
+
+#define GROUP_MAX 64          /* readings of one frame handed to the transform at once */
+#define ACKS_MAX 16384        /* acks waiting for the next commit */
+#define STATES_MAX 256        /* device state writes waiting for the next commit */
+
+struct pending_state {
+	char device[FG_DEVICE_ID_MAX];
+	char key[32];
+	int64_t value;
+};
+
+struct staged {
+	struct fg_reading r;
+	char *text;           /* owned copy of r.text */
+};
+
+enum stmt_id {
+	ST_INSERT_READING,
+	ST_SELECT_READINGS,
+	ST_DELETE_READINGS,
+	ST_INSERT_OUTBOX,
+	ST_DELETE_OUTBOX,
+	ST_PEEK,
+	ST_SET_STATE,
+	ST_GET_STATE,
+	ST_SET_META,
+	ST__COUNT,
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_INSERT_READING] =
+		"INSERT INTO readings (source, device_id, device_name, quantity, kind, number, "
+		"text, unit, time_ms, mono_usec, boot_id, frame_id, radio_present, rssi, snr, "
+		"freq_hz, sf, bw_hz, dr, tmst) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_SELECT_READINGS] =
+		"SELECT source, device_id, device_name, quantity, kind, number, text, unit, "
+		"time_ms, mono_usec, boot_id, frame_id, radio_present, rssi, snr, freq_hz, sf, "
+		"bw_hz, dr, tmst FROM readings ORDER BY id",
+	[ST_DELETE_READINGS] = "DELETE FROM readings",
+	[ST_INSERT_OUTBOX] =
+		"INSERT INTO outbox (seq, topic, payload, qos, retain, created_ms, "
+		"created_mono_usec) VALUES (?,?,?,?,?,?,?)",
+	[ST_DELETE_OUTBOX] = "DELETE FROM outbox WHERE seq = ?",
+	[ST_PEEK] = "SELECT seq, topic, payload, qos, retain, created_ms, created_mono_usec "
+		    "FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+	[ST_SET_STATE] = "INSERT OR REPLACE INTO device_state (device, key, value) VALUES (?,?,?)",
+	[ST_GET_STATE] = "SELECT value FROM device_state WHERE device = ? AND key = ?",
+	[ST_SET_META] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+};
+
+/* Schema migrations: index i takes user_version i to i + 1. */
+static const char *const migrations[] = {
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE readings (id INTEGER PRIMARY KEY, source INTEGER NOT NULL,"
+	" device_id TEXT NOT NULL, device_name TEXT NOT NULL, quantity TEXT NOT NULL,"
+	" kind INTEGER NOT NULL, number REAL, text TEXT, unit TEXT NOT NULL,"
+	" time_ms INTEGER NOT NULL, mono_usec INTEGER NOT NULL, boot_id TEXT NOT NULL,"
+	" frame_id INTEGER NOT NULL, radio_present INTEGER NOT NULL, rssi INTEGER, snr REAL,"
+	" freq_hz INTEGER, sf INTEGER, bw_hz INTEGER, dr INTEGER, tmst INTEGER);"
+	"CREATE TABLE outbox (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, payload BLOB NOT NULL,"
+	" qos INTEGER NOT NULL, retain INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+	" created_mono_usec INTEGER NOT NULL);"
+	"CREATE TABLE device_state (device TEXT NOT NULL, key TEXT NOT NULL,"
+	" value INTEGER NOT NULL, PRIMARY KEY (device, key)) WITHOUT ROWID;"
+	"INSERT INTO meta (key, value) VALUES ('next_seq', 1);",
+};
+
+struct fg_store {
+	struct fg_buffer_config cfg; /* path owned */
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__COUNT];
+	fg_store_transform_fn transform;
+	void *userdata;
+	struct staged *staged;
+	size_t nstaged;
+	uint64_t *acks;
+	size_t nacks;
+	struct pending_state states[STATES_MAX];
+	size_t nstates;
+	uint64_t next_seq;
+	uint32_t page_size;
+	uint64_t age_checked_usec;  /* last max_age sweep, monotonic */
+	bool age_due;
+	struct fg_store_stats stats;
+	char last_error[256];
+};
+
+/* Map an SQLite result to a negative errno, keeping its message. */
+static int sql_err(struct fg_store *s, int rc)
+{
+	snprintf(s->last_error, sizeof(s->last_error), "%s",
+		 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EBADMSG;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_CANTOPEN:
+		return access(s->cfg.path, F_OK) == 0 ? -EACCES : -ENOENT;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		return -EACCES;
+	default:
+		return -EIO;
+	}
+}
+
+static int exec(struct fg_store *s, const char *sql)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : sql_err(s, rc);
+}
+
+/* Run a one-value query (a PRAGMA, a COUNT) into *ret. */
+static int query_int(struct fg_store *s, const char *sql, int64_t *ret)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(s, rc);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		*ret = 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_err(s, rc);
+}
+
+/* Reset a cached statement for reuse. */
+static sqlite3_stmt *stmt(struct fg_store *s, enum stmt_id id)
+{
+	sqlite3_reset(s->st[id]);
+	sqlite3_clear_bindings(s->st[id]);
+	return s->st[id];
+}
+
+static void free_staged(struct fg_store *s)
+{
+	for (size_t i = 0; i < s->nstaged; i++)
+		free(s->staged[i].text);
+	s->nstaged = 0;
+}
+
+static void close_db(struct fg_store *s)
+{
+	for (int i = 0; i < ST__COUNT; i++) {
+		sqlite3_finalize(s->st[i]);
+		s->st[i] = NULL;
+	}
+	sqlite3_close(s->db);
+	s->db = NULL;
+}
+
+/*
+ * Settings for power loss and SD-card wear. WAL with synchronous=FULL: every
+ * commit is on the card when COMMIT returns, so a power cut loses at most the
+ * staged readings of the current interval (invariant 1); with NORMAL the last
+ * commits before a cut could vanish. One fsync per commit interval is the
+ * price. 4 KiB pages match the card's write unit; a larger autocheckpoint
+ * means pages that are written and soon deleted (the outbox drains) are
+ * copied into the main file less often.
+ */
+static int configure_db(struct fg_store *s)
+{
+	static const char *const pragmas =
+		"PRAGMA page_size = 4096;"
+		"PRAGMA journal_mode = WAL;"
+		"PRAGMA synchronous = FULL;"
+		"PRAGMA wal_autocheckpoint = 2000;"
+		"PRAGMA journal_size_limit = 8388608;"
+		"PRAGMA temp_store = MEMORY;"
+		"PRAGMA cache_size = -1024;"
+		"PRAGMA secure_delete = OFF;"
+		"PRAGMA foreign_keys = OFF;";
+
+	return exec(s, pragmas);
+}
+
+/* Bring the schema to the newest version, one migration per transaction. */
+static int migrate(struct fg_store *s)
+{
+	int64_t version;
+	char sql[64];
+	int r;
+
+	r = query_int(s, "PRAGMA user_version", &version);
+	if (r < 0)
+		return r;
+	if (version > (int64_t)(sizeof(migrations) / sizeof(migrations[0]))) {
+		snprintf(s->last_error, sizeof(s->last_error),
+			 "buffer schema version %lld is newer than this fieldgate knows",
+			 (long long)version);
+		return -EPROTO;
+	}
+	for (size_t v = (size_t)version; v < sizeof(migrations) / sizeof(migrations[0]); v++) {
+		r = exec(s, "BEGIN IMMEDIATE");
+		if (r < 0)
+			return r;
+		r = exec(s, migrations[v]);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", v + 1);
+		if (r >= 0)
+			r = exec(s, sql);
+		if (r >= 0)
+			r = exec(s, "COMMIT");
+		if (r < 0) {
+			(void) exec(s, "ROLLBACK");
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Open, check, migrate, prepare; -EBADMSG when the file is not a sound database. */
+static int open_db(struct fg_store *s)
+{
+	int64_t v;
+	sqlite3_stmt *st;
+	int rc, r;
+
+	rc = sqlite3_open_v2(s->cfg.path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+					       SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(s, rc);
+	r = configure_db(s);
+	if (r < 0)
+		return r;
+	/* quick_check reads every page once: the price of knowing the file is sound. */
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(s, rc);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
+		snprintf(s->last_error, sizeof(s->last_error), "integrity check: %s",
+			 sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		return -EBADMSG;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return sql_err(s, rc);
+	r = migrate(s);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < ST__COUNT; i++) {
+		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+					NULL);
+		if (rc != SQLITE_OK)
+			return sql_err(s, rc);
+	}
+	r = query_int(s, "SELECT value FROM meta WHERE key = 'next_seq'", &v);
+	if (r < 0)
+		return r;
+	s->next_seq = v > 0 ? (uint64_t)v : 1;
+	r = query_int(s, "SELECT COUNT(*) FROM outbox", &v);
+	if (r < 0)
+		return r;
+	s->stats.outbox_rows = (uint64_t)v;
+	r = query_int(s, "SELECT COUNT(*) FROM readings", &v);
+	if (r < 0)
+		return r;
+	s->stats.readings_rows = (uint64_t)v;
+	r = query_int(s, "PRAGMA page_size", &v);
+	if (r < 0)
+		return r;
+	s->page_size = (uint32_t)v;
+	return 0;
+}
+
+/* Rename a bad buffer (and its WAL and shared-memory files) out of the way. */
+static int move_aside(struct fg_store *s, char **ret_name)
+{
+	char stamp[32], *name = NULL, *from = NULL, *to = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	if (asprintf(&name, "%s.corrupt-%s", s->cfg.path, stamp) < 0)
+		return -ENOMEM;
+	if (rename(s->cfg.path, name) < 0) {
+		int e = -errno;
+
+		free(name);
+		return e;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *sfx = i ? "-shm" : "-wal";
+
+		if (asprintf(&from, "%s%s", s->cfg.path, sfx) >= 0 &&
+		    asprintf(&to, "%s%s", name, sfx) >= 0)
+			(void) rename(from, to);
+		free(from);
+		free(to);
+		from = to = NULL;
+	}
+	*ret_name = name;
+	return 0;
+}
+
+int fg_store_open(const struct fg_buffer_config *cfg, fg_store_transform_fn transform,
+		  void *userdata, struct fg_store **ret_store, char **ret_moved_to)
+{
+	struct fg_store *s;
+	char *moved = NULL;
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = *cfg;
+	s->cfg.path = strdup(cfg->path);
+	s->staged = calloc(cfg->commit_batch ? cfg->commit_batch : 1, sizeof(*s->staged));
+	s->acks = calloc(ACKS_MAX, sizeof(*s->acks));
+	if (!s->cfg.path || !s->staged || !s->acks) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	s->transform = transform;
+	s->userdata = userdata;
+	r = open_db(s);
+	if (r == -EBADMSG || r == -EPROTO) {
+		/* Keep the gateway working: the bad file goes aside, a fresh buffer starts. */
+		close_db(s);
+		r = move_aside(s, &moved);
+		if (r < 0)
+			goto fail;
+		memset(&s->stats, 0, sizeof(s->stats));
+		s->stats.recovered_corrupt = true;
+		r = open_db(s);
+	}
+	if (r < 0)
+		goto fail;
+	if (ret_moved_to)
+		*ret_moved_to = moved;
+	else
+		free(moved);
+	*ret_store = s;
+	return 0;
+fail:
+	free(moved);
+	if (ret_moved_to)
+		*ret_moved_to = NULL;
+	fg_store_close(s);
+	return r;
+}
+
+void fg_store_close(struct fg_store *s)
+{
+	if (!s)
+		return;
+	if (s->db) {
+		if (s->nstaged || s->nacks || s->nstates)
+			(void) fg_store_commit(s);
+		(void) exec(s, "PRAGMA wal_checkpoint(TRUNCATE)");
+	}
+	close_db(s);
+	free_staged(s);
+	free(s->staged);
+	free(s->acks);
+	free(s->cfg.path);
+	free(s);
+}
+
+int fg_store_append(struct fg_store *s, const struct fg_reading *r, size_t n)
+{
+	if (s->nstaged + n > s->cfg.commit_batch)
+		return -ENOBUFS;
+	for (size_t i = 0; i < n; i++) {
+		struct staged *st = &s->staged[s->nstaged];
+
+		st->r = r[i];
+		st->text = NULL;
+		if (r[i].kind == FG_VALUE_STRING) {
+			st->text = strdup(r[i].text ? r[i].text : "");
+			if (!st->text)
+				return -ENOMEM;
+		}
+		st->r.text = st->text;
+		s->nstaged++;
+	}
+	s->stats.readings_appended += n;
+	return 0;
+}
+
+size_t fg_store_staged(const struct fg_store *s)
+{
+	return s->nstaged;
+}
+
+/* Write the staged readings into the readings table. */
+static int insert_staged(struct fg_store *s)
+{
+	for (size_t i = 0; i < s->nstaged; i++) {
+		const struct fg_reading *r = &s->staged[i].r;
+		sqlite3_stmt *st = stmt(s, ST_INSERT_READING);
+		int rc;
+
+		sqlite3_bind_int(st, 1, r->source);
+		sqlite3_bind_text(st, 2, r->device_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, r->device_name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, r->quantity, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 5, r->kind);
+		if (r->kind == FG_VALUE_BOOL)
+			sqlite3_bind_int(st, 6, r->boolean);
+		else if (r->kind == FG_VALUE_NUMBER)
+			sqlite3_bind_double(st, 6, r->number);
+		if (r->kind == FG_VALUE_STRING)
+			sqlite3_bind_text(st, 7, r->text, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, r->unit, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)r->time_ms);
+		sqlite3_bind_int64(st, 10, (sqlite3_int64)r->mono_usec);
+		sqlite3_bind_text(st, 11, r->boot_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 12, (sqlite3_int64)r->frame_id);
+		sqlite3_bind_int(st, 13, r->radio.present);
+		if (r->radio.present) {
+			sqlite3_bind_int(st, 14, r->radio.rssi);
+			sqlite3_bind_double(st, 15, r->radio.snr);
+			sqlite3_bind_int64(st, 16, r->radio.freq_hz);
+			sqlite3_bind_int(st, 17, r->radio.sf);
+			sqlite3_bind_int64(st, 18, r->radio.bw_hz);
+			sqlite3_bind_int(st, 19, r->radio.dr);
+			sqlite3_bind_int64(st, 20, r->radio.tmst);
+		}
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_DONE)
+			return sql_err(s, rc);
+	}
+	s->stats.readings_committed += s->nstaged;
+	s->stats.readings_rows += s->nstaged;
+	return 0;
+}
+
+/* Copy a text column into a fixed field. */
+static void col_copy(sqlite3_stmt *st, int col, char *dst, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
+/* One frame through the transform into the outbox. */
+static int flush_group(struct fg_store *s, struct fg_reading *g, char **texts, size_t n)
+{
+	struct fg_transform_out out = { 0 };
+	uint64_t created_ms = 0, mono = g[0].mono_usec;
+	sqlite3_stmt *st;
+	int r, rc;
+
+	r = s->transform ? s->transform(g, n, s->next_seq, &out, s->userdata) : 0;
+	for (size_t i = 0; i < n; i++) {
+		free(texts[i]);
+		texts[i] = NULL;
+	}
+	if (r <= 0) {
+		free(out.topic);
+		free(out.payload);
+		if (r < 0)
+			snprintf(s->last_error, sizeof(s->last_error), "transform failed: %s",
+				 strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (g[i].time_ms && (!created_ms || g[i].time_ms < created_ms))
+			created_ms = g[i].time_ms;
+	st = stmt(s, ST_INSERT_OUTBOX);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)s->next_seq);
+	sqlite3_bind_text(st, 2, out.topic ? out.topic : "", -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, out.payload ? out.payload : "", (int)out.payload_len,
+			  SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, out.qos);
+	sqlite3_bind_int(st, 5, out.retain);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)created_ms);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)mono);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	free(out.topic);
+	free(out.payload);
+	if (rc != SQLITE_DONE)
+		return sql_err(s, rc);
+	/* The sequence number is spent only on a message that exists: no gaps for consumers. */
+	s->next_seq++;
+	s->stats.outbox_rows++;
+	s->stats.messages_queued++;
+	return 1;
+}
+
+/* Move every reading in the table to the outbox through the transform, frame by frame. */
+static int transform_readings(struct fg_store *s, int *ret_added)
+{
+	struct fg_reading g[GROUP_MAX];
+	char *texts[GROUP_MAX] = { NULL };
+	sqlite3_stmt *st = stmt(s, ST_SELECT_READINGS);
+	size_t n = 0;
+	int added = 0, r = 0, rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct fg_reading cur;
+
+		memset(&cur, 0, sizeof(cur));
+		cur.source = (enum fg_source_kind)sqlite3_column_int(st, 0);
+		col_copy(st, 1, cur.device_id, sizeof(cur.device_id));
+		col_copy(st, 2, cur.device_name, sizeof(cur.device_name));
+		col_copy(st, 3, cur.quantity, sizeof(cur.quantity));
+		cur.kind = (enum fg_value_kind)sqlite3_column_int(st, 4);
+		cur.number = sqlite3_column_double(st, 5);
+		cur.boolean = sqlite3_column_int(st, 5) != 0;
+		col_copy(st, 7, cur.unit, sizeof(cur.unit));
+		cur.time_ms = (uint64_t)sqlite3_column_int64(st, 8);
+		cur.mono_usec = (uint64_t)sqlite3_column_int64(st, 9);
+		col_copy(st, 10, cur.boot_id, sizeof(cur.boot_id));
+		cur.frame_id = (uint64_t)sqlite3_column_int64(st, 11);
+		cur.radio.present = sqlite3_column_int(st, 12) != 0;
+		cur.radio.rssi = (int16_t)sqlite3_column_int(st, 13);
+		cur.radio.snr = (float)sqlite3_column_double(st, 14);
+		cur.radio.freq_hz = (uint32_t)sqlite3_column_int64(st, 15);
+		cur.radio.sf = (uint8_t)sqlite3_column_int(st, 16);
+		cur.radio.bw_hz = (uint32_t)sqlite3_column_int64(st, 17);
+		cur.radio.dr = (int8_t)(cur.radio.present ? sqlite3_column_int(st, 18) : -1);
+		cur.radio.tmst = (uint32_t)sqlite3_column_int64(st, 19);
+		if (n > 0 && (n == GROUP_MAX || cur.source != g[0].source ||
+			      cur.frame_id != g[0].frame_id || strcmp(cur.device_id, g[0].device_id))) {
+			r = flush_group(s, g, texts, n);
+			if (r < 0)
+				goto out;
+			added += r;
+			n = 0;
+		}
+		if (cur.kind == FG_VALUE_STRING) {
+			const unsigned char *t = sqlite3_column_text(st, 6);
+
+			texts[n] = strdup(t ? (const char *)t : "");
+			if (!texts[n]) {
+				r = -ENOMEM;
+				goto out;
+			}
+			cur.text = texts[n];
+		}
+		g[n++] = cur;
+	}
+	if (rc != SQLITE_DONE) {
+		r = sql_err(s, rc);
+		goto out;
+	}
+	if (n > 0) {
+		r = flush_group(s, g, texts, n);
+		if (r < 0)
+			goto out;
+		added += r;
+		n = 0;
+	}
+	sqlite3_reset(st);
+	rc = sqlite3_step(stmt(s, ST_DELETE_READINGS));
+	if (rc != SQLITE_DONE)
+		return sql_err(s, rc);
+	*ret_added = added;
+	return 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(texts[i]);
+	sqlite3_reset(st);
+	return r;
+}
+
+/* Delete the acked messages and write pending device state. */
+static int apply_acks_and_state(struct fg_store *s, uint64_t *ret_deleted)
+{
+	uint64_t deleted = 0;
+	int rc;
+
+	for (size_t i = 0; i < s->nacks; i++) {
+		sqlite3_stmt *st = stmt(s, ST_DELETE_OUTBOX);
+
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)s->acks[i]);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_DONE)
+			return sql_err(s, rc);
+		deleted += (uint64_t)sqlite3_changes(s->db);
+	}
+	for (size_t i = 0; i < s->nstates; i++) {
+		sqlite3_stmt *st = stmt(s, ST_SET_STATE);
+
+		sqlite3_bind_text(st, 1, s->states[i].device, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, s->states[i].key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, s->states[i].value);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_DONE)
+			return sql_err(s, rc);
+	}
+	*ret_deleted = deleted;
+	return 0;
+}
+
+/* Delete the oldest n outbox rows, counted as evicted. */
+static int evict_oldest(struct fg_store *s, uint64_t n)
+{
+	char sql[160];
+	int r;
+
+	if (n == 0)
+		return 0;
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT %llu)",
+		 (unsigned long long)n);
+	r = exec(s, sql);
+	if (r < 0)
+		return r;
+	n = (uint64_t)sqlite3_changes(s->db);
+	s->stats.evicted += n;
+	s->stats.outbox_rows -= n < s->stats.outbox_rows ? n : s->stats.outbox_rows;
+	return 0;
+}
+
+/* Bytes the database holds in use (pages not on the free list). */
+static uint64_t used_bytes(struct fg_store *s)
+{
+	int64_t pages = 0, free_pages = 0;
+
+	(void) query_int(s, "PRAGMA page_count", &pages);
+	(void) query_int(s, "PRAGMA freelist_count", &free_pages);
+	return (uint64_t)(pages - free_pages) * s->page_size;
+}
+
+/* drop_oldest: evict by age, count and size, inside the commit's transaction. */
+static int enforce_bounds(struct fg_store *s)
+{
+	int r;
+
+	if (s->age_due) {
+		uint64_t now = fg_clock_wall_ms(), limit = s->cfg.max_age_s * 1000;
+		char sql[128];
+		uint64_t n;
+
+		if (now > limit) {
+			snprintf(sql, sizeof(sql),
+				 "DELETE FROM outbox WHERE created_ms != 0 AND created_ms < %llu",
+				 (unsigned long long)(now - limit));
+			r = exec(s, sql);
+			if (r < 0)
+				return r;
+			n = (uint64_t)sqlite3_changes(s->db);
+			s->stats.evicted += n;
+			s->stats.outbox_rows -= n < s->stats.outbox_rows ? n : s->stats.outbox_rows;
+		}
+	}
+	if (s->cfg.overflow != FG_OVERFLOW_DROP_OLDEST)
+		return 0;
+	if (s->stats.outbox_rows > s->cfg.max_rows) {
+		r = evict_oldest(s, s->stats.outbox_rows - s->cfg.max_rows);
+		if (r < 0)
+			return r;
+	}
+	/* Size: shed a tenth of the backlog at a time until under the bound. */
+	for (int i = 0; i < 10 && s->stats.outbox_rows > 0 && used_bytes(s) > s->cfg.max_bytes; i++) {
+		r = evict_oldest(s, s->stats.outbox_rows / 10 + 1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* drop_newest: refuse this commit's readings when the buffer is already full. */
+static void refuse_if_full(struct fg_store *s)
+{
+	if (s->cfg.overflow != FG_OVERFLOW_DROP_NEWEST || s->nstaged == 0)
+		return;
+	if (s->stats.outbox_rows >= s->cfg.max_rows || used_bytes(s) > s->cfg.max_bytes) {
+		s->stats.evicted += s->nstaged;
+		free_staged(s);
+	}
+}
+
+/* The commit transaction; on failure it is rolled back and nothing in memory changes. */
+static int commit_once(struct fg_store *s)
+{
+	uint64_t deleted = 0, rows_before = s->stats.outbox_rows, seq_before = s->next_seq;
+	uint64_t evicted_before = s->stats.evicted, queued_before = s->stats.messages_queued;
+	int added = 0, r;
+	sqlite3_stmt *st;
+
+	r = exec(s, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	r = insert_staged(s);
+	if (r >= 0)
+		r = transform_readings(s, &added);
+	if (r >= 0)
+		r = apply_acks_and_state(s, &deleted);
+	if (r >= 0) {
+		s->stats.outbox_rows -= deleted < s->stats.outbox_rows ? deleted : s->stats.outbox_rows;
+		r = enforce_bounds(s);
+	}
+	if (r >= 0 && s->next_seq != seq_before) {
+		st = stmt(s, ST_SET_META);
+		sqlite3_bind_text(st, 1, "next_seq", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)s->next_seq);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = sql_err(s, sqlite3_errcode(s->db));
+		sqlite3_reset(st);
+	}
+	if (r >= 0)
+		r = exec(s, "COMMIT");
+	if (r < 0) {
+		(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		s->stats.outbox_rows = rows_before;
+		s->next_seq = seq_before;
+		s->stats.evicted = evicted_before;
+		s->stats.messages_queued = queued_before;
+		s->stats.readings_committed -= s->nstaged;
+		s->stats.readings_rows -= s->nstaged;
+		return r;
+	}
+	s->stats.messages_acked += deleted;
+	s->stats.readings_rows = 0;
+	s->stats.commits++;
+	free_staged(s);
+	s->nacks = 0;
+	s->nstates = 0;
+	return added;
+}
+
+int fg_store_commit(struct fg_store *s)
+{
+	int64_t oldest = 0;
+	int r;
+
+	/* The age sweep runs once a minute; an idle buffer is not written (SD-card wear). */
+	uint64_t now = fg_clock_mono_usec();
+
+	s->age_due = s->cfg.max_age_s && (s->stats.outbox_rows || s->nstaged) &&
+		     now - s->age_checked_usec >= 60 * FG_USEC_PER_SEC;
+	if (s->age_due)
+		s->age_checked_usec = now;
+	if (!s->nstaged && !s->nacks && !s->nstates && !s->stats.readings_rows && !s->age_due)
+		return 0;
+	refuse_if_full(s);
+	r = commit_once(s);
+	if (r == -ENOSPC) {
+		/* The disk is full: make room by policy, counted, then try once more. */
+		if (s->cfg.overflow == FG_OVERFLOW_DROP_OLDEST && s->stats.outbox_rows > 0) {
+			(void) exec(s, "BEGIN IMMEDIATE");
+			if (evict_oldest(s, s->stats.outbox_rows / 10 + 1) < 0 ||
+			    exec(s, "COMMIT") < 0)
+				(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		} else {
+			s->stats.evicted += s->nstaged;
+			free_staged(s);
+		}
+		r = commit_once(s);
+	}
+	if (r >= 0 && query_int(s, "SELECT created_ms FROM outbox ORDER BY seq LIMIT 1", &oldest) >= 0)
+		s->stats.oldest_ms = (uint64_t)oldest;
+	return r;
+}
+
+int fg_store_peek(struct fg_store *s, uint64_t after_seq, size_t max, fg_outbox_fn fn,
+		  void *userdata)
+{
+	sqlite3_stmt *st = stmt(s, ST_PEEK);
+	int n = 0, rc;
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after_seq);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct fg_outbox_msg m = {
+			.seq = (uint64_t)sqlite3_column_int64(st, 0),
+			.topic = (const char *)sqlite3_column_text(st, 1),
+			.payload = sqlite3_column_blob(st, 2),
+			.payload_len = (size_t)sqlite3_column_bytes(st, 2),
+			.qos = sqlite3_column_int(st, 3),
+			.retain = sqlite3_column_int(st, 4) != 0,
+			.created_ms = (uint64_t)sqlite3_column_int64(st, 5),
+			.created_mono_usec = (uint64_t)sqlite3_column_int64(st, 6),
+		};
+		bool acked = false;
+
+		/* Acked but not yet deleted: the broker has it already. */
+		for (size_t i = 0; i < s->nacks && !acked; i++)
+			acked = s->acks[i] == m.seq;
+		if (acked)
+			continue;
+		if (fn(&m, userdata) < 0)
+			break;
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sql_err(s, rc);
+	return n;
+}
+
+int fg_store_ack(struct fg_store *s, uint64_t seq)
+{
+	if (s->nacks == ACKS_MAX) {
+		int r = fg_store_commit(s);
+
+		if (r < 0)
+			return r;
+	}
+	s->acks[s->nacks++] = seq;
+	return 0;
+}
+
+void fg_store_get_stats(const struct fg_store *s, struct fg_store_stats *ret)
+{
+	struct fg_store *m = (struct fg_store *)s;
+
+	*ret = s->stats;
+	ret->db_bytes = m->db ? used_bytes(m) : 0;
+}
+
+const char *fg_store_last_error(const struct fg_store *s)
+{
+	return s->last_error;
+}
+
+int fg_store_device_state_get(struct fg_store *s, const char *device, const char *key,
+			      int64_t *ret_value)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	/* Read your own writes: the newest pending value wins. */
+	for (size_t i = s->nstates; i > 0; i--)
+		if (!strcmp(s->states[i - 1].device, device) && !strcmp(s->states[i - 1].key, key)) {
+			*ret_value = s->states[i - 1].value;
+			return 0;
+		}
+	st = stmt(s, ST_GET_STATE);
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret_value = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	return rc == SQLITE_ROW ? 0 : sql_err(s, rc);
+}
+
+int fg_store_device_state_set(struct fg_store *s, const char *device, const char *key,
+			      int64_t value)
+{
+	struct pending_state *p;
+
+	if (strlen(device) >= sizeof(p->device) || strlen(key) >= sizeof(p->key))
+		return -ENAMETOOLONG;
+	if (s->nstates == STATES_MAX) {
+		int r = fg_store_commit(s);
+
+		if (r < 0)
+			return r;
+	}
+	p = &s->states[s->nstates++];
+	snprintf(p->device, sizeof(p->device), "%s", device);
+	snprintf(p->key, sizeof(p->key), "%s", key);
+	p->value = value;
+	return 0;
+}

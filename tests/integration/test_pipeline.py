@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Store and forward end to end: the real fieldgated, a real mosquitto, a real
+SQLite buffer, a subscriber counting sequence numbers."""
+import os
+import signal
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from broker import Broker, Subscriber, free_port, make_certs, senml_seq  # noqa: E402
+from fgtest import Daemon, NotifySocket, sim_config, tempdir  # noqa: E402
+
+
+def mqtt_block(broker_port, extra=""):
+    return f"""
+mqtt = {{
+  host = "127.0.0.1";
+  port = {broker_port};
+  stats_interval = "1s";
+  {extra}
+}};
+buffer = {{ commit_interval_ms = 50; }};
+"""
+
+
+class PipelineTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempdir()
+        self.dir = self.tmp.name
+        self.conf = os.path.join(self.dir, "fieldgate.conf")
+        self.notify = NotifySocket(self.dir)
+        self.daemon = None
+        self.broker = None
+        self.sub = None
+
+    def tearDown(self):
+        for x in (self.daemon,):
+            if x:
+                x.kill()
+        if self.sub:
+            self.sub.stop()
+        if self.broker:
+            self.broker.stop()
+        self.notify.close()
+        self.tmp.cleanup()
+
+    def write_conf(self, text):
+        with open(self.conf, "w") as f:
+            f.write(text)
+        os.chmod(self.conf, 0o600)
+
+    def start_daemon(self):
+        self.daemon = Daemon(self.conf, notify=self.notify, dry_run=False)
+        self.notify.wait_for("READY=1")
+        return self.daemon
+
+    def seqs(self):
+        return [senml_seq(p) for _, p in self.sub.readings()]
+
+    def assert_contiguous(self, seqs, upto=None):
+        """Every sequence number from 1 to the highest seen (or upto) arrived; returns duplicates."""
+        seen = set(seqs)
+        top = upto or max(seen)
+        missing = sorted(set(range(1, top + 1)) - seen)
+        self.assertEqual(missing, [], f"gaps in the sequence (of {top})")
+        return len(seqs) - len(seen)
+
+    def test_steady_flow_plain_every_reading_in_order(self):
+        self.broker = Broker(self.dir)
+        self.broker.start()
+        self.sub = Subscriber(self.broker.port)
+        time.sleep(0.3)
+        self.write_conf(sim_config(self.dir, devices=4, interval_ms=40) + mqtt_block(self.broker.port))
+        self.start_daemon()
+        self.assertTrue(self.sub.wait(lambda s: len(s.readings()) >= 200, 30), self.daemon.stderr())
+        seqs = self.seqs()
+        self.assertEqual(self.assert_contiguous(seqs), 0)
+        self.assertEqual(seqs, sorted(seqs))
+        topic, pack = self.sub.readings()[0]
+        self.assertRegex(topic, r"^fieldgate/itest/sim/sim-000[1-4]$")
+        names = [r.get("n") for r in pack]
+        self.assertEqual(names, ["temperature", "humidity", "battery"])
+        # Retained status and periodic stats.
+        self.assertTrue(any(t == "fieldgate/itest/status" and '"online"' in p for t, p in self.sub.messages))
+        self.assertTrue(self.sub.wait(lambda s: any(t == "fieldgate/itest/stats" for t, _ in s.messages), 5))
+
+    def test_steady_flow_over_mutual_tls(self):
+        certs = make_certs(self.dir)
+        self.broker = Broker(self.dir, certs=certs)
+        self.broker.start()
+        self.sub = Subscriber(self.broker.port)
+        time.sleep(0.3)
+        extra = f'ca_file = "{certs["ca.crt"]}"; cert_file = "{certs["client.crt"]}"; key_file = "{certs["client.key"]}";'
+        self.write_conf(sim_config(self.dir, devices=4, interval_ms=40) + mqtt_block(self.broker.mtls_port, extra))
+        d = self.start_daemon()
+        self.assertTrue(self.sub.wait(lambda s: len(s.readings()) >= 150, 30), d.stderr())
+        seqs = self.seqs()
+        self.assertEqual(self.assert_contiguous(seqs), 0)
+        self.assertEqual(seqs, sorted(seqs))
+        d.wait_stderr("over TLS", 5)
+
+    def test_wrong_ca_is_refused_with_a_clear_line_and_buffer_kept(self):
+        certs = make_certs(self.dir)
+        self.broker = Broker(self.dir, certs=certs)
+        self.broker.start()
+        extra = f'ca_file = "{certs["otherca.crt"]}";'
+        self.write_conf(sim_config(self.dir, devices=2, interval_ms=50) + mqtt_block(self.broker.tls_port, extra))
+        d = self.start_daemon()
+        d.wait_stderr("certificate verify failed", 15)
+        self.assertIsNone(d.proc.poll())
+
+    def test_bad_password_is_refused_with_the_brokers_reason(self):
+        self.broker = Broker(self.dir, passwords={"gw": "right"})
+        self.broker.start()
+        self.write_conf(sim_config(self.dir, devices=2, interval_ms=50) +
+                        mqtt_block(self.broker.port, 'username = "gw"; password = "wrong";'))
+        d = self.start_daemon()
+        d.wait_stderr("refused the connection", 15)
+        self.assertRegex(d.stderr(), r"(not authori[sz]ed|bad user name or password)")
+
+    def test_broker_outage_loses_nothing(self):
+        self.broker = Broker(self.dir)
+        self.broker.start()
+        self.sub = Subscriber(self.broker.port, client_id="itest-outage")
+        time.sleep(0.3)
+        self.write_conf(sim_config(self.dir, devices=4, interval_ms=40) + mqtt_block(self.broker.port))
+        d = self.start_daemon()
+        self.assertTrue(self.sub.wait(lambda s: len(s.readings()) >= 50, 20), d.stderr())
+        self.broker.stop()
+        time.sleep(10)
+        self.broker.start()
+        # Readings made during the outage arrive after it.
+        before = max(self.seqs())
+        self.assertTrue(self.sub.wait(lambda s: len(set(self.seqs())) >= before + 300, 60), d.stderr())
+        dups = self.assert_contiguous(self.seqs())
+        print(f"broker outage: {len(set(self.seqs()))} messages, {dups} duplicates", file=sys.stderr)
+        self.assertLessEqual(dups, 100)  # at most the inflight window
+
+    def test_kill_9_and_restart_leaves_no_gap(self):
+        self.broker = Broker(self.dir)
+        self.broker.start()
+        self.sub = Subscriber(self.broker.port, client_id="itest-kill")
+        time.sleep(0.3)
+        self.write_conf(sim_config(self.dir, devices=4, interval_ms=40) + mqtt_block(self.broker.port))
+        d = self.start_daemon()
+        self.assertTrue(self.sub.wait(lambda s: len(s.readings()) >= 100, 20), d.stderr())
+        d.proc.send_signal(signal.SIGKILL)
+        d.proc.wait()
+        d.kill()
+        self.daemon = None
+        top = max(self.seqs())
+        self.start_daemon()
+        self.assertTrue(self.sub.wait(lambda s: max(self.seqs()) >= top + 100, 30), self.daemon.stderr())
+        dups = self.assert_contiguous(self.seqs())
+        print(f"kill -9: {len(set(self.seqs()))} messages, {dups} duplicates", file=sys.stderr)
+
+    def test_corrupt_buffer_is_moved_aside(self):
+        self.broker = Broker(self.dir)
+        self.broker.start()
+        with open(os.path.join(self.dir, "buffer.db"), "wb") as f:
+            f.write(b"this is not a database" * 300)
+        self.write_conf(sim_config(self.dir, devices=2, interval_ms=50) + mqtt_block(self.broker.port))
+        d = self.start_daemon()
+        d.wait_stderr("was corrupt: moved aside", 5)
+        aside = [n for n in os.listdir(self.dir) if n.startswith("buffer.db.corrupt-")]
+        self.assertEqual(len(aside), 1, os.listdir(self.dir))
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait_exit(5), 0, d.stderr())
+
+    def test_bound_reached_during_outage_evicts_and_reports(self):
+        # No broker listens; 20 devices every 20 ms make 1000 messages/s against max_rows 1000.
+        self.write_conf(sim_config(self.dir, devices=20, interval_ms=20) +
+                        mqtt_block(free_port()).replace("buffer = { commit_interval_ms = 50; };",
+                                                        "buffer = { commit_interval_ms = 50; max_rows = 1000; };"))
+        d = self.start_daemon()
+        d.wait_stderr("buffer full: evicted", 15)
+        self.assertIn("policy drop_oldest", d.stderr())
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait_exit(5), 0, d.stderr())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

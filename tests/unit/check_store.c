@@ -1,0 +1,505 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The SQLite buffer, on real files in a fresh temporary directory per test. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "check-main.h"
+
+static char dir[256];
+static char path[300];
+static int transform_calls;
+static int transform_result; /* 1 keep, 0 drop, <0 fail */
+
+static void setup(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/fieldgate-store-XXXXXX", tmp ? tmp : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/buffer.db", dir);
+	transform_calls = 0;
+	transform_result = 1;
+}
+
+static void teardown(void)
+{
+	char cmd[400];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Payload "seq:N n:COUNT device:ID q:FIRST_QUANTITY". */
+static int transform(const struct fg_reading *r, size_t n, uint64_t seq,
+		     struct fg_transform_out *out, void *userdata)
+{
+	(void) userdata;
+	transform_calls++;
+	if (transform_result <= 0)
+		return transform_result;
+	ck_assert_int_ge(asprintf(&out->topic, "t/%s", r[0].device_id), 0);
+	ck_assert_int_ge(asprintf((char **)&out->payload, "seq:%llu n:%zu device:%s q:%s%s%s",
+				  (unsigned long long)seq, n, r[0].device_id, r[0].quantity,
+				  r[0].kind == FG_VALUE_STRING ? " text:" : "",
+				  r[0].kind == FG_VALUE_STRING ? r[0].text : ""), 0);
+	out->payload_len = strlen(out->payload);
+	out->qos = 1;
+	return 1;
+}
+
+static struct fg_buffer_config cfg(void)
+{
+	return (struct fg_buffer_config){ .path = path, .commit_interval_ms = 100,
+					  .commit_batch = 1000, .max_rows = 1000000,
+					  .max_bytes = UINT64_C(1) << 30, .max_age_s = 0,
+					  .overflow = FG_OVERFLOW_DROP_OLDEST };
+}
+
+/* A frame of three readings for device dev with frame id f. */
+static void frame(struct fg_reading r[3], const char *dev, uint64_t f)
+{
+	static const char *const q[3] = { "temperature", "humidity", "battery" };
+
+	for (int i = 0; i < 3; i++) {
+		fg_reading_init(&r[i], FG_SOURCE_SIM, dev, dev, q[i], "Cel");
+		fg_reading_set_number(&r[i], 20.0 + i);
+		r[i].frame_id = f;
+		r[i].time_ms = 1700000000000ULL + f;
+	}
+}
+
+static struct fg_store *open_store(const struct fg_buffer_config *c)
+{
+	struct fg_store *s = NULL;
+	char *moved = NULL;
+
+	ck_assert_int_eq(fg_store_open(c, transform, NULL, &s, &moved), 0);
+	ck_assert_ptr_null(moved);
+	return s;
+}
+
+struct seen {
+	uint64_t seq[64];
+	char payload[64][128];
+	size_t n;
+};
+
+static int collect(const struct fg_outbox_msg *m, void *userdata)
+{
+	struct seen *s = userdata;
+
+	ck_assert_uint_lt(s->n, 64);
+	s->seq[s->n] = m->seq;
+	snprintf(s->payload[s->n], sizeof(s->payload[0]), "%.*s", (int)m->payload_len,
+		 (const char *)m->payload);
+	s->n++;
+	return 0;
+}
+
+static void add_frames(struct fg_store *s, int count, uint64_t first)
+{
+	struct fg_reading r[3];
+
+	for (int i = 0; i < count; i++) {
+		frame(r, i % 2 ? "dev-b" : "dev-a", first + (uint64_t)i);
+		ck_assert_int_eq(fg_store_append(s, r, 3), 0);
+	}
+}
+
+START_TEST(store_sets_schema_version_once)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	fg_store_close(s);
+	s = open_store(&c);
+	fg_store_close(s);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(store_commit_groups_frames_into_messages_with_consecutive_seqs)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct fg_store_stats st;
+	struct seen seen = { .n = 0 };
+
+	add_frames(s, 4, 1);
+	ck_assert_uint_eq(fg_store_staged(s), 12);
+	ck_assert_int_eq(fg_store_commit(s), 4);
+	ck_assert_uint_eq(fg_store_staged(s), 0);
+	ck_assert_int_eq(transform_calls, 4);
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 4);
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_uint_eq(seen.seq[i], i + 1);
+	ck_assert_str_eq(seen.payload[0], "seq:1 n:3 device:dev-a q:temperature");
+	ck_assert_str_eq(seen.payload[1], "seq:2 n:3 device:dev-b q:temperature");
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 4);
+	ck_assert_uint_eq(st.readings_committed, 12);
+	ck_assert_uint_eq(st.messages_queued, 4);
+	ck_assert_uint_eq(st.readings_rows, 0);
+	ck_assert_uint_eq(st.oldest_ms, 1700000000001ULL);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_peek_is_ordered_and_bounded)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct seen seen = { .n = 0 };
+
+	add_frames(s, 10, 1);
+	ck_assert_int_eq(fg_store_commit(s), 10);
+	ck_assert_int_eq(fg_store_peek(s, 3, 4, collect, &seen), 4);
+	ck_assert_uint_eq(seen.seq[0], 4);
+	ck_assert_uint_eq(seen.seq[3], 7);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_ack_deletes_at_next_commit)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct fg_store_stats st;
+	struct seen seen = { .n = 0 };
+
+	add_frames(s, 3, 1);
+	ck_assert_int_eq(fg_store_commit(s), 3);
+	ck_assert_int_eq(fg_store_ack(s, 1), 0);
+	ck_assert_int_eq(fg_store_ack(s, 3), 0);
+	/* Acked rows are not handed out again, even before the delete. */
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 1);
+	ck_assert_uint_eq(seen.seq[0], 2);
+	ck_assert_int_eq(fg_store_commit(s), 0);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 1);
+	ck_assert_uint_eq(st.messages_acked, 2);
+	fg_store_close(s);
+	s = open_store(&c);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 1);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_never_reuses_a_sequence_number)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct seen seen = { .n = 0 };
+
+	add_frames(s, 2, 1);
+	ck_assert_int_eq(fg_store_commit(s), 2);
+	fg_store_ack(s, 1);
+	fg_store_ack(s, 2);
+	ck_assert_int_eq(fg_store_commit(s), 0);
+	fg_store_close(s);
+	s = open_store(&c);
+	add_frames(s, 1, 10);
+	ck_assert_int_eq(fg_store_commit(s), 1);
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 1);
+	ck_assert_uint_eq(seen.seq[0], 3);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_keeps_staged_readings_when_transform_fails)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct fg_store_stats st;
+
+	add_frames(s, 2, 1);
+	transform_result = -EIO;
+	ck_assert_int_eq(fg_store_commit(s), -EIO);
+	ck_assert_uint_eq(fg_store_staged(s), 6);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 0);
+	transform_result = 1;
+	ck_assert_int_eq(fg_store_commit(s), 2);
+	ck_assert_uint_eq(fg_store_staged(s), 0);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_transform_can_drop_a_frame_without_spending_a_seq)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct seen seen = { .n = 0 };
+
+	add_frames(s, 2, 1);
+	transform_result = 0;
+	ck_assert_int_eq(fg_store_commit(s), 0);
+	transform_result = 1;
+	add_frames(s, 1, 5);
+	ck_assert_int_eq(fg_store_commit(s), 1);
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 1);
+	ck_assert_uint_eq(seen.seq[0], 1);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_append_is_capped_by_commit_batch)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_reading r[3];
+	struct fg_store *s;
+
+	c.commit_batch = 5;
+	s = open_store(&c);
+	frame(r, "d", 1);
+	ck_assert_int_eq(fg_store_append(s, r, 3), 0);
+	ck_assert_int_eq(fg_store_append(s, r, 3), -ENOBUFS);
+	ck_assert_uint_eq(fg_store_staged(s), 3);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_max_rows_drop_oldest_evicts_exactly_the_oldest)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s;
+	struct fg_store_stats st;
+	struct seen seen = { .n = 0 };
+
+	c.max_rows = 5;
+	s = open_store(&c);
+	add_frames(s, 8, 1);
+	ck_assert_int_eq(fg_store_commit(s), 8);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 5);
+	ck_assert_uint_eq(st.evicted, 3);
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 5);
+	ck_assert_uint_eq(seen.seq[0], 4);
+	ck_assert_uint_eq(seen.seq[4], 8);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_max_rows_drop_newest_refuses_new_readings)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s;
+	struct fg_store_stats st;
+	struct seen seen = { .n = 0 };
+
+	c.max_rows = 3;
+	c.overflow = FG_OVERFLOW_DROP_NEWEST;
+	s = open_store(&c);
+	add_frames(s, 3, 1);
+	ck_assert_int_eq(fg_store_commit(s), 3);
+	add_frames(s, 2, 10);
+	ck_assert_int_eq(fg_store_commit(s), 0);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 3);
+	ck_assert_uint_eq(st.evicted, 6); /* the six readings of the two refused frames */
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 3);
+	ck_assert_uint_eq(seen.seq[2], 3);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_max_age_evicts_old_messages)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s;
+	struct fg_store_stats st;
+
+	c.max_age_s = 3600; /* the test frames are from 2023 */
+	s = open_store(&c);
+	add_frames(s, 4, 1);
+	ck_assert_int_eq(fg_store_commit(s), 4);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 0);
+	ck_assert_uint_eq(st.evicted, 4);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_moves_garbage_file_aside_and_starts_fresh)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = NULL;
+	struct fg_store_stats st;
+	char *moved = NULL;
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 200; i++)
+		fputs("this is not a database at all ", f);
+	fclose(f);
+	ck_assert_int_eq(fg_store_open(&c, transform, NULL, &s, &moved), 0);
+	ck_assert_ptr_nonnull(moved);
+	ck_assert_ptr_nonnull(strstr(moved, "/buffer.db.corrupt-"));
+	ck_assert_int_eq(access(moved, F_OK), 0);
+	fg_store_get_stats(s, &st);
+	ck_assert(st.recovered_corrupt);
+	add_frames(s, 1, 1);
+	ck_assert_int_eq(fg_store_commit(s), 1);
+	free(moved);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_moves_database_with_corrupt_pages_aside)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	char junk[4096], *moved = NULL;
+	int fd;
+
+	add_frames(s, 200, 1);
+	ck_assert_int_eq(fg_store_commit(s), 200);
+	fg_store_close(s);
+	memset(junk, 0xa5, sizeof(junk));
+	fd = open(path, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, junk, sizeof(junk), 4096), (ssize_t)sizeof(junk));
+	ck_assert_int_eq(pwrite(fd, junk, sizeof(junk), 8192), (ssize_t)sizeof(junk));
+	close(fd);
+	ck_assert_int_eq(fg_store_open(&c, transform, NULL, &s, &moved), 0);
+	ck_assert_ptr_nonnull(moved);
+	free(moved);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_committed_readings_survive_a_crash)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store_stats st;
+	struct fg_store *s;
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		s = open_store(&c);
+		add_frames(s, 5, 1);
+		if (fg_store_commit(s) != 5)
+			_exit(1);
+		add_frames(s, 5, 100); /* staged, never committed: lost with the process */
+		_exit(0);              /* no close, no checkpoint */
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	s = open_store(&c);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 5);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_device_state_reads_own_writes_and_persists)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	int64_t v = 0;
+
+	ck_assert_int_eq(fg_store_device_state_get(s, "26011f2a", "fcnt_up", &v), -ENOENT);
+	ck_assert_int_eq(fg_store_device_state_set(s, "26011f2a", "fcnt_up", 41), 0);
+	ck_assert_int_eq(fg_store_device_state_set(s, "26011f2a", "fcnt_up", 42), 0);
+	ck_assert_int_eq(fg_store_device_state_get(s, "26011f2a", "fcnt_up", &v), 0);
+	ck_assert_int_eq(v, 42);
+	ck_assert_int_eq(fg_store_commit(s), 0);
+	fg_store_close(s);
+	s = open_store(&c);
+	v = 0;
+	ck_assert_int_eq(fg_store_device_state_get(s, "26011f2a", "fcnt_up", &v), 0);
+	ck_assert_int_eq(v, 42);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_copies_text_values)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct seen seen = { .n = 0 };
+	struct fg_reading r;
+	char text[16] = "hello";
+
+	fg_reading_init(&r, FG_SOURCE_BLE, "aa", "aa", "note", "");
+	fg_reading_set_text(&r, text);
+	ck_assert_int_eq(fg_store_append(s, &r, 1), 0);
+	strcpy(text, "XXXXX");
+	ck_assert_int_eq(fg_store_commit(s), 1);
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 1);
+	ck_assert_str_eq(seen.payload[0], "seq:1 n:1 device:aa q:note text:hello");
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_open_fails_cleanly_without_directory)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = NULL;
+
+	snprintf(path, sizeof(path), "%s/missing/buffer.db", dir);
+	ck_assert_int_eq(fg_store_open(&c, transform, NULL, &s, NULL), -ENOENT);
+	ck_assert_ptr_null(s);
+}
+END_TEST
+
+static Suite *store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("flow");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, store_sets_schema_version_once);
+	tcase_add_test(tc, store_commit_groups_frames_into_messages_with_consecutive_seqs);
+	tcase_add_test(tc, store_peek_is_ordered_and_bounded);
+	tcase_add_test(tc, store_ack_deletes_at_next_commit);
+	tcase_add_test(tc, store_never_reuses_a_sequence_number);
+	tcase_add_test(tc, store_keeps_staged_readings_when_transform_fails);
+	tcase_add_test(tc, store_transform_can_drop_a_frame_without_spending_a_seq);
+	tcase_add_test(tc, store_append_is_capped_by_commit_batch);
+	tcase_add_test(tc, store_device_state_reads_own_writes_and_persists);
+	tcase_add_test(tc, store_copies_text_values);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("bounds");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, store_max_rows_drop_oldest_evicts_exactly_the_oldest);
+	tcase_add_test(tc, store_max_rows_drop_newest_refuses_new_readings);
+	tcase_add_test(tc, store_max_age_evicts_old_messages);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("recovery");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, store_moves_garbage_file_aside_and_starts_fresh);
+	tcase_add_test(tc, store_moves_database_with_corrupt_pages_aside);
+	tcase_add_test(tc, store_committed_readings_survive_a_crash);
+	tcase_add_test(tc, store_open_fails_cleanly_without_directory);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return fg_check_main(store_suite());
+}
