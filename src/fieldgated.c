@@ -668,8 +668,9 @@ int main(int argc, char **argv)
 	if (r < 0)
 		fg_log_errno(r, "core", "event loop failed: %m");
 	else
-		fg_log_info("core", "stopped after %llu readings in, %llu out",
-			    (unsigned long long)d.readings_in, (unsigned long long)d.readings_out);
+		fg_log_info("core", "stopped after %llu readings in, %llu %s out",
+			    (unsigned long long)d.readings_in, (unsigned long long)d.readings_out,
+			    d.dry_run ? "readings" : "messages");
 out:
 	daemon_free(&d);
 	if (!d.dry_run)
