@@ -22,6 +22,7 @@
 
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/control.h"
 #include "core/log.h"
 #include "core/reading.h"
 #include "sink/format.h"
@@ -45,9 +46,12 @@ struct daemon {
 	struct fg_sim *sim;
 	struct fg_store *store;
 	struct fg_mqtt *mqtt;
+	struct fg_control *control;
+	uint64_t start_usec;
 	sd_event_source *commit_timer;
 	sd_event_source *stats_timer;
-	uint64_t evicted_logged;   /* evictions already reported */
+	uint64_t evicted_logged;   /* evictions before the current episode */
+	bool evicting;             /* an eviction episode is going on */
 	uint64_t transform_dropped;
 	sd_event_source *status_timer;
 	sd_event_source *housekeeping_timer;
@@ -147,22 +151,27 @@ static void dryrun_write(struct daemon *d, const struct fg_reading *r, size_t n)
 	}
 }
 
-/* Log evictions once per episode, with the count. */
+/* Log evictions once per episode: when it begins, and its count when it ends. */
 static void report_evictions(struct daemon *d)
 {
+	const char *policy = d->cfg->buffer.overflow == FG_OVERFLOW_DROP_OLDEST ? "drop_oldest"
+										: "drop_newest";
 	struct fg_store_stats ss;
+	bool evicting = fg_store_evicting(d->store);
 
 	fg_store_get_stats(d->store, &ss);
-	if (ss.evicted > d->evicted_logged) {
-		fg_log_warning("store", "buffer full: evicted %llu %s (%llu in all), policy %s",
-			       (unsigned long long)(ss.evicted - d->evicted_logged),
-			       d->cfg->buffer.overflow == FG_OVERFLOW_DROP_OLDEST ? "oldest messages"
-										 : "new readings",
-			       (unsigned long long)ss.evicted,
-			       d->cfg->buffer.overflow == FG_OVERFLOW_DROP_OLDEST ? "drop_oldest"
-										 : "drop_newest");
+	if (evicting && !d->evicting) {
+		fg_log_warning("store", "buffer full: evicted %llu so far in this episode, policy %s; "
+			       "more will go until there is room",
+			       (unsigned long long)(ss.evicted - d->evicted_logged), policy);
+	} else if (!evicting && d->evicting) {
+		fg_log_notice("store", "buffer has room again: evicted %llu in this episode "
+			      "(%llu in all), policy %s",
+			      (unsigned long long)(ss.evicted - d->evicted_logged),
+			      (unsigned long long)ss.evicted, policy);
 		d->evicted_logged = ss.evicted;
 	}
+	d->evicting = evicting;
 }
 
 /* One commit: staged readings to the outbox, acks applied; then wake the sink. */
@@ -359,6 +368,61 @@ static void pipeline_stop(struct daemon *d)
 	d->store = NULL;
 }
 
+/* The control socket's answer to "status": one JSON object. */
+static int control_answer(const char *command, char *buf, size_t size, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct fg_store_stats ss = { 0 };
+	struct fg_mqtt_stats ms = { 0 };
+	uint64_t now = fg_clock_wall_ms();
+	int n;
+
+	if (strcmp(command, "status") != 0)
+		return snprintf(buf, size, "{\"error\":\"unknown command\"}\n");
+	if (d->store)
+		fg_store_get_stats(d->store, &ss);
+	if (d->mqtt)
+		fg_mqtt_get_stats(d->mqtt, &ms);
+	n = snprintf(buf, size,
+		     "{\"gateway\":\"%s\",\"version\":\"%s\",\"uptime_s\":%llu,\"mode\":\"%s\","
+		     "\"readings_in\":%llu,\"published\":%llu,\"evicted\":%llu,\"dropped\":%llu,"
+		     "\"buffer_depth\":%llu,\"oldest_age_s\":%llu,\"db_bytes\":%llu,"
+		     "\"broker\":\"%s\",\"inflight\":%llu,\"connects\":%llu,"
+		     "\"broker_error\":\"",
+		     d->cfg->gateway.id, PACKAGE_VERSION,
+		     (unsigned long long)((fg_clock_mono_usec() - d->start_usec) / FG_USEC_PER_SEC),
+		     d->dry_run ? "dry-run" : "buffered", (unsigned long long)d->readings_in,
+		     (unsigned long long)(d->dry_run ? d->readings_out : ms.acked),
+		     (unsigned long long)ss.evicted,
+		     (unsigned long long)(d->readings_dropped + d->transform_dropped),
+		     (unsigned long long)(ss.outbox_rows + ss.readings_rows),
+		     (unsigned long long)(ss.oldest_ms && now > ss.oldest_ms ?
+						  (now - ss.oldest_ms) / 1000 : 0),
+		     (unsigned long long)ss.db_bytes,
+		     d->dry_run ? "none" : fg_mqtt_state_to_string(ms.state),
+		     (unsigned long long)ms.inflight, (unsigned long long)ms.connects);
+	if (n < 0 || (size_t)n >= size)
+		return -ENOBUFS;
+	/* The error text comes from libraries and peers: keep it JSON-safe. */
+	for (const char *p = ms.last_error; *p && (size_t)n + 8 < size; p++)
+		buf[n++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '\'' : *p;
+	n += snprintf(buf + n, size - (size_t)n, "\"}\n");
+	return (size_t)n < size ? n : -ENOBUFS;
+}
+
+/* Listen on RUNTIME_DIR/control; without it the daemon runs on, and says so. */
+static void control_start(struct daemon *d)
+{
+	char path[128];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/control", d->cfg->gateway.runtime_dir);
+	r = fg_control_new(path, d->loop, control_answer, d, &d->control);
+	if (r < 0)
+		fg_log_level_errno(LOG_WARNING, r, "core", "no control socket at '%s': %m; "
+				   "fieldgatectl status will read the buffer file instead", path);
+}
+
 /* Every source's readings arrive here. */
 static void on_readings(const struct fg_reading *r, size_t n, void *userdata)
 {
@@ -540,16 +604,19 @@ static int daemon_setup(struct daemon *d)
 		r = sd_event_source_set_enabled(d->housekeeping_timer, SD_EVENT_ON);
 	if (r < 0)
 		return fg_log_errno(r, "core", "cannot add timers: %m");
+	d->start_usec = now;
 	if (!d->dry_run) {
 		r = pipeline_start(d);
 		if (r < 0)
 			return r;
 	}
+	control_start(d);
 	return sources_start(d);
 }
 
 static void daemon_free(struct daemon *d)
 {
+	fg_control_free(d->control);
 	sources_stop(d);
 	pipeline_stop(d);
 	sd_event_source_disable_unref(d->status_timer);

@@ -78,6 +78,7 @@ enum fg_mqtt_protocol {
 struct fg_gateway_config {
 	char *id;                 /* default: the host name; [A-Za-z0-9_.-], 1..64 */
 	char *state_dir;          /* default: LOCALSTATEDIR "/lib/fieldgate" */
+	char *runtime_dir;        /* control socket; default: RUNSTATEDIR "/fieldgate" */
 	int log_level;            /* syslog level, default LOG_INFO */
 	bool trust_system_clock;  /* default false */
 };

@@ -11,9 +11,9 @@
 #include "core/clock.h"
 #include "store/store.h"
 
-#define GROUP_MAX 64          /* readings of one frame handed to the transform at once */
-#define ACKS_MAX 16384        /* acks waiting for the next commit */
-#define STATES_MAX 256        /* device state writes waiting for the next commit */
+#define GROUP_MAX  64	 /* readings of one frame handed to the transform at once */
+#define ACKS_MAX   16384 /* acks waiting for the next commit */
+#define STATES_MAX 256	 /* device state writes waiting for the next commit */
 
 struct pending_state {
 	char device[FG_DEVICE_ID_MAX];
@@ -23,7 +23,7 @@ struct pending_state {
 
 struct staged {
 	struct fg_reading r;
-	char *text;           /* owned copy of r.text */
+	char *text; /* owned copy of r.text */
 };
 
 enum stmt_id {
@@ -49,9 +49,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"time_ms, mono_usec, boot_id, frame_id, radio_present, rssi, snr, freq_hz, sf, "
 		"bw_hz, dr, tmst FROM readings ORDER BY id",
 	[ST_DELETE_READINGS] = "DELETE FROM readings",
-	[ST_INSERT_OUTBOX] =
-		"INSERT INTO outbox (seq, topic, payload, qos, retain, created_ms, "
-		"created_mono_usec) VALUES (?,?,?,?,?,?,?)",
+	[ST_INSERT_OUTBOX] = "INSERT INTO outbox (seq, topic, payload, qos, retain, created_ms, "
+			     "created_mono_usec, device, bytes) VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_DELETE_OUTBOX] = "DELETE FROM outbox WHERE seq = ?",
 	[ST_PEEK] = "SELECT seq, topic, payload, qos, retain, created_ms, created_mono_usec "
 		    "FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -71,7 +70,7 @@ static const char *const migrations[] = {
 	" freq_hz INTEGER, sf INTEGER, bw_hz INTEGER, dr INTEGER, tmst INTEGER);"
 	"CREATE TABLE outbox (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, payload BLOB NOT NULL,"
 	" qos INTEGER NOT NULL, retain INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
-	" created_mono_usec INTEGER NOT NULL);"
+	" created_mono_usec INTEGER NOT NULL, device TEXT NOT NULL, bytes INTEGER NOT NULL);"
 	"CREATE TABLE device_state (device TEXT NOT NULL, key TEXT NOT NULL,"
 	" value INTEGER NOT NULL, PRIMARY KEY (device, key)) WITHOUT ROWID;"
 	"INSERT INTO meta (key, value) VALUES ('next_seq', 1);",
@@ -91,8 +90,9 @@ struct fg_store {
 	size_t nstates;
 	uint64_t next_seq;
 	uint32_t page_size;
-	uint64_t age_checked_usec;  /* last max_age sweep, monotonic */
+	uint64_t age_checked_usec; /* last max_age sweep, monotonic */
 	bool age_due;
+	bool evicting; /* the last commit that wrote evicted something */
 	struct fg_store_stats stats;
 	char last_error[256];
 };
@@ -178,26 +178,46 @@ static void close_db(struct fg_store *s)
 }
 
 /*
- * Settings for power loss and SD-card wear. WAL with synchronous=FULL: every
- * commit is on the card when COMMIT returns, so a power cut loses at most the
- * staged readings of the current interval (invariant 1); with NORMAL the last
- * commits before a cut could vanish. One fsync per commit interval is the
- * price. 4 KiB pages match the card's write unit; a larger autocheckpoint
- * means pages that are written and soon deleted (the outbox drains) are
- * copied into the main file less often.
+ * Settings for power loss and SD-card wear.
+ *
+ * synchronous=FULL: in WAL mode, NORMAL syncs the WAL only at a checkpoint, so
+ * a power cut can lose every commit since the last checkpoint (up to
+ * wal_autocheckpoint pages: seconds to minutes of readings, far more than one
+ * commit interval), although the file stays consistent. FULL syncs the WAL at
+ * every COMMIT, so what fg_store_commit() reported is on the card and a cut
+ * loses only the staged readings of the current interval (invariant 1). The
+ * price is one fdatasync per commit interval, which group commit keeps small.
+ *
+ * page_size 1024, not the usual 4096: a commit appends a few WAL frames of
+ * one page each and syncs them; at 10 readings/s (one reading per commit)
+ * 4 KiB frames made the kernel write about 12 KiB per reading, 1 KiB frames
+ * about 6 KiB (the appends share 4 KiB filesystem blocks); at 100 readings
+ * per commit 400 vs 230 bytes per reading (tests/bench/store_bench.c, ext4).
+ * Speed was the same. The floor is one filesystem block per commit, the price
+ * of syncing every commit; longer commit intervals are the lever below it. It only
+ * applies to a new file; an existing buffer keeps its page size.
+ * wal_autocheckpoint 2000 pages (2 MiB): the outbox drains, so most pages in
+ * the WAL are rewritten versions of the same few pages and a checkpoint
+ * copies only the newest version of each; 1000 vs 10000 made no measurable
+ * difference, 2000 keeps the WAL (and recovery after a crash) small.
+ * journal_size_limit truncates the WAL back to 8 MiB after a checkpoint so
+ * it does not keep its high-water size.
+ * busy_timeout 0: fieldgated is the only writer; a lock held by someone else
+ * (fieldgatectl reading) fails the commit with -EBUSY and it is retried at the
+ * next tick instead of blocking the event loop.
  */
 static int configure_db(struct fg_store *s)
 {
-	static const char *const pragmas =
-		"PRAGMA page_size = 4096;"
-		"PRAGMA journal_mode = WAL;"
-		"PRAGMA synchronous = FULL;"
-		"PRAGMA wal_autocheckpoint = 2000;"
-		"PRAGMA journal_size_limit = 8388608;"
-		"PRAGMA temp_store = MEMORY;"
-		"PRAGMA cache_size = -1024;"
-		"PRAGMA secure_delete = OFF;"
-		"PRAGMA foreign_keys = OFF;";
+	static const char *const pragmas = "PRAGMA page_size = 1024;"
+					   "PRAGMA journal_mode = WAL;"
+					   "PRAGMA synchronous = FULL;"
+					   "PRAGMA wal_autocheckpoint = 2000;"
+					   "PRAGMA journal_size_limit = 8388608;"
+					   "PRAGMA temp_store = MEMORY;"
+					   "PRAGMA cache_size = -1024;"
+					   "PRAGMA secure_delete = OFF;"
+					   "PRAGMA foreign_keys = OFF;"
+					   "PRAGMA busy_timeout = 0;";
 
 	return exec(s, pragmas);
 }
@@ -212,13 +232,13 @@ static int migrate(struct fg_store *s)
 	r = query_int(s, "PRAGMA user_version", &version);
 	if (r < 0)
 		return r;
-	if (version > (int64_t)(sizeof(migrations) / sizeof(migrations[0]))) {
+	if (version > (int64_t) (sizeof(migrations) / sizeof(migrations[0]))) {
 		snprintf(s->last_error, sizeof(s->last_error),
 			 "buffer schema version %lld is newer than this fieldgate knows",
-			 (long long)version);
+			 (long long) version);
 		return -EPROTO;
 	}
-	for (size_t v = (size_t)version; v < sizeof(migrations) / sizeof(migrations[0]); v++) {
+	for (size_t v = (size_t) version; v < sizeof(migrations) / sizeof(migrations[0]); v++) {
 		r = exec(s, "BEGIN IMMEDIATE");
 		if (r < 0)
 			return r;
@@ -243,8 +263,9 @@ static int open_db(struct fg_store *s)
 	sqlite3_stmt *st;
 	int rc, r;
 
-	rc = sqlite3_open_v2(s->cfg.path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-					       SQLITE_OPEN_NOMUTEX, NULL);
+	rc = sqlite3_open_v2(s->cfg.path, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			     NULL);
 	if (rc != SQLITE_OK)
 		return sql_err(s, rc);
 	r = configure_db(s);
@@ -255,7 +276,7 @@ static int open_db(struct fg_store *s)
 	if (rc != SQLITE_OK)
 		return sql_err(s, rc);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
+	if (rc == SQLITE_ROW && strcmp((const char *) sqlite3_column_text(st, 0), "ok") != 0) {
 		snprintf(s->last_error, sizeof(s->last_error), "integrity check: %s",
 			 sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
@@ -268,27 +289,27 @@ static int open_db(struct fg_store *s)
 	if (r < 0)
 		return r;
 	for (int i = 0; i < ST__COUNT; i++) {
-		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-					NULL);
+		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					&s->st[i], NULL);
 		if (rc != SQLITE_OK)
 			return sql_err(s, rc);
 	}
 	r = query_int(s, "SELECT value FROM meta WHERE key = 'next_seq'", &v);
 	if (r < 0)
 		return r;
-	s->next_seq = v > 0 ? (uint64_t)v : 1;
+	s->next_seq = v > 0 ? (uint64_t) v : 1;
 	r = query_int(s, "SELECT COUNT(*) FROM outbox", &v);
 	if (r < 0)
 		return r;
-	s->stats.outbox_rows = (uint64_t)v;
+	s->stats.outbox_rows = (uint64_t) v;
 	r = query_int(s, "SELECT COUNT(*) FROM readings", &v);
 	if (r < 0)
 		return r;
-	s->stats.readings_rows = (uint64_t)v;
+	s->stats.readings_rows = (uint64_t) v;
 	r = query_int(s, "PRAGMA page_size", &v);
 	if (r < 0)
 		return r;
-	s->page_size = (uint32_t)v;
+	s->page_size = (uint32_t) v;
 	return 0;
 }
 
@@ -433,10 +454,10 @@ static int insert_staged(struct fg_store *s)
 		if (r->kind == FG_VALUE_STRING)
 			sqlite3_bind_text(st, 7, r->text, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 8, r->unit, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 9, (sqlite3_int64)r->time_ms);
-		sqlite3_bind_int64(st, 10, (sqlite3_int64)r->mono_usec);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64) r->time_ms);
+		sqlite3_bind_int64(st, 10, (sqlite3_int64) r->mono_usec);
 		sqlite3_bind_text(st, 11, r->boot_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 12, (sqlite3_int64)r->frame_id);
+		sqlite3_bind_int64(st, 12, (sqlite3_int64) r->frame_id);
 		sqlite3_bind_int(st, 13, r->radio.present);
 		if (r->radio.present) {
 			sqlite3_bind_int(st, 14, r->radio.rssi);
@@ -461,7 +482,7 @@ static void col_copy(sqlite3_stmt *st, int col, char *dst, size_t size)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
 
-	snprintf(dst, size, "%s", t ? (const char *)t : "");
+	snprintf(dst, size, "%s", t ? (const char *) t : "");
 }
 
 /* One frame through the transform into the outbox. */
@@ -489,14 +510,16 @@ static int flush_group(struct fg_store *s, struct fg_reading *g, char **texts, s
 		if (g[i].time_ms && (!created_ms || g[i].time_ms < created_ms))
 			created_ms = g[i].time_ms;
 	st = stmt(s, ST_INSERT_OUTBOX);
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)s->next_seq);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64) s->next_seq);
 	sqlite3_bind_text(st, 2, out.topic ? out.topic : "", -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, out.payload ? out.payload : "", (int)out.payload_len,
+	sqlite3_bind_blob(st, 3, out.payload ? out.payload : "", (int) out.payload_len,
 			  SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, out.qos);
 	sqlite3_bind_int(st, 5, out.retain);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)created_ms);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)mono);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64) created_ms);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64) mono);
+	sqlite3_bind_text(st, 8, g[0].device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64) out.payload_len);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	free(out.topic);
@@ -510,81 +533,149 @@ static int flush_group(struct fg_store *s, struct fg_reading *g, char **texts, s
 	return 1;
 }
 
-/* Move every reading in the table to the outbox through the transform, frame by frame. */
-static int transform_readings(struct fg_store *s, int *ret_added)
-{
-	struct fg_reading g[GROUP_MAX];
-	char *texts[GROUP_MAX] = { NULL };
-	sqlite3_stmt *st = stmt(s, ST_SELECT_READINGS);
-	size_t n = 0;
-	int added = 0, r = 0, rc;
+/* Readings being gathered into one frame for the transform. */
+struct group {
+	struct fg_reading r[GROUP_MAX];
+	char *texts[GROUP_MAX]; /* owned copies, or NULL when the text is borrowed */
+	size_t n;
+	int added;
+};
 
+/* Add a reading (its text borrowed, or owned when `owned`) to the group, flushing the previous
+ * frame. */
+static int group_add(struct fg_store *s, struct group *gr, const struct fg_reading *cur,
+		     char *owned)
+{
+	const struct fg_reading *g0 = &gr->r[0];
+	int r;
+
+	if (gr->n > 0 && (gr->n == GROUP_MAX || cur->source != g0->source ||
+			  cur->frame_id != g0->frame_id || strcmp(cur->device_id, g0->device_id))) {
+		r = flush_group(s, gr->r, gr->texts, gr->n);
+		gr->n = 0;
+		if (r < 0) {
+			free(owned);
+			return r;
+		}
+		gr->added += r;
+	}
+	gr->r[gr->n] = *cur;
+	gr->texts[gr->n] = owned;
+	gr->n++;
+	return 0;
+}
+
+/* Hand the last frame to the transform. */
+static int group_finish(struct fg_store *s, struct group *gr)
+{
+	int r = 0;
+
+	if (gr->n > 0)
+		r = flush_group(s, gr->r, gr->texts, gr->n);
+	gr->n = 0;
+	if (r < 0)
+		return r;
+	gr->added += r;
+	return 0;
+}
+
+/* Free what a failed pass left in the group. */
+static void group_free(struct group *gr)
+{
+	for (size_t i = 0; i < gr->n; i++)
+		free(gr->texts[i]);
+	gr->n = 0;
+}
+
+/* Feed the readings left in the table (by a crash, or a store without transform) to the group. */
+static int transform_table(struct fg_store *s, struct group *gr)
+{
+	sqlite3_stmt *st;
+	int r = 0, rc;
+
+	if (s->stats.readings_rows == 0)
+		return 0;
+	st = stmt(s, ST_SELECT_READINGS);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct fg_reading cur;
+		char *owned = NULL;
 
 		memset(&cur, 0, sizeof(cur));
-		cur.source = (enum fg_source_kind)sqlite3_column_int(st, 0);
+		cur.source = (enum fg_source_kind) sqlite3_column_int(st, 0);
 		col_copy(st, 1, cur.device_id, sizeof(cur.device_id));
 		col_copy(st, 2, cur.device_name, sizeof(cur.device_name));
 		col_copy(st, 3, cur.quantity, sizeof(cur.quantity));
-		cur.kind = (enum fg_value_kind)sqlite3_column_int(st, 4);
+		cur.kind = (enum fg_value_kind) sqlite3_column_int(st, 4);
 		cur.number = sqlite3_column_double(st, 5);
 		cur.boolean = sqlite3_column_int(st, 5) != 0;
 		col_copy(st, 7, cur.unit, sizeof(cur.unit));
-		cur.time_ms = (uint64_t)sqlite3_column_int64(st, 8);
-		cur.mono_usec = (uint64_t)sqlite3_column_int64(st, 9);
+		cur.time_ms = (uint64_t) sqlite3_column_int64(st, 8);
+		cur.mono_usec = (uint64_t) sqlite3_column_int64(st, 9);
 		col_copy(st, 10, cur.boot_id, sizeof(cur.boot_id));
-		cur.frame_id = (uint64_t)sqlite3_column_int64(st, 11);
+		cur.frame_id = (uint64_t) sqlite3_column_int64(st, 11);
 		cur.radio.present = sqlite3_column_int(st, 12) != 0;
-		cur.radio.rssi = (int16_t)sqlite3_column_int(st, 13);
-		cur.radio.snr = (float)sqlite3_column_double(st, 14);
-		cur.radio.freq_hz = (uint32_t)sqlite3_column_int64(st, 15);
-		cur.radio.sf = (uint8_t)sqlite3_column_int(st, 16);
-		cur.radio.bw_hz = (uint32_t)sqlite3_column_int64(st, 17);
-		cur.radio.dr = (int8_t)(cur.radio.present ? sqlite3_column_int(st, 18) : -1);
-		cur.radio.tmst = (uint32_t)sqlite3_column_int64(st, 19);
-		if (n > 0 && (n == GROUP_MAX || cur.source != g[0].source ||
-			      cur.frame_id != g[0].frame_id || strcmp(cur.device_id, g[0].device_id))) {
-			r = flush_group(s, g, texts, n);
-			if (r < 0)
-				goto out;
-			added += r;
-			n = 0;
-		}
+		cur.radio.rssi = (int16_t) sqlite3_column_int(st, 13);
+		cur.radio.snr = (float) sqlite3_column_double(st, 14);
+		cur.radio.freq_hz = (uint32_t) sqlite3_column_int64(st, 15);
+		cur.radio.sf = (uint8_t) sqlite3_column_int(st, 16);
+		cur.radio.bw_hz = (uint32_t) sqlite3_column_int64(st, 17);
+		cur.radio.dr = (int8_t) (cur.radio.present ? sqlite3_column_int(st, 18) : -1);
+		cur.radio.tmst = (uint32_t) sqlite3_column_int64(st, 19);
 		if (cur.kind == FG_VALUE_STRING) {
 			const unsigned char *t = sqlite3_column_text(st, 6);
 
-			texts[n] = strdup(t ? (const char *)t : "");
-			if (!texts[n]) {
+			owned = strdup(t ? (const char *) t : "");
+			if (!owned) {
 				r = -ENOMEM;
-				goto out;
+				break;
 			}
-			cur.text = texts[n];
+			cur.text = owned;
 		}
-		g[n++] = cur;
-	}
-	if (rc != SQLITE_DONE) {
-		r = sql_err(s, rc);
-		goto out;
-	}
-	if (n > 0) {
-		r = flush_group(s, g, texts, n);
+		r = group_add(s, gr, &cur, owned);
 		if (r < 0)
-			goto out;
-		added += r;
-		n = 0;
+			break;
 	}
 	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	if (rc != SQLITE_DONE)
+		return sql_err(s, rc);
 	rc = sqlite3_step(stmt(s, ST_DELETE_READINGS));
 	if (rc != SQLITE_DONE)
 		return sql_err(s, rc);
-	*ret_added = added;
 	return 0;
-out:
-	for (size_t i = 0; i < n; i++)
-		free(texts[i]);
-	sqlite3_reset(st);
-	return r;
+}
+
+/*
+ * Move readings to the outbox through the transform, frame by frame: first
+ * those left in the readings table, then the staged ones. Staged readings go
+ * straight from memory to the transform: writing them into the readings table
+ * and deleting them again in the same transaction would cost one more WAL
+ * page per commit (SD-card wear) and add no safety, since the insert and the
+ * move commit or roll back together (invariant 3 holds either way). Without
+ * a transform they are written to the table and wait for a store that has one.
+ */
+static int transform_readings(struct fg_store *s, int *ret_added)
+{
+	struct group gr = { .n = 0, .added = 0 };
+	int r;
+
+	if (!s->transform) {
+		*ret_added = 0;
+		return insert_staged(s);
+	}
+	r = transform_table(s, &gr);
+	for (size_t i = 0; r >= 0 && i < s->nstaged; i++)
+		r = group_add(s, &gr, &s->staged[i].r, NULL);
+	if (r >= 0)
+		r = group_finish(s, &gr);
+	if (r < 0) {
+		group_free(&gr);
+		return r;
+	}
+	s->stats.readings_committed += s->nstaged;
+	*ret_added = gr.added;
+	return 0;
 }
 
 /* Delete the acked messages and write pending device state. */
@@ -596,11 +687,11 @@ static int apply_acks_and_state(struct fg_store *s, uint64_t *ret_deleted)
 	for (size_t i = 0; i < s->nacks; i++) {
 		sqlite3_stmt *st = stmt(s, ST_DELETE_OUTBOX);
 
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)s->acks[i]);
+		sqlite3_bind_int64(st, 1, (sqlite3_int64) s->acks[i]);
 		rc = sqlite3_step(st);
 		if (rc != SQLITE_DONE)
 			return sql_err(s, rc);
-		deleted += (uint64_t)sqlite3_changes(s->db);
+		deleted += (uint64_t) sqlite3_changes(s->db);
 	}
 	for (size_t i = 0; i < s->nstates; i++) {
 		sqlite3_stmt *st = stmt(s, ST_SET_STATE);
@@ -626,11 +717,11 @@ static int evict_oldest(struct fg_store *s, uint64_t n)
 		return 0;
 	snprintf(sql, sizeof(sql),
 		 "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT %llu)",
-		 (unsigned long long)n);
+		 (unsigned long long) n);
 	r = exec(s, sql);
 	if (r < 0)
 		return r;
-	n = (uint64_t)sqlite3_changes(s->db);
+	n = (uint64_t) sqlite3_changes(s->db);
 	s->stats.evicted += n;
 	s->stats.outbox_rows -= n < s->stats.outbox_rows ? n : s->stats.outbox_rows;
 	return 0;
@@ -643,7 +734,7 @@ static uint64_t used_bytes(struct fg_store *s)
 
 	(void) query_int(s, "PRAGMA page_count", &pages);
 	(void) query_int(s, "PRAGMA freelist_count", &free_pages);
-	return (uint64_t)(pages - free_pages) * s->page_size;
+	return (uint64_t) (pages - free_pages) * s->page_size;
 }
 
 /* drop_oldest: evict by age, count and size, inside the commit's transaction. */
@@ -659,11 +750,11 @@ static int enforce_bounds(struct fg_store *s)
 		if (now > limit) {
 			snprintf(sql, sizeof(sql),
 				 "DELETE FROM outbox WHERE created_ms != 0 AND created_ms < %llu",
-				 (unsigned long long)(now - limit));
+				 (unsigned long long) (now - limit));
 			r = exec(s, sql);
 			if (r < 0)
 				return r;
-			n = (uint64_t)sqlite3_changes(s->db);
+			n = (uint64_t) sqlite3_changes(s->db);
 			s->stats.evicted += n;
 			s->stats.outbox_rows -= n < s->stats.outbox_rows ? n : s->stats.outbox_rows;
 		}
@@ -676,7 +767,8 @@ static int enforce_bounds(struct fg_store *s)
 			return r;
 	}
 	/* Size: shed a tenth of the backlog at a time until under the bound. */
-	for (int i = 0; i < 10 && s->stats.outbox_rows > 0 && used_bytes(s) > s->cfg.max_bytes; i++) {
+	for (int i = 0; i < 10 && s->stats.outbox_rows > 0 && used_bytes(s) > s->cfg.max_bytes;
+	     i++) {
 		r = evict_oldest(s, s->stats.outbox_rows / 10 + 1);
 		if (r < 0)
 			return r;
@@ -698,27 +790,26 @@ static void refuse_if_full(struct fg_store *s)
 /* The commit transaction; on failure it is rolled back and nothing in memory changes. */
 static int commit_once(struct fg_store *s)
 {
-	uint64_t deleted = 0, rows_before = s->stats.outbox_rows, seq_before = s->next_seq;
-	uint64_t evicted_before = s->stats.evicted, queued_before = s->stats.messages_queued;
+	struct fg_store_stats before = s->stats;
+	uint64_t deleted = 0, seq_before = s->next_seq;
 	int added = 0, r;
 	sqlite3_stmt *st;
 
 	r = exec(s, "BEGIN IMMEDIATE");
 	if (r < 0)
 		return r;
-	r = insert_staged(s);
-	if (r >= 0)
-		r = transform_readings(s, &added);
+	r = transform_readings(s, &added);
 	if (r >= 0)
 		r = apply_acks_and_state(s, &deleted);
 	if (r >= 0) {
-		s->stats.outbox_rows -= deleted < s->stats.outbox_rows ? deleted : s->stats.outbox_rows;
+		s->stats.outbox_rows -=
+			deleted < s->stats.outbox_rows ? deleted : s->stats.outbox_rows;
 		r = enforce_bounds(s);
 	}
 	if (r >= 0 && s->next_seq != seq_before) {
 		st = stmt(s, ST_SET_META);
 		sqlite3_bind_text(st, 1, "next_seq", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)s->next_seq);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64) s->next_seq);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			r = sql_err(s, sqlite3_errcode(s->db));
 		sqlite3_reset(st);
@@ -727,16 +818,14 @@ static int commit_once(struct fg_store *s)
 		r = exec(s, "COMMIT");
 	if (r < 0) {
 		(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		s->stats.outbox_rows = rows_before;
+		/* Nothing of the transaction happened: neither do its counters. */
+		s->stats = before;
 		s->next_seq = seq_before;
-		s->stats.evicted = evicted_before;
-		s->stats.messages_queued = queued_before;
-		s->stats.readings_committed -= s->nstaged;
-		s->stats.readings_rows -= s->nstaged;
 		return r;
 	}
 	s->stats.messages_acked += deleted;
-	s->stats.readings_rows = 0;
+	if (s->transform)
+		s->stats.readings_rows = 0;
 	s->stats.commits++;
 	free_staged(s);
 	s->nacks = 0;
@@ -744,8 +833,19 @@ static int commit_once(struct fg_store *s)
 	return added;
 }
 
+/* An episode begins at the first commit that evicts and ends at the first that writes without. */
+static void track_episode(struct fg_store *s, uint64_t evicted_before)
+{
+	bool now = s->stats.evicted != evicted_before;
+
+	if (now && !s->evicting)
+		s->stats.evict_episodes++;
+	s->evicting = now;
+}
+
 int fg_store_commit(struct fg_store *s)
 {
+	uint64_t evicted_before = s->stats.evicted;
 	int64_t oldest = 0;
 	int r;
 
@@ -756,25 +856,41 @@ int fg_store_commit(struct fg_store *s)
 		     now - s->age_checked_usec >= 60 * FG_USEC_PER_SEC;
 	if (s->age_due)
 		s->age_checked_usec = now;
-	if (!s->nstaged && !s->nacks && !s->nstates && !s->stats.readings_rows && !s->age_due)
+	if (!s->nstaged && !s->nacks && !s->nstates && (!s->stats.readings_rows || !s->transform) &&
+	    !s->age_due)
 		return 0;
 	refuse_if_full(s);
 	r = commit_once(s);
 	if (r == -ENOSPC) {
-		/* The disk is full: make room by policy, counted, then try once more. */
+		/*
+		 * The disk is full: make room by policy, counted, then try once more.
+		 * drop_oldest frees a tenth of the backlog, and at least as many rows
+		 * as there are staged readings, so the retry has room and the next
+		 * commits do not each pay for a failed transaction. With nothing old
+		 * to drop, the staged readings go, as with drop_newest.
+		 */
 		if (s->cfg.overflow == FG_OVERFLOW_DROP_OLDEST && s->stats.outbox_rows > 0) {
-			(void) exec(s, "BEGIN IMMEDIATE");
-			if (evict_oldest(s, s->stats.outbox_rows / 10 + 1) < 0 ||
-			    exec(s, "COMMIT") < 0)
+			uint64_t n = s->stats.outbox_rows / 10 + 1;
+			struct fg_store_stats before = s->stats;
+
+			if (n < s->nstaged)
+				n = s->nstaged;
+			if (exec(s, "BEGIN IMMEDIATE") < 0 || evict_oldest(s, n) < 0 ||
+			    exec(s, "COMMIT") < 0) {
 				(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+				s->stats = before;
+			}
 		} else {
 			s->stats.evicted += s->nstaged;
 			free_staged(s);
 		}
 		r = commit_once(s);
 	}
-	if (r >= 0 && query_int(s, "SELECT created_ms FROM outbox ORDER BY seq LIMIT 1", &oldest) >= 0)
-		s->stats.oldest_ms = (uint64_t)oldest;
+	if (r >= 0)
+		track_episode(s, evicted_before);
+	if (r >= 0 &&
+	    query_int(s, "SELECT created_ms FROM outbox ORDER BY seq LIMIT 1", &oldest) >= 0)
+		s->stats.oldest_ms = (uint64_t) oldest;
 	return r;
 }
 
@@ -784,18 +900,18 @@ int fg_store_peek(struct fg_store *s, uint64_t after_seq, size_t max, fg_outbox_
 	sqlite3_stmt *st = stmt(s, ST_PEEK);
 	int n = 0, rc;
 
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)after_seq);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64) after_seq);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64) max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct fg_outbox_msg m = {
-			.seq = (uint64_t)sqlite3_column_int64(st, 0),
-			.topic = (const char *)sqlite3_column_text(st, 1),
+			.seq = (uint64_t) sqlite3_column_int64(st, 0),
+			.topic = (const char *) sqlite3_column_text(st, 1),
 			.payload = sqlite3_column_blob(st, 2),
-			.payload_len = (size_t)sqlite3_column_bytes(st, 2),
+			.payload_len = (size_t) sqlite3_column_bytes(st, 2),
 			.qos = sqlite3_column_int(st, 3),
 			.retain = sqlite3_column_int(st, 4) != 0,
-			.created_ms = (uint64_t)sqlite3_column_int64(st, 5),
-			.created_mono_usec = (uint64_t)sqlite3_column_int64(st, 6),
+			.created_ms = (uint64_t) sqlite3_column_int64(st, 5),
+			.created_mono_usec = (uint64_t) sqlite3_column_int64(st, 6),
 		};
 		bool acked = false;
 
@@ -828,10 +944,15 @@ int fg_store_ack(struct fg_store *s, uint64_t seq)
 
 void fg_store_get_stats(const struct fg_store *s, struct fg_store_stats *ret)
 {
-	struct fg_store *m = (struct fg_store *)s;
+	struct fg_store *m = (struct fg_store *) s;
 
 	*ret = s->stats;
 	ret->db_bytes = m->db ? used_bytes(m) : 0;
+}
+
+bool fg_store_evicting(const struct fg_store *s)
+{
+	return s->evicting;
 }
 
 const char *fg_store_last_error(const struct fg_store *s)
@@ -847,7 +968,8 @@ int fg_store_device_state_get(struct fg_store *s, const char *device, const char
 
 	/* Read your own writes: the newest pending value wins. */
 	for (size_t i = s->nstates; i > 0; i--)
-		if (!strcmp(s->states[i - 1].device, device) && !strcmp(s->states[i - 1].key, key)) {
+		if (!strcmp(s->states[i - 1].device, device) &&
+		    !strcmp(s->states[i - 1].key, key)) {
 			*ret_value = s->states[i - 1].value;
 			return 0;
 		}
@@ -881,4 +1003,82 @@ int fg_store_device_state_set(struct fg_store *s, const char *device, const char
 	snprintf(p->key, sizeof(p->key), "%s", key);
 	p->value = value;
 	return 0;
+}
+
+/* Open a buffer read-only for inspection; never creates one. */
+static int open_readonly(const char *path, struct fg_store *s)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg.path = (char *)path;
+	if (access(path, F_OK) < 0)
+		return -errno;
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		int r = sql_err(s, rc);
+
+		sqlite3_close(s->db);
+		return r;
+	}
+	return 0;
+}
+
+int fg_store_read_summary(const char *path, struct fg_store_summary *ret)
+{
+	struct fg_store s;
+	int64_t v[5] = { 0 };
+	int r;
+
+	r = open_readonly(path, &s);
+	if (r < 0)
+		return r;
+	r = query_int(&s, "SELECT COUNT(*) FROM outbox", &v[0]);
+	if (r >= 0)
+		r = query_int(&s, "SELECT COUNT(*) FROM readings", &v[1]);
+	if (r >= 0)
+		r = query_int(&s, "SELECT value FROM meta WHERE key = 'next_seq'", &v[2]);
+	if (r >= 0)
+		r = query_int(&s, "SELECT created_ms FROM outbox ORDER BY seq LIMIT 1", &v[3]);
+	if (r >= 0)
+		r = query_int(&s, "SELECT (SELECT page_count FROM pragma_page_count()) * "
+				  "(SELECT page_size FROM pragma_page_size())", &v[4]);
+	sqlite3_close(s.db);
+	if (r < 0)
+		return r;
+	*ret = (struct fg_store_summary){ .outbox_rows = (uint64_t)v[0],
+					  .readings_rows = (uint64_t)v[1],
+					  .next_seq = (uint64_t)v[2],
+					  .oldest_ms = (uint64_t)v[3],
+					  .db_bytes = (uint64_t)v[4] };
+	return 0;
+}
+
+int fg_store_read_topics(const char *path, fg_store_topic_fn fn, void *userdata)
+{
+	struct fg_store s;
+	sqlite3_stmt *st;
+	int r, rc, n = 0;
+
+	r = open_readonly(path, &s);
+	if (r < 0)
+		return r;
+	rc = sqlite3_prepare_v2(s.db, "SELECT topic, COUNT(*), MIN(seq), MAX(seq) FROM outbox "
+				      "GROUP BY topic ORDER BY topic", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		r = sql_err(&s, rc);
+		sqlite3_close(s.db);
+		return r;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fn((const char *)sqlite3_column_text(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+		       (uint64_t)sqlite3_column_int64(st, 2), (uint64_t)sqlite3_column_int64(st, 3),
+		       userdata) < 0)
+			break;
+		n++;
+	}
+	r = rc == SQLITE_ROW || rc == SQLITE_DONE ? n : sql_err(&s, rc);
+	sqlite3_finalize(st);
+	sqlite3_close(s.db);
+	return r;
 }

@@ -15,6 +15,10 @@
  * nor skipped, even across crashes (DESIGN invariant 3). Each outbox row gets
  * the next gateway-wide sequence number (persisted in the same transaction),
  * which the transform writes into the payload (invariant 2).
+ * As the insert and the move commit or roll back together, staged readings
+ * are handed to the transform straight from memory inside that transaction
+ * (one WAL page less per commit); the readings table holds only readings
+ * left by a store opened without a transform, and those go first.
  *
  * Bounds (max_rows, max_bytes, max_age_s) are enforced at commit: rows are
  * evicted oldest-first (drop_oldest) or incoming rows are refused
@@ -60,6 +64,7 @@ struct fg_store_stats {
 	uint64_t messages_queued;     /* written to the outbox */
 	uint64_t messages_acked;      /* deleted after the sink's ack */
 	uint64_t evicted;             /* outbox rows or readings dropped by a bound or a full disk */
+	uint64_t evict_episodes;      /* eviction episodes begun (see fg_store_evicting) */
 	uint64_t commits;
 	uint64_t outbox_rows;         /* current depth */
 	uint64_t readings_rows;       /* not yet transformed (normally 0 after a commit) */
@@ -72,7 +77,9 @@ struct fg_store_stats {
  * Open (create, migrate) the buffer at cfg->path. cfg is copied. A file that is not a
  * database or fails the integrity check is renamed to PATH.corrupt-YYYYmmddTHHMMSSZ
  * and a fresh buffer is created; *ret_moved_to (if not NULL) gets that name
- * (malloc'd) or NULL. Returns 0 or a negative errno.
+ * (malloc'd) or NULL. Returns 0 or a negative errno (-ENOENT when the
+ * directory is missing: it is not created here). With transform NULL, commits
+ * keep readings in the readings table for a later store that has one.
  */
 int fg_store_open(const struct fg_buffer_config *cfg, fg_store_transform_fn transform,
 		  void *userdata, struct fg_store **ret_store, char **ret_moved_to);
@@ -103,6 +110,15 @@ int fg_store_ack(struct fg_store *s, uint64_t seq);
 
 void fg_store_get_stats(const struct fg_store *s, struct fg_store_stats *ret);
 
+/*
+ * Whether the buffer is in an eviction episode: the last commit that wrote
+ * evicted rows (or refused readings). An episode begins at the first such
+ * commit (stats.evict_episodes is incremented) and ends at the first commit
+ * that writes without evicting. The caller logs once when it sees the
+ * episode count grow, and once with the evicted total when this turns false.
+ */
+bool fg_store_evicting(const struct fg_store *s);
+
 /* SQLite's message for the last failure, "" if none. */
 const char *fg_store_last_error(const struct fg_store *s);
 
@@ -112,3 +128,21 @@ int fg_store_device_state_get(struct fg_store *s, const char *device, const char
 /* Written in the next commit's transaction. */
 int fg_store_device_state_set(struct fg_store *s, const char *device, const char *key,
 			      int64_t value);
+
+/* What `fieldgatectl status` shows of a buffer file, read without the daemon. */
+struct fg_store_summary {
+	uint64_t outbox_rows;
+	uint64_t readings_rows;
+	uint64_t next_seq;
+	uint64_t oldest_ms;   /* created_ms of the oldest message, 0 if none/unknown */
+	uint64_t db_bytes;
+};
+
+/* Read a buffer file read-only (the daemon may be running). Returns 0 or a negative errno. */
+int fg_store_read_summary(const char *path, struct fg_store_summary *ret);
+
+/* Per topic: messages waiting, first and last sequence number. */
+typedef int (*fg_store_topic_fn)(const char *topic, uint64_t count, uint64_t first_seq,
+				 uint64_t last_seq, void *userdata);
+/* Call fn for each topic in the outbox, read-only. Returns the number of topics or a negative errno. */
+int fg_store_read_topics(const char *path, fg_store_topic_fn fn, void *userdata);

@@ -158,11 +158,16 @@ class Subscriber:
         return predicate(self)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=5)
+        # Closing our end first: a subscriber blocked writing to a full pipe then dies too.
         self.proc.stdout.close()
         self.proc.stderr.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
 
 
 def senml_seq(payload):

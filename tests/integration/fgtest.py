@@ -24,6 +24,7 @@ def sim_config(state_dir, devices=2, interval_ms=100, extra=""):
 gateway = {{
   id = "itest";
   state_dir = "{state_dir}";
+  runtime_dir = "{state_dir}";
   log_level = "info";
   trust_system_clock = true;
 }};

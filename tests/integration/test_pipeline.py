@@ -10,7 +10,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from broker import Broker, Subscriber, free_port, make_certs, senml_seq  # noqa: E402
-from fgtest import Daemon, NotifySocket, sim_config, tempdir  # noqa: E402
+from fgtest import FIELDGATECTL, Daemon, NotifySocket, run, sim_config, tempdir  # noqa: E402
+import json  # noqa: E402
 
 
 def mqtt_block(broker_port, extra=""):
@@ -111,6 +112,22 @@ class PipelineTest(unittest.TestCase):
         d.wait_stderr("certificate verify failed", 15)
         self.assertIsNone(d.proc.poll())
 
+    def test_server_certificate_for_another_name_is_refused(self):
+        certs = make_certs(self.dir)
+        self.broker = Broker(self.dir, certs=certs, server_cert="wrongname")
+        self.broker.start()
+        extra = f'ca_file = "{certs["ca.crt"]}";'
+        self.write_conf(sim_config(self.dir, devices=2, interval_ms=50) + mqtt_block(self.broker.tls_port, extra))
+        d = self.start_daemon()
+        d.wait_stderr("certificate verify failed", 15)
+        self.assertIsNone(d.proc.poll())
+        time.sleep(1.0)  # a few sim reports (every 50 ms) reach the buffer
+        # The buffer keeps what cannot be delivered.
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait_exit(5), 0, d.stderr())
+        statuses = [l for m in self.notify.drain() for l in m.split("\n") if l.startswith("STATUS=")]
+        self.assertRegex(statuses[-1], r"published 0, evicted 0; buffered [1-9]")
+
     def test_bad_password_is_refused_with_the_brokers_reason(self):
         self.broker = Broker(self.dir, passwords={"gw": "right"})
         self.broker.start()
@@ -177,8 +194,25 @@ class PipelineTest(unittest.TestCase):
         d = self.start_daemon()
         d.wait_stderr("buffer full: evicted", 15)
         self.assertIn("policy drop_oldest", d.stderr())
+        time.sleep(1.0)
+        d.pump(0.1)
+        # Logged once per episode, not once per commit.
+        self.assertEqual(d.stderr().count("buffer full:"), 1, d.stderr())
+        st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
+        self.assertGreater(st["evicted"], 0)
+        self.assertLessEqual(st["buffer_depth"], 1000 + 20)  # the bound, plus at most one commit of readings
+        self.assertEqual(st["broker"], "waiting to reconnect")
+        self.assertEqual(st["published"], 0)
         d.signal(signal.SIGTERM)
         self.assertEqual(d.wait_exit(5), 0, d.stderr())
+        # With the daemon gone, status reads the buffer file.
+        r = run([FIELDGATECTL, "-c", self.conf, "status"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("daemon: not answering", r.stdout)
+        self.assertRegex(r.stdout, r"messages waiting: (\d{3}|1000)\n")
+        r = run([FIELDGATECTL, "-c", self.conf, "buffer"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(r.stdout.splitlines()), 1 + 20)  # header + one line per device topic
 
 
 if __name__ == "__main__":

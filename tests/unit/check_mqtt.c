@@ -33,7 +33,7 @@ struct queue {
 	size_t total;
 };
 
-static char dir[] = "/tmp/fieldgate-mqtt-XXXXXX";
+static char dir[256];
 static pid_t broker = -1;
 static int port;
 
@@ -96,7 +96,7 @@ static bool port_open(int p)
 
 static void broker_start(void)
 {
-	char conf[256];
+	char conf[512];
 	FILE *f;
 	uint64_t deadline;
 
@@ -129,6 +129,9 @@ static void broker_stop(void)
 
 static void setup(void)
 {
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/fieldgate-mqtt-XXXXXX", tmp ? tmp : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	port = free_port();
 	ck_assert_int_eq(fg_mqtt_lib_init(), 0);
@@ -137,13 +140,12 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[300];
+	char cmd[600];
 
 	broker_stop();
 	fg_mqtt_lib_cleanup();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	(void) system(cmd);
-	strcpy(dir, "/tmp/fieldgate-mqtt-XXXXXX");
+	ck_assert_int_eq(system(cmd), 0);
 }
 
 static struct fg_mqtt_config plain_config(void)

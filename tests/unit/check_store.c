@@ -3,6 +3,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@
 static char dir[256];
 static char path[300];
 static int transform_calls;
-static int transform_result; /* 1 keep, 0 drop, <0 fail */
+static int transform_result;	 /* 1 keep, 0 drop, <0 fail */
+static char transform_seen[256]; /* "q1,q2,...;" per call, in call order */
 
 static void setup(void)
 {
@@ -28,6 +30,7 @@ static void setup(void)
 	snprintf(path, sizeof(path), "%s/buffer.db", dir);
 	transform_calls = 0;
 	transform_result = 1;
+	transform_seen[0] = '\0';
 }
 
 static void teardown(void)
@@ -44,13 +47,20 @@ static int transform(const struct fg_reading *r, size_t n, uint64_t seq,
 {
 	(void) userdata;
 	transform_calls++;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(transform_seen);
+
+		snprintf(transform_seen + len, sizeof(transform_seen) - len, "%s%s", r[i].quantity,
+			 i + 1 < n ? "," : ";");
+	}
 	if (transform_result <= 0)
 		return transform_result;
 	ck_assert_int_ge(asprintf(&out->topic, "t/%s", r[0].device_id), 0);
-	ck_assert_int_ge(asprintf((char **)&out->payload, "seq:%llu n:%zu device:%s q:%s%s%s",
-				  (unsigned long long)seq, n, r[0].device_id, r[0].quantity,
+	ck_assert_int_ge(asprintf((char **) &out->payload, "seq:%llu n:%zu device:%s q:%s%s%s",
+				  (unsigned long long) seq, n, r[0].device_id, r[0].quantity,
 				  r[0].kind == FG_VALUE_STRING ? " text:" : "",
-				  r[0].kind == FG_VALUE_STRING ? r[0].text : ""), 0);
+				  r[0].kind == FG_VALUE_STRING ? r[0].text : ""),
+			 0);
 	out->payload_len = strlen(out->payload);
 	out->qos = 1;
 	return 1;
@@ -58,9 +68,12 @@ static int transform(const struct fg_reading *r, size_t n, uint64_t seq,
 
 static struct fg_buffer_config cfg(void)
 {
-	return (struct fg_buffer_config){ .path = path, .commit_interval_ms = 100,
-					  .commit_batch = 1000, .max_rows = 1000000,
-					  .max_bytes = UINT64_C(1) << 30, .max_age_s = 0,
+	return (struct fg_buffer_config){ .path = path,
+					  .commit_interval_ms = 100,
+					  .commit_batch = 1000,
+					  .max_rows = 1000000,
+					  .max_bytes = UINT64_C(1) << 30,
+					  .max_age_s = 0,
 					  .overflow = FG_OVERFLOW_DROP_OLDEST };
 }
 
@@ -99,8 +112,8 @@ static int collect(const struct fg_outbox_msg *m, void *userdata)
 
 	ck_assert_uint_lt(s->n, 64);
 	s->seq[s->n] = m->seq;
-	snprintf(s->payload[s->n], sizeof(s->payload[0]), "%.*s", (int)m->payload_len,
-		 (const char *)m->payload);
+	snprintf(s->payload[s->n], sizeof(s->payload[0]), "%.*s", (int) m->payload_len,
+		 (const char *) m->payload);
 	s->n++;
 	return 0;
 }
@@ -110,7 +123,7 @@ static void add_frames(struct fg_store *s, int count, uint64_t first)
 	struct fg_reading r[3];
 
 	for (int i = 0; i < count; i++) {
-		frame(r, i % 2 ? "dev-b" : "dev-a", first + (uint64_t)i);
+		frame(r, i % 2 ? "dev-b" : "dev-a", first + (uint64_t) i);
 		ck_assert_int_eq(fg_store_append(s, r, 3), 0);
 	}
 }
@@ -132,7 +145,7 @@ START_TEST(store_sets_schema_version_once)
 	sqlite3_finalize(st);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+	ck_assert_str_eq((const char *) sqlite3_column_text(st, 0), "wal");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 }
@@ -255,6 +268,8 @@ START_TEST(store_transform_can_drop_a_frame_without_spending_a_seq)
 	add_frames(s, 2, 1);
 	transform_result = 0;
 	ck_assert_int_eq(fg_store_commit(s), 0);
+	ck_assert_int_eq(transform_calls, 2);
+	ck_assert_uint_eq(fg_store_staged(s), 0);
 	transform_result = 1;
 	add_frames(s, 1, 5);
 	ck_assert_int_eq(fg_store_commit(s), 1);
@@ -341,6 +356,23 @@ START_TEST(store_max_age_evicts_old_messages)
 }
 END_TEST
 
+/* Whether name ends in ".corrupt-YYYYmmddTHHMMSSZ". */
+static bool name_is_timestamped(const char *name)
+{
+	const char *p = strstr(name, ".corrupt-");
+	static const char shape[] = "DDDDDDDDTDDDDDDZ";
+
+	if (!p)
+		return false;
+	p += strlen(".corrupt-");
+	if (strlen(p) != strlen(shape))
+		return false;
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] == 'D' ? (p[i] < '0' || p[i] > '9') : p[i] != shape[i])
+			return false;
+	return true;
+}
+
 START_TEST(store_moves_garbage_file_aside_and_starts_fresh)
 {
 	struct fg_buffer_config c = cfg();
@@ -357,6 +389,7 @@ START_TEST(store_moves_garbage_file_aside_and_starts_fresh)
 	ck_assert_ptr_nonnull(moved);
 	ck_assert_ptr_nonnull(strstr(moved, "/buffer.db.corrupt-"));
 	ck_assert_int_eq(access(moved, F_OK), 0);
+	ck_assert(name_is_timestamped(moved));
 	fg_store_get_stats(s, &st);
 	ck_assert(st.recovered_corrupt);
 	add_frames(s, 1, 1);
@@ -370,6 +403,7 @@ START_TEST(store_moves_database_with_corrupt_pages_aside)
 {
 	struct fg_buffer_config c = cfg();
 	struct fg_store *s = open_store(&c);
+	struct fg_store_stats st;
 	char junk[4096], *moved = NULL;
 	int fd;
 
@@ -379,11 +413,18 @@ START_TEST(store_moves_database_with_corrupt_pages_aside)
 	memset(junk, 0xa5, sizeof(junk));
 	fd = open(path, O_WRONLY);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(pwrite(fd, junk, sizeof(junk), 4096), (ssize_t)sizeof(junk));
-	ck_assert_int_eq(pwrite(fd, junk, sizeof(junk), 8192), (ssize_t)sizeof(junk));
+	ck_assert_int_eq(pwrite(fd, junk, sizeof(junk), 4096), (ssize_t) sizeof(junk));
+	ck_assert_int_eq(pwrite(fd, junk, sizeof(junk), 8192), (ssize_t) sizeof(junk));
 	close(fd);
 	ck_assert_int_eq(fg_store_open(&c, transform, NULL, &s, &moved), 0);
 	ck_assert_ptr_nonnull(moved);
+	ck_assert(name_is_timestamped(moved));
+	ck_assert_int_eq(access(moved, F_OK), 0);
+	fg_store_get_stats(s, &st);
+	ck_assert(st.recovered_corrupt);
+	ck_assert_uint_eq(st.outbox_rows, 0);
+	add_frames(s, 1, 1);
+	ck_assert_int_eq(fg_store_commit(s), 1);
 	free(moved);
 	fg_store_close(s);
 }
@@ -404,7 +445,7 @@ START_TEST(store_committed_readings_survive_a_crash)
 		if (fg_store_commit(s) != 5)
 			_exit(1);
 		add_frames(s, 5, 100); /* staged, never committed: lost with the process */
-		_exit(0);              /* no close, no checkpoint */
+		_exit(0);	       /* no close, no checkpoint */
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
@@ -466,6 +507,259 @@ START_TEST(store_open_fails_cleanly_without_directory)
 }
 END_TEST
 
+START_TEST(store_transform_sees_frame_readings_in_arrival_order)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct fg_reading r[3];
+
+	frame(r, "dev-a", 7);
+	ck_assert_int_eq(fg_store_append(s, r, 3), 0);
+	frame(r, "dev-a", 8);
+	ck_assert_int_eq(fg_store_append(s, &r[2], 1), 0);
+	ck_assert_int_eq(fg_store_append(s, r, 2), 0);
+	ck_assert_int_eq(fg_store_commit(s), 2);
+	ck_assert_str_eq(transform_seen,
+			 "temperature,humidity,battery;battery,temperature,humidity;");
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_transforms_readings_left_in_the_table_at_next_commit)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = NULL;
+	struct fg_store_stats st;
+	struct seen seen = { .n = 0 };
+
+	/* A store without a transform keeps committed readings in the readings table. */
+	ck_assert_int_eq(fg_store_open(&c, NULL, NULL, &s, NULL), 0);
+	add_frames(s, 2, 1);
+	ck_assert_int_eq(fg_store_commit(s), 0);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.readings_rows, 6);
+	ck_assert_uint_eq(st.outbox_rows, 0);
+	fg_store_close(s);
+	s = open_store(&c);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.readings_rows, 6);
+	add_frames(s, 1, 9);
+	ck_assert_int_eq(fg_store_commit(s), 3);
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 3);
+	ck_assert_str_eq(seen.payload[0], "seq:1 n:3 device:dev-a q:temperature");
+	ck_assert_str_eq(seen.payload[1], "seq:2 n:3 device:dev-b q:temperature");
+	ck_assert_str_eq(seen.payload[2], "seq:3 n:3 device:dev-a q:temperature");
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.readings_rows, 0);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_counts_in_stats)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct fg_store_stats st;
+
+	add_frames(s, 3, 1);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.readings_appended, 9);
+	ck_assert_uint_eq(st.readings_committed, 0);
+	ck_assert_int_eq(fg_store_commit(s), 3);
+	ck_assert_int_eq(fg_store_ack(s, 2), 0);
+	ck_assert_int_eq(fg_store_commit(s), 0);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.readings_appended, 9);
+	ck_assert_uint_eq(st.readings_committed, 9);
+	ck_assert_uint_eq(st.messages_queued, 3);
+	ck_assert_uint_eq(st.messages_acked, 1);
+	ck_assert_uint_eq(st.evicted, 0);
+	ck_assert_uint_eq(st.evict_episodes, 0);
+	ck_assert_uint_eq(st.commits, 2);
+	ck_assert_uint_eq(st.outbox_rows, 2);
+	ck_assert_uint_eq(st.readings_rows, 0);
+	ck_assert_uint_eq(st.oldest_ms, 1700000000001ULL);
+	ck_assert_uint_gt(st.db_bytes, 0);
+	ck_assert(!st.recovered_corrupt);
+	ck_assert_str_eq(fg_store_last_error(s), "");
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_outbox_rows_record_device_and_size)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	add_frames(s, 2, 1);
+	ck_assert_int_eq(fg_store_commit(s), 2);
+	fg_store_close(s);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db,
+					    "SELECT seq, topic, device, bytes, length(payload) "
+					    "FROM outbox ORDER BY seq",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
+	ck_assert_str_eq((const char *) sqlite3_column_text(st, 1), "t/dev-a");
+	ck_assert_str_eq((const char *) sqlite3_column_text(st, 2), "dev-a");
+	ck_assert_int_eq(sqlite3_column_int(st, 3), sqlite3_column_int(st, 4));
+	ck_assert_int_eq(sqlite3_column_int(st, 3),
+			 (int) strlen("seq:1 n:3 device:dev-a q:temperature"));
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_str_eq((const char *) sqlite3_column_text(st, 2), "dev-b");
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(store_eviction_episode_begins_once_and_ends_on_a_clean_commit)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s;
+	struct fg_store_stats st;
+
+	c.max_rows = 2;
+	s = open_store(&c);
+	ck_assert(!fg_store_evicting(s));
+	add_frames(s, 3, 1);
+	ck_assert_int_eq(fg_store_commit(s), 3); /* seq 1 evicted */
+	ck_assert(fg_store_evicting(s));
+	add_frames(s, 1, 10);
+	ck_assert_int_eq(fg_store_commit(s), 1); /* seq 2 evicted, same episode */
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.evicted, 2);
+	ck_assert_uint_eq(st.evict_episodes, 1);
+	ck_assert_int_eq(fg_store_ack(s, 3), 0);
+	ck_assert_int_eq(fg_store_commit(s), 0); /* writes, evicts nothing: episode over */
+	ck_assert(!fg_store_evicting(s));
+	add_frames(s, 2, 20);
+	ck_assert_int_eq(fg_store_commit(s), 2); /* seq 4 evicted: a new episode */
+	ck_assert(fg_store_evicting(s));
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.evicted, 3);
+	ck_assert_uint_eq(st.evict_episodes, 2);
+	ck_assert_uint_eq(st.outbox_rows, 2);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_max_bytes_drop_oldest_gets_under_the_bound)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s;
+	struct fg_store_stats st;
+	struct seen seen = { .n = 0 };
+	struct fg_reading r;
+	char text[2000];
+
+	memset(text, 'x', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	c.max_bytes = 256 * 1024;
+	s = open_store(&c);
+	for (uint64_t i = 1; i <= 400; i++) {
+		fg_reading_init(&r, FG_SOURCE_BLE, "aa", "aa", "note", "");
+		fg_reading_set_text(&r, text);
+		r.frame_id = i;
+		ck_assert_int_eq(fg_store_append(s, &r, 1), 0);
+		if (i % 50 == 0)
+			ck_assert_int_eq(fg_store_commit(s), 50);
+	}
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_le(st.db_bytes, c.max_bytes);
+	ck_assert_uint_gt(st.evicted, 0);
+	ck_assert_uint_eq(st.outbox_rows + st.evicted, 400);
+	/* What remains is the newest rows, contiguous up to the last seq. */
+	ck_assert_int_eq(fg_store_peek(s, 0, 1, collect, &seen), 1);
+	ck_assert_uint_eq(seen.seq[0], st.evicted + 1);
+	fg_store_close(s);
+}
+END_TEST
+
+/* Make every new connection's database "full" at 96 pages, as a full disk would. */
+static int cap_pages(sqlite3 *db, const char **err, const struct sqlite3_api_routines *api)
+{
+	(void) err;
+	(void) api;
+	return sqlite3_exec(db, "PRAGMA max_page_count = 96", NULL, NULL, NULL);
+}
+
+/* Commit `rounds` batches of five 2 KiB readings. */
+static void fill_past_full(struct fg_store *s, int rounds)
+{
+	struct fg_reading r;
+	static char text[2000];
+
+	memset(text, 'x', sizeof(text) - 1);
+	for (int i = 0; i < rounds; i++) {
+		for (int k = 0; k < 5; k++) {
+			fg_reading_init(&r, FG_SOURCE_BLE, "aa", "aa", "note", "");
+			fg_reading_set_text(&r, text);
+			r.frame_id = (uint64_t) (i * 5 + k);
+			ck_assert_int_eq(fg_store_append(s, &r, 1), 0);
+		}
+		ck_assert_int_ge(fg_store_commit(s), 0);
+	}
+}
+
+START_TEST(store_full_disk_drop_oldest_evicts_and_keeps_the_new)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s;
+	struct fg_store_stats st;
+	struct seen seen = { .n = 0 };
+
+	ck_assert_int_eq(sqlite3_auto_extension((void (*)(void)) cap_pages), SQLITE_OK);
+	s = open_store(&c);
+	fill_past_full(s, 40);
+	ck_assert_str_eq(
+		fg_store_last_error(s),
+		"database or disk is full"); /* 200 messages of 2 KiB do not fit in 96 KiB */
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_gt(st.evicted, 0);
+	ck_assert_uint_eq(st.messages_queued, 200);
+	ck_assert_uint_eq(st.outbox_rows + st.evicted, 200);
+	ck_assert_uint_eq(fg_store_staged(s), 0);
+	/* The newest message is there; what went was the oldest. */
+	ck_assert_int_eq(fg_store_peek(s, 199, 10, collect, &seen), 1);
+	ck_assert_uint_eq(seen.seq[0], 200);
+	seen.n = 0;
+	ck_assert_int_eq(fg_store_peek(s, 0, 1, collect, &seen), 1);
+	ck_assert_uint_eq(seen.seq[0], st.evicted + 1);
+	fg_store_close(s);
+	sqlite3_cancel_auto_extension((void (*)(void)) cap_pages);
+}
+END_TEST
+
+START_TEST(store_full_disk_drop_newest_refuses_the_staged)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s;
+	struct fg_store_stats st;
+	struct seen seen = { .n = 0 };
+
+	c.overflow = FG_OVERFLOW_DROP_NEWEST;
+	ck_assert_int_eq(sqlite3_auto_extension((void (*)(void)) cap_pages), SQLITE_OK);
+	s = open_store(&c);
+	fill_past_full(s, 40);
+	ck_assert_str_eq(fg_store_last_error(s), "database or disk is full");
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_gt(st.evicted, 0);
+	ck_assert_uint_eq(st.evicted % 5, 0); /* whole commits refused */
+	ck_assert_uint_eq(st.outbox_rows + st.evicted, 200);
+	ck_assert_uint_eq(st.messages_queued, st.outbox_rows);
+	/* The oldest messages stay, seqs without gaps. */
+	ck_assert_int_eq(fg_store_peek(s, 0, 1, collect, &seen), 1);
+	ck_assert_uint_eq(seen.seq[0], 1);
+	fg_store_close(s);
+	sqlite3_cancel_auto_extension((void (*)(void)) cap_pages);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -482,12 +776,20 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, store_append_is_capped_by_commit_batch);
 	tcase_add_test(tc, store_device_state_reads_own_writes_and_persists);
 	tcase_add_test(tc, store_copies_text_values);
+	tcase_add_test(tc, store_transform_sees_frame_readings_in_arrival_order);
+	tcase_add_test(tc, store_transforms_readings_left_in_the_table_at_next_commit);
+	tcase_add_test(tc, store_counts_in_stats);
+	tcase_add_test(tc, store_outbox_rows_record_device_and_size);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("bounds");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, store_max_rows_drop_oldest_evicts_exactly_the_oldest);
 	tcase_add_test(tc, store_max_rows_drop_newest_refuses_new_readings);
 	tcase_add_test(tc, store_max_age_evicts_old_messages);
+	tcase_add_test(tc, store_max_bytes_drop_oldest_gets_under_the_bound);
+	tcase_add_test(tc, store_eviction_episode_begins_once_and_ends_on_a_clean_commit);
+	tcase_add_test(tc, store_full_disk_drop_oldest_evicts_and_keeps_the_new);
+	tcase_add_test(tc, store_full_disk_drop_newest_refuses_the_staged);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("recovery");
 	tcase_add_checked_fixture(tc, setup, teardown);

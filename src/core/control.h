@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/*
+ * The control socket: a Unix stream socket (mode 0660) in the runtime
+ * directory. A client connects and writes one command line ("status"); the
+ * daemon answers with one JSON document and closes. Connections are served
+ * from the event loop, each bounded in size and time, at most a few at once.
+ */
+
+#include <stddef.h>
+
+#include <systemd/sd-event.h>
+
+struct fg_control;
+
+/* Write the answer to a command into buf (NUL-terminated); return its length or a negative errno. */
+typedef int (*fg_control_fn)(const char *command, char *buf, size_t size, void *userdata);
+
+/* Listen on path (an existing socket file is replaced). Returns 0 or a negative errno. */
+int fg_control_new(const char *path, sd_event *loop, fg_control_fn fn, void *userdata,
+		   struct fg_control **ret);
+/* Stop listening and remove the socket file. NULL is fine. */
+void fg_control_free(struct fg_control *c);
+
+/*
+ * Client side (fieldgatectl): send command to the socket at path and read the
+ * answer into buf. Returns its length, or a negative errno (-ENOENT,
+ * -ECONNREFUSED when no daemon listens).
+ */
+int fg_control_query(const char *path, const char *command, char *buf, size_t size);
