@@ -5,9 +5,12 @@
 #include <string.h>
 
 #include <mosquitto.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <mqtt_protocol.h>
 
 #include "core/clock.h"
+#include "core/hist.h"
 #include "core/log.h"
 #include "sink/mqtt.h"
 
@@ -20,6 +23,7 @@
 struct inflight {
 	int mid;
 	uint64_t seq;
+	uint64_t created_mono_usec;
 };
 
 struct fg_mqtt {
@@ -44,6 +48,7 @@ struct fg_mqtt {
 	bool connect_called;
 	bool freeing;
 	struct fg_mqtt_stats stats;
+	struct fg_hist latency; /* reading created -> PUBACK */
 };
 
 static const char *const state_names[FG_MQTT_STATE__COUNT] = {
@@ -180,7 +185,8 @@ static int publish_one(const struct fg_outbox_msg *msg, void *userdata)
 	}
 	if (rc != MOSQ_ERR_SUCCESS)
 		return mosq_to_errno(rc);
-	m->window[m->window_n++] = (struct inflight){ .mid = mid, .seq = msg->seq };
+	m->window[m->window_n++] = (struct inflight){ .mid = mid, .seq = msg->seq,
+						      .created_mono_usec = msg->created_mono_usec };
 	m->last_published_seq = msg->seq;
 	m->stats.published++;
 	return 0;
@@ -211,7 +217,12 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
 	for (size_t i = 0; i < m->window_n; i++) {
 		if (m->window[i].mid != mid)
 			continue;
+		uint64_t c = m->window[i].created_mono_usec, now = fg_clock_mono_usec();
+
 		m->queue.ack(m->queue.userdata, m->window[i].seq);
+		/* 0: made in an earlier boot, whose monotonic clock means nothing now */
+		if (c && c <= now)
+			fg_hist_add(&m->latency, now - c);
 		if (m->window[i].seq > m->stats.last_acked_seq)
 			m->stats.last_acked_seq = m->window[i].seq;
 		m->stats.acked++;
@@ -228,7 +239,6 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 	struct fg_mqtt *m = obj;
 
 	(void) mosq;
-	(void) flags;
 	(void) props;
 	if (rc != 0) {
 		const char *why = m->cfg.protocol == FG_MQTT_V5 ? mosquitto_reason_string(rc)
@@ -246,8 +256,11 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 	m->stats.connects++;
 	m->stats.last_error[0] = '\0';
 	m->backoff_usec = 0;
-	fg_log_info("mqtt", "connected to '%s' as '%s'%s", m->endpoint, m->cfg.client_id,
-		    m->cfg.tls ? " over TLS" : "");
+	m->stats.session_present = (flags & 1) != 0;
+	fg_log_info("mqtt", "connected to '%s' as '%s'%s, %s", m->endpoint, m->cfg.client_id,
+		    m->cfg.tls ? " over TLS" : "",
+		    m->stats.session_present ? "session present (the broker kept our session)"
+					     : "new session");
 	publish_status(m, "online");
 	fg_mqtt_kick(m);
 }
@@ -269,15 +282,35 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc, const mosqu
 	schedule_reconnect(m);
 }
 
+/*
+ * Why the broker's certificate was refused ("certificate has expired",
+ * "hostname mismatch", ...), or NULL. OpenSSL's error queue only says
+ * "certificate verify failed"; the verification result is on the SSL
+ * object, which libmosquitto still holds when it logs that error.
+ */
+static const char *tls_verify_cause(struct mosquitto *mosq, const char *str)
+{
+	SSL *ssl = strstr(str, "certificate verify failed") ? mosquitto_ssl_get(mosq) : NULL;
+	long v;
+
+	if (!ssl)
+		return NULL;
+	v = SSL_get_verify_result(ssl);
+	return v == X509_V_OK ? NULL : X509_verify_cert_error_string(v);
+}
+
 /* libmosquitto's own errors (TLS verification, DNS) carry the cause: keep and log them. */
 static void on_log(struct mosquitto *mosq, void *obj, int level, const char *str)
 {
 	struct fg_mqtt *m = obj;
 
-	(void) mosq;
 	if (level == MOSQ_LOG_ERR || level == MOSQ_LOG_WARNING) {
-		snprintf(m->stats.last_error, sizeof(m->stats.last_error), "%s", str);
-		fg_log_device(LOG_WARNING, "mqtt", NULL, m->endpoint, "'%s': %s", m->endpoint, str);
+		const char *cause = tls_verify_cause(mosq, str);
+
+		snprintf(m->stats.last_error, sizeof(m->stats.last_error), "%s%s%s", str,
+			 cause ? ": " : "", cause ? cause : "");
+		fg_log_device(LOG_WARNING, "mqtt", NULL, m->endpoint, "'%s': %s", m->endpoint,
+			      m->stats.last_error);
 	} else {
 		fg_log_debug("mqtt", "libmosquitto: %s", str);
 	}
@@ -340,11 +373,49 @@ static void update_io(struct fg_mqtt *m)
 }
 
 /* Start a non-blocking (re)connect. */
+/*
+ * MQTT 5 CONNECT properties (the session expiry interval) on a non-blocking
+ * connect. libmosquitto 2.0 takes them only in the blocking
+ * mosquitto_connect_bind_v5(), which stores them on the handle for every
+ * later (re)connect before it validates the host. Called with no host it
+ * stores them and returns MOSQ_ERR_INVAL without touching the network; the
+ * async connect that follows sends them. Without a session expiry a v5
+ * broker ends the session at the first disconnect, losing our QoS 1 state.
+ * test_pipeline.py proves the broker keeps the session across a restart.
+ */
+static int set_connect_properties(struct fg_mqtt *m)
+{
+	mosquitto_property *props = NULL;
+	int rc;
+
+	rc = mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+					  m->cfg.session_expiry_s);
+	if (rc == MOSQ_ERR_SUCCESS) {
+		rc = mosquitto_connect_bind_v5(m->mosq, NULL, (int)m->cfg.port,
+					       (int)m->cfg.keepalive_s, NULL, props);
+		/* INVAL is the expected "no host" answer, after the properties are kept. */
+		if (rc == MOSQ_ERR_INVAL)
+			rc = MOSQ_ERR_SUCCESS;
+	}
+	mosquitto_property_free_all(&props);
+	return rc;
+}
+
 static void start_connect(struct fg_mqtt *m)
 {
 	int rc;
 
 	m->stats.state = FG_MQTT_CONNECTING;
+	if (!m->connect_called && m->cfg.protocol == FG_MQTT_V5) {
+		rc = set_connect_properties(m);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			m->stats.failures++;
+			snprintf(m->stats.last_error, sizeof(m->stats.last_error),
+				 "cannot set the CONNECT properties: %s", mosquitto_strerror(rc));
+			schedule_reconnect(m);
+			return;
+		}
+	}
 	if (!m->connect_called) {
 		rc = mosquitto_connect_bind_async(m->mosq, m->cfg.host, m->cfg.port,
 						  (int)m->cfg.keepalive_s, NULL);
@@ -415,6 +486,10 @@ void fg_mqtt_get_stats(const struct fg_mqtt *m, struct fg_mqtt_stats *ret)
 {
 	*ret = m->stats;
 	ret->inflight = m->window_n;
+	ret->latency_count = m->latency.count;
+	ret->latency_p50_usec = fg_hist_percentile(&m->latency, 500);
+	ret->latency_p99_usec = fg_hist_percentile(&m->latency, 990);
+	ret->latency_max_usec = m->latency.max_usec;
 }
 
 int fg_mqtt_publish_direct(struct fg_mqtt *m, const char *topic, const char *payload, int qos,

@@ -57,6 +57,11 @@ struct fg_mqtt_stats {
 	uint64_t failures;     /* failed attempts and lost connections */
 	uint64_t inflight;
 	uint64_t last_acked_seq;
+	bool session_present;  /* the broker kept our session at the last CONNACK */
+	uint64_t latency_count; /* acked messages whose creation time is known */
+	uint64_t latency_p50_usec; /* oldest reading in a message -> its PUBACK, since start */
+	uint64_t latency_p99_usec;
+	uint64_t latency_max_usec;
 	char last_error[160];  /* why the last attempt failed, "" if none */
 };
 

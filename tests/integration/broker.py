@@ -41,17 +41,19 @@ def make_certs(directory, days=30):
     for ca in ("ca", "otherca"):
         _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{ca}.key",
                  "-out", f"{ca}.crt", "-days", str(days), "-subj", f"/CN=fieldgate test {ca}", cwd=d)
-    for name, cn in (("server", "localhost"), ("client", "fieldgate-itest"), ("wrongname", "example.invalid")):
+    for name, cn in (("server", "localhost"), ("client", "fieldgate-itest"), ("wrongname", "example.invalid"),
+                     ("expired", "localhost")):
         _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
                  "-subj", f"/CN={cn}", cwd=d)
+        # "expired": valid for the right names, but its notAfter is a day before now.
         args = ["x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-                "-CAcreateserial", "-out", f"{name}.crt", "-days", str(days)]
-        if name == "server":
+                "-CAcreateserial", "-out", f"{name}.crt", "-days", "-1" if name == "expired" else str(days)]
+        if name in ("server", "expired"):
             args += ["-extfile", ext]
         _openssl(*args, cwd=d)
     return {k: os.path.join(d, k) for k in
             ("ca.crt", "otherca.crt", "server.crt", "server.key", "client.crt", "client.key",
-             "wrongname.crt", "wrongname.key")}
+             "wrongname.crt", "wrongname.key", "expired.crt", "expired.key")}
 
 
 class Broker:

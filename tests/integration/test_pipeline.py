@@ -4,6 +4,7 @@
 SQLite buffer, a subscriber counting sequence numbers."""
 import os
 import signal
+import subprocess
 import sys
 import time
 import unittest
@@ -109,8 +110,56 @@ class PipelineTest(unittest.TestCase):
         extra = f'ca_file = "{certs["otherca.crt"]}";'
         self.write_conf(sim_config(self.dir, devices=2, interval_ms=50) + mqtt_block(self.broker.tls_port, extra))
         d = self.start_daemon()
-        d.wait_stderr("certificate verify failed", 15)
+        d.wait_stderr("certificate verify failed: self-signed certificate in certificate chain", 15)
         self.assertIsNone(d.proc.poll())
+
+    def test_expired_server_certificate_is_refused_and_buffer_kept(self):
+        certs = make_certs(self.dir)
+        self.broker = Broker(self.dir, certs=certs, server_cert="expired")
+        self.broker.start()
+        extra = f'ca_file = "{certs["ca.crt"]}";'
+        self.write_conf(sim_config(self.dir, devices=2, interval_ms=50) + mqtt_block(self.broker.tls_port, extra))
+        d = self.start_daemon()
+        d.wait_stderr("certificate verify failed: certificate has expired", 15)
+        self.assertIsNone(d.proc.poll())
+        time.sleep(1.0)
+        out = subprocess.run([FIELDGATECTL, "-c", self.conf, "status"], capture_output=True,
+                             text=True, timeout=10)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertRegex(out.stdout, r"certificate has expired")
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait_exit(5), 0, d.stderr())
+        statuses = [l for m in self.notify.drain() for l in m.split("\n") if l.startswith("STATUS=")]
+        self.assertRegex(statuses[-1], r"published 0, evicted 0; buffered [1-9]")
+
+    def session_after_restart(self, extra):
+        """Start, stop and start the daemon again; the second CONNACK's session line."""
+        self.broker = Broker(self.dir)
+        self.broker.start()
+        self.write_conf(sim_config(self.dir, devices=1, interval_ms=200) + mqtt_block(self.broker.port, extra))
+        d = self.start_daemon()
+        d.wait_stderr("connected to", 10)
+        self.assertIn("new session", d.stderr())
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait_exit(5), 0, d.stderr())
+        d = self.start_daemon()
+        d.wait_stderr("connected to", 10)
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait_exit(5), 0, d.stderr())
+        return [l for l in d.stderr().splitlines() if "connected to" in l][-1]
+
+    def test_mqtt5_session_expiry_keeps_the_session_across_a_restart(self):
+        # The broker keeps a v5 session only when CONNECT carries a session expiry.
+        line = self.session_after_restart('protocol = "v5"; session_expiry = "1h";')
+        self.assertIn("session present", line)
+
+    def test_mqtt5_session_expiry_zero_ends_the_session(self):
+        line = self.session_after_restart('protocol = "v5"; session_expiry = 0;')
+        self.assertIn("new session", line)
+
+    def test_mqtt311_keeps_the_session_across_a_restart(self):
+        line = self.session_after_restart('protocol = "v311";')
+        self.assertIn("session present", line)
 
     def test_server_certificate_for_another_name_is_refused(self):
         certs = make_certs(self.dir)
@@ -119,7 +168,7 @@ class PipelineTest(unittest.TestCase):
         extra = f'ca_file = "{certs["ca.crt"]}";'
         self.write_conf(sim_config(self.dir, devices=2, interval_ms=50) + mqtt_block(self.broker.tls_port, extra))
         d = self.start_daemon()
-        d.wait_stderr("certificate verify failed", 15)
+        d.wait_stderr("host name verification failed", 15)
         self.assertIsNone(d.proc.poll())
         time.sleep(1.0)  # a few sim reports (every 50 ms) reach the buffer
         # The buffer keeps what cannot be delivered.
