@@ -32,6 +32,7 @@
 #include "source/sim.h"
 
 #define STATUS_PERIOD_USEC (5 * FG_USEC_PER_SEC)
+#define RATE_SAMPLES 13 /* 12 status periods: rates over the last minute */
 #define HOUSEKEEPING_PERIOD_USEC (10 * FG_USEC_PER_SEC)
 
 enum { EXIT_CONFIG = 1, EXIT_USAGE = 2 };
@@ -60,7 +61,39 @@ struct daemon {
 	uint64_t readings_dropped;
 	int sink_error;          /* last sink error, 0 when healthy */
 	bool stopping;
+	/* counters every status period, for the rates over the last minute */
+	struct rate_sample {
+		uint64_t usec, in, out;
+	} rates[RATE_SAMPLES];
+	size_t rates_n, rates_next;
 };
+
+/* Remember the counters now; the oldest sample is about a minute old. */
+static void rate_sample(struct daemon *d, uint64_t out)
+{
+	d->rates[d->rates_next] = (struct rate_sample){ fg_clock_mono_usec(), d->readings_in, out };
+	d->rates_next = (d->rates_next + 1) % RATE_SAMPLES;
+	if (d->rates_n < RATE_SAMPLES)
+		d->rates_n++;
+}
+
+/* Readings in and messages out per second since the oldest sample (0 before the first). */
+static void rates(const struct daemon *d, uint64_t out, double *ret_in, double *ret_out)
+{
+	const struct rate_sample start = { d->start_usec, 0, 0 };
+	const struct rate_sample *o = &start;
+	uint64_t dt;
+
+	*ret_in = *ret_out = 0;
+	if (d->rates_n > 0)
+		o = &d->rates[d->rates_n < RATE_SAMPLES ? 0 : d->rates_next];
+	dt = fg_clock_mono_usec() - o->usec;
+	/* A reload starts the sink's counters again: no rate until the window has moved on. */
+	if (dt < FG_USEC_PER_SEC || out < o->out || d->readings_in < o->in)
+		return;
+	*ret_in = (double)(d->readings_in - o->in) * FG_USEC_PER_SEC / (double)dt;
+	*ret_out = (double)(out - o->out) * FG_USEC_PER_SEC / (double)dt;
+}
 
 static void usage(FILE *f)
 {
@@ -278,17 +311,20 @@ static int on_stats_timer(sd_event_source *es, uint64_t usec, void *userdata)
 	struct fg_mqtt_stats ms;
 	char topic[256], payload[768];
 	uint64_t now = fg_clock_wall_ms();
+	double in_ps, out_ps;
 	int n;
 
 	fg_store_get_stats(d->store, &ss);
 	fg_mqtt_get_stats(d->mqtt, &ms);
+	rates(d, ms.acked, &in_ps, &out_ps);
 	n = snprintf(payload, sizeof(payload),
 		     "{\"gateway\":\"%s\",\"readings_in\":%llu,\"published\":%llu,"
-		     "\"evicted\":%llu,\"dropped\":%llu,\"buffer_depth\":%llu,"
+		     "\"evicted\":%llu,\"dropped\":%llu,\"readings_per_s\":%.1f,"
+		     "\"published_per_s\":%.1f,\"buffer_depth\":%llu,"
 		     "\"oldest_age_s\":%llu,\"db_bytes\":%llu,\"broker\":\"%s\"}",
 		     d->cfg->gateway.id, (unsigned long long)d->readings_in,
 		     (unsigned long long)ms.acked, (unsigned long long)ss.evicted,
-		     (unsigned long long)(d->readings_dropped + d->transform_dropped),
+		     (unsigned long long)(d->readings_dropped + d->transform_dropped), in_ps, out_ps,
 		     (unsigned long long)ss.outbox_rows,
 		     (unsigned long long)(ss.oldest_ms && now > ss.oldest_ms ?
 						  (now - ss.oldest_ms) / 1000 : 0),
@@ -363,7 +399,7 @@ static void pipeline_stop(struct daemon *d)
 	fg_mqtt_free(d->mqtt);
 	d->mqtt = NULL;
 	if (d->store)
-		(void) fg_store_commit(d->store); /* acks that arrived during the goodbye */
+		(void) fg_store_flush(d->store); /* acks that arrived during the goodbye */
 	fg_store_close(d->store);
 	d->store = NULL;
 }
@@ -375,6 +411,7 @@ static int control_answer(const char *command, char *buf, size_t size, void *use
 	struct fg_store_stats ss = { 0 };
 	struct fg_mqtt_stats ms = { 0 };
 	uint64_t now = fg_clock_wall_ms();
+	double in_ps, out_ps;
 	int n;
 
 	if (strcmp(command, "status") != 0)
@@ -383,24 +420,31 @@ static int control_answer(const char *command, char *buf, size_t size, void *use
 		fg_store_get_stats(d->store, &ss);
 	if (d->mqtt)
 		fg_mqtt_get_stats(d->mqtt, &ms);
+	rates(d, d->dry_run ? d->readings_out : ms.acked, &in_ps, &out_ps);
 	n = snprintf(buf, size,
 		     "{\"gateway\":\"%s\",\"version\":\"%s\",\"uptime_s\":%llu,\"mode\":\"%s\","
 		     "\"readings_in\":%llu,\"published\":%llu,\"evicted\":%llu,\"dropped\":%llu,"
+		     "\"readings_per_s\":%.1f,\"published_per_s\":%.1f,"
 		     "\"buffer_depth\":%llu,\"oldest_age_s\":%llu,\"db_bytes\":%llu,"
 		     "\"broker\":\"%s\",\"inflight\":%llu,\"connects\":%llu,"
+		     "\"session_present\":%s,\"latency_count\":%llu,\"latency_p50_ms\":%.1f,"
+		     "\"latency_p99_ms\":%.1f,\"latency_max_ms\":%.1f,"
 		     "\"broker_error\":\"",
 		     d->cfg->gateway.id, PACKAGE_VERSION,
 		     (unsigned long long)((fg_clock_mono_usec() - d->start_usec) / FG_USEC_PER_SEC),
 		     d->dry_run ? "dry-run" : "buffered", (unsigned long long)d->readings_in,
 		     (unsigned long long)(d->dry_run ? d->readings_out : ms.acked),
 		     (unsigned long long)ss.evicted,
-		     (unsigned long long)(d->readings_dropped + d->transform_dropped),
+		     (unsigned long long)(d->readings_dropped + d->transform_dropped), in_ps, out_ps,
 		     (unsigned long long)(ss.outbox_rows + ss.readings_rows),
 		     (unsigned long long)(ss.oldest_ms && now > ss.oldest_ms ?
 						  (now - ss.oldest_ms) / 1000 : 0),
 		     (unsigned long long)ss.db_bytes,
 		     d->dry_run ? "none" : fg_mqtt_state_to_string(ms.state),
-		     (unsigned long long)ms.inflight, (unsigned long long)ms.connects);
+		     (unsigned long long)ms.inflight, (unsigned long long)ms.connects,
+		     ms.session_present ? "true" : "false", (unsigned long long)ms.latency_count,
+		     (double)ms.latency_p50_usec / 1000.0, (double)ms.latency_p99_usec / 1000.0,
+		     (double)ms.latency_max_usec / 1000.0);
 	if (n < 0 || (size_t)n >= size)
 		return -ENOBUFS;
 	/* The error text comes from libraries and peers: keep it JSON-safe. */
@@ -481,7 +525,11 @@ static int sources_start(struct daemon *d)
 static int on_status_timer(sd_event_source *es, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
+	struct fg_mqtt_stats ms = { 0 };
 
+	if (d->mqtt)
+		fg_mqtt_get_stats(d->mqtt, &ms);
+	rate_sample(d, d->dry_run ? d->readings_out : ms.acked);
 	update_status(d);
 	(void) sd_event_source_set_time(es, usec + STATUS_PERIOD_USEC);
 	return 0;

@@ -30,7 +30,8 @@ void fg_sim_free(struct fg_sim *s);
 /*
  * Emit every report due at now_usec (monotonic), in batches. Returns the
  * number of readings emitted. At most FG_SIM_MAX_PER_TICK devices report per
- * call; if the source fell further behind than one whole interval, the
+ * call (the timer comes back at once while reports are due); if the source
+ * fell further behind than one whole interval (and at least a second), the
  * missed reports are skipped (and counted) rather than replayed in a burst.
  */
 int fg_sim_tick(struct fg_sim *s, uint64_t now_usec);

@@ -14,6 +14,15 @@
 #define GROUP_MAX  64	 /* readings of one frame handed to the transform at once */
 #define ACKS_MAX   16384 /* acks waiting for the next commit */
 #define STATES_MAX 256	 /* device state writes waiting for the next commit */
+/*
+ * Acks alone do not make a commit until this many are waiting or the oldest
+ * has waited this long; commits for readings take them along. Each commit
+ * costs a sync and at least one filesystem block, and a deferred delete
+ * costs nothing but a possible duplicate after a crash (invariant 2 allows
+ * duplicates; the publisher skips acked rows until they are deleted).
+ */
+#define ACK_BATCH 4096
+#define ACK_FLUSH_USEC (1 * FG_USEC_PER_SEC)
 
 struct pending_state {
 	char device[FG_DEVICE_ID_MAX];
@@ -89,6 +98,9 @@ struct fg_store {
 	struct pending_state states[STATES_MAX];
 	size_t nstates;
 	uint64_t next_seq;
+	uint64_t meta_seq; /* next_seq as written in the meta table */
+	uint64_t first_ack_usec; /* when the oldest waiting ack came */
+	bool acks_sorted;	 /* acks[] ascending: peek can binary-search it */
 	uint32_t page_size;
 	uint64_t age_checked_usec; /* last max_age sweep, monotonic */
 	bool age_due;
@@ -297,7 +309,12 @@ static int open_db(struct fg_store *s)
 	r = query_int(s, "SELECT value FROM meta WHERE key = 'next_seq'", &v);
 	if (r < 0)
 		return r;
-	s->next_seq = v > 0 ? (uint64_t) v : 1;
+	s->meta_seq = v > 0 ? (uint64_t) v : 1;
+	/* The counter is written only when the outbox no longer shows it (see commit_once). */
+	r = query_int(s, "SELECT IFNULL(MAX(seq), 0) FROM outbox", &v);
+	if (r < 0)
+		return r;
+	s->next_seq = (uint64_t) v + 1 > s->meta_seq ? (uint64_t) v + 1 : s->meta_seq;
 	r = query_int(s, "SELECT COUNT(*) FROM outbox", &v);
 	if (r < 0)
 		return r;
@@ -358,6 +375,7 @@ int fg_store_open(const struct fg_buffer_config *cfg, fg_store_transform_fn tran
 	s->cfg.path = strdup(cfg->path);
 	s->staged = calloc(cfg->commit_batch ? cfg->commit_batch : 1, sizeof(*s->staged));
 	s->acks = calloc(ACKS_MAX, sizeof(*s->acks));
+	s->acks_sorted = true;
 	if (!s->cfg.path || !s->staged || !s->acks) {
 		r = -ENOMEM;
 		goto fail;
@@ -397,7 +415,7 @@ void fg_store_close(struct fg_store *s)
 		return;
 	if (s->db) {
 		if (s->nstaged || s->nacks || s->nstates)
-			(void) fg_store_commit(s);
+			(void) fg_store_flush(s);
 		(void) exec(s, "PRAGMA wal_checkpoint(TRUNCATE)");
 	}
 	close_db(s);
@@ -792,6 +810,7 @@ static int commit_once(struct fg_store *s)
 {
 	struct fg_store_stats before = s->stats;
 	uint64_t deleted = 0, seq_before = s->next_seq;
+	bool meta_written = false;
 	int added = 0, r;
 	sqlite3_stmt *st;
 
@@ -806,13 +825,27 @@ static int commit_once(struct fg_store *s)
 			deleted < s->stats.outbox_rows ? deleted : s->stats.outbox_rows;
 		r = enforce_bounds(s);
 	}
-	if (r >= 0 && s->next_seq != seq_before) {
-		st = stmt(s, ST_SET_META);
-		sqlite3_bind_text(st, 1, "next_seq", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64) s->next_seq);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			r = sql_err(s, sqlite3_errcode(s->db));
-		sqlite3_reset(st);
+	/*
+	 * The sequence counter: at open it is the larger of the meta row and the
+	 * newest outbox seq + 1, so the meta row needs writing only when this
+	 * commit leaves the outbox without its newest seq (acked or evicted).
+	 * In steady flow each commit adds a newer message than it deletes and
+	 * the meta page is not written: one WAL page less per commit.
+	 */
+	if (r >= 0 && s->next_seq != s->meta_seq) {
+		int64_t top = 0;
+
+		r = query_int(s, "SELECT IFNULL(MAX(seq), 0) FROM outbox", &top);
+		if (r >= 0 && (uint64_t) top + 1 < s->next_seq) {
+			st = stmt(s, ST_SET_META);
+			sqlite3_bind_text(st, 1, "next_seq", -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, (sqlite3_int64) s->next_seq);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				r = sql_err(s, sqlite3_errcode(s->db));
+			sqlite3_reset(st);
+			if (r >= 0)
+				meta_written = true;
+		}
 	}
 	if (r >= 0)
 		r = exec(s, "COMMIT");
@@ -824,11 +857,14 @@ static int commit_once(struct fg_store *s)
 		return r;
 	}
 	s->stats.messages_acked += deleted;
+	if (meta_written)
+		s->meta_seq = s->next_seq;
 	if (s->transform)
 		s->stats.readings_rows = 0;
 	s->stats.commits++;
 	free_staged(s);
 	s->nacks = 0;
+	s->acks_sorted = true;
 	s->nstates = 0;
 	return added;
 }
@@ -843,10 +879,11 @@ static void track_episode(struct fg_store *s, uint64_t evicted_before)
 	s->evicting = now;
 }
 
-int fg_store_commit(struct fg_store *s)
+static int store_commit(struct fg_store *s, bool force)
 {
 	uint64_t evicted_before = s->stats.evicted;
 	int64_t oldest = 0;
+	bool acks_due;
 	int r;
 
 	/* The age sweep runs once a minute; an idle buffer is not written (SD-card wear). */
@@ -856,8 +893,10 @@ int fg_store_commit(struct fg_store *s)
 		     now - s->age_checked_usec >= 60 * FG_USEC_PER_SEC;
 	if (s->age_due)
 		s->age_checked_usec = now;
-	if (!s->nstaged && !s->nacks && !s->nstates && (!s->stats.readings_rows || !s->transform) &&
-	    !s->age_due)
+	acks_due = s->nacks && (force || s->nacks >= ACK_BATCH ||
+				now - s->first_ack_usec >= ACK_FLUSH_USEC);
+	if (!s->nstaged && !acks_due && !s->nstates &&
+	    (!s->stats.readings_rows || !s->transform) && !s->age_due)
 		return 0;
 	refuse_if_full(s);
 	r = commit_once(s);
@@ -894,6 +933,40 @@ int fg_store_commit(struct fg_store *s)
 	return r;
 }
 
+int fg_store_commit(struct fg_store *s)
+{
+	return store_commit(s, false);
+}
+
+int fg_store_flush(struct fg_store *s)
+{
+	return store_commit(s, true);
+}
+
+/* Acked but not yet deleted: the broker has it already. */
+static bool ack_pending(const struct fg_store *s, uint64_t seq)
+{
+	if (s->nacks == 0)
+		return false;
+	if (s->acks_sorted) {
+		size_t lo = 0, hi = s->nacks;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (s->acks[mid] < seq)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return lo < s->nacks && s->acks[lo] == seq;
+	}
+	for (size_t i = 0; i < s->nacks; i++)
+		if (s->acks[i] == seq)
+			return true;
+	return false;
+}
+
 int fg_store_peek(struct fg_store *s, uint64_t after_seq, size_t max, fg_outbox_fn fn,
 		  void *userdata)
 {
@@ -913,12 +986,7 @@ int fg_store_peek(struct fg_store *s, uint64_t after_seq, size_t max, fg_outbox_
 			.created_ms = (uint64_t) sqlite3_column_int64(st, 5),
 			.created_mono_usec = (uint64_t) sqlite3_column_int64(st, 6),
 		};
-		bool acked = false;
-
-		/* Acked but not yet deleted: the broker has it already. */
-		for (size_t i = 0; i < s->nacks && !acked; i++)
-			acked = s->acks[i] == m.seq;
-		if (acked)
+		if (ack_pending(s, m.seq))
 			continue;
 		if (fn(&m, userdata) < 0)
 			break;
@@ -933,11 +1001,15 @@ int fg_store_peek(struct fg_store *s, uint64_t after_seq, size_t max, fg_outbox_
 int fg_store_ack(struct fg_store *s, uint64_t seq)
 {
 	if (s->nacks == ACKS_MAX) {
-		int r = fg_store_commit(s);
+		int r = fg_store_flush(s);
 
 		if (r < 0)
 			return r;
 	}
+	if (s->nacks == 0)
+		s->first_ack_usec = fg_clock_mono_usec();
+	else if (seq < s->acks[s->nacks - 1])
+		s->acks_sorted = false;
 	s->acks[s->nacks++] = seq;
 	return 0;
 }
@@ -1037,7 +1109,8 @@ int fg_store_read_summary(const char *path, struct fg_store_summary *ret)
 	if (r >= 0)
 		r = query_int(&s, "SELECT COUNT(*) FROM readings", &v[1]);
 	if (r >= 0)
-		r = query_int(&s, "SELECT value FROM meta WHERE key = 'next_seq'", &v[2]);
+		r = query_int(&s, "SELECT MAX((SELECT value FROM meta WHERE key = 'next_seq'), "
+				  "(SELECT IFNULL(MAX(seq), 0) + 1 FROM outbox))", &v[2]);
 	if (r >= 0)
 		r = query_int(&s, "SELECT created_ms FROM outbox ORDER BY seq LIMIT 1", &v[3]);
 	if (r >= 0)

@@ -95,8 +95,12 @@ size_t fg_store_staged(const struct fg_store *s);
  * One transaction: insert staged readings, transform readings to outbox rows,
  * apply acked deletions, enforce bounds. Returns the number of outbox rows
  * added or a negative errno (the staged readings stay staged on -EBUSY).
+ * Acks alone make a commit only when 4096 wait or the oldest is 1 s old;
+ * until then they ride along with the readings' commits (SD-card wear).
  */
 int fg_store_commit(struct fg_store *s);
+/* The same, and write waiting acks now (shutdown, tests). */
+int fg_store_flush(struct fg_store *s);
 
 /*
  * Read up to max outbox rows with seq > after_seq, in order; call fn for

@@ -87,6 +87,16 @@ class PipelineTest(unittest.TestCase):
         # Retained status and periodic stats.
         self.assertTrue(any(t == "fieldgate/itest/status" and '"online"' in p for t, p in self.sub.messages))
         self.assertTrue(self.sub.wait(lambda s: any(t == "fieldgate/itest/stats" for t, _ in s.messages), 5))
+        # Rates and the creation -> PUBACK latency in the daemon's status.
+        st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
+        self.assertGreater(st["readings_per_s"], 0)
+        self.assertGreater(st["published_per_s"], 0)
+        self.assertGreaterEqual(st["latency_count"], 200)
+        self.assertGreater(st["latency_p50_ms"], 0)
+        self.assertLessEqual(st["latency_p50_ms"], st["latency_p99_ms"])
+        self.assertLessEqual(st["latency_p99_ms"], st["latency_max_ms"])
+        self.assertLess(st["latency_max_ms"], 30000)
+        self.assertFalse(st["session_present"])  # a broker that never saw us
 
     def test_steady_flow_over_mutual_tls(self):
         certs = make_certs(self.dir)

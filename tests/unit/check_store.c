@@ -207,10 +207,16 @@ START_TEST(store_ack_deletes_at_next_commit)
 	/* Acked rows are not handed out again, even before the delete. */
 	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 1);
 	ck_assert_uint_eq(seen.seq[0], 2);
+	/* Acks alone wait for a commit with readings (or 1 s, or a flush). */
 	ck_assert_int_eq(fg_store_commit(s), 0);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 3);
+	ck_assert_uint_eq(st.commits, 1);
+	ck_assert_int_eq(fg_store_flush(s), 0);
 	fg_store_get_stats(s, &st);
 	ck_assert_uint_eq(st.outbox_rows, 1);
 	ck_assert_uint_eq(st.messages_acked, 2);
+	ck_assert_uint_eq(st.commits, 2);
 	fg_store_close(s);
 	s = open_store(&c);
 	fg_store_get_stats(s, &st);
@@ -229,13 +235,97 @@ START_TEST(store_never_reuses_a_sequence_number)
 	ck_assert_int_eq(fg_store_commit(s), 2);
 	fg_store_ack(s, 1);
 	fg_store_ack(s, 2);
-	ck_assert_int_eq(fg_store_commit(s), 0);
+	ck_assert_int_eq(fg_store_flush(s), 0);
 	fg_store_close(s);
 	s = open_store(&c);
 	add_frames(s, 1, 10);
 	ck_assert_int_eq(fg_store_commit(s), 1);
 	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 1);
 	ck_assert_uint_eq(seen.seq[0], 3);
+	fg_store_close(s);
+}
+END_TEST
+
+/* The meta row as written on disk (another connection, read-only). */
+static int64_t disk_meta_next_seq(void)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'next_seq'", -1,
+					    &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/*
+ * In steady flow a commit adds newer messages than it deletes: the counter
+ * row is not rewritten (one WAL page less per commit), and a reopened store
+ * still goes on after the newest message in the outbox.
+ */
+START_TEST(store_sequence_counter_is_written_only_when_the_outbox_loses_its_newest)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct seen seen = { .n = 0 };
+
+	add_frames(s, 3, 1);
+	ck_assert_int_eq(fg_store_commit(s), 3);
+	ck_assert_int_eq(fg_store_ack(s, 1), 0);
+	add_frames(s, 2, 10);
+	ck_assert_int_eq(fg_store_commit(s), 2); /* seq 4, 5 in; ack of 1 rides along */
+	ck_assert_int_eq(disk_meta_next_seq(), 1);
+	fg_store_close(s); /* no ack of 5 waiting: the outbox still shows it */
+	ck_assert_int_eq(disk_meta_next_seq(), 1);
+	s = open_store(&c);
+	add_frames(s, 1, 20);
+	ck_assert_int_eq(fg_store_commit(s), 1);
+	ck_assert_int_eq(fg_store_peek(s, 4, 10, collect, &seen), 2);
+	ck_assert_uint_eq(seen.seq[0], 5);
+	ck_assert_uint_eq(seen.seq[1], 6);
+	/* The newest (6) acked: now the counter must be written, or 6 would come back. */
+	for (uint64_t q = 2; q <= 6; q++)
+		ck_assert_int_eq(fg_store_ack(s, q), 0);
+	ck_assert_int_eq(fg_store_flush(s), 0);
+	ck_assert_int_eq(disk_meta_next_seq(), 7);
+	fg_store_close(s);
+	s = open_store(&c);
+	add_frames(s, 1, 30);
+	ck_assert_int_eq(fg_store_commit(s), 1);
+	seen.n = 0;
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 1);
+	ck_assert_uint_eq(seen.seq[0], 7);
+	fg_store_close(s);
+}
+END_TEST
+
+/* Acks out of order are still skipped by peek until their delete is written. */
+START_TEST(store_peek_skips_unordered_pending_acks)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct seen seen = { .n = 0 };
+
+	add_frames(s, 6, 1);
+	ck_assert_int_eq(fg_store_commit(s), 6);
+	ck_assert_int_eq(fg_store_ack(s, 5), 0);
+	ck_assert_int_eq(fg_store_ack(s, 2), 0);
+	ck_assert_int_eq(fg_store_ack(s, 3), 0);
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 3);
+	ck_assert_uint_eq(seen.seq[0], 1);
+	ck_assert_uint_eq(seen.seq[1], 4);
+	ck_assert_uint_eq(seen.seq[2], 6);
+	ck_assert_int_eq(fg_store_flush(s), 0);
+	seen.n = 0;
+	ck_assert_int_eq(fg_store_ack(s, 4), 0);
+	ck_assert_int_eq(fg_store_ack(s, 6), 0);
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 1);
+	ck_assert_uint_eq(seen.seq[0], 1);
 	fg_store_close(s);
 }
 END_TEST
@@ -567,7 +657,7 @@ START_TEST(store_counts_in_stats)
 	ck_assert_uint_eq(st.readings_committed, 0);
 	ck_assert_int_eq(fg_store_commit(s), 3);
 	ck_assert_int_eq(fg_store_ack(s, 2), 0);
-	ck_assert_int_eq(fg_store_commit(s), 0);
+	ck_assert_int_eq(fg_store_flush(s), 0);
 	fg_store_get_stats(s, &st);
 	ck_assert_uint_eq(st.readings_appended, 9);
 	ck_assert_uint_eq(st.readings_committed, 9);
@@ -635,7 +725,7 @@ START_TEST(store_eviction_episode_begins_once_and_ends_on_a_clean_commit)
 	ck_assert_uint_eq(st.evicted, 2);
 	ck_assert_uint_eq(st.evict_episodes, 1);
 	ck_assert_int_eq(fg_store_ack(s, 3), 0);
-	ck_assert_int_eq(fg_store_commit(s), 0); /* writes, evicts nothing: episode over */
+	ck_assert_int_eq(fg_store_flush(s), 0); /* writes, evicts nothing: episode over */
 	ck_assert(!fg_store_evicting(s));
 	add_frames(s, 2, 20);
 	ck_assert_int_eq(fg_store_commit(s), 2); /* seq 4 evicted: a new episode */
@@ -771,6 +861,8 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, store_peek_is_ordered_and_bounded);
 	tcase_add_test(tc, store_ack_deletes_at_next_commit);
 	tcase_add_test(tc, store_never_reuses_a_sequence_number);
+	tcase_add_test(tc, store_sequence_counter_is_written_only_when_the_outbox_loses_its_newest);
+	tcase_add_test(tc, store_peek_skips_unordered_pending_acks);
 	tcase_add_test(tc, store_keeps_staged_readings_when_transform_fails);
 	tcase_add_test(tc, store_transform_can_drop_a_frame_without_spending_a_seq);
 	tcase_add_test(tc, store_append_is_capped_by_commit_batch);
