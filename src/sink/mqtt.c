@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <mosquitto.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -47,6 +51,7 @@ struct fg_mqtt {
 	uint64_t start_wall_ms;
 	bool connect_called;
 	bool freeing;
+	bool refill; /* PUBACKs freed room in the window: refill once per wake-up */
 	struct fg_mqtt_stats stats;
 	struct fg_hist latency; /* reading created -> PUBACK */
 };
@@ -194,8 +199,20 @@ static int publish_one(const struct fg_outbox_msg *msg, void *userdata)
 
 void fg_mqtt_kick(struct fg_mqtt *m)
 {
+	int fd, on = 1, off = 0;
+
 	if (!m || m->stats.state != FG_MQTT_CONNECTED)
 		return;
+	m->refill = false;
+	/*
+	 * libmosquitto writes each packet with its own write(): corked, a refill
+	 * of dozens of messages leaves in full segments rather than one each,
+	 * which halves the kernel's work per message on both ends of a backlog
+	 * drain. Uncorking pushes out the tail at once.
+	 */
+	fd = mosquitto_socket(m->mosq);
+	if (fd >= 0)
+		(void) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
 	while (m->window_n < m->cfg.max_inflight) {
 		size_t room = m->cfg.max_inflight - m->window_n;
 		size_t before = m->window_n;
@@ -205,6 +222,8 @@ void fg_mqtt_kick(struct fg_mqtt *m)
 		if (n <= 0 || (m->window_n == before && m->last_published_seq == before_seq))
 			break;
 	}
+	if (fd >= 0)
+		(void) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
 	update_io(m);
 }
 
@@ -227,9 +246,13 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
 			m->stats.last_acked_seq = m->window[i].seq;
 		m->stats.acked++;
 		m->window[i] = m->window[--m->window_n];
+		m->refill = true;
 		break;
 	}
-	fg_mqtt_kick(m);
+	/*
+	 * No refill here: one read can bring dozens of PUBACKs, and on_io refills
+	 * the window once after it, with one outbox query instead of one per ack.
+	 */
 }
 
 /* CONNACK: online, or refused with the broker's reason. */
@@ -327,6 +350,10 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 		rc = mosquitto_loop_read(m->mosq, 1);
 	if (rc == MOSQ_ERR_SUCCESS && (revents & EPOLLOUT))
 		rc = mosquitto_loop_write(m->mosq, 1);
+	if (rc == MOSQ_ERR_SUCCESS && m->refill) {
+		m->refill = false;
+		fg_mqtt_kick(m);
+	}
 	if (rc != MOSQ_ERR_SUCCESS && m->stats.state != FG_MQTT_WAITING) {
 		/* libmosquitto closed the socket; on_disconnect may not have run for a refused CONNACK. */
 		if (m->stats.state == FG_MQTT_CONNECTING)

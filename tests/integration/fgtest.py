@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 SRCDIR = os.environ.get("FG_SRCDIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
@@ -41,42 +42,60 @@ sources = {{
 
 
 class NotifySocket:
-    """A datagram socket standing in for systemd's NOTIFY_SOCKET."""
+    """A datagram socket standing in for systemd's NOTIFY_SOCKET.
+
+    A thread reads it all the time, as systemd does: the kernel queues only a
+    few datagrams (net.unix.max_dgram_qlen, 10 by default) and a sender whose
+    queue is full blocks, so a daemon left unread stalls in sd_notify after a
+    minute of STATUS= updates.
+    """
 
     def __init__(self, directory):
         self.path = os.path.join(directory, "notify.sock")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
+        self.sock.settimeout(0.2)
         self.messages = []
+        self.cond = threading.Condition()
+        self.closing = False
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
-    def wait_for(self, key, timeout=10.0):
-        """Wait for a datagram holding KEY (e.g. 'READY=1'); return its text."""
-        deadline = time.monotonic() + timeout
-        for m in self.messages:
-            if key in m.split("\n"):
-                self.messages.remove(m)
-                return m
-        while time.monotonic() < deadline:
-            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+    def _read(self):
+        while not self.closing:
             try:
                 data = self.sock.recv(4096).decode()
             except socket.timeout:
-                break
-            if key in data.split("\n"):
-                return data
-            self.messages.append(data)
-        raise AssertionError(f"no {key} on the notify socket within {timeout}s; saw {self.messages}")
+                continue
+            except OSError:
+                return
+            with self.cond:
+                self.messages.append(data)
+                self.cond.notify_all()
+
+    def wait_for(self, key, timeout=10.0):
+        """Wait for a datagram holding KEY (e.g. 'READY=1'), take it and return its text."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for m in self.messages:
+                    if key in m.split("\n"):
+                        self.messages.remove(m)
+                        return m
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.cond.wait(left)
+            raise AssertionError(f"no {key} on the notify socket within {timeout}s; saw {self.messages}")
 
     def drain(self):
-        self.sock.settimeout(0.0)
-        try:
-            while True:
-                self.messages.append(self.sock.recv(4096).decode())
-        except (BlockingIOError, socket.timeout):
-            pass
-        return self.messages
+        """Every datagram not yet taken."""
+        with self.cond:
+            return list(self.messages)
 
     def close(self):
+        self.closing = True
+        self.reader.join(timeout=5)
         self.sock.close()
 
 
