@@ -54,6 +54,7 @@ struct daemon {
 	uint64_t evicted_logged;   /* evictions before the current episode */
 	bool evicting;             /* an eviction episode is going on */
 	uint64_t transform_dropped;
+	uint64_t stamped_episode;  /* messages dated late since the clock became known */
 	sd_event_source *status_timer;
 	sd_event_source *housekeeping_timer;
 	uint64_t readings_in;
@@ -207,6 +208,39 @@ static void report_evictions(struct daemon *d)
 	d->evicting = evicting;
 }
 
+static int stamp_payload(const void *payload, size_t len, uint64_t time_ms, char **ret,
+			 size_t *ret_len, void *userdata)
+{
+	(void) userdata;
+	return fg_format_stamp_time(payload, len, time_ms, ret, ret_len);
+}
+
+/*
+ * Messages made in this boot before the wall clock was known get their time
+ * once it is, a batch per commit; said once when the last batch is done.
+ */
+static void stamp_times(struct daemon *d)
+{
+	int r;
+
+	if (!fg_clock_wall_known(d->cfg->gateway.trust_system_clock))
+		return;
+	r = fg_store_stamp_times(d->store, fg_clock_wall_ms(), fg_clock_mono_usec(), stamp_payload,
+				 d);
+	if (r < 0) {
+		fg_log_device(LOG_ERR, "store", NULL, "stamp",
+			      "cannot date messages made before the clock was set: %s; retrying",
+			      fg_store_last_error(d->store));
+		return;
+	}
+	d->stamped_episode += (uint64_t)r;
+	if (r == 0 && d->stamped_episode) {
+		fg_log_info("store", "the wall clock is set: %llu buffered messages made before it "
+			    "was now carry their time", (unsigned long long)d->stamped_episode);
+		d->stamped_episode = 0;
+	}
+}
+
 /* One commit: staged readings to the outbox, acks applied; then wake the sink. */
 static void store_commit(struct daemon *d)
 {
@@ -219,6 +253,7 @@ static void store_commit(struct daemon *d)
 		return;
 	}
 	report_evictions(d);
+	stamp_times(d);
 	if (r > 0)
 		fg_mqtt_kick(d->mqtt);
 }

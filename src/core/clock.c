@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/timex.h>
@@ -27,9 +28,18 @@ uint64_t fg_clock_wall_ms(void)
 bool fg_clock_wall_known(bool trust)
 {
 	struct timex tx = { .modes = 0 };
+	const char *sync_file;
 
 	if (trust)
 		return true;
+	/*
+	 * A seam for tests, whose machines' clocks are synchronized: with
+	 * FIELDGATE_CLOCK_SYNC_FILE set, the clock is known exactly while that
+	 * file exists.
+	 */
+	sync_file = getenv("FIELDGATE_CLOCK_SYNC_FILE");
+	if (sync_file && *sync_file)
+		return access(sync_file, F_OK) == 0;
 	/* NTP daemons (chrony, ntpd, timesyncd) clear STA_UNSYNC once in sync. */
 	if (adjtimex(&tx) >= 0 && !(tx.status & STA_UNSYNC))
 		return true;

@@ -22,7 +22,8 @@ uint64_t fg_clock_wall_ms(void);
  * Whether the wall clock can be trusted: the kernel says it is synchronized
  * (adjtimex without STA_UNSYNC, as chrony and timesyncd leave it), or
  * systemd-timesyncd's /run/systemd/timesync/synchronized exists, or `trust`
- * is set (gateway.trust_system_clock).
+ * is set (gateway.trust_system_clock). With FIELDGATE_CLOCK_SYNC_FILE set in
+ * the environment (tests), it is known exactly while that file exists.
  */
 bool fg_clock_wall_known(bool trust);
 

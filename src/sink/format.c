@@ -401,6 +401,71 @@ int fg_format_payload(enum fg_format f, const struct fg_reading *r, size_t n, ui
 	return fg_json_steal(&j, ret_payload, ret_len);
 }
 
+/* The first occurrence of needle in the n bytes at p, or NULL. */
+static const char *find_bytes(const char *p, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+
+	for (size_t i = 0; k <= n && i <= n - k; i++)
+		if (p[i] == needle[0] && memcmp(p + i, needle, k) == 0)
+			return p + i;
+	return NULL;
+}
+
+/*
+ * Inside a JSON string a quote is always escaped, so an unescaped '"' in the
+ * patterns below can only be the real key: a device name cannot fake it.
+ */
+int fg_format_stamp_time(const void *payload, size_t len, uint64_t time_ms, char **ret_payload,
+			 size_t *ret_len)
+{
+	static const char senml_head[] = "[{\"bn\":", flat_head[] = "{\"gateway\":",
+			  flat_null[] = ",\"time\":null";
+	const char *p = payload;
+	const char *at;
+	struct fg_json j;
+
+	if (!payload || !ret_payload || !ret_len || time_ms == 0)
+		return -EINVAL;
+	fg_json_init_dynamic(&j);
+	if (len > strlen(senml_head) && memcmp(p, senml_head, strlen(senml_head)) == 0) {
+		size_t i = strlen(senml_head);
+
+		if (find_bytes(p, len, "\"bt\":"))
+			goto exists;
+		/* After the base name's string, where format_senml puts "bt". */
+		if (i >= len || p[i] != '"')
+			goto foreign;
+		for (i++; i < len && p[i] != '"'; i++)
+			if (p[i] == '\\')
+				i++;
+		if (i >= len)
+			goto foreign;
+		i++;
+		fg_json_raw(&j, p, i);
+		fg_json_raw(&j, ",\"bt\":", 6);
+		put_seconds(&j, (int64_t) time_ms);
+		fg_json_raw(&j, p + i, len - i);
+	} else if (len > strlen(flat_head) && memcmp(p, flat_head, strlen(flat_head)) == 0) {
+		at = find_bytes(p, len, flat_null);
+		if (!at)
+			goto exists;
+		fg_json_raw(&j, p, (size_t) (at - p));
+		fg_json_printf(&j, ",\"time\":%" PRIu64, time_ms);
+		at += strlen(flat_null);
+		fg_json_raw(&j, at, len - (size_t) (at - p));
+	} else {
+		goto foreign;
+	}
+	return fg_json_steal(&j, ret_payload, ret_len);
+foreign:
+	fg_json_free(&j);
+	return -EPROTONOSUPPORT;
+exists:
+	fg_json_free(&j);
+	return -EEXIST;
+}
+
 /* Copy one placeholder's value, replacing what MQTT gives meaning to by '_'. */
 static void put_topic_value(struct fg_json *j, const char *v, size_t maxlen)
 {

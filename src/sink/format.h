@@ -35,6 +35,17 @@ int fg_format_payload(enum fg_format f, const struct fg_reading *r, size_t n, ui
 		      const char *gateway, char **ret_payload, size_t *ret_len);
 
 /*
+ * Give a payload made while the wall clock was unknown its time (ms since
+ * the epoch): a SenML pack gets "bt" in its first record, a flat object its
+ * "time" in place of null. The format is told by the payload itself, as the
+ * buffer may hold messages made under another configuration. Returns 0 and
+ * a malloc'd, NUL-terminated payload, -EEXIST when it already has a time,
+ * -EPROTONOSUPPORT when it is neither of our formats, -EINVAL, -ENOMEM.
+ */
+int fg_format_stamp_time(const void *payload, size_t len, uint64_t time_ms, char **ret_payload,
+			 size_t *ret_len);
+
+/*
  * Expand a topic template: {gateway}, {source}, {device} (device id),
  * {name} (device name) and {quantity} (the first reading's) are replaced;
  * characters that MQTT gives meaning to ('+', '#', '/' inside a value, NUL)

@@ -42,6 +42,8 @@ enum stmt_id {
 	ST_INSERT_OUTBOX,
 	ST_DELETE_OUTBOX,
 	ST_PEEK,
+	ST_UNSTAMPED,
+	ST_STAMP,
 	ST_SET_STATE,
 	ST_GET_STATE,
 	ST_SET_META,
@@ -59,10 +61,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"bw_hz, dr, tmst FROM readings ORDER BY id",
 	[ST_DELETE_READINGS] = "DELETE FROM readings",
 	[ST_INSERT_OUTBOX] = "INSERT INTO outbox (seq, topic, payload, qos, retain, created_ms, "
-			     "created_mono_usec, device, bytes) VALUES (?,?,?,?,?,?,?,?,?)",
+			     "created_mono_usec, device, bytes, boot) VALUES (?,?,?,?,?,?,?,?,?,?)",
 	[ST_DELETE_OUTBOX] = "DELETE FROM outbox WHERE seq = ?",
-	[ST_PEEK] = "SELECT seq, topic, payload, qos, retain, created_ms, created_mono_usec "
+	[ST_PEEK] = "SELECT seq, topic, payload, qos, retain, created_ms, created_mono_usec, boot "
 		    "FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+	[ST_UNSTAMPED] = "SELECT seq, payload, created_mono_usec FROM outbox "
+			 "WHERE created_ms = 0 AND boot = ? AND seq >= ? ORDER BY seq LIMIT ?",
+	[ST_STAMP] = "UPDATE outbox SET payload = ?, bytes = ?, created_ms = ? WHERE seq = ?",
 	[ST_SET_STATE] = "INSERT OR REPLACE INTO device_state (device, key, value) VALUES (?,?,?)",
 	[ST_GET_STATE] = "SELECT value FROM device_state WHERE device = ? AND key = ?",
 	[ST_SET_META] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
@@ -83,6 +88,15 @@ static const char *const migrations[] = {
 	"CREATE TABLE device_state (device TEXT NOT NULL, key TEXT NOT NULL,"
 	" value INTEGER NOT NULL, PRIMARY KEY (device, key)) WITHOUT ROWID;"
 	"INSERT INTO meta (key, value) VALUES ('next_seq', 1);",
+	/*
+	 * 2: the boot a message was made in (the first 60 bits of the kernel's
+	 * boot id; 0 unknown), so that a message made before the wall clock was
+	 * set can be given its time from its monotonic stamp once it is, within
+	 * the same boot. The partial index holds only such messages: empty in
+	 * normal running, it costs no writes.
+	 */
+	"ALTER TABLE outbox ADD COLUMN boot INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX outbox_unstamped ON outbox (seq) WHERE created_ms = 0;",
 };
 
 struct fg_store {
@@ -103,6 +117,8 @@ struct fg_store {
 	bool acks_sorted;	 /* acks[] ascending: peek can binary-search it */
 	uint32_t page_size;
 	uint64_t age_checked_usec; /* last max_age sweep, monotonic */
+	int64_t boot;		   /* this boot's key (boot_key), 0 if unknown */
+	uint64_t unstamped_from;   /* lowest seq that may lack its wall time, 0 none */
 	bool age_due;
 	bool evicting; /* the last commit that wrote evicted something */
 	struct fg_store_stats stats;
@@ -234,6 +250,22 @@ static int configure_db(struct fg_store *s)
 	return exec(s, pragmas);
 }
 
+/* A boot id's first 15 hex digits as a number: 0 for none or a malformed one. */
+static int64_t boot_key(const char *boot_id)
+{
+	int64_t v = 0;
+
+	for (int i = 0; i < 15; i++) {
+		char c = boot_id[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+		if (d < 0)
+			return 0;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
 /* Bring the schema to the newest version, one migration per transaction. */
 static int migrate(struct fg_store *s)
 {
@@ -327,6 +359,19 @@ static int open_db(struct fg_store *s)
 	if (r < 0)
 		return r;
 	s->page_size = (uint32_t) v;
+	s->boot = boot_key(fg_clock_boot_id());
+	if (s->boot) {
+		/* Left by an earlier run in this boot; the partial index makes this cheap. */
+		char sql[120];
+
+		snprintf(sql, sizeof(sql),
+			 "SELECT IFNULL(MIN(seq), 0) FROM outbox WHERE created_ms = 0 AND boot = %lld",
+			 (long long) s->boot);
+		r = query_int(s, sql, &v);
+		if (r < 0)
+			return r;
+		s->unstamped_from = (uint64_t) v;
+	}
 	return 0;
 }
 
@@ -508,6 +553,7 @@ static int flush_group(struct fg_store *s, struct fg_reading *g, char **texts, s
 {
 	struct fg_transform_out out = { 0 };
 	uint64_t created_ms = 0, mono = g[0].mono_usec;
+	int64_t boot = boot_key(g[0].boot_id);
 	sqlite3_stmt *st;
 	int r, rc;
 
@@ -538,12 +584,16 @@ static int flush_group(struct fg_store *s, struct fg_reading *g, char **texts, s
 	sqlite3_bind_int64(st, 7, (sqlite3_int64) mono);
 	sqlite3_bind_text(st, 8, g[0].device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64) out.payload_len);
+	sqlite3_bind_int64(st, 10, boot);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	free(out.topic);
 	free(out.payload);
 	if (rc != SQLITE_DONE)
 		return sql_err(s, rc);
+	if (!created_ms && boot && boot == s->boot &&
+	    (!s->unstamped_from || s->next_seq < s->unstamped_from))
+		s->unstamped_from = s->next_seq;
 	/* The sequence number is spent only on a message that exists: no gaps for consumers. */
 	s->next_seq++;
 	s->stats.outbox_rows++;
@@ -762,13 +812,25 @@ static int enforce_bounds(struct fg_store *s)
 
 	if (s->age_due) {
 		uint64_t now = fg_clock_wall_ms(), limit = s->cfg.max_age_s * 1000;
-		char sql[128];
+		char sql[300];
 		uint64_t n;
 
+		/*
+		 * In sequence order, up to the first message young enough to keep:
+		 * the subquery walks the primary key from the oldest row and stops
+		 * there, where a plain WHERE on created_ms would read the whole
+		 * buffer (a quarter of a gigabyte with a million rows) once a
+		 * minute. Messages without a wall time (made before the clock was
+		 * set) are kept: their age is unknown.
+		 */
 		if (now > limit) {
+			unsigned long long cut = (unsigned long long) (now - limit);
+
 			snprintf(sql, sizeof(sql),
-				 "DELETE FROM outbox WHERE created_ms != 0 AND created_ms < %llu",
-				 (unsigned long long) (now - limit));
+				 "DELETE FROM outbox WHERE created_ms != 0 AND created_ms < %llu AND "
+				 "seq < coalesce((SELECT seq FROM outbox WHERE created_ms >= %llu "
+				 "ORDER BY seq LIMIT 1), 9223372036854775807)",
+				 cut, cut);
 			r = exec(s, sql);
 			if (r < 0)
 				return r;
@@ -986,6 +1048,9 @@ int fg_store_peek(struct fg_store *s, uint64_t after_seq, size_t max, fg_outbox_
 			.created_ms = (uint64_t) sqlite3_column_int64(st, 5),
 			.created_mono_usec = (uint64_t) sqlite3_column_int64(st, 6),
 		};
+		/* Another boot's monotonic clock means nothing in this one. */
+		if (!s->boot || sqlite3_column_int64(st, 7) != s->boot)
+			m.created_mono_usec = 0;
 		if (ack_pending(s, m.seq))
 			continue;
 		if (fn(&m, userdata) < 0)
@@ -996,6 +1061,97 @@ int fg_store_peek(struct fg_store *s, uint64_t after_seq, size_t max, fg_outbox_
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return sql_err(s, rc);
 	return n;
+}
+
+#define STAMP_BATCH 256
+
+struct unstamped {
+	uint64_t seq;
+	uint64_t mono_usec;
+	void *payload;
+	size_t len;
+};
+
+int fg_store_stamp_times(struct fg_store *s, uint64_t now_wall_ms, uint64_t now_mono_usec,
+			 fg_store_stamp_fn fn, void *userdata)
+{
+	struct unstamped *u;
+	size_t n = 0;
+	sqlite3_stmt *st;
+	int rc, r = 0;
+
+	if (!s->unstamped_from)
+		return 0;
+	u = calloc(STAMP_BATCH, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	/* Copied out first: the rows are rewritten below, not while the query walks them. */
+	st = stmt(s, ST_UNSTAMPED);
+	sqlite3_bind_int64(st, 1, s->boot);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64) s->unstamped_from);
+	sqlite3_bind_int(st, 3, STAMP_BATCH);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *p = sqlite3_column_blob(st, 1);
+		size_t len = (size_t) sqlite3_column_bytes(st, 1);
+
+		u[n].seq = (uint64_t) sqlite3_column_int64(st, 0);
+		u[n].mono_usec = (uint64_t) sqlite3_column_int64(st, 2);
+		u[n].len = len;
+		u[n].payload = malloc(len + 1);
+		if (!u[n].payload) {
+			r = -ENOMEM;
+			break;
+		}
+		memcpy(u[n].payload, p ? p : "", len);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = sql_err(s, rc);
+	if (r == 0 && n > 0)
+		r = exec(s, "BEGIN IMMEDIATE");
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		uint64_t age_ms = u[i].mono_usec <= now_mono_usec ?
+					  (now_mono_usec - u[i].mono_usec) / FG_USEC_PER_MSEC : 0;
+		uint64_t t = now_wall_ms > age_ms ? now_wall_ms - age_ms : 1;
+		char *out = NULL;
+		size_t out_len = 0;
+
+		/* A payload the callback cannot rewrite keeps its bytes; the row gets its time. */
+		if (fn(u[i].payload, u[i].len, t, &out, &out_len, userdata) < 0 || !out) {
+			free(out);
+			out = NULL;
+		}
+		st = stmt(s, ST_STAMP);
+		sqlite3_bind_blob(st, 1, out ? out : u[i].payload, (int) (out ? out_len : u[i].len),
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64) (out ? out_len : u[i].len));
+		sqlite3_bind_int64(st, 3, (sqlite3_int64) t);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64) u[i].seq);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		free(out);
+		if (rc != SQLITE_DONE)
+			r = sql_err(s, rc);
+	}
+	if (r == 0 && n > 0)
+		r = exec(s, "COMMIT");
+	if (r < 0 && n > 0)
+		(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (r == 0) {
+		int64_t oldest = 0;
+
+		/* A short batch was the last: what is left has its time. */
+		s->unstamped_from = n == STAMP_BATCH ? u[n - 1].seq + 1 : 0;
+		s->stats.stamped += n;
+		if (n && query_int(s, "SELECT created_ms FROM outbox ORDER BY seq LIMIT 1",
+				   &oldest) >= 0)
+			s->stats.oldest_ms = (uint64_t) oldest;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(u[i].payload);
+	free(u);
+	return r < 0 ? r : (int) n;
 }
 
 int fg_store_ack(struct fg_store *s, uint64_t seq)

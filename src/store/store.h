@@ -70,6 +70,7 @@ struct fg_store_stats {
 	uint64_t readings_rows;       /* not yet transformed (normally 0 after a commit) */
 	uint64_t oldest_ms;           /* created_ms of the oldest outbox row, 0 if none/unknown */
 	uint64_t db_bytes;            /* page_count * page_size */
+	uint64_t stamped;             /* messages given their wall time late (fg_store_stamp_times) */
 	bool recovered_corrupt;       /* the file was moved aside at open */
 };
 
@@ -108,6 +109,26 @@ int fg_store_flush(struct fg_store *s);
  */
 int fg_store_peek(struct fg_store *s, uint64_t after_seq, size_t max, fg_outbox_fn fn,
 		  void *userdata);
+
+/*
+ * Wall time for messages made before the wall clock was known (the Pi has no
+ * RTC; until NTP has synchronized, readings carry only the monotonic clock).
+ * Rewrite a payload to carry time_ms: a malloc'd *ret and its length, or a
+ * negative errno to leave the payload as it is.
+ */
+typedef int (*fg_store_stamp_fn)(const void *payload, size_t len, uint64_t time_ms, char **ret,
+				 size_t *ret_len, void *userdata);
+/*
+ * Once the wall clock is known: give up to 256 messages made in this boot
+ * without a wall time their time, now_wall_ms less their age on the
+ * monotonic clock, in one transaction: the created time (max_age, the oldest
+ * age) and the payload through fn. Messages of an earlier boot cannot be
+ * dated and keep none. Returns the number stamped (0 once none is left, and
+ * then at no cost: the store knows when it has made such messages) or a
+ * negative errno.
+ */
+int fg_store_stamp_times(struct fg_store *s, uint64_t now_wall_ms, uint64_t now_mono_usec,
+			 fg_store_stamp_fn fn, void *userdata);
 
 /* The sink has the message (PUBACK): delete it at the next commit. */
 int fg_store_ack(struct fg_store *s, uint64_t seq);

@@ -232,6 +232,40 @@ class PipelineTest(unittest.TestCase):
         dups = self.assert_contiguous(self.seqs())
         print(f"kill -9: {len(set(self.seqs()))} messages, {dups} duplicates", file=sys.stderr)
 
+    def test_messages_made_before_the_clock_was_set_get_their_time(self):
+        # No RTC: until NTP syncs, readings carry no wall time. The seam makes
+        # the clock unknown until the file exists; the broker is down meanwhile.
+        self.broker = Broker(self.dir)
+        sync = os.path.join(self.dir, "clock-synchronized")
+        conf = sim_config(self.dir, devices=2, interval_ms=100).replace(
+            "trust_system_clock = true", "trust_system_clock = false")
+        self.write_conf(conf + mqtt_block(self.broker.port))
+        started = time.time()
+        self.daemon = Daemon(self.conf, notify=self.notify, dry_run=False,
+                             env={"FIELDGATE_CLOCK_SYNC_FILE": sync})
+        self.notify.wait_for("READY=1")
+        time.sleep(1.5)
+        st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
+        self.assertGreater(st["buffer_depth"], 5)
+        self.assertEqual(st["oldest_age_s"], 0)  # unknown, not a minute-old guess
+        open(sync, "w").close()
+        self.daemon.wait_stderr("buffered messages made before it was now carry their time", 10)
+        synced = time.time()
+        self.broker.start()
+        self.sub = Subscriber(self.broker.port)
+        self.assertTrue(self.sub.wait(lambda s: len(s.readings()) >= 40, 30), self.daemon.stderr())
+        packs = sorted(self.sub.readings(), key=lambda tp: senml_seq(tp[1]))
+        self.assert_contiguous([senml_seq(p) for _, p in packs])
+        times = [p[0].get("bt") for _, p in packs]
+        self.assertNotIn(None, times, "a message without its time")
+        early = [t for t in times if t < synced]
+        self.assertGreater(len(early), 5)
+        # Dated from their monotonic stamps: within the run, in creation order.
+        self.assertGreaterEqual(min(times), started - 1)
+        self.assertLessEqual(max(times), time.time() + 1)
+        for a, b in zip(times, times[1:]):
+            self.assertLessEqual(a, b + 0.05)
+
     def test_corrupt_buffer_is_moved_aside(self):
         self.broker = Broker(self.dir)
         self.broker.start()

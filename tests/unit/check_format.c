@@ -471,6 +471,68 @@ START_TEST(json_unknown_time_is_null)
 }
 END_TEST
 
+/* Stamping a payload made without a time gives what formatting with the time gives. */
+static void assert_stamp_matches(enum fg_format f, struct fg_reading *r, size_t n, uint64_t t)
+{
+	char *undated, *dated, *stamped = NULL;
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++)
+		r[i].time_ms = 0;
+	undated = payload(f, r, n, 7, "gw");
+	for (size_t i = 0; i < n; i++)
+		r[i].time_ms = t;
+	dated = payload(f, r, n, 7, "gw");
+	ck_assert_int_eq(fg_format_stamp_time(undated, strlen(undated), t, &stamped, &len), 0);
+	ck_assert_uint_eq(len, strlen(stamped));
+	ck_assert_msg(json_valid(stamped, len), "invalid JSON: %s", stamped);
+	ck_assert_str_eq(stamped, dated);
+	free(stamped);
+	/* Once is enough: a payload with a time keeps it. */
+	stamped = NULL;
+	ck_assert_int_eq(fg_format_stamp_time(dated, strlen(dated), t + 1, &stamped, &len), -EEXIST);
+	ck_assert_ptr_null(stamped);
+	free(undated);
+	free(dated);
+}
+
+START_TEST(stamp_time_gives_the_payload_formatted_with_the_time)
+{
+	struct fg_reading r[3];
+
+	sim_frame(r, 0);
+	assert_stamp_matches(FG_FORMAT_SENML, r, 3, 1764039446123ULL);
+	assert_stamp_matches(FG_FORMAT_JSON, r, 3, 1764039446000ULL);
+	/* Names that try to look like the keys being patched. */
+	for (int i = 0; i < 3; i++) {
+		snprintf(r[i].device_id, sizeof(r[i].device_id), "x\",\"bt\":1,\"time\":null\\\"");
+		snprintf(r[i].device_name, sizeof(r[i].device_name), ",\"time\":null");
+	}
+	assert_stamp_matches(FG_FORMAT_SENML, r, 3, 1764039446123ULL);
+	assert_stamp_matches(FG_FORMAT_JSON, r, 3, 1764039446123ULL);
+}
+END_TEST
+
+START_TEST(stamp_time_refuses_what_is_not_ours)
+{
+	static const char *const foreign[] = { "", "[", "[{\"bn\":", "[{\"bn\":\"unterminated",
+					       "{\"gateway\"", "{\"alert\":1}", "[1,2]", "null" };
+	char *out = NULL;
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+		ck_assert_int_eq(fg_format_stamp_time(foreign[i], strlen(foreign[i]), 1000, &out, &len),
+				 -EPROTONOSUPPORT);
+		ck_assert_ptr_null(out);
+	}
+	ck_assert_int_eq(fg_format_stamp_time("{\"gateway\":\"g\",\"time\":5}", 25, 1000, &out, &len),
+			 -EEXIST);
+	ck_assert_int_eq(fg_format_stamp_time("[{\"bn\":\"x\"}]", 12, 0, &out, &len), -EINVAL);
+	ck_assert_int_eq(fg_format_stamp_time(NULL, 0, 1000, &out, &len), -EINVAL);
+	ck_assert_ptr_null(out);
+}
+END_TEST
+
 /* A bool, a string and a dimensionless number: vb, vs, no "u". */
 static void mixed_frame(struct fg_reading r[3])
 {
@@ -894,6 +956,8 @@ static Suite *format_suite(void)
 	tcase_add_test(tc, topic_sanitizes_values);
 	tcase_add_test(tc, topic_reports_small_buffer);
 	tcase_add_test(tc, topic_refuses_bad_placeholders);
+	tcase_add_test(tc, stamp_time_gives_the_payload_formatted_with_the_time);
+	tcase_add_test(tc, stamp_time_refuses_what_is_not_ours);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "core/clock.h"
 #include "store/store.h"
 #include "check-main.h"
 
@@ -141,7 +142,7 @@ START_TEST(store_sets_schema_version_once)
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 2);
 	sqlite3_finalize(st);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
@@ -850,6 +851,141 @@ START_TEST(store_full_disk_drop_newest_refuses_the_staged)
 }
 END_TEST
 
+/* Stamp callback: "T<time_ms> " before the old payload; counts its calls. */
+static int stamp_calls;
+
+static int stamp(const void *payload, size_t len, uint64_t time_ms, char **ret, size_t *ret_len,
+		 void *userdata)
+{
+	(void) userdata;
+	stamp_calls++;
+	ck_assert_int_ge(asprintf(ret, "T%llu %.*s", (unsigned long long) time_ms, (int) len,
+				  (const char *) payload),
+			 0);
+	*ret_len = strlen(*ret);
+	return 0;
+}
+
+/* A frame for dev made at monotonic `mono` in boot `boot`, with no wall time. */
+static void undated_frame(struct fg_reading r[3], const char *dev, uint64_t f, uint64_t mono,
+			  const char *boot)
+{
+	frame(r, dev, f);
+	for (int i = 0; i < 3; i++) {
+		r[i].time_ms = 0;
+		r[i].mono_usec = mono;
+		snprintf(r[i].boot_id, sizeof(r[i].boot_id), "%s", boot);
+	}
+}
+
+START_TEST(store_stamps_this_boots_undated_messages_once_the_clock_is_known)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	const char *boot = fg_clock_boot_id();
+	uint64_t now = 100 * FG_USEC_PER_SEC, wall = UINT64_C(1800000000000);
+	struct fg_store_stats st;
+	struct fg_reading r[3];
+	struct seen seen = { 0 };
+
+	ck_assert_uint_eq(strlen(boot), 32);
+	undated_frame(r, "dev-a", 1, now - 5 * FG_USEC_PER_SEC, boot);
+	ck_assert_int_eq(fg_store_append(s, r, 3), 0);
+	frame(r, "dev-b", 2); /* dated */
+	snprintf(r[0].boot_id, sizeof(r[0].boot_id), "%s", boot);
+	ck_assert_int_eq(fg_store_append(s, r, 3), 0);
+	/* Another boot's monotonic stamp dates nothing. */
+	undated_frame(r, "dev-c", 3, now - FG_USEC_PER_SEC, "0123456789abcdef0123456789abcdef");
+	ck_assert_int_eq(fg_store_append(s, r, 3), 0);
+	ck_assert_int_eq(fg_store_commit(s), 3);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.oldest_ms, 0);
+
+	stamp_calls = 0;
+	ck_assert_int_eq(fg_store_stamp_times(s, wall, now, stamp, NULL), 1);
+	ck_assert_int_eq(stamp_calls, 1);
+	ck_assert_int_eq(fg_store_stamp_times(s, wall, now, stamp, NULL), 0);
+	ck_assert_int_eq(stamp_calls, 1);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.stamped, 1);
+	ck_assert_uint_eq(st.oldest_ms, wall - 5000);
+
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 3);
+	ck_assert_str_eq(seen.payload[0], "T1799999995000 seq:1 n:3 device:dev-a q:temperature");
+	ck_assert_str_eq(seen.payload[1], "seq:2 n:3 device:dev-b q:temperature");
+	ck_assert_str_eq(seen.payload[2], "seq:3 n:3 device:dev-c q:temperature");
+	fg_store_close(s);
+
+	/* Nothing of this boot is left undated: a new run finds nothing to do. */
+	s = open_store(&c);
+	ck_assert_int_eq(fg_store_stamp_times(s, wall, now, stamp, NULL), 0);
+	ck_assert_int_eq(stamp_calls, 1);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_stamps_in_batches_and_finds_undated_messages_left_by_an_earlier_run)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	const char *boot = fg_clock_boot_id();
+	uint64_t now = 1000 * FG_USEC_PER_SEC;
+	struct fg_reading r[3];
+
+	for (uint64_t f = 1; f <= 300; f++) {
+		undated_frame(r, "dev-a", f, now - f * FG_USEC_PER_MSEC, boot);
+		ck_assert_int_eq(fg_store_append(s, r, 3), 0);
+	}
+	ck_assert_int_eq(fg_store_commit(s), 300);
+	fg_store_close(s);
+
+	s = open_store(&c);
+	stamp_calls = 0;
+	ck_assert_int_eq(fg_store_stamp_times(s, UINT64_C(1800000000000), now, stamp, NULL), 256);
+	ck_assert_int_eq(fg_store_stamp_times(s, UINT64_C(1800000000000), now, stamp, NULL), 44);
+	ck_assert_int_eq(fg_store_stamp_times(s, UINT64_C(1800000000000), now, stamp, NULL), 0);
+	ck_assert_int_eq(stamp_calls, 300);
+	fg_store_close(s);
+}
+END_TEST
+
+/* The last message's monotonic stamp as peek hands it to the sink. */
+static int last_mono(const struct fg_outbox_msg *m, void *userdata)
+{
+	*(uint64_t *) userdata = m->created_mono_usec;
+	return 0;
+}
+
+START_TEST(store_migrates_a_version_1_buffer_keeping_its_messages)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct fg_reading r[3];
+	uint64_t mono = 1;
+	sqlite3 *db;
+
+	frame(r, "dev-a", 1);
+	r[0].mono_usec = 42;
+	ck_assert_int_eq(fg_store_append(s, r, 3), 0);
+	ck_assert_int_eq(fg_store_commit(s), 1);
+	fg_store_close(s);
+	/* Back to what version 1 wrote. */
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db,
+				      "DROP INDEX outbox_unstamped; ALTER TABLE outbox DROP COLUMN "
+				      "boot; PRAGMA user_version = 1;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+
+	s = open_store(&c);
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, last_mono, &mono), 1);
+	/* The boot it was made in is unknown: its monotonic stamp is not used. */
+	ck_assert_uint_eq(mono, 0);
+	fg_store_close(s);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -872,6 +1008,9 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, store_transforms_readings_left_in_the_table_at_next_commit);
 	tcase_add_test(tc, store_counts_in_stats);
 	tcase_add_test(tc, store_outbox_rows_record_device_and_size);
+	tcase_add_test(tc, store_stamps_this_boots_undated_messages_once_the_clock_is_known);
+	tcase_add_test(tc, store_stamps_in_batches_and_finds_undated_messages_left_by_an_earlier_run);
+	tcase_add_test(tc, store_migrates_a_version_1_buffer_keeping_its_messages);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("bounds");
 	tcase_add_checked_fixture(tc, setup, teardown);
