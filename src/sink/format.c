@@ -447,8 +447,10 @@ int fg_format_stamp_time(const void *payload, size_t len, uint64_t time_ms, char
 		put_seconds(&j, (int64_t) time_ms);
 		fg_json_raw(&j, p + i, len - i);
 	} else if (len > strlen(flat_head) && memcmp(p, flat_head, strlen(flat_head)) == 0) {
-		at = find_bytes(p, len, flat_null);
-		if (!at)
+		/* The first "time" key is the header's: only its null is replaced. */
+		at = find_bytes(p, len, ",\"time\":");
+		if (!at || (size_t) (p + len - at) < strlen(flat_null) ||
+		    memcmp(at, flat_null, strlen(flat_null)) != 0)
 			goto exists;
 		fg_json_raw(&j, p, (size_t) (at - p));
 		fg_json_printf(&j, ",\"time\":%" PRIu64, time_ms);
