@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -21,6 +23,8 @@
 #define MISC_PERIOD_USEC (1 * FG_USEC_PER_SEC)
 #define BACKOFF_MIN_USEC (1 * FG_USEC_PER_SEC)
 #define BACKOFF_MAX_USEC (60 * FG_USEC_PER_SEC)
+#define LOOKUP_POLL_USEC (20 * FG_USEC_PER_MSEC)
+#define LOOKUP_MAX_USEC  (30 * FG_USEC_PER_SEC)
 #define REFUSED_MIN_USEC (30 * FG_USEC_PER_SEC)
 #define REFUSED_MAX_USEC (300 * FG_USEC_PER_SEC)
 
@@ -28,6 +32,19 @@ struct inflight {
 	int mid;
 	uint64_t seq;
 	uint64_t created_mono_usec;
+};
+
+/*
+ * One getaddrinfo_a(3) request. glibc's worker thread writes into it, so a
+ * lookup that cannot be cancelled when the sink goes away is left to finish
+ * on its own and never freed (at most one per sink).
+ */
+struct lookup {
+	struct gaicb cb;
+	struct gaicb *list[1];
+	struct addrinfo hints;
+	uint64_t started_usec;
+	char host[];
 };
 
 struct fg_mqtt {
@@ -42,6 +59,9 @@ struct fg_mqtt {
 	int io_fd;
 	sd_event_source *misc_timer;
 	sd_event_source *reconnect_timer;
+	sd_event_source *lookup_timer;
+	struct lookup *lookup;     /* the broker's name being resolved, or NULL */
+	bool error_logged;         /* libmosquitto logged an error during the connect call */
 	struct fg_mqtt_queue queue;
 	struct inflight *window;
 	size_t window_n;
@@ -332,6 +352,7 @@ static void on_log(struct mosquitto *mosq, void *obj, int level, const char *str
 
 		snprintf(m->stats.last_error, sizeof(m->stats.last_error), "%s%s%s", str,
 			 cause ? ": " : "", cause ? cause : "");
+		m->error_logged = true;
 		fg_log_device(LOG_WARNING, "mqtt", NULL, m->endpoint, "'%s': %s", m->endpoint,
 			      m->stats.last_error);
 	} else {
@@ -428,11 +449,117 @@ static int set_connect_properties(struct fg_mqtt *m)
 	return rc;
 }
 
+static void mosq_connect(struct fg_mqtt *m);
+
+/* Whether the host is an address already, which libmosquitto takes without a lookup. */
+static bool host_is_numeric(const char *host)
+{
+	struct in6_addr a;
+
+	return inet_pton(AF_INET, host, &a) == 1 || inet_pton(AF_INET6, host, &a) == 1;
+}
+
+/* Free a finished or cancelled lookup; one glibc still writes into is abandoned. */
+static void lookup_drop(struct fg_mqtt *m)
+{
+	if (!m->lookup)
+		return;
+	if (gai_error(&m->lookup->cb) == EAI_INPROGRESS &&
+	    gai_cancel(&m->lookup->cb) != EAI_CANCELED) {
+		m->lookup = NULL; /* glibc still owns it */
+		return;
+	}
+	if (m->lookup->cb.ar_result)
+		freeaddrinfo(m->lookup->cb.ar_result);
+	free(m->lookup);
+	m->lookup = NULL;
+}
+
+static int on_lookup_timer(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct fg_mqtt *m = userdata;
+	int r = gai_error(&m->lookup->cb);
+
+	if (r == EAI_INPROGRESS && usec - m->lookup->started_usec < LOOKUP_MAX_USEC) {
+		(void) sd_event_source_set_time(es, usec + LOOKUP_POLL_USEC);
+		(void) sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
+		return 0;
+	}
+	lookup_drop(m);
+	if (r == 0) {
+		/*
+		 * libmosquitto resolves the name again itself (TLS checks the
+		 * certificate against it), at once now that it answers: the
+		 * loop never waits on a resolver that does not.
+		 */
+		mosq_connect(m);
+		return 0;
+	}
+	m->stats.failures++;
+	snprintf(m->stats.last_error, sizeof(m->stats.last_error), "cannot resolve '%s': %s",
+		 m->cfg.host,
+		 r == EAI_INPROGRESS ? "no answer in 30 s" :
+		 r == EAI_SYSTEM     ? strerror(errno) :
+				       gai_strerror(r));
+	schedule_reconnect(m);
+	return 0;
+}
+
+/* Resolve the broker's name off the loop (getaddrinfo_a), then connect. */
+static int lookup_start(struct fg_mqtt *m)
+{
+	size_t len = strlen(m->cfg.host);
+	struct lookup *l = calloc(1, sizeof(*l) + len + 1);
+	int r;
+
+	if (!l)
+		return -ENOMEM;
+	memcpy(l->host, m->cfg.host, len + 1);
+	l->hints.ai_socktype = SOCK_STREAM;
+	l->hints.ai_family = AF_UNSPEC;
+	l->cb.ar_name = l->host;
+	l->cb.ar_request = &l->hints;
+	l->list[0] = &l->cb;
+	l->started_usec = fg_clock_mono_usec();
+	r = getaddrinfo_a(GAI_NOWAIT, l->list, 1, NULL);
+	if (r != 0) {
+		free(l);
+		return r == EAI_AGAIN || r == EAI_MEMORY ? -EAGAIN : -EIO;
+	}
+	m->lookup = l;
+	r = sd_event_source_set_time(m->lookup_timer, l->started_usec + LOOKUP_POLL_USEC);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(m->lookup_timer, SD_EVENT_ONESHOT);
+	if (r < 0)
+		lookup_drop(m);
+	return r;
+}
+
 static void start_connect(struct fg_mqtt *m)
+{
+	int r;
+
+	m->stats.state = FG_MQTT_CONNECTING;
+	if (m->lookup)
+		return;
+	/* A name is looked up before each new connection; an address needs none. */
+	if (!host_is_numeric(m->cfg.host)) {
+		r = lookup_start(m);
+		if (r < 0) {
+			m->stats.failures++;
+			snprintf(m->stats.last_error, sizeof(m->stats.last_error),
+				 "cannot start resolving '%s': %s", m->cfg.host, strerror(-r));
+			schedule_reconnect(m);
+		}
+		return;
+	}
+	mosq_connect(m);
+}
+
+static void mosq_connect(struct fg_mqtt *m)
 {
 	int rc;
 
-	m->stats.state = FG_MQTT_CONNECTING;
 	if (!m->connect_called && m->cfg.protocol == FG_MQTT_V5) {
 		rc = set_connect_properties(m);
 		if (rc != MOSQ_ERR_SUCCESS) {
@@ -443,6 +570,7 @@ static void start_connect(struct fg_mqtt *m)
 			return;
 		}
 	}
+	m->error_logged = false;
 	if (!m->connect_called) {
 		rc = mosquitto_connect_bind_async(m->mosq, m->cfg.host, m->cfg.port,
 						  (int)m->cfg.keepalive_s, NULL);
@@ -452,8 +580,14 @@ static void start_connect(struct fg_mqtt *m)
 	}
 	if (rc != MOSQ_ERR_SUCCESS) {
 		m->stats.failures++;
-		snprintf(m->stats.last_error, sizeof(m->stats.last_error), "%s",
-			 rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+		/*
+		 * On loopback the TLS handshake can fail inside the call; what
+		 * libmosquitto logged then (the verification cause) says more
+		 * than its return code.
+		 */
+		if (!m->error_logged)
+			snprintf(m->stats.last_error, sizeof(m->stats.last_error), "%s",
+				 rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
 		schedule_reconnect(m);
 		return;
 	}
@@ -671,6 +805,11 @@ int fg_mqtt_new(const struct fg_mqtt_config *cfg, const char *gateway_id,
 	if (r < 0)
 		goto fail;
 	(void) sd_event_source_set_enabled(m->misc_timer, SD_EVENT_ON);
+	r = sd_event_add_time(loop, &m->lookup_timer, CLOCK_MONOTONIC, 0, 5 * FG_USEC_PER_MSEC,
+			      on_lookup_timer, m);
+	if (r < 0)
+		goto fail;
+	(void) sd_event_source_set_enabled(m->lookup_timer, SD_EVENT_OFF);
 
 	fg_log_info("mqtt", "connecting to '%s' (MQTT %s%s)", m->endpoint,
 		    m->cfg.protocol == FG_MQTT_V5 ? "5" : "3.1.1", m->cfg.tls ? ", TLS" : "");
@@ -703,6 +842,8 @@ void fg_mqtt_free(struct fg_mqtt *m)
 	sd_event_source_disable_unref(m->io);
 	sd_event_source_disable_unref(m->misc_timer);
 	sd_event_source_disable_unref(m->reconnect_timer);
+	sd_event_source_disable_unref(m->lookup_timer);
+	lookup_drop(m);
 	if (m->mosq)
 		mosquitto_destroy(m->mosq);
 	sd_event_unref(m->loop);

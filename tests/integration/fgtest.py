@@ -102,7 +102,7 @@ class NotifySocket:
 class Daemon:
     """fieldgated in --dry-run mode with pipes on stdout and stderr."""
 
-    def __init__(self, config_path, notify=None, extra_args=(), env=None, dry_run=True):
+    def __init__(self, config_path, notify=None, extra_args=(), env=None, dry_run=True, prefix=()):
         e = dict(os.environ)
         e.pop("JOURNAL_STREAM", None)
         e.pop("NOTIFY_SOCKET", None)
@@ -113,7 +113,7 @@ class Daemon:
         if env:
             e.update(env)
         self.proc = subprocess.Popen(
-            [FIELDGATED, *(["--dry-run"] if dry_run else []), "-c", config_path, *extra_args],
+            [*prefix, FIELDGATED, *(["--dry-run"] if dry_run else []), "-c", config_path, *extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
         os.set_blocking(self.proc.stdout.fileno(), False)
         os.set_blocking(self.proc.stderr.fileno(), False)

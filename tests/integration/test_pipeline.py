@@ -4,8 +4,10 @@
 SQLite buffer, a subscriber counting sequence numbers."""
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -265,6 +267,70 @@ class PipelineTest(unittest.TestCase):
         self.assertLessEqual(max(times), time.time() + 1)
         for a, b in zip(times, times[1:]):
             self.assertLessEqual(a, b + 0.05)
+
+    def test_broker_by_name(self):
+        self.broker = Broker(self.dir)
+        self.broker.start()
+        self.sub = Subscriber(self.broker.port)
+        time.sleep(0.3)
+        self.write_conf(sim_config(self.dir, devices=2, interval_ms=50) +
+                        mqtt_block(self.broker.port).replace('"127.0.0.1"', '"localhost"'))
+        self.start_daemon()
+        self.assertTrue(self.sub.wait(lambda s: len(s.readings()) >= 20, 20), self.daemon.stderr())
+        self.assert_contiguous(self.seqs())
+
+    def test_a_resolver_that_does_not_answer_never_stalls_the_loop(self):
+        # The broker's name goes to a DNS server that never answers (a socket
+        # that reads and drops, named in a resolv.conf bind-mounted in a mount
+        # namespace of the daemon's own): a lookup takes seconds, and the
+        # daemon must keep answering meanwhile.
+        if os.geteuid() != 0:
+            self.skipTest("a mount namespace needs root")
+        hole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            hole.bind(("127.53.0.1", 53))
+        except OSError as e:
+            self.skipTest(f"cannot listen on 127.53.0.1:53: {e}")
+        hole.settimeout(0.2)
+        stop = threading.Event()
+        queries = []
+
+        def drop():
+            while not stop.is_set():
+                try:
+                    queries.append(hole.recv(512))
+                except socket.timeout:
+                    pass
+        t = threading.Thread(target=drop, daemon=True)
+        t.start()
+        self.addCleanup(lambda: (stop.set(), t.join(5), hole.close()))
+        resolv = os.path.join(self.dir, "resolv.conf")
+        with open(resolv, "w") as f:
+            f.write("nameserver 127.53.0.1\noptions timeout:2 attempts:2\n")
+        self.write_conf(sim_config(self.dir, devices=2, interval_ms=100) +
+                        mqtt_block(1883).replace('"127.0.0.1"', '"broker.fieldgate-test"'))
+        self.daemon = Daemon(self.conf, notify=self.notify, dry_run=False,
+                             prefix=["unshare", "-m", "sh", "-c",
+                                     'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv])
+        self.notify.wait_for("READY=1")
+        slowest, states = 0, set()
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline:
+            t0 = time.monotonic()
+            out = run([FIELDGATECTL, "-c", self.conf, "status"]).stdout
+            if not out.startswith("{"):
+                self.fail(f"the daemon did not answer while resolving: {out}")
+            st = json.loads(out)
+            slowest = max(slowest, time.monotonic() - t0)
+            states.add(st["broker"])
+            time.sleep(0.2)
+        self.assertTrue(queries, "the daemon never asked the resolver")
+        self.assertIn("connecting", states)
+        self.assertLess(slowest, 1.5, "the control socket waited on the resolver")
+        self.daemon.wait_stderr("cannot resolve 'broker.fieldgate-test'", 30)
+        st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
+        self.assertIn("cannot resolve 'broker.fieldgate-test'", st["broker_error"])
+        self.assertGreater(st["buffer_depth"], 0)
 
     def test_corrupt_buffer_is_moved_aside(self):
         self.broker = Broker(self.dir)
