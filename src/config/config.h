@@ -125,8 +125,19 @@ struct fg_sim_config {
 	char *name_prefix;        /* default "sim-" */
 };
 
+#define FG_GWMP_GATEWAYS_MAX 32
+
+struct fg_gwmp_config {
+	bool enabled;             /* default false */
+	char *listen;             /* "HOST:PORT", "[V6]:PORT"; default "127.0.0.1:1700" */
+	bool accept_no_crc;       /* frames with stat 0 (no CRC); default false */
+	uint64_t gateways[FG_GWMP_GATEWAYS_MAX]; /* accepted gateway EUIs; none: any */
+	size_t n_gateways;
+};
+
 struct fg_sources_config {
 	struct fg_sim_config sim;
+	struct fg_gwmp_config gwmp;
 };
 
 struct fg_config {

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/*
+ * Payload codecs: decrypted application bytes in, named values with SenML
+ * units out. Pure: no I/O, no logging, no allocation. A codec that cannot
+ * decode a frame returns -EBADMSG and says why in `why` (one short phrase,
+ * e.g. "channel 3: type 0x67 needs 2 bytes, 1 left"); the caller logs it
+ * with the device and counts it.
+ *
+ *   cayenne  Cayenne LPP (every type of the reference list), one value per
+ *            measured quantity, named "<quantity>_<channel>"
+ *   layout   a declarative byte layout from the configuration
+ *   raw      the bytes as lowercase hex, one string value "payload"
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/reading.h"
+
+#define FG_CODEC_VALUES_MAX 64
+#define FG_CODEC_TEXT_MAX (2 * 242 + 1) /* hex of the largest FRMPayload */
+
+/* One decoded value; quantity matches fg_reading_name_valid(). */
+struct fg_codec_value {
+	char quantity[FG_QUANTITY_MAX];
+	char unit[FG_UNIT_MAX];	      /* SenML (RFC 8428) unit, "" when dimensionless */
+	enum fg_value_kind kind;
+	double number;
+	bool boolean;
+	char text[FG_CODEC_TEXT_MAX]; /* FG_VALUE_STRING */
+};
+
+/*
+ * Cayenne LPP. Values are converted to SenML base units where LPP's unit is
+ * not one (hPa to Pa, G to m/s2, ...). Returns 0 and *ret_n values (at most
+ * max), -EBADMSG (unknown type, truncated value; nothing is returned then),
+ * -ENOBUFS when more than max values, -EINVAL for NULL arguments.
+ */
+int fg_cayenne_decode(const uint8_t *p, size_t n, struct fg_codec_value *out, size_t max,
+		      size_t *ret_n, char *why, size_t why_size);
+
+/*
+ * Build Cayenne LPP (tests, the sim source): append one value of LPP type
+ * `type` on `channel` to buf at *len. Multi-valued types (accelerometer,
+ * gyrometer, GPS) take v[0..2]. Values are rounded to the type's
+ * resolution. Returns 0, -EMSGSIZE, -ERANGE (does not fit the type) or -EINVAL.
+ */
+int fg_cayenne_put(uint8_t *buf, size_t size, size_t *len, uint8_t channel, uint8_t type,
+		   const double *v);
+
+/* The raw codec: one string value "payload" holding p as lowercase hex. */
+int fg_raw_decode(const uint8_t *p, size_t n, struct fg_codec_value *out, size_t max,
+		  size_t *ret_n);
+
+/* Declarative layouts. */
+enum fg_layout_type {
+	FG_LAYOUT_U8,
+	FG_LAYOUT_I8,
+	FG_LAYOUT_U16,
+	FG_LAYOUT_I16,
+	FG_LAYOUT_U24,
+	FG_LAYOUT_I24,
+	FG_LAYOUT_U32,
+	FG_LAYOUT_I32,
+	FG_LAYOUT_F32,
+	FG_LAYOUT_TYPE__COUNT,
+};
+
+/*
+ * The type names of the configuration: "u8", "i8", "u16be", "u16le",
+ * "i16be", ..., "u32le", "i32be", "f32be", "f32le"; "u16" etc. mean big
+ * endian (network order, as most sensors send). Returns 0 or -EINVAL.
+ */
+int fg_layout_type_from_string(const char *s, enum fg_layout_type *ret_type, bool *ret_little);
+/* Bytes a type takes. */
+size_t fg_layout_type_size(enum fg_layout_type t);
+
+struct fg_layout_field {
+	char name[FG_QUANTITY_MAX];
+	char unit[FG_UNIT_MAX];
+	unsigned offset;	/* byte offset in the payload */
+	enum fg_layout_type type;
+	bool little_endian;
+	unsigned bit_offset;	/* with bit_count: bits [bit_offset, bit_offset+bit_count) */
+	unsigned bit_count;	/* of the integer read, counted from its least significant bit; */
+				/* 0 = the whole value; signed types sign-extend the field */
+	bool boolean;		/* publish as vb: the (bit) value is nonzero */
+	double scale;		/* value = raw * scale + add */
+	double add;
+	int fport;		/* decode only frames on this FPort; -1 any */
+};
+
+struct fg_layout {
+	const struct fg_layout_field *fields;
+	size_t n;
+};
+
+/*
+ * Check a layout once, at configuration time: names valid, bit fields
+ * inside their type, float fields without bits, scale finite and nonzero.
+ * Returns 0, or -EINVAL with the field's index in *ret_field and why.
+ */
+int fg_layout_validate(const struct fg_layout *l, size_t *ret_field, char *why, size_t why_size);
+
+/*
+ * Decode the fields whose fport matches (or is -1), in order. A field that
+ * runs past the payload is -EBADMSG for the frame. Returns 0 and *ret_n
+ * (possibly 0 when no field applies to this FPort), -EBADMSG, -ENOBUFS.
+ */
+int fg_layout_decode(const struct fg_layout *l, int fport, const uint8_t *p, size_t n,
+		     struct fg_codec_value *out, size_t max, size_t *ret_n, char *why,
+		     size_t why_size);

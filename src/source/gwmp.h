@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/*
+ * The Semtech UDP packet forwarder protocol (GWMP, version 2), as spoken by
+ * lora_pkt_fwd: a UDP server that acks PUSH_DATA and PULL_DATA, accepts
+ * TX_ACK, and hands over each `rxpk` (a received LoRa frame with its radio
+ * metadata) and each `stat` (the forwarder's statistics).
+ *
+ * fg_gwmp_handle() is the whole protocol, pure (no I/O, no logging), so the
+ * unit tests and the fuzz target drive it with bytes; fg_gwmp_new() puts it
+ * on a UDP socket in the event loop. Everything in a datagram is hostile:
+ * each refusal is reported once through handlers->refused with its reason
+ * (counted per reason in the stats) and never stops the rest of the
+ * datagram's good frames.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "config/config.h"
+#include "lora/lorawan.h"
+
+enum fg_gwmp_reason {
+	FG_GWMP_OK = 0,
+	FG_GWMP_TOO_SHORT,	  /* shorter than its packet type's header */
+	FG_GWMP_BAD_VERSION,	  /* protocol version is not 2 (1 is accepted too) */
+	FG_GWMP_UNKNOWN_TYPE,	  /* an identifier we do not take (or a downlink type) */
+	FG_GWMP_UNKNOWN_GATEWAY,  /* EUI not in sources.gwmp.gateways */
+	FG_GWMP_BAD_JSON,	  /* not JSON, not an object, wrong member types */
+	FG_GWMP_BAD_RXPK,	  /* a required member missing or out of range */
+	FG_GWMP_BAD_BASE64,
+	FG_GWMP_SIZE_MISMATCH,	  /* "size" differs from the decoded data */
+	FG_GWMP_CRC_ERROR,	  /* stat -1 */
+	FG_GWMP_NO_CRC,		  /* stat 0 while accept_no_crc is off */
+	FG_GWMP_NOT_LORA,	  /* modu FSK: not decoded */
+	FG_GWMP_BAD_STAT,
+	FG_GWMP_REASON__COUNT,
+};
+
+/* "too-short", "bad-json", ...: stable names for logs and counters. */
+const char *fg_gwmp_reason_to_string(enum fg_gwmp_reason r);
+
+/* One received frame. */
+struct fg_gwmp_rxpk {
+	uint64_t gateway;	/* the forwarder's EUI from the header */
+	bool has_time;
+	uint64_t time_ms;	/* "time", UTC, when the forwarder had GPS/NTP time */
+	bool has_tmst;
+	uint32_t tmst;		/* concentrator counter, usec */
+	uint32_t freq_hz;
+	int chan;		/* -1 when absent */
+	int rfch;		/* -1 when absent */
+	int stat;		/* 1 CRC ok, 0 no CRC (only when accepted) */
+	unsigned sf;		/* from "datr" "SF7BW125" */
+	uint32_t bw_hz;
+	char codr[8];		/* "4/5", "" when absent */
+	bool has_rssi;
+	int rssi;		/* dBm */
+	bool has_lsnr;
+	float lsnr;		/* dB */
+	uint8_t data[FG_LW_PHY_MAX];
+	size_t len;
+};
+
+/* The forwarder's statistics: only the members it sent are set. */
+struct fg_gwmp_stat {
+	uint64_t gateway;
+	bool has_position;
+	double lat, lon;
+	int alt;		/* m */
+	bool has_rx;
+	uint32_t rxnb, rxok, rxfw; /* received, with CRC ok, forwarded */
+	bool has_ackr;
+	double ackr;		/* % of upstream datagrams acknowledged */
+	bool has_tx;
+	uint32_t dwnb, txnb;	/* downlinks received, emitted */
+};
+
+struct fg_gwmp_handlers {
+	void (*rxpk)(const struct fg_gwmp_rxpk *pk, void *userdata);
+	void (*stat)(const struct fg_gwmp_stat *st, void *userdata);
+	/* gateway is 0 when the datagram was too short to name one */
+	void (*refused)(uint64_t gateway, enum fg_gwmp_reason why, const char *detail,
+			void *userdata);
+};
+
+/*
+ * Handle one datagram under cfg (gateway filter, accept_no_crc). The answer
+ * the forwarder expects (PUSH_ACK or PULL_ACK, 4 bytes, same token) is
+ * written into ack (ack_size >= 4); returns its length, 0 when none is due
+ * (TX_ACK, refused datagrams). Handlers may be NULL.
+ */
+size_t fg_gwmp_handle(const struct fg_gwmp_config *cfg, const uint8_t *dgram, size_t len,
+		      const struct fg_gwmp_handlers *h, void *userdata, uint8_t *ack,
+		      size_t ack_size);
+
+struct fg_gwmp_stats {
+	uint64_t datagrams;
+	uint64_t push_data;
+	uint64_t pull_data;
+	uint64_t tx_ack;
+	uint64_t rxpk;		/* frames handed over */
+	uint64_t stat;
+	uint64_t refused[FG_GWMP_REASON__COUNT];
+};
+
+struct fg_gwmp;
+
+/*
+ * Listen on cfg->listen (UDP, IPv4 or IPv6) in loop; cfg is copied. Returns 0,
+ * or a negative errno (-EINVAL for a listen address that does not parse,
+ * -EADDRINUSE, ...) after logging why.
+ */
+int fg_gwmp_new(const struct fg_gwmp_config *cfg, sd_event *loop,
+		const struct fg_gwmp_handlers *h, void *userdata, struct fg_gwmp **ret);
+void fg_gwmp_free(struct fg_gwmp *g);
+void fg_gwmp_get_stats(const struct fg_gwmp *g, struct fg_gwmp_stats *ret);
+/* The bound port (tests listen on port 0). */
+uint16_t fg_gwmp_port(const struct fg_gwmp *g);
