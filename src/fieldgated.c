@@ -29,6 +29,9 @@
 #include "sink/jsonl.h"
 #include "sink/mqtt.h"
 #include "store/store.h"
+#include "source/gwmp.h"
+#include "source/lora.h"
+#include "source/sim-lora.h"
 #include "source/sim.h"
 
 #define STATUS_PERIOD_USEC (5 * FG_USEC_PER_SEC)
@@ -45,6 +48,9 @@ struct daemon {
 	int verbosity;           /* -v minus -q */
 	const char *debug_modules;
 	struct fg_sim *sim;
+	struct fg_sim_lora *sim_lora;
+	struct fg_lora *lora;
+	struct fg_gwmp *gwmp;
 	struct fg_store *store;
 	struct fg_mqtt *mqtt;
 	struct fg_control *control;
@@ -54,6 +60,7 @@ struct daemon {
 	uint64_t evicted_logged;   /* evictions before the current episode */
 	bool evicting;             /* an eviction episode is going on */
 	uint64_t transform_dropped;
+	uint64_t gateway_frames;   /* frame ids for the gateway's own readings */
 	uint64_t stamped_episode;  /* messages dated late since the clock became known */
 	sd_event_source *status_timer;
 	sd_event_source *housekeeping_timer;
@@ -440,6 +447,43 @@ static void pipeline_stop(struct daemon *d)
 }
 
 /* The control socket's answer to "status": one JSON object. */
+/* The LoRa and packet forwarder counters, per refusal reason, for the status JSON. */
+static int source_stats_json(struct daemon *d, char *buf, size_t size, size_t n)
+{
+	struct fg_lora_stats ls = { 0 };
+	struct fg_gwmp_stats gs = { 0 };
+	int k;
+
+#define PUT(...)                                                                            \
+	do {                                                                                \
+		k = snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__);                \
+		if (k < 0 || n + (size_t)k >= size)                                         \
+			return -ENOBUFS;                                                    \
+		n += (size_t)k;                                                             \
+	} while (0)
+	if (d->lora)
+		fg_lora_get_stats(d->lora, &ls);
+	if (d->gwmp)
+		fg_gwmp_get_stats(d->gwmp, &gs);
+	PUT("\"lora_frames\":%llu,\"lora_accepted\":%llu,\"lora_codec_failed\":%llu,"
+	    "\"lora_forwarded\":%llu,\"lora_refused\":{",
+	    (unsigned long long)ls.frames, (unsigned long long)ls.accepted,
+	    (unsigned long long)ls.codec_failed, (unsigned long long)ls.forwarded);
+	for (int i = 1; i < FG_LW_REASON__COUNT; i++)
+		PUT("%s\"%s\":%llu", i > 1 ? "," : "", fg_lw_reason_to_string(i),
+		    (unsigned long long)ls.refused[i]);
+	PUT("},\"gwmp_datagrams\":%llu,\"gwmp_frames\":%llu,\"gwmp_stats\":%llu,"
+	    "\"gwmp_refused\":{",
+	    (unsigned long long)gs.datagrams, (unsigned long long)gs.rxpk,
+	    (unsigned long long)gs.stat);
+	for (int i = 1; i < FG_GWMP_REASON__COUNT; i++)
+		PUT("%s\"%s\":%llu", i > 1 ? "," : "", fg_gwmp_reason_to_string(i),
+		    (unsigned long long)gs.refused[i]);
+	PUT("},");
+#undef PUT
+	return (int)n;
+}
+
 static int control_answer(const char *command, char *buf, size_t size, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -463,8 +507,7 @@ static int control_answer(const char *command, char *buf, size_t size, void *use
 		     "\"buffer_depth\":%llu,\"oldest_age_s\":%llu,\"db_bytes\":%llu,"
 		     "\"broker\":\"%s\",\"inflight\":%llu,\"connects\":%llu,"
 		     "\"session_present\":%s,\"latency_count\":%llu,\"latency_p50_ms\":%.1f,"
-		     "\"latency_p99_ms\":%.1f,\"latency_max_ms\":%.1f,"
-		     "\"broker_error\":\"",
+		     "\"latency_p99_ms\":%.1f,\"latency_max_ms\":%.1f,",
 		     d->cfg->gateway.id, PACKAGE_VERSION,
 		     (unsigned long long)((fg_clock_mono_usec() - d->start_usec) / FG_USEC_PER_SEC),
 		     d->dry_run ? "dry-run" : "buffered", (unsigned long long)d->readings_in,
@@ -482,6 +525,10 @@ static int control_answer(const char *command, char *buf, size_t size, void *use
 		     (double)ms.latency_max_usec / 1000.0);
 	if (n < 0 || (size_t)n >= size)
 		return -ENOBUFS;
+	n = source_stats_json(d, buf, size, (size_t)n);
+	if (n < 0 || (size_t)n + 20 >= size)
+		return -ENOBUFS;
+	n += snprintf(buf + n, size - (size_t)n, "\"broker_error\":\"");
 	/* The error text comes from libraries and peers: keep it JSON-safe. */
 	for (const char *p = ms.last_error; *p && (size_t)n + 8 < size; p++)
 		buf[n++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '\'' : *p;
@@ -531,11 +578,121 @@ static void on_readings(const struct fg_reading *r, size_t n, void *userdata)
 	}
 }
 
+/* Frame counters in the buffer's device state, written with the frame's readings. */
+static int get_fcnt(void *userdata, const char *device, uint32_t *ret_last)
+{
+	struct daemon *d = userdata;
+	int64_t v;
+	int r;
+
+	if (!d->store)
+		return -ENOENT; /* dry run: no buffer, no memory of counters */
+	r = fg_store_device_state_get(d->store, device, "fcnt_up", &v);
+	if (r < 0)
+		return r;
+	*ret_last = (uint32_t)v;
+	return 0;
+}
+
+static int set_fcnt(void *userdata, const char *device, uint32_t fcnt)
+{
+	struct daemon *d = userdata;
+
+	return d->store ? fg_store_device_state_set(d->store, device, "fcnt_up", fcnt) : 0;
+}
+
+/* A LoRa frame from any radio. */
+static void on_frame(const uint8_t *phy, size_t len, const struct fg_radio_meta *radio,
+		     void *userdata)
+{
+	struct daemon *d = userdata;
+
+	(void)fg_lora_handle(d->lora, phy, len, radio, on_readings, d);
+}
+
+static void on_rxpk(const struct fg_gwmp_rxpk *pk, void *userdata)
+{
+	struct fg_radio_meta radio = {
+		.present = true,
+		.rssi = (int16_t)(pk->has_rssi ? pk->rssi : 0),
+		.snr = pk->has_lsnr ? pk->lsnr : 0,
+		.freq_hz = pk->freq_hz,
+		.sf = (uint8_t)pk->sf,
+		.bw_hz = pk->bw_hz,
+		.dr = -1,
+		.tmst = pk->has_tmst ? pk->tmst : 0,
+	};
+
+	on_frame(pk->data, pk->len, &radio, userdata);
+}
+
+/* The packet forwarder's statistics, as readings of the gateway itself. */
+static void on_gwmp_stat(const struct fg_gwmp_stat *st, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct fg_reading r[10];
+	char id[20];
+	size_t n = 0;
+
+	snprintf(id, sizeof(id), "%016llx", (unsigned long long)st->gateway);
+#define STAT(q, u, v)                                                                       \
+	do {                                                                                \
+		fg_reading_init(&r[n], FG_SOURCE_GATEWAY, id, "packet-forwarder", q, u);    \
+		fg_reading_set_number(&r[n], (double)(v));                                  \
+		n++;                                                                        \
+	} while (0)
+	memset(r, 0, sizeof(r));
+	if (st->has_rx) {
+		STAT("rx_received", "", st->rxnb);
+		STAT("rx_crc_ok", "", st->rxok);
+		STAT("rx_forwarded", "", st->rxfw);
+	}
+	if (st->has_ackr)
+		STAT("upstream_acked", "%", st->ackr);
+	if (st->has_tx) {
+		STAT("downlinks_received", "", st->dwnb);
+		STAT("downlinks_sent", "", st->txnb);
+	}
+	if (st->has_position) {
+		STAT("latitude", "lat", st->lat);
+		STAT("longitude", "lon", st->lon);
+		STAT("altitude", "m", st->alt);
+	}
+#undef STAT
+	for (size_t i = 0; i < n; i++) {
+		r[i].mono_usec = fg_clock_mono_usec();
+		r[i].frame_id = ++d->gateway_frames;
+		snprintf(r[i].boot_id, sizeof(r[i].boot_id), "%s", fg_clock_boot_id());
+	}
+	for (size_t i = 0; i < n; i++)
+		r[i].frame_id = r[0].frame_id;
+	if (n > 0)
+		on_readings(r, n, d);
+}
+
+static void on_gwmp_refused(uint64_t gateway, enum fg_gwmp_reason why, const char *detail,
+			    void *userdata)
+{
+	char id[20];
+
+	(void)userdata;
+	snprintf(id, sizeof(id), "%016llx", (unsigned long long)gateway);
+	fg_log_device(LOG_WARNING, "gwmp", "gwmp", id, "packet forwarder %s: %s%s%s", id,
+		      fg_gwmp_reason_to_string(why), detail && *detail ? ": " : "",
+		      detail ? detail : "");
+}
+
 /* Stop and free every source. */
 static void sources_stop(struct daemon *d)
 {
 	fg_sim_free(d->sim);
 	d->sim = NULL;
+	fg_sim_lora_free(d->sim_lora);
+	d->sim_lora = NULL;
+	fg_gwmp_free(d->gwmp);
+	d->gwmp = NULL;
+	fg_lora_free(d->lora);
+	d->lora = NULL;
 }
 
 /* Start the sources the configuration enables. */
@@ -544,6 +701,10 @@ static int sources_start(struct daemon *d)
 	const struct fg_sim_config *sim = &d->cfg->sources.sim;
 	int r;
 
+	const struct fg_gwmp_config *gwmp = &d->cfg->sources.gwmp;
+	const struct fg_lora_state_ops ops = { get_fcnt, set_fcnt, d };
+	static const struct fg_gwmp_handlers handlers = { on_rxpk, on_gwmp_stat, on_gwmp_refused };
+
 	if (sim->enabled) {
 		r = fg_sim_new(sim, d->loop, on_readings, d, &d->sim);
 		if (r < 0)
@@ -551,7 +712,32 @@ static int sources_start(struct daemon *d)
 		fg_log_info("sim", "simulating %u devices, one report each every %u ms",
 			    sim->devices, sim->interval_ms);
 	}
-	if (!d->sim)
+	if (gwmp->enabled || (sim->enabled && sim->lorawan)) {
+		r = fg_lora_new(d->cfg, &ops, &d->lora);
+		if (r < 0)
+			return fg_log_errno(r, "lora", "cannot set up the LoRaWAN sessions: %m");
+		fg_log_info("lora", "%zu LoRaWAN devices (ABP), region %s, unknown DevAddrs %s",
+			    d->cfg->lorawan.n_devices,
+			    fg_lw_region_to_string(d->cfg->lorawan.region),
+			    d->cfg->lorawan.unknown == FG_LORAWAN_UNKNOWN_FORWARD ? "forwarded"
+										 : "dropped");
+	}
+	if (gwmp->enabled) {
+		r = fg_gwmp_new(gwmp, d->loop, &handlers, d, &d->gwmp);
+		if (r < 0)
+			return r; /* fg_gwmp_new said why */
+		fg_log_info("gwmp", "listening for a packet forwarder on %s (UDP port %u)",
+			    gwmp->listen, fg_gwmp_port(d->gwmp));
+	}
+	if (sim->enabled && sim->lorawan) {
+		r = fg_sim_lora_new(d->cfg, d->loop, &ops, on_frame, d, &d->sim_lora);
+		if (r < 0)
+			return fg_log_errno(r, "sim", "cannot start the simulated LoRaWAN devices: %m");
+		if (!d->sim_lora)
+			fg_log_warning("sim", "sources.sim.lorawan is set but no device of "
+				       "lorawan.devices has the cayenne or raw codec");
+	}
+	if (!d->sim && !d->gwmp)
 		fg_log_warning("core", "no source is enabled in '%s': nothing to do until one is",
 			       d->config_path);
 	return 0;

@@ -5,8 +5,9 @@
  * Payload codecs: decrypted application bytes in, named values with SenML
  * units out. Pure: no I/O, no logging, no allocation. A codec that cannot
  * decode a frame returns -EBADMSG and says why in `why` (one short phrase,
- * e.g. "channel 3: type 0x67 needs 2 bytes, 1 left"); the caller logs it
- * with the device and counts it.
+ * e.g. "channel 3: temperature needs 2 bytes, 1 left"); the caller logs it
+ * with the device and counts it. `why` may be NULL (why_size 0); *ret_n is
+ * written only on success, and out[] holds nothing meaningful after an error.
  *
  *   cayenne  Cayenne LPP (every type of the reference list), one value per
  *            measured quantity, named "<quantity>_<channel>"
@@ -21,7 +22,7 @@
 #include "core/reading.h"
 
 #define FG_CODEC_VALUES_MAX 64
-#define FG_CODEC_TEXT_MAX (2 * 242 + 1) /* hex of the largest FRMPayload */
+#define FG_CODEC_TEXT_MAX (2 * 255 + 1) /* hex of the largest PHYPayload (forwarded raw) */
 
 /* One decoded value; quantity matches fg_reading_name_valid(). */
 struct fg_codec_value {
@@ -35,9 +36,10 @@ struct fg_codec_value {
 
 /*
  * Cayenne LPP. Values are converted to SenML base units where LPP's unit is
- * not one (hPa to Pa, G to m/s2, ...). Returns 0 and *ret_n values (at most
- * max), -EBADMSG (unknown type, truncated value; nothing is returned then),
- * -ENOBUFS when more than max values, -EINVAL for NULL arguments.
+ * not one (hPa to Pa, G to m/s2, ...; the table is in cayenne.c). Returns 0
+ * and *ret_n values (at most max; 0 for an empty payload), -EBADMSG (unknown
+ * type, truncated value; nothing is returned then), -ENOBUFS when more than
+ * max values, -EINVAL for NULL arguments.
  */
 int fg_cayenne_decode(const uint8_t *p, size_t n, struct fg_codec_value *out, size_t max,
 		      size_t *ret_n, char *why, size_t why_size);
@@ -45,13 +47,22 @@ int fg_cayenne_decode(const uint8_t *p, size_t n, struct fg_codec_value *out, si
 /*
  * Build Cayenne LPP (tests, the sim source): append one value of LPP type
  * `type` on `channel` to buf at *len. Multi-valued types (accelerometer,
- * gyrometer, GPS) take v[0..2]. Values are rounded to the type's
- * resolution. Returns 0, -EMSGSIZE, -ERANGE (does not fit the type) or -EINVAL.
+ * gyrometer, GPS, colour) take v[0..2]. v is in LPP's own units (C, hPa,
+ * G, kWh, ppm, deg/s; booleans 0/1), as the CayenneLPP library's add*()
+ * functions take them, not in the SenML units fg_cayenne_decode returns.
+ * Values are rounded to the type's resolution, half away from zero. On
+ * success *len grows by the record's size; on failure nothing is written.
+ * Returns 0, -EMSGSIZE (no room), -ERANGE (does not fit the type, or NaN)
+ * or -EINVAL (NULL argument, unknown type, *len > size).
  */
 int fg_cayenne_put(uint8_t *buf, size_t size, size_t *len, uint8_t channel, uint8_t type,
 		   const double *v);
 
-/* The raw codec: one string value "payload" holding p as lowercase hex. */
+/*
+ * The raw codec: one string value "payload" (unit "") holding p as
+ * lowercase hex. Returns 0 with *ret_n = 1, -EMSGSIZE when n > 242 (the hex
+ * would not fit FG_CODEC_TEXT_MAX), -ENOBUFS when max is 0, -EINVAL.
+ */
 int fg_raw_decode(const uint8_t *p, size_t n, struct fg_codec_value *out, size_t max,
 		  size_t *ret_n);
 
@@ -100,15 +111,21 @@ struct fg_layout {
 
 /*
  * Check a layout once, at configuration time: names valid, bit fields
- * inside their type, float fields without bits, scale finite and nonzero.
- * Returns 0, or -EINVAL with the field's index in *ret_field and why.
+ * inside their type, float fields without bits, scale finite and nonzero,
+ * add finite, unit NUL-terminated printable ASCII without space, quote or
+ * backslash, fport -1 or 0..255, no name twice among fields that can apply
+ * to one FPort. Returns 0, or -EINVAL with the field's index in *ret_field
+ * (may be NULL) and why; why does not name the field, the caller does.
  */
 int fg_layout_validate(const struct fg_layout *l, size_t *ret_field, char *why, size_t why_size);
 
 /*
  * Decode the fields whose fport matches (or is -1), in order. A field that
- * runs past the payload is -EBADMSG for the frame. Returns 0 and *ret_n
- * (possibly 0 when no field applies to this FPort), -EBADMSG, -ENOBUFS.
+ * runs past the payload is -EBADMSG for the frame. Boolean fields give
+ * FG_VALUE_BOOL (raw != 0, scale and add unused); f32 values are passed on
+ * as read, NaN and infinities included. Returns 0 and *ret_n (possibly 0
+ * when no field applies to this FPort), -EBADMSG, -ENOBUFS, or -EINVAL for
+ * NULL arguments or a selected field fg_layout_validate would refuse.
  */
 int fg_layout_decode(const struct fg_layout *l, int fport, const uint8_t *p, size_t n,
 		     struct fg_codec_value *out, size_t max, size_t *ret_n, char *why,

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libconfig.h>
+
 #include "config/config.h"
 
 /* The longest secret read from a value, a file or a credential. */
@@ -97,3 +99,36 @@ void fg_config_literals_free(struct fg_int_literals *l);
 /* Format a duration in ms (largest whole unit, "30d", "250ms") or a size ("256M"). */
 void fg_config_format_duration(uint64_t ms, char *buf, size_t len);
 void fg_config_format_size(uint64_t bytes, char *buf, size_t len);
+
+/* Where a setting's value came from, per row; for a secret, which of x, x_file, x_credential. */
+struct seen {
+	const config_setting_t *setting;
+	const struct fg_config_row *via;
+};
+
+/* State of one load: what is being read, what was seen, what went wrong. */
+struct loader {
+	const char *name;	 /* file name for messages, as the caller gave it */
+	const struct stat *st;	 /* of the main file; NULL for text in memory */
+	const char *include_dir; /* where libconfig looks for @include files */
+	struct fg_diags *diags;
+	struct fg_config *cfg;
+	struct seen *seen; /* one per row of fg_config_table */
+	size_t errors;	   /* errors added by this load */
+	bool oom;
+};
+
+/* Add a finding about setting s (its file and line) and count errors. */
+void fg_config_report(struct loader *ld, enum fg_diag_severity sev, const config_setting_t *s,
+		      const char *setting, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * The settings that are lists or named groups rather than table rows
+ * (config-lists.c): sources.gwmp.gateways, lorawan.devices, codecs. Returns
+ * true when path is one of them (loaded, or reported).
+ */
+bool fg_config_load_list(struct loader *ld, const config_setting_t *s, const char *path);
+/* Check what the lists refer to (a device's codec) once everything is loaded. */
+void fg_config_check_lists(struct loader *ld);
+/* Free what the list loaders allocated in cfg (keys are wiped). */
+void fg_config_lists_free(struct fg_config *cfg);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <arpa/inet.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -37,6 +39,16 @@ static const char *const format_names[] = {
 	"json",
 	NULL,
 };
+static const char *const region_names[] = {
+	"EU868",
+	"US915",
+	NULL,
+};
+static const char *const unknown_names[] = {
+	[FG_LORAWAN_UNKNOWN_DROP] = "drop",
+	[FG_LORAWAN_UNKNOWN_FORWARD] = "forward",
+	NULL,
+};
 static const char *const protocol_names[] = {
 	[FG_MQTT_V311] = "v311",
 	[FG_MQTT_V5] = "v5",
@@ -52,6 +64,36 @@ static bool check_name_chars(const char *s, char *detail, size_t len)
 {
 	return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")] ==
 	       '\0';
+}
+
+/* "IPv4:PORT" or "[IPv6]:PORT", numeric: a UDP listen address. */
+static bool check_listen(const char *s, char *detail, size_t len)
+{
+	const char *colon = strrchr(s, ':');
+	char host[64];
+	unsigned char addr[16];
+	size_t hl;
+	char *end;
+	unsigned long port;
+
+	if (!colon || colon == s || !colon[1])
+		return false;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || port > 65535 || colon[1] == '-' || colon[1] == '+')
+		return false;
+	hl = (size_t) (colon - s);
+	if (s[0] == '[') {
+		if (hl < 3 || s[hl - 1] != ']' || hl - 2 >= sizeof(host))
+			return false;
+		memcpy(host, s + 1, hl - 2);
+		host[hl - 2] = '\0';
+		return inet_pton(AF_INET6, host, addr) == 1;
+	}
+	if (hl >= sizeof(host))
+		return false;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	return inet_pton(AF_INET, host, addr) == 1;
 }
 
 /* An absolute path: relative ones would depend on the daemon's working directory. */
@@ -440,6 +482,53 @@ const struct fg_config_row fg_config_table[] = {
 	  .expect = "0..32 characters from " NAME_CHARS,
 	  .def_str = "sim-",
 	  .help = "prefix of the simulated devices' names" },
+	{ .path = "sources.sim.lorawan",
+	  .type = FG_CT_BOOL,
+	  FIELD(sources.sim.lorawan),
+	  .def = false,
+	  .help = "also send encrypted LoRaWAN frames for lorawan.devices through the decoder" },
+
+	/* sources.gwmp */
+	{ .path = "sources.gwmp.enabled",
+	  .type = FG_CT_BOOL,
+	  FIELD(sources.gwmp.enabled),
+	  .def = false,
+	  .help = "listen for a Semtech UDP packet forwarder" },
+	{ .path = "sources.gwmp.listen",
+	  .type = FG_CT_STRING,
+	  FIELD(sources.gwmp.listen),
+	  .min = 3,
+	  .max = 64,
+	  .check = check_listen,
+	  .expect = "a numeric address and port, \"127.0.0.1:1700\" or \"[::1]:1700\"",
+	  .def_str = "127.0.0.1:1700",
+	  .help = "UDP address the packet forwarder sends to" },
+	{ .path = "sources.gwmp.accept_no_crc",
+	  .type = FG_CT_BOOL,
+	  FIELD(sources.gwmp.accept_no_crc),
+	  .def = false,
+	  .help = "take frames the concentrator received without a CRC (stat 0)" },
+
+	/* lorawan */
+	{ .path = "lorawan.region",
+	  .type = FG_CT_ENUM,
+	  FIELD(lorawan.region),
+	  .names = region_names,
+	  .def = 0,
+	  .help = "region whose data-rate table names a frame's DR" },
+	{ .path = "lorawan.max_fcnt_gap",
+	  .type = FG_CT_INT,
+	  FIELD(lorawan.max_fcnt_gap),
+	  .min = 1,
+	  .max = 2147483647,
+	  .def = 16384,
+	  .help = "largest jump of a device's frame counter that is accepted" },
+	{ .path = "lorawan.unknown",
+	  .type = FG_CT_ENUM,
+	  FIELD(lorawan.unknown),
+	  .names = unknown_names,
+	  .def = FG_LORAWAN_UNKNOWN_DROP,
+	  .help = "frames from DevAddrs without a session: drop, or forward raw" },
 };
 
 const size_t fg_config_table_size = sizeof(fg_config_table) / sizeof(fg_config_table[0]);
@@ -489,6 +578,13 @@ static const char *const setting_names[] = {
 	"sources.sim.interval_ms",
 	"sources.sim.seed",
 	"sources.sim.name_prefix",
+	"sources.sim.lorawan",
+	"sources.gwmp.enabled",
+	"sources.gwmp.listen",
+	"sources.gwmp.accept_no_crc",
+	"lorawan.region",
+	"lorawan.max_fcnt_gap",
+	"lorawan.unknown",
 	NULL,
 };
 

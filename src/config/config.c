@@ -23,24 +23,6 @@
 #define NEST_MAX	32	      /* how deep the literal pairing follows groups */
 #define GOT_BUF		128	      /* "got ..." part of a message */
 
-/* Where a setting's value came from, per row; for a secret, which of x, x_file, x_credential. */
-struct seen {
-	const config_setting_t *setting;
-	const struct fg_config_row *via;
-};
-
-/* State of one load: what is being read, what was seen, what went wrong. */
-struct loader {
-	const char *name;	 /* file name for messages, as the caller gave it */
-	const struct stat *st;	 /* of the main file; NULL for text in memory */
-	const char *include_dir; /* where libconfig looks for @include files */
-	struct fg_diags *diags;
-	struct fg_config *cfg;
-	struct seen *seen; /* one per row of fg_config_table */
-	size_t errors;	   /* errors added by this load */
-	bool oom;
-};
-
 /* An integer setting as written, not as libconfig 1.5 may have truncated it. */
 struct intval {
 	bool neg;
@@ -121,10 +103,8 @@ static const char *include_path(const char *include_dir, const char *file, char 
 }
 
 /* Append a finding tied to a setting (or to nothing when s is NULL). */
-static void report(struct loader *ld, enum fg_diag_severity sev, const config_setting_t *s,
-		   const char *setting, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void report(struct loader *ld, enum fg_diag_severity sev, const config_setting_t *s,
-		   const char *setting, const char *fmt, ...)
+void fg_config_report(struct loader *ld, enum fg_diag_severity sev, const config_setting_t *s,
+		      const char *setting, const char *fmt, ...)
 {
 	const char *src = s ? config_setting_source_file(s) : NULL;
 	int line = s ? (int) config_setting_source_line(s) : 0;
@@ -139,6 +119,8 @@ static void report(struct loader *ld, enum fg_diag_severity sev, const config_se
 	if (sev == FG_DIAG_ERROR)
 		ld->errors++;
 }
+
+#define report fg_config_report
 
 /* Quote a user string for a message: single quotes, odd bytes escaped, long ones shortened. */
 static void quote(const char *s, char *buf, size_t len)
@@ -623,6 +605,8 @@ static void walk_group(struct loader *ld, const config_setting_t *group, const c
 			continue;
 		k = snprintf(path, sizeof(path), "%s%s%s", prefix ? prefix : "", prefix ? "." : "",
 			     name);
+		if (k > 0 && (size_t) k < sizeof(path) && fg_config_load_list(ld, s, path))
+			continue;
 		if (k > 0 && (size_t) k < sizeof(path))
 			row = fg_config_row_find(path);
 		if (row) {
@@ -959,6 +943,7 @@ static int load_text(const char *text, const char *name, const struct stat *st,
 	check_password_user(&ld);
 	check_v5_only(&ld);
 	check_tls_insecure(&ld);
+	fg_config_check_lists(&ld);
 
 	if (ld.oom) {
 		r = -ENOMEM;
@@ -1113,6 +1098,7 @@ void fg_config_free(struct fg_config *cfg)
 		if (row->type == FG_CT_STRING)
 			free_str(*(char **) member(cfg, row), row->flags & FG_CONFIG_SECRET);
 	}
+	fg_config_lists_free(cfg);
 	free(cfg->path);
 	free(cfg);
 }

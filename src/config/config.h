@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "codec/codec.h"
+
 #define FG_CONFIG_DEFAULT_PATH SYSCONFDIR "/fieldgate/fieldgate.conf"
 
 enum fg_diag_severity {
@@ -123,6 +125,7 @@ struct fg_sim_config {
 	uint32_t interval_ms;     /* per device, 1..86400000, default 10000 */
 	uint64_t seed;            /* 0: seeded from the clock */
 	char *name_prefix;        /* default "sim-" */
+	bool lorawan;             /* also frames for lorawan.devices through the decoder */
 };
 
 #define FG_GWMP_GATEWAYS_MAX 32
@@ -140,12 +143,46 @@ struct fg_sources_config {
 	struct fg_gwmp_config gwmp;
 };
 
+enum fg_lorawan_unknown {
+	FG_LORAWAN_UNKNOWN_DROP,    /* frames from DevAddrs without a session: counted, dropped */
+	FG_LORAWAN_UNKNOWN_FORWARD, /* published raw with their radio metadata */
+};
+
+/* One ABP device (lorawan.devices). */
+struct fg_lorawan_device {
+	char *name;               /* device name, [A-Za-z0-9_.-] */
+	uint64_t dev_eui;         /* 16 hex digits */
+	uint32_t dev_addr;        /* 8 hex digits */
+	uint8_t nwk_s_key[16];    /* secret: 32 hex digits, from the value, a file or a credential */
+	uint8_t app_s_key[16];
+	char *codec;              /* "cayenne", "raw" or a name under codecs; default "raw" */
+	int line;                 /* where it was defined, for messages */
+};
+
+struct fg_lorawan_config {
+	int region;               /* enum fg_lw_region (lora/lorawan.h); default EU868 */
+	uint32_t max_fcnt_gap;    /* 1..65535... default 16384 */
+	enum fg_lorawan_unknown unknown; /* default drop */
+	struct fg_lorawan_device *devices;
+	size_t n_devices;
+};
+
+/* One declarative layout (codecs.NAME.fields). */
+struct fg_codec_config {
+	char *name;
+	struct fg_layout_field *fields; /* codec/codec.h */
+	size_t n_fields;
+};
+
 struct fg_config {
 	char *path;               /* the file this was loaded from */
 	struct fg_gateway_config gateway;
 	struct fg_buffer_config buffer;
 	struct fg_mqtt_config mqtt;
 	struct fg_sources_config sources;
+	struct fg_lorawan_config lorawan;
+	struct fg_codec_config *codecs;
+	size_t n_codecs;
 };
 
 /*

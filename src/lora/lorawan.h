@@ -8,6 +8,10 @@
  *
  * Every way a frame can be refused has its own reason (enum fg_lw_reason),
  * so the caller counts them per reason and logs the reason's name.
+ *
+ * The AES functions share one CMAC and one AES-ECB context per process,
+ * made on first use and re-keyed on every call (no allocation per frame once
+ * warm): they are not thread-safe. The daemon has one thread.
  */
 
 #include <stdbool.h>
@@ -46,7 +50,7 @@ enum fg_lw_reason {
 	FG_LW_REASON__COUNT,
 };
 
-/* "too-short", "bad-mic", ...: stable names for logs and counters. */
+/* "too-short", "bad-mic", ...: stable names for logs and counters; "unknown" out of range. */
 const char *fg_lw_reason_to_string(enum fg_lw_reason r);
 const char *fg_lw_mtype_to_string(enum fg_lw_mtype t);
 
@@ -89,7 +93,8 @@ enum fg_lw_reason fg_lw_parse(const uint8_t *phy, size_t len, struct fg_lw_frame
 /*
  * The MIC of a data frame: AES-128-CMAC over B0 | MHDR..FRMPayload with
  * NwkSKey (LoRaWAN 1.0.x section 4.4). dir 0 uplink, 1 downlink. Returns 0
- * and *ret_mic (as fg_lw_frame.mic holds it), or -EIO when OpenSSL fails.
+ * and *ret_mic (as fg_lw_frame.mic holds it), or -EIO when OpenSSL fails
+ * (-EINVAL for a dir other than 0/1 or len > FG_LW_PHY_MAX, which B0 cannot hold).
  */
 int fg_lw_data_mic(const uint8_t nwk_s_key[FG_LW_KEY_LEN], int dir, uint32_t dev_addr,
 		   uint32_t fcnt, const uint8_t *msg, size_t len, uint32_t *ret_mic);
@@ -97,7 +102,8 @@ int fg_lw_data_mic(const uint8_t nwk_s_key[FG_LW_KEY_LEN], int dir, uint32_t dev
 /*
  * Encrypt or decrypt (the same operation) FRMPayload: AES-128 in the
  * counter-like mode of section 4.3.3, with AppSKey (FPort 1..255) or
- * NwkSKey (FPort 0). out may equal in. Returns 0 or -EIO.
+ * NwkSKey (FPort 0). out may equal in. Returns 0 or -EIO (-EINVAL for a
+ * dir other than 0/1 or len > 255 blocks, where the block counter would wrap).
  */
 int fg_lw_crypt(const uint8_t key[FG_LW_KEY_LEN], int dir, uint32_t dev_addr, uint32_t fcnt,
 		const uint8_t *in, size_t len, uint8_t *out);
@@ -106,6 +112,7 @@ int fg_lw_crypt(const uint8_t key[FG_LW_KEY_LEN], int dir, uint32_t dev_addr, ui
  * The 32-bit FCnt a 16-bit one on air stands for, given the last accepted
  * one: the nearest value at or above it with those low 16 bits (so 0x0001
  * after 0x1FFFF is 0x20001). Without a last one, the upper bits are 0.
+ * When no such value fits in 32 bits, the one below last (a replay).
  */
 uint32_t fg_lw_fcnt_expand(uint16_t fcnt16, uint32_t last, bool have_last);
 
@@ -130,7 +137,11 @@ struct fg_lw_uplink {
  * accepted one (have_last false for a device never heard), verify the MIC,
  * refuse replays (fcnt <= last) and jumps beyond max_gap, decrypt. Returns
  * FG_LW_OK and fills *ret (the caller then stores ret->fcnt as the new last),
- * or a reason. A refused frame leaves no trace in the session.
+ * or a reason. A refused frame leaves no trace in the session, nor in *ret.
+ * The MIC is checked first, so a forged frame is FG_LW_BAD_MIC whatever its
+ * counter. s NULL or for another DevAddr: FG_LW_UNKNOWN_DEVICE. MType 3/5:
+ * FG_LW_DOWNLINK; 0, 1, 6, 7: FG_LW_UNSUPPORTED. Should OpenSSL fail, the
+ * frame cannot be authenticated: FG_LW_BAD_MIC.
  */
 enum fg_lw_reason fg_lw_uplink_open(const struct fg_lw_session *s, const struct fg_lw_frame *f,
 				    uint32_t last, bool have_last, uint32_t max_gap,
@@ -141,6 +152,9 @@ enum fg_lw_reason fg_lw_uplink_open(const struct fg_lw_session *s, const struct 
  * (2 or 4), FHDR with the given FCtrl bits and FOpts, FPort, the payload
  * encrypted, and the MIC. Returns the length written into buf (size at
  * least FG_LW_PHY_MAX is always enough), or -EINVAL/-EMSGSIZE/-EIO.
+ * fctrl's low nibble is replaced by fopts_len; fport -1 means no FPort (and
+ * no payload); FPort 0 with FOpts is -EINVAL; the FCnt field carries the low
+ * 16 bits of fcnt, the MIC and the encryption all 32.
  */
 int fg_lw_build_uplink(const struct fg_lw_session *s, enum fg_lw_mtype mtype, uint8_t fctrl,
 		       uint32_t fcnt, const uint8_t *fopts, size_t fopts_len, int fport,
@@ -149,8 +163,8 @@ int fg_lw_build_uplink(const struct fg_lw_session *s, enum fg_lw_mtype mtype, ui
 /*
  * Describe the MAC commands in an uplink's FOpts (or an FPort 0 payload),
  * e.g. "LinkCheckReq; DevStatusAns battery=254 margin=7" into buf (always
- * NUL-terminated). Returns the number of commands, or -EBADMSG when one is
- * truncated or unknown (what came before it is described).
+ * NUL-terminated, cut short when small). Returns the number of commands, or
+ * -EBADMSG when one is truncated or unknown (what came before it is described).
  */
 int fg_lw_mac_describe(const uint8_t *cmds, size_t len, char *buf, size_t size);
 
@@ -160,8 +174,17 @@ enum fg_lw_region {
 	FG_LW_US915,
 	FG_LW_REGION__COUNT,
 };
+/* "EU868", "US915"; "unknown" out of range. */
 const char *fg_lw_region_to_string(enum fg_lw_region r);
 /* Returns the region, or -EINVAL. "EU868"/"US915", case-insensitive. */
 int fg_lw_region_from_string(const char *s);
 /* The uplink DR index of sf/bw_hz in region r, or -1 when it has none. */
 int fg_lw_region_dr(enum fg_lw_region r, unsigned sf, uint32_t bw_hz);
+
+/*
+ * AES-128-CMAC (RFC 4493) of msg, the whole 16-byte tag: the primitive under
+ * fg_lw_data_mic, public so the tests can hold it to the RFC's vectors.
+ * Returns 0 or -EIO.
+ */
+int fg_lw_aes_cmac(const uint8_t key[FG_LW_KEY_LEN], const uint8_t *msg, size_t len,
+		   uint8_t ret_mac[16]);

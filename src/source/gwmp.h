@@ -13,6 +13,9 @@
  * each refusal is reported once through handlers->refused with its reason
  * (counted per reason in the stats) and never stops the rest of the
  * datagram's good frames.
+ *
+ * Protocol reference: Semtech's PROTOCOL.TXT in Lora-net/packet_forwarder
+ * (sections 3 to 5).
  */
 
 #include <stdbool.h>
@@ -83,23 +86,38 @@ struct fg_gwmp_stat {
 struct fg_gwmp_handlers {
 	void (*rxpk)(const struct fg_gwmp_rxpk *pk, void *userdata);
 	void (*stat)(const struct fg_gwmp_stat *st, void *userdata);
-	/* gateway is 0 when the datagram was too short to name one */
+	/*
+	 * gateway is 0 when the datagram names none (too short, bad version,
+	 * unknown type); detail is short printable ASCII ("rxpk[1]: no 'data'"),
+	 * bytes the peer sent outside it replaced by '?', valid during the call
+	 */
 	void (*refused)(uint64_t gateway, enum fg_gwmp_reason why, const char *detail,
 			void *userdata);
 };
 
 /*
  * Handle one datagram under cfg (gateway filter, accept_no_crc). The answer
- * the forwarder expects (PUSH_ACK or PULL_ACK, 4 bytes, same token) is
- * written into ack (ack_size >= 4); returns its length, 0 when none is due
- * (TX_ACK, refused datagrams). Handlers may be NULL.
+ * the forwarder expects (PUSH_ACK or PULL_ACK, 4 bytes, same version and
+ * token) is written into ack (ack_size >= 4); returns its length, 0 when none
+ * is due (TX_ACK, refused datagrams). Handlers may be NULL; they are called
+ * during the call, rxpk in array order, then stat.
+ *
+ * Every PUSH_DATA or PULL_DATA with a good header from an allowed gateway is
+ * acked, also when its JSON is bad (BAD_JSON, reported): the forwarder does not
+ * resend, and a missing ack would only count as a network loss. A gateway
+ * not in cfg->gateways (when there are any) gets no ack (UNKNOWN_GATEWAY).
+ * An rxpk without "stat" counts as stat 0 (no CRC). A frame with several
+ * faults is reported once, for the first of: BAD_RXPK (types, missing
+ * members), NOT_LORA, CRC_ERROR/NO_CRC, BAD_RXPK (datr, time), BAD_BASE64 or
+ * BAD_RXPK (more than FG_LW_PHY_MAX bytes), SIZE_MISMATCH.
  */
 size_t fg_gwmp_handle(const struct fg_gwmp_config *cfg, const uint8_t *dgram, size_t len,
 		      const struct fg_gwmp_handlers *h, void *userdata, uint8_t *ack,
 		      size_t ack_size);
 
+/* Counters of a server; the per-type ones count headers that were accepted. */
 struct fg_gwmp_stats {
-	uint64_t datagrams;
+	uint64_t datagrams;	/* received, whatever they held */
 	uint64_t push_data;
 	uint64_t pull_data;
 	uint64_t tx_ack;
@@ -111,9 +129,12 @@ struct fg_gwmp_stats {
 struct fg_gwmp;
 
 /*
- * Listen on cfg->listen (UDP, IPv4 or IPv6) in loop; cfg is copied. Returns 0,
- * or a negative errno (-EINVAL for a listen address that does not parse,
- * -EADDRINUSE, ...) after logging why.
+ * Listen on cfg->listen (UDP, IPv4 or IPv6) in loop; cfg is copied (listen
+ * is only read here). "HOST:PORT" or "[IPV6]:PORT", numeric only, port 0 for
+ * any free one; an IPv6 socket takes IPv4 too. Returns 0, or a negative errno
+ * (-EINVAL for a listen address that does not parse, -EADDRINUSE, ...) after
+ * logging why, naming the address. Each datagram is acked before its frames
+ * go to the handlers (PROTOCOL.TXT 3.1); nothing is logged per datagram.
  */
 int fg_gwmp_new(const struct fg_gwmp_config *cfg, sd_event *loop,
 		const struct fg_gwmp_handlers *h, void *userdata, struct fg_gwmp **ret);

@@ -15,5 +15,8 @@
  */
 int fg_base64_decode(const char *s, size_t len, uint8_t *out, size_t size, size_t *ret_len);
 
-/* Encode n bytes with padding into out (size >= 4 * ((n + 2) / 3) + 1). Returns the length. */
+/*
+ * Encode n bytes with padding into out (size >= 4 * ((n + 2) / 3) + 1), NUL
+ * terminated. Returns the length; 0 (and "" when size > 0) when out is too small.
+ */
 size_t fg_base64_encode(const uint8_t *p, size_t n, char *out, size_t size);

@@ -92,14 +92,6 @@ static char *read_source_file(const char *rel)
 	return text;
 }
 
-static char *source_path(const char *rel)
-{
-	const char *top = getenv("FG_SRCDIR");
-	char *path;
-
-	ck_assert_int_ge(asprintf(&path, "%s/%s", top && *top ? top : ".", rel), 0);
-	return path;
-}
 
 /* Load text as if it were a file called fieldgate.conf. */
 static int load(const char *text)
@@ -232,13 +224,147 @@ START_TEST(config_free_accepts_null)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- lists: gateways, devices, codecs */
+
+#define DEVICE(extra)                                                                              \
+	"lorawan = { devices = ( { name = \"soil-1\"; dev_eui = \"70B3D57ED0000001\";\n"          \
+	"  dev_addr = \"26011bda\"; nwk_s_key = \"000102030405060708090A0B0C0D0E0F\";\n"          \
+	"  app_s_key = \"F0E0D0C0B0A090807060504030201000\"; " extra " } ); };\n"
+
+START_TEST(config_loads_a_lorawan_device)
+{
+	ck_assert_int_eq(load(DEVICE("codec = \"cayenne\";")), 0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert_uint_eq(cfg->lorawan.n_devices, 1);
+	ck_assert_str_eq(cfg->lorawan.devices[0].name, "soil-1");
+	ck_assert_uint_eq(cfg->lorawan.devices[0].dev_eui, UINT64_C(0x70B3D57ED0000001));
+	ck_assert_uint_eq(cfg->lorawan.devices[0].dev_addr, 0x26011BDA);
+	ck_assert_uint_eq(cfg->lorawan.devices[0].nwk_s_key[15], 0x0F);
+	ck_assert_uint_eq(cfg->lorawan.devices[0].app_s_key[0], 0xF0);
+	ck_assert_str_eq(cfg->lorawan.devices[0].codec, "cayenne");
+	ck_assert_uint_eq(cfg->lorawan.max_fcnt_gap, 16384);
+	ck_assert_int_eq(cfg->lorawan.unknown, FG_LORAWAN_UNKNOWN_DROP);
+}
+END_TEST
+
+START_TEST(config_device_defaults_to_the_raw_codec_and_refuses_unknown_ones)
+{
+	ck_assert_int_eq(load(DEVICE("")), 0);
+	ck_assert_str_eq(cfg->lorawan.devices[0].codec, "raw");
+	fg_config_free(cfg);
+	cfg = NULL;
+	assert_only_error(load(DEVICE("codec = \"lht65\";")),
+			  "fieldgate.conf:1: lorawan.devices: device 'soil-1': unknown codec "
+			  "'lht65' (cayenne, raw, or a name under codecs)");
+}
+END_TEST
+
+START_TEST(config_device_key_from_a_file_and_not_twice)
+{
+	char *key = write_file("nwk.key", "000102030405060708090a0b0c0d0e0f\n", 0600);
+	char *text;
+
+	ck_assert_int_ge(asprintf(&text,
+				  "lorawan = { devices = ( { name = \"a\"; dev_eui = "
+				  "\"70B3D57ED0000001\"; dev_addr = \"26011BDA\"; nwk_s_key_file = "
+				  "\"%s\"; app_s_key = \"F0E0D0C0B0A090807060504030201000\"; } ); };",
+				  key),
+			 0);
+	ck_assert_int_eq(load(text), 0);
+	ck_assert_uint_eq(cfg->lorawan.devices[0].nwk_s_key[1], 0x01);
+	free(text);
+	fg_config_free(cfg);
+	cfg = NULL;
+	assert_only_error(load(DEVICE("nwk_s_key_file = \"/nonexistent\";")),
+			  "fieldgate.conf:3: lorawan.devices: 'nwk_s_key_file' and 'nwk_s_key' "
+			  "both given; give the key one way only");
+	free(key);
+}
+END_TEST
+
+START_TEST(config_device_mistakes_are_named)
+{
+	ck_assert_int_eq(load("lorawan = { devices = ( { name = \"bad name\"; dev_eui = \"70B3\";\n"
+			      "  dev_addr = \"26011BDA\"; nwk_s_key = \"0011\";\n"
+			      "  app_s_key = \"F0E0D0C0B0A090807060504030201000\"; colour = 1; } ); };"),
+			 -EINVAL);
+	ck_assert_uint_eq(fg_diags_count(&diags, FG_DIAG_ERROR), 4);
+	assert_diag(0, "fieldgate.conf:3: lorawan.devices: unknown member 'colour'");
+	assert_diag(1, "fieldgate.conf:1: lorawan.devices: 'name': expected 1..63 characters "
+		       "from A-Z a-z 0-9 _ . -");
+	assert_diag(2, "fieldgate.conf:1: lorawan.devices: 'dev_eui': expected 16 hex digits");
+	assert_diag(3, "fieldgate.conf:2: lorawan.devices: 'nwk_s_key': expected 32 hex digits "
+		       "(an AES-128 key)");
+}
+END_TEST
+
+START_TEST(config_two_devices_cannot_share_a_dev_addr)
+{
+	ck_assert_int_eq(
+		load("lorawan = { devices = (\n"
+		     " { name = \"a\"; dev_eui = \"70B3D57ED0000001\"; dev_addr = \"26011BDA\";\n"
+		     "   nwk_s_key = \"000102030405060708090A0B0C0D0E0F\";\n"
+		     "   app_s_key = \"000102030405060708090A0B0C0D0E0F\"; },\n"
+		     " { name = \"b\"; dev_eui = \"70B3D57ED0000002\"; dev_addr = \"26011BDA\";\n"
+		     "   nwk_s_key = \"000102030405060708090A0B0C0D0E0F\";\n"
+		     "   app_s_key = \"000102030405060708090A0B0C0D0E0F\"; } ); };"),
+		-EINVAL);
+	assert_diag(0, "fieldgate.conf:5: lorawan.devices: dev_addr 26011BDA is used twice (line 2)");
+}
+END_TEST
+
+START_TEST(config_loads_gateways_and_a_layout)
+{
+	ck_assert_int_eq(load("sources = { gwmp = { enabled = true; listen = \"[::1]:1700\";\n"
+			      "  gateways = [ \"AA555A0000000001\" ]; }; };\n"
+			      "codecs = { lht65 = { fields = (\n"
+			      "  { name = \"battery\"; offset = 0; type = \"u16be\"; bits = [0, 14];\n"
+			      "    scale = 0.001; unit = \"V\"; fport = 2; },\n"
+			      "  { name = \"temperature\"; offset = 2; type = \"i16le\"; scale = 0.01;\n"
+			      "    unit = \"Cel\"; } ); }; };\n"),
+			 0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert_str_eq(cfg->sources.gwmp.listen, "[::1]:1700");
+	ck_assert_uint_eq(cfg->sources.gwmp.n_gateways, 1);
+	ck_assert_uint_eq(cfg->sources.gwmp.gateways[0], UINT64_C(0xAA555A0000000001));
+	ck_assert_uint_eq(cfg->n_codecs, 1);
+	ck_assert_str_eq(cfg->codecs[0].name, "lht65");
+	ck_assert_uint_eq(cfg->codecs[0].n_fields, 2);
+	ck_assert_uint_eq(cfg->codecs[0].fields[0].bit_count, 14);
+	ck_assert_int_eq(cfg->codecs[0].fields[0].fport, 2);
+	ck_assert_int_eq(cfg->codecs[0].fields[1].type, FG_LAYOUT_I16);
+	ck_assert(cfg->codecs[0].fields[1].little_endian);
+	ck_assert_int_eq(cfg->codecs[0].fields[1].fport, -1);
+}
+END_TEST
+
+START_TEST(config_layout_and_listen_mistakes_are_named)
+{
+	ck_assert_int_eq(load("sources = { gwmp = { listen = \"localhost:1700\";\n"
+			      "  gateways = [ \"AA55\" ]; }; };\n"
+			      "codecs = { x = { fields = (\n"
+			      "  { name = \"t\"; offset = 0; type = \"u17\"; } ); }; };\n"),
+			 -EINVAL);
+	ck_assert_uint_eq(fg_diags_count(&diags, FG_DIAG_ERROR), 3);
+	assert_diag(0, "fieldgate.conf:1: sources.gwmp.listen: expected a numeric address and port, "
+		       "\"127.0.0.1:1700\" or \"[::1]:1700\", got 'localhost:1700'");
+	assert_diag(1, "fieldgate.conf:2: sources.gwmp.gateways: element 1: expected a gateway EUI "
+		       "of 16 hex digits");
+	assert_diag(2, "fieldgate.conf:4: codecs.x: field 1: unknown type 'u17' (u8 i8 u16be u16le "
+		       "i16be i16le u24be u24le i24be i24le u32be u32le i32be i32le f32be f32le)");
+}
+END_TEST
+
 /* ---------------------------------------------------------------- sample file and docs */
 
 START_TEST(config_sample_file_loads_without_findings)
 {
-	char *path = source_path("conf/fieldgate.conf");
+	/* As the package installs it: 0640, since it holds the demo device's keys. */
+	char *text = read_source_file("conf/fieldgate.conf");
+	char *path = write_file("fieldgate.conf", text, 0640);
 	int r = fg_config_load(path, &cfg, &diags);
 
+	free(text);
 	fg_diags_print(&diags, stderr);
 	ck_assert_int_eq(r, 0);
 	ck_assert_uint_eq(diags.n, 0);
@@ -246,6 +372,11 @@ START_TEST(config_sample_file_loads_without_findings)
 	ck_assert_uint_eq(cfg->sources.sim.devices, 3);
 	ck_assert_uint_eq(cfg->sources.sim.interval_ms, 2000);
 	ck_assert_uint_eq(cfg->mqtt.port, 1883);
+	ck_assert_uint_eq(cfg->lorawan.n_devices, 1);
+	ck_assert_str_eq(cfg->lorawan.devices[0].name, "soil-1");
+	ck_assert_uint_eq(cfg->lorawan.devices[0].dev_addr, 0x26011BDA);
+	ck_assert_uint_eq(cfg->n_codecs, 1);
+	ck_assert_uint_eq(cfg->codecs[0].n_fields, 3);
 	free(path);
 }
 END_TEST
@@ -1096,6 +1227,13 @@ static Suite *config_suite(void)
 	tc = tcase_create("docs");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, config_sample_file_loads_without_findings);
+	tcase_add_test(tc, config_loads_a_lorawan_device);
+	tcase_add_test(tc, config_device_defaults_to_the_raw_codec_and_refuses_unknown_ones);
+	tcase_add_test(tc, config_device_key_from_a_file_and_not_twice);
+	tcase_add_test(tc, config_device_mistakes_are_named);
+	tcase_add_test(tc, config_two_devices_cannot_share_a_dev_addr);
+	tcase_add_test(tc, config_loads_gateways_and_a_layout);
+	tcase_add_test(tc, config_layout_and_listen_mistakes_are_named);
 	tcase_add_test(tc, config_every_setting_is_in_sample_file);
 	tcase_add_test(tc, config_every_setting_is_in_man_page);
 	tcase_add_test(tc, config_setting_names_list_every_row_and_secret_variant);

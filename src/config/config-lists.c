@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The settings that are lists or named groups rather than rows of the table:
+ *
+ *   sources.gwmp.gateways = [ "AA555A0000000000", ... ];
+ *   lorawan.devices = ( { name = "soil-1"; dev_eui = "..."; dev_addr = "...";
+ *                         nwk_s_key = "..."; app_s_key = "..."; codec = "cayenne"; }, ... );
+ *   codecs = { lht65 = { fields = ( { name = "..."; offset = 0; type = "u16be"; ... }, ... ); }; };
+ *
+ * Keys are secrets: each is given as 32 hex digits, or with _file or
+ * _credential as the other secrets are.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config/config-internal.h"
+#include "core/reading.h"
+
+#define report fg_config_report
+
+#define DEVICES_MAX 10000
+#define CODECS_MAX 256
+#define FIELDS_MAX FG_CODEC_VALUES_MAX
+#define PATH_BUF 256
+
+/* A hex string of exactly 2 * n digits into n bytes; false when it is not one. */
+static bool parse_hex(const char *s, uint8_t *out, size_t n)
+{
+	if (strlen(s) != 2 * n)
+		return false;
+	for (size_t i = 0; i < 2 * n; i++) {
+		char c = s[i];
+		int d = c >= '0' && c <= '9' ? c - '0' :
+			c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			c >= 'A' && c <= 'F' ? c - 'A' + 10 :
+					       -1;
+
+		if (d < 0)
+			return false;
+		if (i % 2 == 0)
+			out[i / 2] = (uint8_t) (d << 4);
+		else
+			out[i / 2] |= (uint8_t) d;
+	}
+	return true;
+}
+
+/* A hex EUI or address of n bytes as a number (most significant first, as written). */
+static bool parse_hex_number(const char *s, size_t n, uint64_t *ret)
+{
+	uint8_t b[8];
+	uint64_t v = 0;
+
+	if (n > sizeof(b) || !parse_hex(s, b, n))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | b[i];
+	*ret = v;
+	return true;
+}
+
+static void wipe(void *p, size_t n)
+{
+	explicit_bzero(p, n);
+}
+
+/* sources.gwmp.gateways: an array of 16-hex-digit EUIs. */
+static void load_gateways(struct loader *ld, const config_setting_t *s, const char *path)
+{
+	struct fg_gwmp_config *g = &ld->cfg->sources.gwmp;
+	int n;
+
+	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+		report(ld, FG_DIAG_ERROR, s, path,
+		       "expected an array of gateway EUIs, [ \"AA555A0000000000\", ... ]");
+		return;
+	}
+	n = config_setting_length(s);
+	if (n > FG_GWMP_GATEWAYS_MAX) {
+		report(ld, FG_DIAG_ERROR, s, path, "at most %d gateways, got %d",
+		       FG_GWMP_GATEWAYS_MAX, n);
+		return;
+	}
+	g->n_gateways = 0;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
+		const char *v = config_setting_get_string(e);
+		uint64_t eui;
+
+		if (!v || !parse_hex_number(v, 8, &eui)) {
+			report(ld, FG_DIAG_ERROR, e, path,
+			       "element %d: expected a gateway EUI of 16 hex digits", i + 1);
+			continue;
+		}
+		g->gateways[g->n_gateways++] = eui;
+	}
+}
+
+/* A string member of a list element; NULL (and reported when required) otherwise. */
+static const char *member_string(struct loader *ld, const config_setting_t *elem,
+				 const char *path, const char *name, bool required)
+{
+	const config_setting_t *m = config_setting_get_member(elem, name);
+	const char *v;
+
+	if (!m) {
+		if (required)
+			report(ld, FG_DIAG_ERROR, elem, path, "'%s' is missing", name);
+		return NULL;
+	}
+	v = config_setting_get_string(m);
+	if (!v)
+		report(ld, FG_DIAG_ERROR, m, path, "'%s': expected a string", name);
+	return v;
+}
+
+/* A key given one of three ways: NAME, NAME_file or NAME_credential. */
+static void load_key(struct loader *ld, const config_setting_t *elem, const char *path,
+		     const char *name, uint8_t key[16])
+{
+	static const char *const ways[] = { "", "_file", "_credential" };
+	const config_setting_t *given = NULL;
+	const char *how = NULL;
+	char member[48], err[512], *path_buf = NULL, *secret = NULL;
+	const char *v, *dir;
+	bool world = false;
+	int r;
+
+	for (size_t i = 0; i < 3; i++) {
+		const config_setting_t *m;
+
+		snprintf(member, sizeof(member), "%s%s", name, ways[i]);
+		m = config_setting_get_member(elem, member);
+		if (!m)
+			continue;
+		if (given) {
+			report(ld, FG_DIAG_ERROR, m, path,
+			       "'%s' and '%s%s' both given; give the key one way only", member,
+			       name, how);
+			return;
+		}
+		given = m;
+		how = ways[i];
+	}
+	if (!given) {
+		report(ld, FG_DIAG_ERROR, elem, path, "'%s' is missing (32 hex digits, or %s_file "
+		       "or %s_credential)", name, name, name);
+		return;
+	}
+	v = config_setting_get_string(given);
+	if (!v) {
+		report(ld, FG_DIAG_ERROR, given, path, "'%s%s': expected a string", name, how);
+		return;
+	}
+	if (!*how) {
+		if (!parse_hex(v, key, 16))
+			report(ld, FG_DIAG_ERROR, given, path,
+			       "'%s': expected 32 hex digits (an AES-128 key)", name);
+		else if (ld->st && (ld->st->st_mode & 0004))
+			report(ld, FG_DIAG_WARNING, given, path,
+			       "'%s' is a key in a file other users can read; chmod o-r, or use "
+			       "%s_file", name, name);
+		return;
+	}
+	if (!strcmp(how, "_credential")) {
+		dir = secure_getenv("CREDENTIALS_DIRECTORY");
+		if (!dir || !*dir) {
+			report(ld, FG_DIAG_ERROR, given, path,
+			       "'%s_credential': $CREDENTIALS_DIRECTORY is not set; credentials come "
+			       "from systemd (LoadCredential= in the unit)", name);
+			return;
+		}
+		if (asprintf(&path_buf, "%s/%s", dir, v) < 0) {
+			ld->oom = true;
+			return;
+		}
+	}
+	r = fg_config_read_secret(path_buf ? path_buf : v, &secret, &world, err, sizeof(err));
+	if (r == -ENOMEM)
+		ld->oom = true;
+	else if (r < 0)
+		report(ld, FG_DIAG_ERROR, given, path, "'%s%s': %s", name, how, err);
+	else if (!parse_hex(secret, key, 16))
+		report(ld, FG_DIAG_ERROR, given, path,
+		       "'%s%s': '%s' does not hold 32 hex digits (an AES-128 key)", name, how,
+		       path_buf ? path_buf : v);
+	else if (world && !path_buf)
+		report(ld, FG_DIAG_WARNING, given, path, "'%s' is readable by other users; chmod o-r",
+		       v);
+	if (secret) {
+		wipe(secret, strlen(secret));
+		free(secret);
+	}
+	free(path_buf);
+}
+
+static const char *const device_members[] = {
+	"name",		 "dev_eui",	   "dev_addr",		  "nwk_s_key",
+	"nwk_s_key_file", "nwk_s_key_credential", "app_s_key", "app_s_key_file",
+	"app_s_key_credential", "codec", NULL,
+};
+
+/* Report members that are not in `known`. */
+static void unknown_members(struct loader *ld, const config_setting_t *elem, const char *path,
+			    const char *const *known)
+{
+	int n = config_setting_length(elem);
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(elem, (unsigned) i);
+		const char *name = config_setting_name(m);
+		size_t k;
+
+		for (k = 0; known[k] && strcmp(known[k], name ? name : ""); k++)
+			;
+		if (!known[k])
+			report(ld, FG_DIAG_ERROR, m, path, "unknown member '%s'", name ? name : "?");
+	}
+}
+
+/* lorawan.devices: a list of groups, one per ABP device. */
+static void load_devices(struct loader *ld, const config_setting_t *s, const char *path)
+{
+	struct fg_lorawan_config *lw = &ld->cfg->lorawan;
+	int n;
+
+	if (!config_setting_is_list(s)) {
+		report(ld, FG_DIAG_ERROR, s, path,
+		       "expected a list of devices, ( { name = ...; dev_addr = ...; ... }, ... )");
+		return;
+	}
+	n = config_setting_length(s);
+	if (n > DEVICES_MAX) {
+		report(ld, FG_DIAG_ERROR, s, path, "at most %d devices, got %d", DEVICES_MAX, n);
+		return;
+	}
+	lw->devices = calloc((size_t) n + 1, sizeof(*lw->devices));
+	if (!lw->devices) {
+		ld->oom = true;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
+		struct fg_lorawan_device *d = &lw->devices[lw->n_devices];
+		size_t errors = ld->errors;
+		const char *v;
+		uint64_t num;
+
+		if (!config_setting_is_group(e)) {
+			report(ld, FG_DIAG_ERROR, e, path, "device %d: expected a group { ... }", i + 1);
+			continue;
+		}
+		unknown_members(ld, e, path, device_members);
+		d->line = (int) config_setting_source_line(e);
+		v = member_string(ld, e, path, "name", true);
+		if (v && (strlen(v) >= FG_DEVICE_NAME_MAX || !fg_reading_name_valid(v) ||
+			  strchr(v, ':')))
+			report(ld, FG_DIAG_ERROR, e, path,
+			       "'name': expected 1..%d characters from A-Z a-z 0-9 _ . -",
+			       FG_DEVICE_NAME_MAX - 1);
+		else if (v && !(d->name = strdup(v)))
+			ld->oom = true;
+		v = member_string(ld, e, path, "dev_eui", true);
+		if (v && !parse_hex_number(v, 8, &d->dev_eui))
+			report(ld, FG_DIAG_ERROR, e, path, "'dev_eui': expected 16 hex digits");
+		v = member_string(ld, e, path, "dev_addr", true);
+		if (v && !parse_hex_number(v, 4, &num))
+			report(ld, FG_DIAG_ERROR, e, path, "'dev_addr': expected 8 hex digits");
+		else if (v)
+			d->dev_addr = (uint32_t) num;
+		load_key(ld, e, path, "nwk_s_key", d->nwk_s_key);
+		load_key(ld, e, path, "app_s_key", d->app_s_key);
+		v = member_string(ld, e, path, "codec", false);
+		if (!(d->codec = strdup(v ? v : "raw")))
+			ld->oom = true;
+		for (size_t k = 0; k < lw->n_devices && d->name; k++) {
+			if (lw->devices[k].name && !strcmp(lw->devices[k].name, d->name))
+				report(ld, FG_DIAG_ERROR, e, path,
+				       "device name '%s' is used twice (line %d)", d->name,
+				       lw->devices[k].line);
+			if (lw->devices[k].dev_addr == d->dev_addr)
+				report(ld, FG_DIAG_ERROR, e, path,
+				       "dev_addr %08X is used twice (line %d)", d->dev_addr,
+				       lw->devices[k].line);
+		}
+		if (ld->errors != errors) {
+			free(d->name);
+			free(d->codec);
+			wipe(d, sizeof(*d));
+			continue;
+		}
+		lw->n_devices++;
+	}
+}
+
+static const char *const field_members[] = {
+	"name", "unit", "offset", "type", "bits", "bool", "scale", "add", "fport", NULL,
+};
+
+/* A number member (int or float) of a field; def when absent. */
+static bool member_number(struct loader *ld, const config_setting_t *f, const char *path,
+			  const char *name, double def, double *ret)
+{
+	const config_setting_t *m = config_setting_get_member(f, name);
+	int t;
+
+	*ret = def;
+	if (!m)
+		return true;
+	t = config_setting_type(m);
+	if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 || t == CONFIG_TYPE_FLOAT) {
+		*ret = config_setting_get_float(m);
+		if (t != CONFIG_TYPE_FLOAT)
+			*ret = (double) config_setting_get_int64(m);
+		return true;
+	}
+	report(ld, FG_DIAG_ERROR, m, path, "'%s': expected a number", name);
+	return false;
+}
+
+/* codecs.NAME.fields: one declarative layout. */
+static void load_layout(struct loader *ld, const config_setting_t *g, const char *path,
+			struct fg_codec_config *c)
+{
+	const config_setting_t *fields = config_setting_get_member(g, "fields");
+	char why[160];
+	size_t bad;
+	int n;
+
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const char *name = config_setting_name(config_setting_get_elem(g, (unsigned) i));
+
+		if (name && strcmp(name, "fields"))
+			report(ld, FG_DIAG_ERROR, config_setting_get_elem(g, (unsigned) i), path,
+			       "unknown member '%s' (a codec has only 'fields')", name);
+	}
+	if (!fields || !config_setting_is_list(fields)) {
+		report(ld, FG_DIAG_ERROR, fields ? fields : g, path,
+		       "expected fields = ( { name = ...; offset = ...; type = ...; }, ... )");
+		return;
+	}
+	n = config_setting_length(fields);
+	if (n < 1 || n > FIELDS_MAX) {
+		report(ld, FG_DIAG_ERROR, fields, path, "1..%d fields, got %d", FIELDS_MAX, n);
+		return;
+	}
+	c->fields = calloc((size_t) n, sizeof(*c->fields));
+	if (!c->fields) {
+		ld->oom = true;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *f = config_setting_get_elem(fields, (unsigned) i);
+		const config_setting_t *bits;
+		struct fg_layout_field *lf = &c->fields[c->n_fields];
+		const char *v;
+		double num;
+
+		if (!config_setting_is_group(f)) {
+			report(ld, FG_DIAG_ERROR, f, path, "field %d: expected a group { ... }", i + 1);
+			continue;
+		}
+		unknown_members(ld, f, path, field_members);
+		v = member_string(ld, f, path, "name", true);
+		if (v && strlen(v) >= sizeof(lf->name))
+			report(ld, FG_DIAG_ERROR, f, path, "field %d: 'name': at most %zu characters",
+			       i + 1, sizeof(lf->name) - 1);
+		else if (v)
+			snprintf(lf->name, sizeof(lf->name), "%s", v);
+		v = member_string(ld, f, path, "unit", false);
+		if (v && strlen(v) >= sizeof(lf->unit))
+			report(ld, FG_DIAG_ERROR, f, path, "field %d: 'unit': at most %zu characters",
+			       i + 1, sizeof(lf->unit) - 1);
+		else if (v)
+			snprintf(lf->unit, sizeof(lf->unit), "%s", v);
+		v = member_string(ld, f, path, "type", true);
+		if (v && fg_layout_type_from_string(v, &lf->type, &lf->little_endian) < 0)
+			report(ld, FG_DIAG_ERROR, f, path,
+			       "field %d: unknown type '%s' (u8 i8 u16be u16le i16be i16le u24be "
+			       "u24le i24be i24le u32be u32le i32be i32le f32be f32le)", i + 1, v);
+		if (member_number(ld, f, path, "offset", -1, &num) &&
+		    (num < 0 || num > 241 || num != floor(num)))
+			report(ld, FG_DIAG_ERROR, f, path,
+			       "field %d: 'offset': expected a byte offset 0..241", i + 1);
+		else
+			lf->offset = (unsigned) num;
+		member_number(ld, f, path, "scale", 1, &lf->scale);
+		member_number(ld, f, path, "add", 0, &lf->add);
+		if (member_number(ld, f, path, "fport", -1, &num) && num != -1 &&
+		    (num < 1 || num > 223 || num != floor(num)))
+			report(ld, FG_DIAG_ERROR, f, path, "field %d: 'fport': expected 1..223", i + 1);
+		else
+			lf->fport = (int) num;
+		if (config_setting_get_member(f, "bool")) {
+			int b = config_setting_get_bool(config_setting_get_member(f, "bool"));
+
+			if (config_setting_type(config_setting_get_member(f, "bool")) !=
+			    CONFIG_TYPE_BOOL)
+				report(ld, FG_DIAG_ERROR, f, path, "field %d: 'bool': expected true "
+				       "or false", i + 1);
+			lf->boolean = b != 0;
+		}
+		bits = config_setting_get_member(f, "bits");
+		if (bits) {
+			if (!config_setting_is_array(bits) || config_setting_length(bits) != 2 ||
+			    config_setting_get_int_elem(bits, 0) < 0 ||
+			    config_setting_get_int_elem(bits, 1) < 1)
+				report(ld, FG_DIAG_ERROR, bits, path,
+				       "field %d: 'bits': expected [first bit, count], e.g. [0, 14]",
+				       i + 1);
+			else {
+				lf->bit_offset = (unsigned) config_setting_get_int_elem(bits, 0);
+				lf->bit_count = (unsigned) config_setting_get_int_elem(bits, 1);
+			}
+		}
+		c->n_fields++;
+	}
+	if (c->n_fields == (size_t) n &&
+	    fg_layout_validate(&(struct fg_layout){ c->fields, c->n_fields }, &bad, why,
+			       sizeof(why)) < 0)
+		report(ld, FG_DIAG_ERROR, config_setting_get_elem(fields, (unsigned) bad), path,
+		       "field %zu: %s", bad + 1, why);
+}
+
+/* codecs: a group of named layouts. */
+static void load_codecs(struct loader *ld, const config_setting_t *s, const char *path)
+{
+	struct fg_config *cfg = ld->cfg;
+	int n;
+
+	if (!config_setting_is_group(s)) {
+		report(ld, FG_DIAG_ERROR, s, path,
+		       "expected a group of named codecs, { name = { fields = ( ... ); }; }");
+		return;
+	}
+	n = config_setting_length(s);
+	if (n > CODECS_MAX) {
+		report(ld, FG_DIAG_ERROR, s, path, "at most %d codecs, got %d", CODECS_MAX, n);
+		return;
+	}
+	cfg->codecs = calloc((size_t) n + 1, sizeof(*cfg->codecs));
+	if (!cfg->codecs) {
+		ld->oom = true;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, (unsigned) i);
+		const char *name = config_setting_name(g);
+		struct fg_codec_config *c = &cfg->codecs[cfg->n_codecs];
+		char sub[PATH_BUF];
+
+		snprintf(sub, sizeof(sub), "%s.%s", path, name ? name : "?");
+		if (!name || !config_setting_is_group(g)) {
+			report(ld, FG_DIAG_ERROR, g, sub, "expected a group { fields = ( ... ); }");
+			continue;
+		}
+		if (!strcmp(name, "cayenne") || !strcmp(name, "raw")) {
+			report(ld, FG_DIAG_ERROR, g, sub, "'%s' is a built-in codec's name", name);
+			continue;
+		}
+		c->name = strdup(name);
+		if (!c->name) {
+			ld->oom = true;
+			return;
+		}
+		cfg->n_codecs++;
+		load_layout(ld, g, sub, c);
+	}
+}
+
+bool fg_config_load_list(struct loader *ld, const config_setting_t *s, const char *path)
+{
+	if (!strcmp(path, "sources.gwmp.gateways"))
+		load_gateways(ld, s, path);
+	else if (!strcmp(path, "lorawan.devices"))
+		load_devices(ld, s, path);
+	else if (!strcmp(path, "codecs"))
+		load_codecs(ld, s, path);
+	else
+		return false;
+	return true;
+}
+
+void fg_config_check_lists(struct loader *ld)
+{
+	struct fg_lorawan_config *lw = &ld->cfg->lorawan;
+
+	for (size_t i = 0; i < lw->n_devices; i++) {
+		const char *codec = lw->devices[i].codec;
+		bool found = !strcmp(codec, "cayenne") || !strcmp(codec, "raw");
+
+		for (size_t k = 0; !found && k < ld->cfg->n_codecs; k++)
+			found = !strcmp(ld->cfg->codecs[k].name, codec);
+		if (!found) {
+			char path[PATH_BUF];
+
+			snprintf(path, sizeof(path), "lorawan.devices");
+			fg_diags_add(ld->diags, FG_DIAG_ERROR, ld->name, lw->devices[i].line, path,
+				     "device '%s': unknown codec '%s' (cayenne, raw, or a name "
+				     "under codecs)", lw->devices[i].name, codec);
+			ld->errors++;
+		}
+	}
+}
+
+void fg_config_lists_free(struct fg_config *cfg)
+{
+	for (size_t i = 0; i < cfg->lorawan.n_devices; i++) {
+		free(cfg->lorawan.devices[i].name);
+		free(cfg->lorawan.devices[i].codec);
+		wipe(&cfg->lorawan.devices[i], sizeof(cfg->lorawan.devices[i]));
+	}
+	free(cfg->lorawan.devices);
+	cfg->lorawan.devices = NULL;
+	cfg->lorawan.n_devices = 0;
+	for (size_t i = 0; i < cfg->n_codecs; i++) {
+		free(cfg->codecs[i].name);
+		free(cfg->codecs[i].fields);
+	}
+	free(cfg->codecs);
+	cfg->codecs = NULL;
+	cfg->n_codecs = 0;
+}
