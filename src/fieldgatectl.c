@@ -27,7 +27,8 @@ static void usage(FILE *f)
 		"  check-config [FILE]   validate a configuration file\n"
 		"  status                the daemon's state, or the buffer's when it is not running\n"
 		"  buffer                messages waiting in the buffer, per topic\n"
-		"  decode lorawan [--nwk-s-key HEX --app-s-key HEX] [--fcnt N] [--codec NAME] FRAME\n"
+		"  decode lorawan [--config FILE] [--nwk-s-key HEX --app-s-key HEX] [--fcnt N]\n"
+		"                 [--codec NAME] FRAME\n"
 		"                        decode one PHYPayload (hex or base64) with the configured keys\n"
 		"\n"
 		"See fieldgatectl(1).\n",
@@ -178,6 +179,7 @@ static int cmd_decode(int argc, char **argv, const char *config_path)
 		{ "app-s-key", required_argument, NULL, 'a' },
 		{ "fcnt", required_argument, NULL, 'f' },
 		{ "codec", required_argument, NULL, 'k' },
+		{ "config", required_argument, NULL, 'c' },
 		{ 0 },
 	};
 	uint8_t phy[FG_LW_PHY_MAX + 1], payload[FG_LW_FRM_MAX], nwk[16], app[16];
@@ -221,6 +223,9 @@ static int cmd_decode(int argc, char **argv, const char *config_path)
 			break;
 		case 'k':
 			cli.codec = optarg;
+			break;
+		case 'c':
+			config_path = optarg;
 			break;
 		default:
 			return EXIT_USAGE;

@@ -212,7 +212,7 @@ class LoraTest(unittest.TestCase):
         with open(sample) as f:
             text = f.read()
         hexframe = text.split("fieldgatectl decode lorawan ")[1].split()[0]
-        out = run([FIELDGATECTL, "-c", sample, "decode", "lorawan", hexframe])
+        out = run([FIELDGATECTL, "decode", "lorawan", "--config", sample, hexframe])
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         self.assertIn("device: soil-1 (dev_eui 70b3d57ed0000001, codec cayenne)", out.stdout)
         self.assertIn("mic: 291c8e0a ok", out.stdout)
