@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/control.h"
+#include "codec/ble.h"
 #include "lora/lorawan.h"
 #include "source/lora.h"
 #include "store/store.h"
@@ -29,6 +31,8 @@ static void usage(FILE *f)
 		"  buffer                messages waiting in the buffer, per topic\n"
 		"  decode lorawan [--config FILE] [--nwk-s-key HEX --app-s-key HEX] [--fcnt N]\n"
 		"                 [--codec NAME] FRAME\n"
+		"  decode ble --service-data UUID:HEX | --manufacturer-data ID:HEX [--bindkey K]\n"
+		"             [--address MAC] [--codec NAME]\n"
 		"                        decode one PHYPayload (hex or base64) with the configured keys\n"
 		"\n"
 		"See fieldgatectl(1).\n",
@@ -171,6 +175,142 @@ static bool parse_key(const char *s, uint8_t key[FG_LW_KEY_LEN])
 	return strlen(s) == 32 && frame_bytes(s, key, FG_LW_KEY_LEN, &len) == 0 && len == 16;
 }
 
+/* Print decoded values, one per line. */
+static void print_values(const struct fg_codec_value *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].kind == FG_VALUE_NUMBER)
+			printf("  %s = %.15g%s%s\n", v[i].quantity, v[i].number,
+			       v[i].unit[0] ? " " : "", v[i].unit);
+		else if (v[i].kind == FG_VALUE_BOOL)
+			printf("  %s = %s\n", v[i].quantity, v[i].boolean ? "true" : "false");
+		else
+			printf("  %s = \"%s\"\n", v[i].quantity, v[i].text);
+	}
+}
+
+/* "fcd2", "0xFCD2" or "0000fcd2-0000-1000-8000-00805f9b34fb" to a 16-bit id. */
+static bool parse_id16(const char *s, size_t n, uint16_t *ret)
+{
+	static const char base[] = "-0000-1000-8000-00805f9b34fb";
+	char buf[40];
+	char *end;
+	unsigned long v;
+
+	if (n >= sizeof(buf))
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (n == 36 && !strncmp(buf, "0000", 4) && !strcasecmp(buf + 8, base)) {
+		buf[8] = '\0';
+		memmove(buf, buf + 4, 5);
+	}
+	v = strtoul(buf, &end, 16);
+	if (!buf[0] || *end || v > 0xffff)
+		return false;
+	*ret = (uint16_t)v;
+	return true;
+}
+
+/* decode ble: the recognised format and the readings of one advertisement element. */
+static int cmd_decode_ble(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "service-data", required_argument, NULL, 's' },
+		{ "manufacturer-data", required_argument, NULL, 'm' },
+		{ "bindkey", required_argument, NULL, 'k' },
+		{ "address", required_argument, NULL, 'a' },
+		{ "codec", required_argument, NULL, 'c' },
+		{ 0 },
+	};
+	static struct fg_codec_value values[FG_CODEC_VALUES_MAX];
+	uint8_t bytes[256], key[16];
+	struct fg_ble_data data = { 0 };
+	struct fg_ble_keys keys = { 0 };
+	struct fg_ble_result res = { 0 };
+	const char *colon;
+	char why[160] = "";
+	int c, format = -1, r;
+	bool have_data = false;
+	size_t n = 0, len;
+	unsigned a[6];
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (c) {
+		case 's':
+		case 'm':
+			colon = strchr(optarg, ':');
+			if (!colon || !parse_id16(optarg, (size_t)(colon - optarg), &data.id) ||
+			    frame_bytes(colon + 1, bytes, sizeof(bytes), &len) < 0) {
+				fprintf(stderr, "fieldgatectl: --%s takes %s:HEX\n",
+					c == 's' ? "service-data" : "manufacturer-data",
+					c == 's' ? "UUID" : "COMPANY_ID");
+				return EXIT_USAGE;
+			}
+			data.service = c == 's';
+			data.p = bytes;
+			data.n = len;
+			have_data = true;
+			break;
+		case 'k':
+			if (!parse_key(optarg, key)) {
+				fprintf(stderr, "fieldgatectl: a bindkey is 32 hex digits\n");
+				return EXIT_USAGE;
+			}
+			keys.bindkey = key;
+			break;
+		case 'a':
+			if (sscanf(optarg, "%2x:%2x:%2x:%2x:%2x:%2x", &a[0], &a[1], &a[2], &a[3], &a[4],
+				   &a[5]) != 6) {
+				fprintf(stderr, "fieldgatectl: an address is A4:C1:38:00:11:22\n");
+				return EXIT_USAGE;
+			}
+			for (int i = 0; i < 6; i++)
+				keys.address[i] = (uint8_t)a[i];
+			break;
+		case 'c':
+			format = fg_ble_format_from_string(optarg);
+			if (format < 0) {
+				fprintf(stderr, "fieldgatectl: unknown BLE format '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (!have_data || optind != argc) {
+		fprintf(stderr, "fieldgatectl: usage: decode ble --service-data UUID:HEX | "
+				"--manufacturer-data ID:HEX [--bindkey K] [--address MAC] "
+				"[--codec NAME]\n");
+		return EXIT_USAGE;
+	}
+	printf("%s data: 0x%04x, %zu bytes\n", data.service ? "service" : "manufacturer", data.id,
+	       data.n);
+	if (format < 0)
+		format = fg_ble_detect(&data);
+	if (format < 0) {
+		printf("format: not recognised\n");
+		return EXIT_REFUSED;
+	}
+	printf("format: %s\n", fg_ble_format_to_string(format));
+	r = fg_ble_decode(format, &data, &keys, values, FG_CODEC_VALUES_MAX, &n, &res, why,
+			  sizeof(why));
+	explicit_bzero(key, sizeof(key));
+	if (r < 0) {
+		printf("refused: %s\n", why[0] ? why : strerror(-r));
+		return EXIT_REFUSED;
+	}
+	if (res.has_counter)
+		printf("counter: %u\n", res.counter);
+	if (res.has_packet_id)
+		printf("packet_id: %u\n", res.packet_id);
+	printf("readings:\n");
+	print_values(values, n);
+	return EXIT_SUCCESS;
+}
+
 /* decode lorawan: every field, the MIC verdict, the payload and its readings. */
 static int cmd_decode(int argc, char **argv, const char *config_path)
 {
@@ -197,9 +337,11 @@ static int cmd_decode(int argc, char **argv, const char *config_path)
 	char whybuf[160];
 	int c, r, status = EXIT_SUCCESS;
 
-	/* decode lorawan [OPTIONS] FRAME: the options follow the kind of frame. */
+	/* decode lorawan|ble [OPTIONS] ...: the options follow the kind of frame. */
+	if (argc >= 2 && strcmp(argv[1], "ble") == 0)
+		return cmd_decode_ble(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "lorawan") != 0) {
-		fprintf(stderr, "fieldgatectl: usage: decode lorawan [OPTIONS] FRAME\n");
+		fprintf(stderr, "fieldgatectl: usage: decode lorawan|ble [OPTIONS] ...\n");
 		return EXIT_USAGE;
 	}
 	argc--;
@@ -338,16 +480,7 @@ static int cmd_decode(int argc, char **argv, const char *config_path)
 		goto out;
 	}
 	printf("readings (codec %s):\n", dev->codec);
-	for (size_t i = 0; i < n; i++) {
-		if (values[i].kind == FG_VALUE_NUMBER)
-			printf("  %s = %.15g%s%s\n", values[i].quantity, values[i].number,
-			       values[i].unit[0] ? " " : "", values[i].unit);
-		else if (values[i].kind == FG_VALUE_BOOL)
-			printf("  %s = %s\n", values[i].quantity,
-			       values[i].boolean ? "true" : "false");
-		else
-			printf("  %s = \"%s\"\n", values[i].quantity, values[i].text);
-	}
+	print_values(values, n);
 out:
 	explicit_bzero(nwk, sizeof(nwk));
 	explicit_bzero(app, sizeof(app));

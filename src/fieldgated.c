@@ -29,8 +29,11 @@
 #include "sink/jsonl.h"
 #include "sink/mqtt.h"
 #include "store/store.h"
+#include "source/ble-rx.h"
+#include "source/ble.h"
 #include "source/gwmp.h"
 #include "source/lora.h"
+#include "source/sim-ble.h"
 #include "source/sim-lora.h"
 #include "source/sim.h"
 
@@ -49,8 +52,11 @@ struct daemon {
 	const char *debug_modules;
 	struct fg_sim *sim;
 	struct fg_sim_lora *sim_lora;
+	struct fg_sim_ble *sim_ble;
 	struct fg_lora *lora;
 	struct fg_gwmp *gwmp;
+	struct fg_ble *ble;
+	struct fg_ble_rx *ble_rx;
 	struct fg_store *store;
 	struct fg_mqtt *mqtt;
 	struct fg_control *control;
@@ -480,6 +486,25 @@ static int source_stats_json(struct daemon *d, char *buf, size_t size, size_t n)
 		PUT("%s\"%s\":%llu", i > 1 ? "," : "", fg_gwmp_reason_to_string(i),
 		    (unsigned long long)gs.refused[i]);
 	PUT("},");
+	{
+		struct fg_ble_rx_stats bs = { 0 };
+		struct fg_ble_stats src = { 0 };
+
+		if (d->ble_rx)
+			fg_ble_rx_get_stats(d->ble_rx, &bs);
+		if (d->ble)
+			fg_ble_get_stats(d->ble, &src);
+		PUT("\"ble_adverts\":%llu,\"ble_decoded\":%llu,\"ble_throttled\":%llu,"
+		    "\"ble_ignored\":%llu,\"ble_malformed\":%llu,\"ble_unauthenticated\":%llu,"
+		    "\"ble_replayed\":%llu,\"ble_adapter\":%s,\"ble_scanning\":\"%s\","
+		    "\"ble_bluez_restarts\":%llu,\"ble_devices_removed\":%llu,",
+		    (unsigned long long)bs.adverts, (unsigned long long)bs.decoded,
+		    (unsigned long long)bs.throttled, (unsigned long long)bs.ignored,
+		    (unsigned long long)bs.malformed, (unsigned long long)bs.unauthenticated,
+		    (unsigned long long)bs.replayed, src.adapter_present ? "true" : "false",
+		    !src.scanning ? "no" : src.passive ? "passive" : "active",
+		    (unsigned long long)src.bluez_restarts, (unsigned long long)src.devices_removed);
+	}
 #undef PUT
 	return (int)n;
 }
@@ -682,13 +707,55 @@ static void on_gwmp_refused(uint64_t gateway, enum fg_gwmp_reason why, const cha
 		      detail ? detail : "");
 }
 
+static int get_ble_counter(void *userdata, const char *device, uint32_t *ret_last)
+{
+	struct daemon *d = userdata;
+	int64_t v;
+	int r;
+
+	if (!d->store)
+		return -ENOENT;
+	r = fg_store_device_state_get(d->store, device, "ble_counter", &v);
+	if (r < 0)
+		return r;
+	*ret_last = (uint32_t)v;
+	return 0;
+}
+
+static int set_ble_counter(void *userdata, const char *device, uint32_t counter)
+{
+	struct daemon *d = userdata;
+
+	return d->store ? fg_store_device_state_set(d->store, device, "ble_counter", counter) : 0;
+}
+
+static void on_advert(const struct fg_ble_adv *adv, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	fg_ble_rx_handle(d->ble_rx, adv, on_readings, d);
+}
+
+static bool ble_wanted(const char *address, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	return fg_ble_rx_wanted(d->ble_rx, address);
+}
+
 /* Stop and free every source. */
 static void sources_stop(struct daemon *d)
 {
+	fg_ble_free(d->ble);
+	d->ble = NULL;
+	fg_ble_rx_free(d->ble_rx);
+	d->ble_rx = NULL;
 	fg_sim_free(d->sim);
 	d->sim = NULL;
 	fg_sim_lora_free(d->sim_lora);
 	d->sim_lora = NULL;
+	fg_sim_ble_free(d->sim_ble);
+	d->sim_ble = NULL;
 	fg_gwmp_free(d->gwmp);
 	d->gwmp = NULL;
 	fg_lora_free(d->lora);
@@ -737,7 +804,34 @@ static int sources_start(struct daemon *d)
 			fg_log_warning("sim", "sources.sim.lorawan is set but no device of "
 				       "lorawan.devices has the cayenne or raw codec");
 	}
-	if (!d->sim && !d->gwmp)
+	if (d->cfg->sources.ble.enabled || (sim->enabled && sim->ble)) {
+		const struct fg_ble_state_ops bops = { get_ble_counter, set_ble_counter, d };
+
+		r = fg_ble_rx_new(d->cfg, &bops, &d->ble_rx);
+		if (r < 0)
+			return fg_log_errno(r, "ble", "cannot set up the BLE devices: %m");
+	}
+	if (d->cfg->sources.ble.enabled) {
+		r = fg_ble_new(&d->cfg->sources.ble, d->cfg->ble.forget_after_s, d->loop, on_advert,
+			       ble_wanted, d, &d->ble);
+		if (r < 0)
+			fg_log_error("ble", "no BLE source: %s; the other sources run on",
+				     strerror(-r));
+		else
+			fg_log_info("ble", "%zu BLE devices configured, unknown advertisers %s",
+				    d->cfg->ble.n_devices,
+				    d->cfg->ble.unknown == FG_BLE_UNKNOWN_DECODE ? "decoded"
+										: "ignored");
+	}
+	if (sim->enabled && sim->ble) {
+		r = fg_sim_ble_new(d->cfg, d->loop, on_advert, d, &d->sim_ble);
+		if (r < 0)
+			return fg_log_errno(r, "sim", "cannot start the simulated BLE devices: %m");
+		if (!d->sim_ble)
+			fg_log_warning("sim", "sources.sim.ble is set but no device of ble.devices "
+				       "has the bthome, ruuvi5, atc1441 or auto codec");
+	}
+	if (!d->sim && !d->gwmp && !d->ble)
 		fg_log_warning("core", "no source is enabled in '%s': nothing to do until one is",
 			       d->config_path);
 	return 0;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "codec/ble.h"
 #include "config/config-internal.h"
 #include "core/reading.h"
 
@@ -297,6 +298,113 @@ static void load_devices(struct loader *ld, const config_setting_t *s, const cha
 	}
 }
 
+static const char *const ble_device_members[] = {
+	"name", "address", "codec", "bindkey", "bindkey_file", "bindkey_credential", "min_interval",
+	NULL,
+};
+
+/* "A4:C1:38:00:11:22" (either case) into six bytes. */
+static bool parse_mac(const char *s, uint8_t out[6])
+{
+	if (strlen(s) != 17)
+		return false;
+	for (int i = 0; i < 6; i++) {
+		char pair[3] = { s[3 * i], s[3 * i + 1], 0 };
+
+		if ((i < 5 && s[3 * i + 2] != ':') || !parse_hex(pair, &out[i], 1))
+			return false;
+	}
+	return true;
+}
+
+/* ble.devices: a list of groups, one per BLE sensor. */
+static void load_ble_devices(struct loader *ld, const config_setting_t *s, const char *path)
+{
+	struct fg_ble_config *ble = &ld->cfg->ble;
+	int n;
+
+	if (!config_setting_is_list(s)) {
+		report(ld, FG_DIAG_ERROR, s, path,
+		       "expected a list of devices, ( { name = ...; address = ...; }, ... )");
+		return;
+	}
+	n = config_setting_length(s);
+	if (n > DEVICES_MAX) {
+		report(ld, FG_DIAG_ERROR, s, path, "at most %d devices, got %d", DEVICES_MAX, n);
+		return;
+	}
+	ble->devices = calloc((size_t) n + 1, sizeof(*ble->devices));
+	if (!ble->devices) {
+		ld->oom = true;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
+		const config_setting_t *m;
+		struct fg_ble_device *d = &ble->devices[ble->n_devices];
+		size_t errors = ld->errors;
+		const char *v;
+
+		if (!config_setting_is_group(e)) {
+			report(ld, FG_DIAG_ERROR, e, path, "device %d: expected a group { ... }", i + 1);
+			continue;
+		}
+		unknown_members(ld, e, path, ble_device_members);
+		d->line = (int) config_setting_source_line(e);
+		d->codec = -1;
+		v = member_string(ld, e, path, "name", true);
+		if (v && (strlen(v) >= FG_DEVICE_NAME_MAX || !fg_reading_name_valid(v) ||
+			  strchr(v, ':')))
+			report(ld, FG_DIAG_ERROR, e, path,
+			       "'name': expected 1..%d characters from A-Z a-z 0-9 _ . -",
+			       FG_DEVICE_NAME_MAX - 1);
+		else if (v && !(d->name = strdup(v)))
+			ld->oom = true;
+		v = member_string(ld, e, path, "address", true);
+		if (v && !parse_mac(v, d->address))
+			report(ld, FG_DIAG_ERROR, e, path,
+			       "'address': expected a Bluetooth address, \"A4:C1:38:00:11:22\"");
+		else if (v)
+			snprintf(d->address_text, sizeof(d->address_text),
+				 "%02X:%02X:%02X:%02X:%02X:%02X", d->address[0], d->address[1],
+				 d->address[2], d->address[3], d->address[4], d->address[5]);
+		v = member_string(ld, e, path, "codec", false);
+		if (v && strcmp(v, "auto") && (d->codec = fg_ble_format_from_string(v)) < 0)
+			report(ld, FG_DIAG_ERROR, e, path,
+			       "'codec': unknown '%s' (auto, bthome, ruuvi5, ruuvi3, atc1441, pvvx, "
+			       "mibeacon, govee, ibeacon, eddystone-tlm)", v);
+		if (config_setting_get_member(e, "bindkey") ||
+		    config_setting_get_member(e, "bindkey_file") ||
+		    config_setting_get_member(e, "bindkey_credential")) {
+			load_key(ld, e, path, "bindkey", d->bindkey);
+			d->has_bindkey = true;
+		}
+		m = config_setting_get_member(e, "min_interval");
+		if (m && (config_setting_type(m) != CONFIG_TYPE_INT ||
+			  config_setting_get_int(m) < 0 || config_setting_get_int(m) > 86400))
+			report(ld, FG_DIAG_ERROR, m, path,
+			       "'min_interval': expected seconds, 0..86400");
+		else if (m)
+			d->min_interval_s = (uint32_t) config_setting_get_int(m);
+		for (size_t k = 0; k < ble->n_devices && d->name; k++) {
+			if (ble->devices[k].name && !strcmp(ble->devices[k].name, d->name))
+				report(ld, FG_DIAG_ERROR, e, path,
+				       "device name '%s' is used twice (line %d)", d->name,
+				       ble->devices[k].line);
+			if (!memcmp(ble->devices[k].address, d->address, 6))
+				report(ld, FG_DIAG_ERROR, e, path,
+				       "address %s is used twice (line %d)", d->address_text,
+				       ble->devices[k].line);
+		}
+		if (ld->errors != errors) {
+			free(d->name);
+			wipe(d, sizeof(*d));
+			continue;
+		}
+		ble->n_devices++;
+	}
+}
+
 static const char *const field_members[] = {
 	"name", "unit", "offset", "type", "bits", "bool", "scale", "add", "fport", NULL,
 };
@@ -480,6 +588,8 @@ bool fg_config_load_list(struct loader *ld, const config_setting_t *s, const cha
 		load_devices(ld, s, path);
 	else if (!strcmp(path, "codecs"))
 		load_codecs(ld, s, path);
+	else if (!strcmp(path, "ble.devices"))
+		load_ble_devices(ld, s, path);
 	else
 		return false;
 	return true;
@@ -524,4 +634,11 @@ void fg_config_lists_free(struct fg_config *cfg)
 	free(cfg->codecs);
 	cfg->codecs = NULL;
 	cfg->n_codecs = 0;
+	for (size_t i = 0; i < cfg->ble.n_devices; i++) {
+		free(cfg->ble.devices[i].name);
+		wipe(&cfg->ble.devices[i], sizeof(cfg->ble.devices[i]));
+	}
+	free(cfg->ble.devices);
+	cfg->ble.devices = NULL;
+	cfg->ble.n_devices = 0;
 }

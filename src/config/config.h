@@ -126,6 +126,7 @@ struct fg_sim_config {
 	uint64_t seed;            /* 0: seeded from the clock */
 	char *name_prefix;        /* default "sim-" */
 	bool lorawan;             /* also frames for lorawan.devices through the decoder */
+	bool ble;                 /* also advertisements for ble.devices through the decoders */
 };
 
 #define FG_GWMP_GATEWAYS_MAX 32
@@ -138,9 +139,48 @@ struct fg_gwmp_config {
 	size_t n_gateways;
 };
 
+enum fg_ble_mode {
+	FG_BLE_MODE_AUTO,    /* passive where BlueZ offers it, else active */
+	FG_BLE_MODE_PASSIVE, /* AdvertisementMonitor: no scan requests */
+	FG_BLE_MODE_ACTIVE,  /* SetDiscoveryFilter + StartDiscovery */
+};
+
+struct fg_ble_source_config {
+	bool enabled;             /* default false */
+	char *adapter;            /* default "hci0" */
+	int mode;                 /* enum fg_ble_mode, default auto */
+	char *bus;                /* D-Bus address of bluetoothd's bus; NULL: the system bus */
+};
+
 struct fg_sources_config {
 	struct fg_sim_config sim;
 	struct fg_gwmp_config gwmp;
+	struct fg_ble_source_config ble;
+};
+
+enum fg_ble_unknown {
+	FG_BLE_UNKNOWN_IGNORE, /* only configured devices */
+	FG_BLE_UNKNOWN_DECODE, /* any advertiser in a recognised format, by address */
+};
+
+/* One BLE device (ble.devices). */
+struct fg_ble_device {
+	char *name;
+	uint8_t address[6];       /* most significant first */
+	char address_text[18];    /* "A4:C1:38:00:11:22" */
+	int codec;                /* enum fg_ble_format (codec/ble.h), or -1 for auto */
+	bool has_bindkey;
+	uint8_t bindkey[16];      /* secret */
+	uint32_t min_interval_s;  /* 0: ble.min_interval */
+	int line;
+};
+
+struct fg_ble_config {
+	enum fg_ble_unknown unknown;  /* default ignore */
+	uint32_t min_interval_s;      /* one reading per device per interval; default 60 s */
+	uint32_t forget_after_s;      /* drop unwanted devices from bluetoothd after; default 10 min */
+	struct fg_ble_device *devices;
+	size_t n_devices;
 };
 
 enum fg_lorawan_unknown {
@@ -181,6 +221,7 @@ struct fg_config {
 	struct fg_mqtt_config mqtt;
 	struct fg_sources_config sources;
 	struct fg_lorawan_config lorawan;
+	struct fg_ble_config ble;
 	struct fg_codec_config *codecs;
 	size_t n_codecs;
 };

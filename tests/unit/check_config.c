@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config/config-internal.h"
+#include "codec/ble.h"
 #include "config/config.h"
 #include "check-main.h"
 
@@ -352,6 +353,47 @@ START_TEST(config_layout_and_listen_mistakes_are_named)
 		       "of 16 hex digits");
 	assert_diag(2, "fieldgate.conf:4: codecs.x: field 1: unknown type 'u17' (u8 i8 u16be u16le "
 		       "i16be i16le u24be u24le i24be i24le u32be u32le i32be i32le f32be f32le)");
+}
+END_TEST
+
+START_TEST(config_loads_ble_devices)
+{
+	ck_assert_int_eq(load("sources = { ble = { enabled = true; mode = \"passive\"; }; };\n"
+			      "ble = { unknown = \"decode\"; min_interval = \"30s\"; devices = (\n"
+			      "  { name = \"porch\"; address = \"a4:c1:38:00:11:22\"; codec = \"atc1441\"; },\n"
+			      "  { name = \"cellar\"; address = \"A4:C1:38:00:11:33\";\n"
+			      "    bindkey = \"000102030405060708090A0B0C0D0E0F\"; min_interval = 5; } ); };\n"),
+			 0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert(cfg->sources.ble.enabled);
+	ck_assert_int_eq(cfg->sources.ble.mode, FG_BLE_MODE_PASSIVE);
+	ck_assert_str_eq(cfg->sources.ble.adapter, "hci0");
+	ck_assert_int_eq(cfg->ble.unknown, FG_BLE_UNKNOWN_DECODE);
+	ck_assert_uint_eq(cfg->ble.min_interval_s, 30);
+	ck_assert_uint_eq(cfg->ble.forget_after_s, 600);
+	ck_assert_uint_eq(cfg->ble.n_devices, 2);
+	ck_assert_str_eq(cfg->ble.devices[0].address_text, "A4:C1:38:00:11:22");
+	ck_assert_uint_eq(cfg->ble.devices[0].address[5], 0x22);
+	ck_assert_int_eq(cfg->ble.devices[0].codec, FG_BLE_ATC1441);
+	ck_assert(!cfg->ble.devices[0].has_bindkey);
+	ck_assert_int_eq(cfg->ble.devices[1].codec, -1);
+	ck_assert(cfg->ble.devices[1].has_bindkey);
+	ck_assert_uint_eq(cfg->ble.devices[1].bindkey[15], 0x0F);
+	ck_assert_uint_eq(cfg->ble.devices[1].min_interval_s, 5);
+}
+END_TEST
+
+START_TEST(config_ble_device_mistakes_are_named)
+{
+	ck_assert_int_eq(load("ble = { devices = (\n"
+			      "  { name = \"porch\"; address = \"A4-C1-38-00-11-22\"; codec = \"xiaomi\"; }\n"
+			      "); };\n"),
+			 -EINVAL);
+	ck_assert_uint_eq(fg_diags_count(&diags, FG_DIAG_ERROR), 2);
+	assert_diag(0, "fieldgate.conf:2: ble.devices: 'address': expected a Bluetooth address, "
+		       "\"A4:C1:38:00:11:22\"");
+	assert_diag(1, "fieldgate.conf:2: ble.devices: 'codec': unknown 'xiaomi' (auto, bthome, "
+		       "ruuvi5, ruuvi3, atc1441, pvvx, mibeacon, govee, ibeacon, eddystone-tlm)");
 }
 END_TEST
 
@@ -1234,6 +1276,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, config_two_devices_cannot_share_a_dev_addr);
 	tcase_add_test(tc, config_loads_gateways_and_a_layout);
 	tcase_add_test(tc, config_layout_and_listen_mistakes_are_named);
+	tcase_add_test(tc, config_loads_ble_devices);
+	tcase_add_test(tc, config_ble_device_mistakes_are_named);
 	tcase_add_test(tc, config_every_setting_is_in_sample_file);
 	tcase_add_test(tc, config_every_setting_is_in_man_page);
 	tcase_add_test(tc, config_setting_names_list_every_row_and_secret_variant);
