@@ -65,7 +65,8 @@ int fg_ble_detect(const struct fg_ble_data *d)
 			return FG_BLE_RUUVI_V3;
 		return -ENOENT;
 	case 0xEC88:
-		return FG_BLE_GOVEE;
+		/* Other Govee models (H5074, H5051) share the company id with other layouts. */
+		return d->n == 6 ? FG_BLE_GOVEE : -ENOENT;
 	case 0x004C:
 		return d->n >= 2 && d->p[0] == 0x02 && d->p[1] == 0x15 ? FG_BLE_IBEACON : -ENOENT;
 	default:
