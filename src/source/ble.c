@@ -184,9 +184,16 @@ static bool reply_failed(sd_bus_message *m, const char *what)
 	return true;
 }
 
-static bool reply_is(sd_bus_message *m, const char *name)
+/* Whether m is the error reply `name` (an expected one: logged at debug level only). */
+static bool reply_is(sd_bus_message *m, const char *what, const char *name)
 {
-	return sd_bus_message_is_method_error(m, name) > 0;
+	const sd_bus_error *e;
+
+	if (sd_bus_message_is_method_error(m, name) <= 0)
+		return false;
+	e = sd_bus_message_get_error(m);
+	fg_log_debug("ble", "%s: %s: %s", what, name, e && e->message ? e->message : "no message");
+	return true;
 }
 
 /*
@@ -790,7 +797,8 @@ static int on_start_discovery(sd_bus_message *m, void *userdata, sd_bus_error *r
 	(void) ret_error;
 	b->scan_call = sd_bus_slot_unref(b->scan_call);
 	/* InProgress: our session is running already. */
-	if (!reply_is(m, "org.bluez.Error.InProgress") && reply_failed(m, "StartDiscovery")) {
+	if (!reply_is(m, "StartDiscovery", "org.bluez.Error.InProgress") &&
+	    reply_failed(m, "StartDiscovery")) {
 		fg_log_warning("ble", "cannot scan on '%s'; trying again in 5s", b->cfg.adapter);
 		arm_retry(b);
 		return 0;
@@ -841,7 +849,8 @@ static int on_register_monitor(sd_bus_message *m, void *userdata, sd_bus_error *
 	(void) ret_error;
 	b->scan_call = sd_bus_slot_unref(b->scan_call);
 	/* AlreadyExists: registered before a power cycle, still in place. */
-	if (!reply_is(m, "org.bluez.Error.AlreadyExists") && reply_failed(m, "RegisterMonitor")) {
+	if (!reply_is(m, "RegisterMonitor", "org.bluez.Error.AlreadyExists") &&
+	    reply_failed(m, "RegisterMonitor")) {
 		fg_log_warning("ble",
 			       "no advertisement monitor on '%s'; scanning actively "
 			       "(discovery) instead",
@@ -1067,7 +1076,7 @@ static int on_objects(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 		arm_retry(b);
 		return 0;
 	}
-	adapter_reset(b);
+	/* Merged into what signals told meanwhile (bluez_gone() emptied it all before). */
 	r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{oa{sa{sv}}}");
 	while (r > 0 &&
 	       (r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "oa{sa{sv}}")) > 0) {
@@ -1239,7 +1248,7 @@ static int on_name_owner(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 
 	(void) ret_error;
 	b->owner_call = sd_bus_slot_unref(b->owner_call);
-	if (reply_is(m, "org.freedesktop.DBus.Error.NameHasNoOwner")) {
+	if (reply_is(m, "GetNameOwner", "org.freedesktop.DBus.Error.NameHasNoOwner")) {
 		if (!b->said_no_bluez && !b->owner)
 			fg_log_warning("ble", "bluetoothd is not running; BLE waits for it");
 		b->said_no_bluez = true;
@@ -1358,7 +1367,7 @@ static int on_removed_device(sd_bus_message *m, void *userdata, sd_bus_error *re
 
 	(void) ret_error;
 	/* DoesNotExist: bluetoothd dropped it itself meanwhile. */
-	if (reply_is(m, "org.bluez.Error.DoesNotExist"))
+	if (reply_is(m, "RemoveDevice", "org.bluez.Error.DoesNotExist"))
 		return 0;
 	if (!reply_failed(m, "RemoveDevice"))
 		b->stats.devices_removed++;
@@ -1422,8 +1431,10 @@ static int bus_open(struct fg_ble *b)
 		r = sd_bus_open_system(&bus);
 	if (r < 0) {
 		sd_bus_unref(bus);
-		return fg_log_errno(r, "ble", "cannot connect to D-Bus at '%s': %m",
-				    b->cfg.bus ? b->cfg.bus : "the system bus");
+		/* Retrying after a lost connection: said once already. */
+		return fg_log_level_errno(b->bus_lost ? LOG_DEBUG : LOG_ERR, r, "ble",
+					  "cannot connect to D-Bus at '%s': %m",
+					  b->cfg.bus ? b->cfg.bus : "the system bus");
 	}
 	b->bus = bus;
 	r = sd_bus_attach_event(bus, b->loop, SD_EVENT_PRIORITY_NORMAL);

@@ -56,6 +56,11 @@ class PrivateBus:
     def __init__(self, directory):
         self.path = os.path.join(directory, "bus")
         self.address = f"unix:path={self.path}"
+        self.start()
+
+    def start(self):
+        if os.path.exists(self.path):
+            os.unlink(self.path)
         self.proc = subprocess.Popen(
             ["dbus-daemon", "--session", "--nofork", "--nopidfile", f"--address={self.address}",
              "--print-address"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

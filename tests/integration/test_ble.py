@@ -7,6 +7,7 @@ readings. bluetoothd crashing and coming back, the adapter going away and
 being powered off, and malformed signals leave the daemon running."""
 import json
 import os
+import signal
 import sys
 import time
 import unittest
@@ -153,6 +154,18 @@ class BleTest(unittest.TestCase):
         self.assertGreaterEqual(st["ble_decoded"], 3)
         self.assertIsNone(d.proc.poll())
 
+        # SIGHUP starts the source again on a new connection; SIGTERM stops discovery.
+        d.signal(signal.SIGHUP)
+        self.notify.wait_for("READY=1")
+        self.wait_count("scanning actively (discovery) on 'hci0'", 2)
+        self.assertEqual(len(self.bluez.calls(ADAPTER, "StopDiscovery")), 1)
+        self.bluez.advertise(porch, service_data={0x181A: ATC[:12] + b"\x02"})
+        self.assertTrue(self.sub.wait(lambda _: len(self.readings_for(PORCH)) > before + 1, 10),
+                        d.stderr())
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait_exit(10), 0, d.stderr())
+        self.assertEqual(len(self.bluez.calls(ADAPTER, "StopDiscovery")), 2)
+
     def test_values_of_the_wrong_type_are_skipped(self):
         self.bluez.start()
         self.bluez.add_adapter()
@@ -231,6 +244,22 @@ class BleTest(unittest.TestCase):
         d.wait_stderr("adapter 'hci0' is here")
         self.wait_status(lambda s: s["ble_adapter"] and s["ble_scanning"] == "active")
 
+    def test_reconnects_when_the_bus_restarts(self):
+        self.bluez.start()
+        self.bluez.add_adapter()
+        d = self.start()
+        self.bluez.stop()
+        self.bus.stop()
+        d.wait_stderr("lost the connection to D-Bus; reconnecting in 5s")
+        self.bus.start()
+        self.bluez.start()
+        self.bluez.add_adapter()
+        porch = self.bluez.add_device(PORCH)
+        d.wait_stderr("connected to D-Bus again", 15)
+        self.wait_count("scanning actively (discovery) on 'hci0'", 2)
+        self.bluez.advertise(porch, service_data={0x181A: ATC})
+        self.wait_reading(PORCH, "temperature", 21.5)
+
     def test_waits_for_bluetoothd_and_the_adapter(self):
         d = self.start(wait_for="bluetoothd is not running; BLE waits for it")
         st = self.status()
@@ -265,6 +294,10 @@ class BleTest(unittest.TestCase):
         self.bluez.advertise(porch, service_data={0x181A: ATC})
         self.wait_reading(PORCH, "temperature", 21.5)
         self.assertIsNone(d.proc.poll())
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait_exit(10), 0, d.stderr())
+        calls = self.bluez.calls(ADAPTER, "UnregisterMonitor")
+        self.assertEqual([str(c[1][0]) for c in calls], ["/org/fieldgate/ble"])
 
     def test_passive_mode_without_the_api_falls_back_to_discovery(self):
         self.bluez.start()
