@@ -25,6 +25,7 @@
 #include "core/control.h"
 #include "core/log.h"
 #include "core/reading.h"
+#include "rules/rules.h"
 #include "sink/format.h"
 #include "sink/jsonl.h"
 #include "sink/mqtt.h"
@@ -58,6 +59,7 @@ struct daemon {
 	struct fg_ble *ble;
 	struct fg_ble_rx *ble_rx;
 	struct fg_store *store;
+	struct fg_rules *rules;
 	struct fg_mqtt *mqtt;
 	struct fg_control *control;
 	uint64_t start_usec;
@@ -297,11 +299,19 @@ static int transform(const struct fg_reading *r, size_t n, uint64_t seq,
 		     struct fg_transform_out *out, void *userdata)
 {
 	struct daemon *d = userdata;
+	struct fg_reading kept[64];
 	char topic[1024];
 	char *payload = NULL;
 	size_t len = 0;
 	int e;
 
+	/* The rule engine's place: a frame whose every reading is dropped makes no message. */
+	if (d->rules && n <= sizeof(kept) / sizeof(kept[0])) {
+		n = fg_rules_apply(d->rules, r, n, kept);
+		if (n == 0)
+			return 0;
+		r = kept;
+	}
 	e = fg_format_topic(d->cfg->mqtt.topic, d->cfg->gateway.id, &r[0], topic, sizeof(topic));
 	if (e >= 0)
 		e = fg_format_payload((enum fg_format)d->cfg->mqtt.format, r, n, seq,
@@ -400,6 +410,26 @@ static int sink_start(struct daemon *d)
 }
 
 /* Open the buffer and start the sink, with their timers. */
+/* The rules of the current configuration (again after a reload). */
+static int rules_start(struct daemon *d)
+{
+	const char *pending;
+	int r;
+
+	fg_rules_free(d->rules);
+	d->rules = NULL;
+	if (d->cfg->n_rules == 0)
+		return 0;
+	r = fg_rules_new(d->cfg, &d->rules);
+	if (r < 0)
+		return fg_log_errno(r, "rules", "cannot set up the rules: %m");
+	fg_log_info("rules", "%zu rules", d->cfg->n_rules);
+	if (fg_rules_pending_actions(d->rules, &pending))
+		fg_log_warning("rules", "rule '%s': deadband, heartbeat, window, alert and gpio "
+			       "are checked but not applied by this version", pending);
+	return 0;
+}
+
 static int pipeline_start(struct daemon *d)
 {
 	char *moved = NULL;
@@ -407,6 +437,9 @@ static int pipeline_start(struct daemon *d)
 	struct fg_store_stats ss;
 	int r;
 
+	r = rules_start(d);
+	if (r < 0)
+		return r;
 	r = fg_store_open(&d->cfg->buffer, transform, d, &d->store, &moved);
 	if (r < 0)
 		return fg_log_errno(r, "store", "cannot open the buffer '%s': %m", d->cfg->buffer.path);
@@ -450,6 +483,8 @@ static void pipeline_stop(struct daemon *d)
 		(void) fg_store_flush(d->store); /* acks that arrived during the goodbye */
 	fg_store_close(d->store);
 	d->store = NULL;
+	fg_rules_free(d->rules);
+	d->rules = NULL;
 }
 
 /* The control socket's answer to "status": one JSON object. */
@@ -901,6 +936,8 @@ static int on_reload_signal(sd_event_source *es, const struct signalfd_siginfo *
 		fg_log_notice("config", "buffer.path changed: the new buffer is used after a restart");
 	fg_config_free(d->cfg);
 	d->cfg = cfg;
+	if (!d->dry_run && rules_start(d) < 0)
+		fg_log_error("rules", "running without rules after reload");
 	apply_log_level(d);
 	if (!d->dry_run) {
 		/* Reconnect with the new broker settings; what is in flight is peeked again. */

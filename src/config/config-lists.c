@@ -20,6 +20,7 @@
 #include "codec/ble.h"
 #include "config/config-internal.h"
 #include "core/reading.h"
+#include "rules/expr.h"
 
 #define report fg_config_report
 
@@ -580,6 +581,267 @@ static void load_codecs(struct loader *ld, const config_setting_t *s, const char
 	}
 }
 
+#define RULES_MAX 256
+
+static const char *const rule_members[] = {
+	"name", "match", "drop_if", "set", "unit", "quantity", "deadband", "heartbeat", "window",
+	"emit", "when", "alert", "gpio", NULL,
+};
+static const char *const alert_members[] = { "topic", "clear_when", "severity", NULL };
+static const char *const gpio_members[] = { "chip", "line", "on", "off", NULL };
+static const char *const emit_names[] = { "mean", "min", "max", "sum", "count", "last", NULL };
+
+/* Compile one expression member of a rule, reporting errors with the rule and column. */
+static struct fg_expr *rule_expr(struct loader *ld, const config_setting_t *g, const char *path,
+				 const char *rule, const char *member, enum fg_expr_type want)
+{
+	const config_setting_t *m = config_setting_get_member(g, member);
+	struct fg_expr *e = NULL;
+	char err[160];
+	size_t col = 0;
+	const char *text;
+	int r;
+
+	if (!m)
+		return NULL;
+	text = config_setting_get_string(m);
+	if (!text) {
+		report(ld, FG_DIAG_ERROR, m, path, "rule '%s': '%s': expected an expression in quotes",
+		       rule, member);
+		return NULL;
+	}
+	r = fg_expr_compile(text, want, &e, &col, err, sizeof(err));
+	if (r == -ENOMEM)
+		ld->oom = true;
+	else if (r < 0)
+		report(ld, FG_DIAG_ERROR, m, path, "rule '%s': %s, column %zu: %s", rule, member, col,
+		       err);
+	return r < 0 ? NULL : e;
+}
+
+/* A small integer member; def when absent. */
+static bool member_int(struct loader *ld, const config_setting_t *g, const char *path,
+		       const char *rule, const char *member, long long lo, long long hi,
+		       long long def, long long *ret)
+{
+	const config_setting_t *m = config_setting_get_member(g, member);
+
+	*ret = def;
+	if (!m)
+		return true;
+	if ((config_setting_type(m) != CONFIG_TYPE_INT &&
+	     config_setting_type(m) != CONFIG_TYPE_INT64) ||
+	    config_setting_get_int64(m) < lo || config_setting_get_int64(m) > hi) {
+		report(ld, FG_DIAG_ERROR, m, path, "rule '%s': '%s': expected an integer %lld..%lld",
+		       rule, member, lo, hi);
+		return false;
+	}
+	*ret = config_setting_get_int64(m);
+	return true;
+}
+
+static char *dup_member(struct loader *ld, const config_setting_t *g, const char *path,
+			const char *rule, const char *member, size_t max)
+{
+	const config_setting_t *m = config_setting_get_member(g, member);
+	const char *v;
+	char *d;
+
+	if (!m)
+		return NULL;
+	v = config_setting_get_string(m);
+	if (!v || !*v || strlen(v) > max) {
+		report(ld, FG_DIAG_ERROR, m, path, "rule '%s': '%s': expected a string of 1..%zu "
+		       "characters", rule, member, max);
+		return NULL;
+	}
+	d = strdup(v);
+	if (!d)
+		ld->oom = true;
+	return d;
+}
+
+/* One rule group. */
+static void load_rule(struct loader *ld, const config_setting_t *g, const char *path,
+		      struct fg_rule_config *r, int index)
+{
+	const config_setting_t *m;
+	char rule[64];
+	long long v;
+
+	unknown_members(ld, g, path, rule_members);
+	r->line = (int) config_setting_source_line(g);
+	r->name = dup_member(ld, g, path, "?", "name", 63);
+	snprintf(rule, sizeof(rule), "%s", r->name ? r->name : "");
+	if (!r->name) {
+		snprintf(rule, sizeof(rule), "#%d", index + 1);
+		if (!config_setting_get_member(g, "name"))
+			report(ld, FG_DIAG_ERROR, g, path, "rule %d: 'name' is missing", index + 1);
+	}
+	r->match = dup_member(ld, g, path, rule, "match", 200);
+	if (!r->match && !config_setting_get_member(g, "match"))
+		report(ld, FG_DIAG_ERROR, g, path, "rule '%s': 'match' is missing (a glob on "
+		       "source/device/quantity, e.g. \"*/temperature\")", rule);
+	r->drop_if = rule_expr(ld, g, path, rule, "drop_if", FG_EXPR_CONDITION);
+	r->set = rule_expr(ld, g, path, rule, "set", FG_EXPR_NUMBER);
+	r->when = rule_expr(ld, g, path, rule, "when", FG_EXPR_CONDITION);
+	r->unit = dup_member(ld, g, path, rule, "unit", FG_UNIT_MAX - 1);
+	r->quantity = dup_member(ld, g, path, rule, "quantity", FG_QUANTITY_MAX - 1);
+	if (r->quantity && !fg_reading_name_valid(r->quantity))
+		report(ld, FG_DIAG_ERROR, g, path, "rule '%s': 'quantity': expected A-Z a-z 0-9 _ . : -",
+		       rule);
+	m = config_setting_get_member(g, "deadband");
+	if (m) {
+		int t = config_setting_type(m);
+		const char *str = config_setting_get_string(m);
+		char *end = NULL;
+
+		if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+			r->deadband = (double) config_setting_get_int64(m);
+		else if (t == CONFIG_TYPE_FLOAT)
+			r->deadband = config_setting_get_float(m);
+		else if (str) {
+			r->deadband = strtod(str, &end);
+			r->deadband_percent = end && *end == '%' && !end[1];
+		}
+		if (!(r->deadband > 0) || r->deadband > 1e12 || (str && !r->deadband_percent))
+			report(ld, FG_DIAG_ERROR, m, path, "rule '%s': 'deadband': expected a positive "
+			       "number, or a percentage such as \"5%%\"", rule);
+	}
+	if (member_int(ld, g, path, rule, "heartbeat", 1, 7 * 86400, 0, &v))
+		r->heartbeat_s = (uint32_t) v;
+	if (member_int(ld, g, path, rule, "window", 1, 7 * 86400, 0, &v))
+		r->window_s = (uint32_t) v;
+	m = config_setting_get_member(g, "emit");
+	if (m) {
+		int n = config_setting_length(m);
+
+		if (!config_setting_is_array(m) && !config_setting_is_list(m))
+			n = -1;
+		for (int i = 0; i < n; i++) {
+			const char *e = config_setting_get_string_elem(m, (unsigned) i);
+			int k;
+
+			for (k = 0; e && emit_names[k] && strcmp(emit_names[k], e); k++)
+				;
+			if (!e || !emit_names[k])
+				n = -1;
+			else
+				r->emit |= 1u << k;
+		}
+		if (n < 1)
+			report(ld, FG_DIAG_ERROR, m, path, "rule '%s': 'emit': expected a list of mean, "
+			       "min, max, sum, count, last", rule);
+		else if (!r->window_s)
+			report(ld, FG_DIAG_ERROR, m, path, "rule '%s': 'emit' needs a 'window'", rule);
+	}
+	if (r->window_s && !r->emit)
+		r->emit = FG_RULE_EMIT_MEAN;
+	m = config_setting_get_member(g, "alert");
+	if (m) {
+		if (!config_setting_is_group(m)) {
+			report(ld, FG_DIAG_ERROR, m, path, "rule '%s': 'alert': expected a group "
+			       "{ topic = ...; }", rule);
+		} else {
+			unknown_members(ld, m, path, alert_members);
+			r->alert_topic = dup_member(ld, m, path, rule, "topic", 255);
+			if (!r->alert_topic)
+				report(ld, FG_DIAG_ERROR, m, path, "rule '%s': alert: 'topic' is missing",
+				       rule);
+			r->severity = dup_member(ld, m, path, rule, "severity", 16);
+			r->clear_when = rule_expr(ld, m, path, rule, "clear_when", FG_EXPR_CONDITION);
+		}
+	}
+	m = config_setting_get_member(g, "gpio");
+	if (m) {
+		if (!config_setting_is_group(m)) {
+			report(ld, FG_DIAG_ERROR, m, path, "rule '%s': 'gpio': expected a group "
+			       "{ chip = ...; line = ...; }", rule);
+		} else {
+			unknown_members(ld, m, path, gpio_members);
+			r->has_gpio = true;
+			r->gpio_chip = dup_member(ld, m, path, rule, "chip", 64);
+			if (!r->gpio_chip)
+				report(ld, FG_DIAG_ERROR, m, path, "rule '%s': gpio: 'chip' is missing",
+				       rule);
+			if (member_int(ld, m, path, rule, "line", 0, 1023, -1, &v) && v < 0)
+				report(ld, FG_DIAG_ERROR, m, path, "rule '%s': gpio: 'line' is missing",
+				       rule);
+			r->gpio_line = (unsigned) (v < 0 ? 0 : v);
+			if (member_int(ld, m, path, rule, "on", 0, 1, 1, &v))
+				r->gpio_on = (int) v;
+			if (member_int(ld, m, path, rule, "off", 0, 1, 0, &v))
+				r->gpio_off = (int) v;
+		}
+	}
+	if ((r->alert_topic || r->has_gpio) && !r->when)
+		report(ld, FG_DIAG_ERROR, g, path, "rule '%s': 'alert' and 'gpio' need a 'when' "
+		       "condition", rule);
+	if (r->when && !r->alert_topic && !r->has_gpio)
+		report(ld, FG_DIAG_ERROR, g, path, "rule '%s': 'when' needs an 'alert' or a 'gpio' "
+		       "to act on", rule);
+}
+
+static void free_rule(struct fg_rule_config *r)
+{
+	free(r->name);
+	free(r->match);
+	fg_expr_free(r->drop_if);
+	fg_expr_free(r->set);
+	fg_expr_free(r->when);
+	fg_expr_free(r->clear_when);
+	free(r->unit);
+	free(r->quantity);
+	free(r->alert_topic);
+	free(r->severity);
+	free(r->gpio_chip);
+	memset(r, 0, sizeof(*r));
+}
+
+/* rules: a list of groups, evaluated in order for each reading. */
+static void load_rules(struct loader *ld, const config_setting_t *s, const char *path)
+{
+	struct fg_config *cfg = ld->cfg;
+	int n;
+
+	if (!config_setting_is_list(s)) {
+		report(ld, FG_DIAG_ERROR, s, path,
+		       "expected a list of rules, ( { name = ...; match = ...; ... }, ... )");
+		return;
+	}
+	n = config_setting_length(s);
+	if (n > RULES_MAX) {
+		report(ld, FG_DIAG_ERROR, s, path, "at most %d rules, got %d", RULES_MAX, n);
+		return;
+	}
+	cfg->rules = calloc((size_t) n + 1, sizeof(*cfg->rules));
+	if (!cfg->rules) {
+		ld->oom = true;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, (unsigned) i);
+		struct fg_rule_config *r = &cfg->rules[cfg->n_rules];
+		size_t errors = ld->errors;
+
+		if (!config_setting_is_group(g)) {
+			report(ld, FG_DIAG_ERROR, g, path, "rule %d: expected a group { ... }", i + 1);
+			continue;
+		}
+		load_rule(ld, g, path, r, i);
+		for (size_t k = 0; k < cfg->n_rules && r->name; k++)
+			if (!strcmp(cfg->rules[k].name, r->name))
+				report(ld, FG_DIAG_ERROR, g, path,
+				       "rule name '%s' is used twice (line %d)", r->name,
+				       cfg->rules[k].line);
+		if (ld->errors != errors) {
+			free_rule(r);
+			continue;
+		}
+		cfg->n_rules++;
+	}
+}
+
 bool fg_config_load_list(struct loader *ld, const config_setting_t *s, const char *path)
 {
 	if (!strcmp(path, "sources.gwmp.gateways"))
@@ -590,6 +852,8 @@ bool fg_config_load_list(struct loader *ld, const config_setting_t *s, const cha
 		load_codecs(ld, s, path);
 	else if (!strcmp(path, "ble.devices"))
 		load_ble_devices(ld, s, path);
+	else if (!strcmp(path, "rules"))
+		load_rules(ld, s, path);
 	else
 		return false;
 	return true;
@@ -641,4 +905,9 @@ void fg_config_lists_free(struct fg_config *cfg)
 	free(cfg->ble.devices);
 	cfg->ble.devices = NULL;
 	cfg->ble.n_devices = 0;
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		free_rule(&cfg->rules[i]);
+	free(cfg->rules);
+	cfg->rules = NULL;
+	cfg->n_rules = 0;
 }

@@ -207,6 +207,41 @@ struct fg_lorawan_config {
 	size_t n_devices;
 };
 
+enum fg_rule_emit {
+	FG_RULE_EMIT_MEAN = 1 << 0,
+	FG_RULE_EMIT_MIN = 1 << 1,
+	FG_RULE_EMIT_MAX = 1 << 2,
+	FG_RULE_EMIT_SUM = 1 << 3,
+	FG_RULE_EMIT_COUNT = 1 << 4,
+	FG_RULE_EMIT_LAST = 1 << 5,
+};
+
+struct fg_expr; /* rules/expr.h */
+
+/* One rule (rules), expressions compiled at load. */
+struct fg_rule_config {
+	char *name;               /* unique */
+	char *match;              /* glob on "source/device/quantity" */
+	int line;
+	struct fg_expr *drop_if;  /* condition: drop the reading */
+	struct fg_expr *set;      /* number: the new value */
+	char *unit;               /* new unit, NULL: unchanged */
+	char *quantity;           /* new quantity, NULL: unchanged */
+	double deadband;          /* report by exception: 0 off */
+	bool deadband_percent;    /* deadband is a percentage of the last published value */
+	uint32_t heartbeat_s;     /* publish anyway after this long; 0 never */
+	uint32_t window_s;        /* tumbling window aggregation; 0 off */
+	unsigned emit;            /* enum fg_rule_emit bits; default mean */
+	struct fg_expr *when;     /* condition: raise the alert / drive the GPIO */
+	struct fg_expr *clear_when; /* condition: clear; default !when */
+	char *alert_topic;        /* NULL: no alert message */
+	char *severity;           /* default "warning" */
+	bool has_gpio;
+	char *gpio_chip;
+	unsigned gpio_line;
+	int gpio_on, gpio_off;    /* levels on raise and on clear */
+};
+
 /* One declarative layout (codecs.NAME.fields). */
 struct fg_codec_config {
 	char *name;
@@ -224,6 +259,8 @@ struct fg_config {
 	struct fg_ble_config ble;
 	struct fg_codec_config *codecs;
 	size_t n_codecs;
+	struct fg_rule_config *rules;
+	size_t n_rules;
 };
 
 /*

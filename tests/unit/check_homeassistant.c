@@ -1,0 +1,755 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sink/homeassistant.h"
+#include "check-main.h"
+
+/*
+ * A strict RFC 8259 validator, written here independently of util/json.c so
+ * the payloads are checked by something other than the code that wrote them:
+ * grammar, escapes, no raw control bytes in strings, well-formed UTF-8
+ * everywhere, no duplicate keys in an object, nothing after the value.
+ */
+struct jv {
+	const unsigned char *p;
+	const unsigned char *end;
+	int depth;
+};
+
+static bool jv_value(struct jv *v);
+
+static void jv_ws(struct jv *v)
+{
+	while (v->p < v->end && (*v->p == ' ' || *v->p == '\t' || *v->p == '\n' || *v->p == '\r'))
+		v->p++;
+}
+
+static bool jv_lit(struct jv *v, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t) (v->end - v->p) < n || memcmp(v->p, lit, n) != 0)
+		return false;
+	v->p += n;
+	return true;
+}
+
+static bool jv_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* One well-formed UTF-8 sequence of 2..4 bytes (RFC 3629 table), advancing past it. */
+static bool jv_utf8(struct jv *v)
+{
+	const unsigned char *p = v->p;
+	size_t left = (size_t) (v->end - p), n;
+	unsigned cp;
+
+	if (p[0] >= 0xc0 && p[0] < 0xe0) {
+		n = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] < 0xf0) {
+		n = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] < 0xf8) {
+		n = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return false;
+	}
+	if (left < n)
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return false;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return false;
+	v->p += n;
+	return true;
+}
+
+static bool jv_string(struct jv *v)
+{
+	if (v->p >= v->end || *v->p != '"')
+		return false;
+	v->p++;
+	while (v->p < v->end) {
+		unsigned char c = *v->p;
+
+		if (c == '"') {
+			v->p++;
+			return true;
+		}
+		if (c < 0x20)
+			return false;
+		if (c == '\\') {
+			if (v->end - v->p < 2)
+				return false;
+			c = v->p[1];
+			if (c == 'u') {
+				if (v->end - v->p < 6)
+					return false;
+				for (int i = 2; i < 6; i++)
+					if (!jv_hex(v->p[i]))
+						return false;
+				v->p += 6;
+			} else if (strchr("\"\\/bfnrt", c) && c) {
+				v->p += 2;
+			} else {
+				return false;
+			}
+		} else if (c >= 0x80) {
+			if (!jv_utf8(v))
+				return false;
+		} else {
+			v->p++;
+		}
+	}
+	return false;
+}
+
+static bool jv_digits(struct jv *v)
+{
+	const unsigned char *s = v->p;
+
+	while (v->p < v->end && *v->p >= '0' && *v->p <= '9')
+		v->p++;
+	return v->p > s;
+}
+
+static bool jv_number(struct jv *v)
+{
+	if (v->p < v->end && *v->p == '-')
+		v->p++;
+	if (v->p < v->end && *v->p == '0')
+		v->p++;
+	else if (v->p >= v->end || *v->p < '1' || *v->p > '9' || !jv_digits(v))
+		return false;
+	if (v->p < v->end && *v->p == '.') {
+		v->p++;
+		if (!jv_digits(v))
+			return false;
+	}
+	if (v->p < v->end && (*v->p == 'e' || *v->p == 'E')) {
+		v->p++;
+		if (v->p < v->end && (*v->p == '+' || *v->p == '-'))
+			v->p++;
+		if (!jv_digits(v))
+			return false;
+	}
+	return true;
+}
+
+static bool jv_object(struct jv *v)
+{
+	const unsigned char *keys[64];
+	size_t lens[64], nkeys = 0;
+
+	v->p++;
+	jv_ws(v);
+	if (v->p < v->end && *v->p == '}') {
+		v->p++;
+		return true;
+	}
+	for (;;) {
+		const unsigned char *k;
+
+		jv_ws(v);
+		k = v->p;
+		if (!jv_string(v))
+			return false;
+		/* Same spelling means same key here: the writer never escapes needlessly. */
+		for (size_t i = 0; i < nkeys; i++)
+			if (lens[i] == (size_t) (v->p - k) && memcmp(keys[i], k, lens[i]) == 0)
+				return false;
+		if (nkeys < 64) {
+			keys[nkeys] = k;
+			lens[nkeys++] = (size_t) (v->p - k);
+		}
+		jv_ws(v);
+		if (v->p >= v->end || *v->p != ':')
+			return false;
+		v->p++;
+		if (!jv_value(v))
+			return false;
+		jv_ws(v);
+		if (v->p < v->end && *v->p == ',') {
+			v->p++;
+			continue;
+		}
+		if (v->p < v->end && *v->p == '}') {
+			v->p++;
+			return true;
+		}
+		return false;
+	}
+}
+
+static bool jv_array(struct jv *v)
+{
+	v->p++;
+	jv_ws(v);
+	if (v->p < v->end && *v->p == ']') {
+		v->p++;
+		return true;
+	}
+	for (;;) {
+		if (!jv_value(v))
+			return false;
+		jv_ws(v);
+		if (v->p < v->end && *v->p == ',') {
+			v->p++;
+			continue;
+		}
+		if (v->p < v->end && *v->p == ']') {
+			v->p++;
+			return true;
+		}
+		return false;
+	}
+}
+
+static bool jv_value(struct jv *v)
+{
+	bool ok;
+
+	jv_ws(v);
+	if (v->p >= v->end || ++v->depth > 32)
+		return false;
+	switch (*v->p) {
+	case '{':
+		ok = jv_object(v);
+		break;
+	case '[':
+		ok = jv_array(v);
+		break;
+	case '"':
+		ok = jv_string(v);
+		break;
+	case 't':
+		ok = jv_lit(v, "true");
+		break;
+	case 'f':
+		ok = jv_lit(v, "false");
+		break;
+	case 'n':
+		ok = jv_lit(v, "null");
+		break;
+	default:
+		ok = jv_number(v);
+		break;
+	}
+	v->depth--;
+	return ok;
+}
+
+/* Whether s[0..len) is exactly one valid JSON text. */
+static bool json_valid(const char *s, size_t len)
+{
+	struct jv v = { .p = (const unsigned char *) s, .end = (const unsigned char *) s + len };
+
+	if (!jv_value(&v))
+		return false;
+	jv_ws(&v);
+	return v.p == v.end;
+}
+
+/* The validator itself must refuse what it is there to catch. */
+START_TEST(validator_refuses_invalid_json)
+{
+	static const char *const bad[] = {
+		"",
+		"[",
+		"{}x",
+		"{\"a\":1,}",
+		"[1,]",
+		"{\"a\" 1}",
+		"01",
+		"1.",
+		".5",
+		"-",
+		"1e",
+		"\"a\x01\"",
+		"\"\\x\"",
+		"\"\\u12\"",
+		"\"\xc3\"",
+		"\"\xc0\xaf\"",
+		"\"\xed\xa0\x80\"",
+		"\"\xff\"",
+		"{\"a\":1,\"a\":2}",
+		"NaN",
+		"[inf]",
+		"nul",
+		"{\"a\":null",
+		"[1 2]",
+	};
+	static const char *const good[] = {
+		"[]",
+		"{}",
+		"0",
+		"-0.5e+3",
+		"\"\\u0000\\ufffd\\n\"",
+		"\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
+		"{\"a\":[true,false,null,{\"b\":\"c\"}],\"b\":1}",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!json_valid(bad[i], strlen(bad[i])), "accepted %s", bad[i]);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(json_valid(good[i], strlen(good[i])), "refused %s", good[i]);
+}
+END_TEST
+
+/* A reading as the sources make it. */
+static struct fg_reading reading(enum fg_source_kind src, const char *id, const char *name,
+				 const char *quantity, const char *unit)
+{
+	struct fg_reading r;
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(fg_reading_init(&r, src, id, name, quantity, unit), 0);
+	fg_reading_set_number(&r, 21.5);
+	return r;
+}
+
+/* Run fg_ha_discovery, expect success and valid JSON; the caller frees both. */
+static void discover(const char *gw, const struct fg_reading *r, const char *state_topic,
+		     enum fg_format f, uint32_t expire, char **topic, char **payload)
+{
+	int e;
+
+	*topic = NULL;
+	*payload = NULL;
+	e = fg_ha_discovery("homeassistant", gw, r, state_topic, f, expire, topic, payload);
+	ck_assert_msg(e == 0, "fg_ha_discovery: %d", e);
+	ck_assert_ptr_nonnull(*topic);
+	ck_assert_ptr_nonnull(*payload);
+	ck_assert_msg(json_valid(*payload, strlen(*payload)), "invalid JSON: %s", *payload);
+}
+
+START_TEST(senml_temperature_exact)
+{
+	struct fg_reading r = reading(FG_SOURCE_SIM, "sim-0001", "Kitchen", "temperature", "Cel");
+	char *topic, *payload;
+
+	discover("gw1", &r, "fieldgate/gw1/sim/sim-0001", FG_FORMAT_SENML, 0, &topic, &payload);
+	ck_assert_str_eq(topic, "homeassistant/sensor/fieldgate_gw1_sim-0001/temperature/config");
+	ck_assert_str_eq(
+		payload,
+		"{\"name\":\"temperature\","
+		"\"unique_id\":\"fieldgate_gw1_sim_0001_temperature\","
+		"\"object_id\":\"fieldgate_gw1_sim_0001_temperature\","
+		"\"state_topic\":\"fieldgate/gw1/sim/sim-0001\","
+		"\"value_template\":\"{{ (value_json | selectattr('n', 'eq', 'temperature') | "
+		"first).v }}\","
+		"\"unit_of_measurement\":\"\xc2\xb0\x43\",\"device_class\":\"temperature\",\"state_"
+		"class\":\"measurement\","
+		"\"device\":{\"identifiers\":[\"fieldgate_gw1_sim_0001\"],\"name\":\"Kitchen\","
+		"\"model\":\"sim\",\"manufacturer\":\"fieldgate\",\"via_device\":\"fieldgate_gw1\"}"
+		"}");
+	free(topic);
+	free(payload);
+}
+END_TEST
+
+START_TEST(flat_humidity_exact)
+{
+	struct fg_reading r =
+		reading(FG_SOURCE_BLE, "A4:C1:38:00:11:22", "Bedroom", "humidity", "%RH");
+	char *topic, *payload;
+
+	discover("gw1", &r, "fg/A4_C1", FG_FORMAT_JSON, 900, &topic, &payload);
+	ck_assert_str_eq(topic,
+			 "homeassistant/sensor/fieldgate_gw1_A4_C1_38_00_11_22/humidity/config");
+	ck_assert_str_eq(payload,
+			 "{\"name\":\"humidity\","
+			 "\"unique_id\":\"fieldgate_gw1_A4_C1_38_00_11_22_humidity\","
+			 "\"object_id\":\"fieldgate_gw1_A4_C1_38_00_11_22_humidity\","
+			 "\"state_topic\":\"fg/A4_C1\","
+			 "\"value_template\":\"{{ value_json['humidity'] }}\","
+			 "\"unit_of_measurement\":\"%\",\"device_class\":\"humidity\","
+			 "\"state_class\":\"measurement\",\"expire_after\":900,"
+			 "\"device\":{\"identifiers\":[\"fieldgate_gw1_A4_C1_38_00_11_22\"],"
+			 "\"name\":\"Bedroom\",\"model\":\"ble\",\"manufacturer\":\"fieldgate\","
+			 "\"via_device\":\"fieldgate_gw1\"}}");
+	free(topic);
+	free(payload);
+}
+END_TEST
+
+/* A flat key that fg_format_payload renames (a fixed key) is followed in the template. */
+START_TEST(flat_reserved_key)
+{
+	struct fg_reading r = reading(FG_SOURCE_LORA, "0011223344556677", "n", "rssi", "dBm");
+	char *topic, *payload, *fp = NULL;
+	size_t len;
+
+	discover("gw", &r, "t", FG_FORMAT_JSON, 0, &topic, &payload);
+	ck_assert_ptr_nonnull(strstr(payload, "\"value_template\":\"{{ value_json['rssi_2'] }}\""));
+	ck_assert_ptr_nonnull(strstr(payload, "\"device_class\":\"signal_strength\""));
+	/* And the formatter really writes that key. */
+	ck_assert_int_eq(fg_format_payload(FG_FORMAT_JSON, &r, 1, 1, "gw", &fp, &len), 0);
+	ck_assert_ptr_nonnull(strstr(fp, "\"rssi_2\":21.5"));
+	free(fp);
+	free(topic);
+	free(payload);
+}
+END_TEST
+
+START_TEST(boolean_binary_sensor)
+{
+	struct fg_reading r = reading(FG_SOURCE_BLE, "dev1", "Hall", "door", "");
+	char *topic, *payload;
+
+	fg_reading_set_bool(&r, true);
+	discover("gw", &r, "s/t", FG_FORMAT_SENML, 0, &topic, &payload);
+	ck_assert_str_eq(topic, "homeassistant/binary_sensor/fieldgate_gw_dev1/door/config");
+	ck_assert_str_eq(payload,
+			 "{\"name\":\"door\",\"unique_id\":\"fieldgate_gw_dev1_door\","
+			 "\"object_id\":\"fieldgate_gw_dev1_door\",\"state_topic\":\"s/t\","
+			 "\"value_template\":\"{{ 'true' if (value_json | selectattr('n', 'eq', "
+			 "'door') | first).vb else 'false' }}\","
+			 "\"payload_on\":\"true\",\"payload_off\":\"false\","
+			 "\"device_class\":\"door\","
+			 "\"device\":{\"identifiers\":[\"fieldgate_gw_dev1\"],\"name\":\"Hall\","
+			 "\"model\":\"ble\",\"manufacturer\":\"fieldgate\","
+			 "\"via_device\":\"fieldgate_gw\"}}");
+	free(topic);
+	free(payload);
+
+	/* Flat, and a quantity without a class: no device_class key at all. */
+	r = reading(FG_SOURCE_BLE, "dev1", "Hall", "button_x", "");
+	fg_reading_set_bool(&r, false);
+	discover("gw", &r, "s/t", FG_FORMAT_JSON, 0, &topic, &payload);
+	ck_assert_str_eq(topic, "homeassistant/binary_sensor/fieldgate_gw_dev1/button_x/config");
+	ck_assert_ptr_nonnull(strstr(
+		payload,
+		"\"value_template\":\"{{ 'true' if value_json['button_x'] else 'false' }}\""));
+	ck_assert_ptr_null(strstr(payload, "device_class"));
+	ck_assert_ptr_null(strstr(payload, "state_class"));
+	ck_assert_ptr_null(strstr(payload, "unit_of_measurement"));
+	free(topic);
+	free(payload);
+}
+END_TEST
+
+START_TEST(string_sensor)
+{
+	struct fg_reading r = reading(FG_SOURCE_BLE, "b1", "Beacon", "uuid", "Cel");
+	char *topic, *payload;
+
+	fg_reading_set_text(&r, "e2c56db5");
+	discover("gw", &r, "s", FG_FORMAT_SENML, 60, &topic, &payload);
+	ck_assert_str_eq(topic, "homeassistant/sensor/fieldgate_gw_b1/uuid/config");
+	/* No unit, class or state class even with a unit set on the reading. */
+	ck_assert_str_eq(payload,
+			 "{\"name\":\"uuid\",\"unique_id\":\"fieldgate_gw_b1_uuid\","
+			 "\"object_id\":\"fieldgate_gw_b1_uuid\",\"state_topic\":\"s\","
+			 "\"value_template\":\"{{ (value_json | selectattr('n', 'eq', 'uuid') | "
+			 "first).vs }}\",\"expire_after\":60,"
+			 "\"device\":{\"identifiers\":[\"fieldgate_gw_b1\"],\"name\":\"Beacon\","
+			 "\"model\":\"ble\",\"manufacturer\":\"fieldgate\","
+			 "\"via_device\":\"fieldgate_gw\"}}");
+	free(topic);
+	free(payload);
+}
+END_TEST
+
+START_TEST(unit_table)
+{
+	static const struct {
+		const char *senml, *ha;
+	} rows[] = {
+		{ "Cel", "\xc2\xb0\x43" },
+		{ "%RH", "%" },
+		{ "%EL", "%" },
+		{ "%", "%" },
+		{ "Pa", "Pa" },
+		{ "hPa", "hPa" },
+		{ "V", "V" },
+		{ "A", "A" },
+		{ "W", "W" },
+		{ "J", "J" },
+		{ "kWh", "kWh" },
+		{ "lx", "lx" },
+		{ "m", "m" },
+		{ "s", "s" },
+		{ "/", "" },
+		{ "kg/m3", "kg/m3" },
+		{ "S/m", "S/m" },
+		{ "rad/s", "rad/s" },
+		{ "m/s2", "m/s2" },
+		{ "lat", "\xc2\xb0" },
+		{ "lon", "\xc2\xb0" },
+		{ "dBm", "dBm" },
+		{ "ug/m3", "\xc2\xb5g/m\xc2\xb3" },
+		{ "m3", "m\xc2\xb3" },
+		{ "W/m2", "W/m\xc2\xb2" },
+		{ "count", "count" },
+		{ "pH", "" },
+		{ "", "" },
+		{ "furlong", "furlong" },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		ck_assert_msg(strcmp(fg_ha_unit(rows[i].senml), rows[i].ha) == 0,
+			      "%s -> %s, not %s", rows[i].senml, fg_ha_unit(rows[i].senml),
+			      rows[i].ha);
+	ck_assert_ptr_null(fg_ha_unit(NULL));
+}
+END_TEST
+
+/* fg_ha_device_class gives expected (NULL: no class). */
+static void assert_class(const char *q, const char *u, bool boolean, const char *expected)
+{
+	const char *c = fg_ha_device_class(q, u, boolean);
+
+	ck_assert_msg(expected ? c && strcmp(c, expected) == 0 : c == NULL, "%s [%s]: %s, not %s",
+		      q ? q : "(null)", u ? u : "(null)", c ? c : "none",
+		      expected ? expected : "none");
+}
+
+START_TEST(device_classes)
+{
+	const char *none = NULL;
+
+	assert_class("temperature", "Cel", false, "temperature");
+	assert_class("dewpoint", "Cel", false, "temperature");
+	assert_class("humidity", "%RH", false, "humidity");
+	assert_class("battery", "%EL", false, "battery");
+	assert_class("battery", "%", false, "battery");
+	assert_class("moisture", "%", false, "moisture");
+	assert_class("upstream_acked", "%", false, none);
+	assert_class("pressure", "Pa", false, "pressure");
+	assert_class("battery_voltage", "V", false, "voltage");
+	assert_class("current", "A", false, "current");
+	assert_class("power", "W", false, "power");
+	assert_class("energy", "J", false, "energy");
+	assert_class("illuminance", "lx", false, "illuminance");
+	assert_class("altitude", "m", false, "distance");
+	assert_class("uptime", "s", false, "duration");
+	assert_class("tx_power", "dBm", false, "signal_strength");
+	assert_class("rssi", "dB", false, "signal_strength");
+	assert_class("level", "dB", false, none);
+	assert_class("co2", "ppm", false, "carbon_dioxide");
+	assert_class("co", "ppm", false, "carbon_monoxide");
+	assert_class("count", "ppm", false, none); /* "co" is not a word of "count" */
+	assert_class("pm25", "ug/m3", false, "pm25");
+	assert_class("pm10", "ug/m3", false, "pm10");
+	assert_class("wind_speed", "m/s", false, "wind_speed");
+	assert_class("speed", "m/s", false, "speed");
+	/* No class where HA would not take the unit as is. */
+	assert_class("co2", "/", false, none);
+	assert_class("pm25", "kg/m3", false, none);
+	assert_class("conductivity", "S/m", false, none);
+	assert_class("acceleration_x", "m/s2", false, none);
+	assert_class("gyro", "rad/s", false, none);
+	assert_class("latitude", "lat", false, none);
+	assert_class("longitude", "lon", false, none);
+	assert_class("power_factor", "/", false, "power_factor");
+	assert_class("sum", "count", false, none);
+	assert_class("temperature", "", false, none);
+	assert_class("temperature", NULL, false, none);
+	/* Booleans: binary_sensor classes by quantity word, unit ignored. */
+	assert_class("door", "", true, "door");
+	assert_class("garage_door", "", true, "garage_door");
+	assert_class("front_door_open", "", true, "door");
+	assert_class("motion", "", true, "motion");
+	assert_class("water_leak", "", true, "moisture");
+	assert_class("moisture", "", true, "moisture");
+	assert_class("present", "", true, "presence");
+	assert_class("window", "Cel", true, "window");
+	assert_class("battery_low", "", true, "battery");
+	assert_class("doorbell", "", true, none);
+	assert_class("switch", "", true, none);
+	assert_class(NULL, "", true, none);
+}
+END_TEST
+
+/* Energy may not be "measurement" in HA: the state class follows the device class. */
+START_TEST(energy_state_class)
+{
+	struct fg_reading r = reading(FG_SOURCE_LORA, "0011223344556677", "meter", "energy", "J");
+	char *topic, *payload;
+
+	discover("gw", &r, "t", FG_FORMAT_SENML, 0, &topic, &payload);
+	ck_assert_ptr_nonnull(strstr(payload, "\"unit_of_measurement\":\"J\",\"device_class\":"
+					      "\"energy\",\"state_class\":\"total\""));
+	free(topic);
+	free(payload);
+
+	r = reading(FG_SOURCE_BLE, "b", "n", "conductivity", "S/m");
+	discover("gw", &r, "t", FG_FORMAT_SENML, 0, &topic, &payload);
+	ck_assert_ptr_nonnull(
+		strstr(payload, "\"unit_of_measurement\":\"S/m\",\"state_class\":\"measurement\""));
+	ck_assert_ptr_null(strstr(payload, "device_class"));
+	free(topic);
+	free(payload);
+
+	r = reading(FG_SOURCE_BLE, "b", "n", "co2", "/");
+	discover("gw", &r, "t", FG_FORMAT_SENML, 0, &topic, &payload);
+	ck_assert_ptr_null(strstr(payload, "unit_of_measurement"));
+	ck_assert_ptr_null(strstr(payload, "device_class"));
+	ck_assert_ptr_nonnull(strstr(payload, "\"state_class\":\"measurement\""));
+	free(topic);
+	free(payload);
+}
+END_TEST
+
+START_TEST(odd_names)
+{
+	static const char *const names[] = {
+		"Say \"hi\" \\ back",
+		"K\xc3\xbc\x63he \xe2\x98\x83 \xf0\x9f\x98\x80",
+		"a/b/+/#",
+		"bad \xff\xc3 utf8 \xed\xa0\x80",
+		"tab\there\nnewline\x01",
+		"",
+	};
+	static const char *const escaped[] = {
+		"\"name\":\"Say \\\"hi\\\" \\\\ back\",",
+		"\"name\":\"K\xc3\xbc\x63he \xe2\x98\x83 \xf0\x9f\x98\x80\",",
+		"\"name\":\"a/b/+/#\",",
+		"\"name\":\"bad \\ufffd\\ufffd utf8 \\ufffd\\ufffd\\ufffd\",",
+		"\"name\":\"tab\\u0009here\\nnewline\\u0001\",",
+		"\"name\":\"x/y:z\",", /* empty name: the device id stands in */
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct fg_reading r =
+			reading(FG_SOURCE_SIM, "x/y:z", names[i], "temperature", "Cel");
+		char *topic, *payload;
+
+		discover("my gw/1", &r, "fg/\"q\"/x", FG_FORMAT_SENML, 0, &topic, &payload);
+		ck_assert_str_eq(topic,
+				 "homeassistant/sensor/fieldgate_my_gw_1_x_y_z/temperature/config");
+		ck_assert_msg(strstr(payload, escaped[i]), "%zu: %s", i, payload);
+		ck_assert_ptr_nonnull(
+			strstr(payload, "\"unique_id\":\"fieldgate_my_gw_1_x_y_z_temperature\""));
+		ck_assert_ptr_nonnull(
+			strstr(payload, "\"identifiers\":[\"fieldgate_my_gw_1_x_y_z\"]"));
+		ck_assert_ptr_nonnull(strstr(payload, "\"via_device\":\"fieldgate_my_gw_1\""));
+		ck_assert_ptr_nonnull(strstr(payload, "\"state_topic\":\"fg/\\\"q\\\"/x\""));
+		free(topic);
+		free(payload);
+	}
+}
+END_TEST
+
+/* Dots, colons and dashes in a quantity: '-' stays in the topic, none stays in ids. */
+START_TEST(quantity_sanitized)
+{
+	struct fg_reading r = reading(FG_SOURCE_LORA, "dev-1", "n", "temp.in:x-1", "Cel");
+	char *topic, *payload;
+
+	discover("gw-a", &r, "t", FG_FORMAT_SENML, 0, &topic, &payload);
+	ck_assert_str_eq(topic, "homeassistant/sensor/fieldgate_gw-a_dev-1/temp_in_x-1/config");
+	ck_assert_ptr_nonnull(
+		strstr(payload, "\"unique_id\":\"fieldgate_gw_a_dev_1_temp_in_x_1\""));
+	ck_assert_ptr_nonnull(strstr(payload, "selectattr('n', 'eq', 'temp.in:x-1')"));
+	free(topic);
+	free(payload);
+}
+END_TEST
+
+START_TEST(expire_after)
+{
+	struct fg_reading r = reading(FG_SOURCE_SIM, "s", "n", "temperature", "Cel");
+	char *topic, *payload;
+
+	discover("gw", &r, "t", FG_FORMAT_SENML, 0, &topic, &payload);
+	ck_assert_ptr_null(strstr(payload, "expire_after"));
+	free(topic);
+	free(payload);
+	discover("gw", &r, "t", FG_FORMAT_SENML, 4294967295u, &topic, &payload);
+	ck_assert_ptr_nonnull(
+		strstr(payload, "\"state_class\":\"measurement\",\"expire_after\":4294967295,"));
+	free(topic);
+	free(payload);
+}
+END_TEST
+
+START_TEST(invalid)
+{
+	struct fg_reading r = reading(FG_SOURCE_SIM, "s", "n", "temperature", "Cel"), bad;
+	char *topic = (char *) "untouched", *payload = (char *) "untouched";
+
+#define EINVAL_CASE(pre, gw, rr, st, f)                                                            \
+	ck_assert_int_eq(fg_ha_discovery(pre, gw, rr, st, f, 0, &topic, &payload), -EINVAL)
+	EINVAL_CASE(NULL, "gw", &r, "t", FG_FORMAT_SENML);
+	EINVAL_CASE("", "gw", &r, "t", FG_FORMAT_SENML);
+	EINVAL_CASE("home/", "gw", &r, "t", FG_FORMAT_SENML);
+	EINVAL_CASE("home/+", "gw", &r, "t", FG_FORMAT_SENML);
+	EINVAL_CASE("homeassistant", NULL, &r, "t", FG_FORMAT_SENML);
+	EINVAL_CASE("homeassistant", "", &r, "t", FG_FORMAT_SENML);
+	EINVAL_CASE("homeassistant", "gw", NULL, "t", FG_FORMAT_SENML);
+	EINVAL_CASE("homeassistant", "gw", &r, NULL, FG_FORMAT_SENML);
+	EINVAL_CASE("homeassistant", "gw", &r, "", FG_FORMAT_SENML);
+	EINVAL_CASE("homeassistant", "gw", &r, "a/#", FG_FORMAT_SENML);
+	EINVAL_CASE("homeassistant", "gw", &r, "t", FG_FORMAT__COUNT);
+	EINVAL_CASE("homeassistant", "gw", &r, "t", (enum fg_format) - 1);
+	bad = r;
+	bad.kind = FG_VALUE__COUNT;
+	EINVAL_CASE("homeassistant", "gw", &bad, "t", FG_FORMAT_SENML);
+	bad = r;
+	bad.source = FG_SOURCE__COUNT;
+	EINVAL_CASE("homeassistant", "gw", &bad, "t", FG_FORMAT_SENML);
+	bad = r;
+	bad.device_id[0] = '\0';
+	EINVAL_CASE("homeassistant", "gw", &bad, "t", FG_FORMAT_SENML);
+	bad = r;
+	memset(bad.device_id, 'a', sizeof(bad.device_id)); /* not NUL-terminated */
+	EINVAL_CASE("homeassistant", "gw", &bad, "t", FG_FORMAT_SENML);
+	bad = r;
+	bad.quantity[0] = '\0';
+	EINVAL_CASE("homeassistant", "gw", &bad, "t", FG_FORMAT_SENML);
+	bad = r;
+	strcpy(bad.quantity, "it's");
+	EINVAL_CASE("homeassistant", "gw", &bad, "t", FG_FORMAT_SENML);
+	bad = r;
+	memset(bad.quantity, 'q', sizeof(bad.quantity));
+	EINVAL_CASE("homeassistant", "gw", &bad, "t", FG_FORMAT_SENML);
+#undef EINVAL_CASE
+	ck_assert_int_eq(
+		fg_ha_discovery("homeassistant", "gw", &r, "t", FG_FORMAT_SENML, 0, NULL, &payload),
+		-EINVAL);
+	ck_assert_int_eq(
+		fg_ha_discovery("homeassistant", "gw", &r, "t", FG_FORMAT_SENML, 0, &topic, NULL),
+		-EINVAL);
+	/* Outputs are written only on success. */
+	ck_assert_str_eq(topic, "untouched");
+	ck_assert_str_eq(payload, "untouched");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("homeassistant");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, validator_refuses_invalid_json);
+	tcase_add_test(tc, senml_temperature_exact);
+	tcase_add_test(tc, flat_humidity_exact);
+	tcase_add_test(tc, flat_reserved_key);
+	tcase_add_test(tc, boolean_binary_sensor);
+	tcase_add_test(tc, string_sensor);
+	tcase_add_test(tc, unit_table);
+	tcase_add_test(tc, device_classes);
+	tcase_add_test(tc, energy_state_class);
+	tcase_add_test(tc, odd_names);
+	tcase_add_test(tc, quantity_sanitized);
+	tcase_add_test(tc, expire_after);
+	tcase_add_test(tc, invalid);
+	suite_add_tcase(s, tc);
+	return fg_check_main(s);
+}
