@@ -55,75 +55,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "codec/ble.h"
+#include "codec/ble-internal.h"
 
 #define G0 9.80665 /* standard gravity, m/s2 per g */
 
 #define RUUVI5_LEN 24
 #define RUUVI3_LEN 14
-
-/* Where decoded values go; a value past max is counted, not written. */
-struct values {
-	struct fg_codec_value *v;
-	size_t max;
-	size_t n;
-	bool overflow;
-};
-
-/* Say why into the caller's buffer, if it gave one, and return err. */
-__attribute__((format(printf, 4, 5))) static int fail(int err, char *why, size_t why_size,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_size > 0) {
-		va_start(ap, fmt);
-		(void) vsnprintf(why, why_size, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
-/* Claim the next output slot, cleared and named; NULL once max is reached. */
-static struct fg_codec_value *next_value(struct values *vs, const char *quantity, const char *unit)
-{
-	struct fg_codec_value *v;
-
-	if (vs->n >= vs->max) {
-		vs->overflow = true;
-		return NULL;
-	}
-	v = &vs->v[vs->n++];
-	memset(v, 0, sizeof(*v));
-	(void) snprintf(v->quantity, sizeof(v->quantity), "%s", quantity);
-	(void) snprintf(v->unit, sizeof(v->unit), "%s", unit);
-	return v;
-}
-
-static void add_number(struct values *vs, const char *quantity, const char *unit, double x)
-{
-	struct fg_codec_value *v = next_value(vs, quantity, unit);
-
-	if (v) {
-		v->kind = FG_VALUE_NUMBER;
-		v->number = x;
-	}
-}
-
-static void add_text(struct values *vs, const char *quantity, const char *text)
-{
-	struct fg_codec_value *v = next_value(vs, quantity, "");
-
-	if (v) {
-		v->kind = FG_VALUE_STRING;
-		(void) snprintf(v->text, sizeof(v->text), "%s", text);
-	}
-}
-
-static uint16_t get_u16(const uint8_t *p)
-{
-	return (uint16_t) (p[0] << 8 | p[1]);
-}
 
 static int16_t get_i16(const uint8_t *p)
 {
@@ -146,13 +83,6 @@ static void add_acceleration(struct values *vs, const uint8_t *p, bool skip_min)
 }
 
 /* Common argument checks of both decoders. */
-static int check_args(const struct fg_ble_data *d, struct fg_codec_value *out, size_t max,
-		      size_t *ret_n, char *why, size_t why_size)
-{
-	if (!d || (!d->p && d->n) || (!out && max > 0) || !ret_n)
-		return fail(-EINVAL, why, why_size, "invalid arguments");
-	return 0;
-}
 
 int fg_ble_ruuvi5_decode(const struct fg_ble_data *d, const struct fg_ble_keys *keys,
 			 struct fg_codec_value *out, size_t max, size_t *ret_n,
