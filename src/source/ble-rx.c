@@ -140,7 +140,9 @@ void fg_ble_rx_handle(struct fg_ble_rx *x, const struct fg_ble_adv *adv, fg_read
 	}
 	if (d && d->has_bindkey)
 		keys.bindkey = d->bindkey;
-	if (x->ops.get_counter && x->ops.get_counter(x->ops.userdata, name, &keys.last_counter) == 0)
+	/* Only encrypted advertisements carry a counter, and they need a bindkey: no lookup else. */
+	if (keys.bindkey && x->ops.get_counter &&
+	    x->ops.get_counter(x->ops.userdata, name, &keys.last_counter) == 0)
 		keys.have_counter = true;
 	e = fg_ble_decode(format, data, &keys, values, FG_CODEC_VALUES_MAX, &n, &res, why,
 			  sizeof(why));
