@@ -25,6 +25,8 @@
 #include "core/control.h"
 #include "core/log.h"
 #include "core/reading.h"
+#include "rules/pipeline.h"
+#include "rules/rule-gpio.h"
 #include "rules/rules.h"
 #include "sink/format.h"
 #include "sink/jsonl.h"
@@ -59,7 +61,9 @@ struct daemon {
 	struct fg_ble *ble;
 	struct fg_ble_rx *ble_rx;
 	struct fg_store *store;
-	struct fg_rules *rules;
+	struct fg_pipeline *pipeline;
+	struct fg_rule_gpio *rule_gpio;
+	sd_event_source *window_timer;
 	struct fg_mqtt *mqtt;
 	struct fg_control *control;
 	uint64_t start_usec;
@@ -256,6 +260,17 @@ static void stamp_times(struct daemon *d)
 	}
 }
 
+/* Drive each rule's GPIO line to its alert state (after the commit that changed it). */
+static void gpio_sync(struct daemon *d)
+{
+	if (!d->rule_gpio)
+		return;
+	for (size_t k = 0; k < d->cfg->n_rules; k++)
+		if (d->cfg->rules[k].has_gpio)
+			(void) fg_rule_gpio_set(d->rule_gpio, k,
+						fg_rules_raised(fg_pipeline_rules(d->pipeline), k));
+}
+
 /* One commit: staged readings to the outbox, acks applied; then wake the sink. */
 static void store_commit(struct daemon *d)
 {
@@ -269,6 +284,7 @@ static void store_commit(struct daemon *d)
 	}
 	report_evictions(d);
 	stamp_times(d);
+	gpio_sync(d);
 	if (r > 0)
 		fg_mqtt_kick(d->mqtt);
 }
@@ -290,49 +306,49 @@ static void store_append(struct daemon *d, const struct fg_reading *r, size_t n)
 	}
 }
 
-/*
- * The rule engine's slot, a pass-through for now: one frame's readings become
- * one message. A frame we cannot format is dropped and counted, never allowed
- * to wedge the commit.
- */
-static int transform(const struct fg_reading *r, size_t n, uint64_t seq,
-		     struct fg_transform_out *out, void *userdata)
+/* The store's transform: the rule engine and the formatting (rules/pipeline.h). */
+static int transform(struct fg_store *s, const struct fg_reading *r, size_t n, void *userdata)
 {
 	struct daemon *d = userdata;
-	struct fg_reading kept[64];
-	char topic[1024];
-	char *payload = NULL;
-	size_t len = 0;
-	int e;
 
-	/* The rule engine's place: a frame whose every reading is dropped makes no message. */
-	if (d->rules && n <= sizeof(kept) / sizeof(kept[0])) {
-		n = fg_rules_apply(d->rules, r, n, kept);
-		if (n == 0)
-			return 0;
-		r = kept;
-	}
-	e = fg_format_topic(d->cfg->mqtt.topic, d->cfg->gateway.id, &r[0], topic, sizeof(topic));
-	if (e >= 0)
-		e = fg_format_payload((enum fg_format)d->cfg->mqtt.format, r, n, seq,
-				      d->cfg->gateway.id, &payload, &len);
-	if (e < 0) {
-		d->transform_dropped++;
-		fg_log_device(LOG_WARNING, "core", fg_source_kind_to_string(r[0].source),
-			      r[0].device_id, "cannot format a frame of '%s': %s, dropping it",
-			      r[0].device_id, strerror(-e));
-		return 0;
-	}
-	out->topic = strdup(topic);
-	if (!out->topic) {
-		free(payload);
-		return -ENOMEM;
-	}
-	out->payload = payload;
-	out->payload_len = len;
-	out->qos = d->cfg->mqtt.qos;
-	out->retain = false;
-	return 1;
+	/* No rules (they failed to start): keep the readings staged rather than skip them. */
+	return d->pipeline ? fg_pipeline_frame(d->pipeline, s, r, n) : -ENOTCONN;
+}
+
+static int transform_end(struct fg_store *s, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	return d->pipeline ? fg_pipeline_end(d->pipeline, s) : 0;
+}
+
+static void transform_rolled_back(void *userdata)
+{
+	struct daemon *d = userdata;
+
+	if (d->pipeline)
+		fg_pipeline_rolled_back(d->pipeline, d->store);
+}
+
+/* Frames dropped because they could not be formatted, over every pipeline of this run. */
+static uint64_t transform_dropped(const struct daemon *d)
+{
+	struct fg_pipeline_stats ps = { 0 };
+
+	if (d->pipeline)
+		fg_pipeline_get_stats(d->pipeline, &ps);
+	return d->transform_dropped + ps.unformattable;
+}
+
+static void pipeline_free(struct daemon *d)
+{
+	struct fg_pipeline_stats ps = { 0 };
+
+	if (d->pipeline)
+		fg_pipeline_get_stats(d->pipeline, &ps);
+	d->transform_dropped += ps.unformattable;
+	fg_pipeline_free(d->pipeline);
+	d->pipeline = NULL;
 }
 
 static int queue_peek(void *userdata, uint64_t after_seq, size_t max, fg_outbox_fn fn,
@@ -382,7 +398,7 @@ static int on_stats_timer(sd_event_source *es, uint64_t usec, void *userdata)
 		     "\"oldest_age_s\":%llu,\"db_bytes\":%llu,\"broker\":\"%s\"}",
 		     d->cfg->gateway.id, (unsigned long long)d->readings_in,
 		     (unsigned long long)ms.acked, (unsigned long long)ss.evicted,
-		     (unsigned long long)(d->readings_dropped + d->transform_dropped), in_ps, out_ps,
+		     (unsigned long long)(d->readings_dropped + transform_dropped(d)), in_ps, out_ps,
 		     (unsigned long long)ss.outbox_rows,
 		     (unsigned long long)(ss.oldest_ms && now > ss.oldest_ms ?
 						  (now - ss.oldest_ms) / 1000 : 0),
@@ -410,24 +426,56 @@ static int sink_start(struct daemon *d)
 }
 
 /* Open the buffer and start the sink, with their timers. */
-/* The rules of the current configuration (again after a reload). */
+/* Close the rules' windows on time, though no reading comes to end them. */
+static int on_window_timer(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+	uint64_t due = d->pipeline ? fg_pipeline_next_deadline(d->pipeline) : 0;
+
+	if (due && due <= fg_clock_wall_ms()) {
+		fg_store_want_commit(d->store);
+		store_commit(d);
+	}
+	return sd_event_source_set_time(es, usec + FG_USEC_PER_SEC);
+}
+
+/*
+ * The rules of the current configuration (again after a reload, when the
+ * state of unchanged rules is read back from the buffer), and their GPIO
+ * lines, driven to the state read back.
+ */
 static int rules_start(struct daemon *d)
 {
-	const char *pending;
+	static const struct fg_store_hooks hooks = { transform_end, transform_rolled_back };
+	struct fg_rules_stats st;
+	bool windows = false;
 	int r;
 
-	fg_rules_free(d->rules);
-	d->rules = NULL;
-	if (d->cfg->n_rules == 0)
-		return 0;
-	r = fg_rules_new(d->cfg, &d->rules);
+	pipeline_free(d);
+	r = fg_pipeline_new(d->cfg, d->store, NULL, &d->pipeline);
 	if (r < 0)
 		return fg_log_errno(r, "rules", "cannot set up the rules: %m");
-	fg_log_info("rules", "%zu rules", d->cfg->n_rules);
-	if (fg_rules_pending_actions(d->rules, &pending))
-		fg_log_warning("rules", "rule '%s': deadband, heartbeat, window, alert and gpio "
-			       "are checked but not applied by this version", pending);
-	return 0;
+	fg_store_set_hooks(d->store, &hooks);
+	r = fg_rule_gpio_new(d->cfg, NULL, d->rule_gpio, &d->rule_gpio);
+	if (r < 0) {
+		d->rule_gpio = NULL;
+		return fg_log_errno(r, "rules", "cannot set up the rules' GPIO lines: %m");
+	}
+	gpio_sync(d);
+	fg_rules_get_stats(fg_pipeline_rules(d->pipeline), &st);
+	if (d->cfg->n_rules)
+		fg_log_info("rules", "%zu rules, state of %zu series kept", d->cfg->n_rules,
+			    st.series);
+	for (size_t k = 0; k < d->cfg->n_rules; k++)
+		windows |= d->cfg->rules[k].window_s > 0;
+	d->window_timer = sd_event_source_disable_unref(d->window_timer);
+	if (!windows)
+		return 0;
+	r = sd_event_add_time_relative(d->loop, &d->window_timer, CLOCK_MONOTONIC, FG_USEC_PER_SEC,
+				       100 * FG_USEC_PER_MSEC, on_window_timer, d);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(d->window_timer, SD_EVENT_ON);
+	return r < 0 ? fg_log_errno(r, "rules", "cannot add the window timer: %m") : 0;
 }
 
 static int pipeline_start(struct daemon *d)
@@ -437,12 +485,12 @@ static int pipeline_start(struct daemon *d)
 	struct fg_store_stats ss;
 	int r;
 
-	r = rules_start(d);
-	if (r < 0)
-		return r;
 	r = fg_store_open(&d->cfg->buffer, transform, d, &d->store, &moved);
 	if (r < 0)
 		return fg_log_errno(r, "store", "cannot open the buffer '%s': %m", d->cfg->buffer.path);
+	r = rules_start(d);
+	if (r < 0)
+		return r;
 	if (moved) {
 		fg_log_error("store", "buffer '%s' was corrupt: moved aside to '%s', started a fresh one",
 			     d->cfg->buffer.path, moved);
@@ -483,8 +531,10 @@ static void pipeline_stop(struct daemon *d)
 		(void) fg_store_flush(d->store); /* acks that arrived during the goodbye */
 	fg_store_close(d->store);
 	d->store = NULL;
-	fg_rules_free(d->rules);
-	d->rules = NULL;
+	pipeline_free(d);
+	d->window_timer = sd_event_source_disable_unref(d->window_timer);
+	fg_rule_gpio_free(d->rule_gpio);
+	d->rule_gpio = NULL;
 }
 
 /* The control socket's answer to "status": one JSON object. */
@@ -573,7 +623,7 @@ static int control_answer(const char *command, char *buf, size_t size, void *use
 		     d->dry_run ? "dry-run" : "buffered", (unsigned long long)d->readings_in,
 		     (unsigned long long)(d->dry_run ? d->readings_out : ms.acked),
 		     (unsigned long long)ss.evicted,
-		     (unsigned long long)(d->readings_dropped + d->transform_dropped), in_ps, out_ps,
+		     (unsigned long long)(d->readings_dropped + transform_dropped(d)), in_ps, out_ps,
 		     (unsigned long long)(ss.outbox_rows + ss.readings_rows),
 		     (unsigned long long)(ss.oldest_ms && now > ss.oldest_ms ?
 						  (now - ss.oldest_ms) / 1000 : 0),
@@ -916,7 +966,7 @@ static int on_reload_signal(sd_event_source *es, const struct signalfd_siginfo *
 {
 	struct daemon *d = userdata;
 	struct fg_diags diags = { 0 };
-	struct fg_config *cfg = NULL;
+	struct fg_config *cfg = NULL, *old;
 	int r;
 
 	(void) es;
@@ -934,10 +984,16 @@ static int on_reload_signal(sd_event_source *es, const struct signalfd_siginfo *
 	sources_stop(d);
 	if (strcmp(cfg->buffer.path, d->cfg->buffer.path) != 0)
 		fg_log_notice("config", "buffer.path changed: the new buffer is used after a restart");
-	fg_config_free(d->cfg);
+	if (!d->dry_run) {
+		/* What the old rules hold goes to the buffer; the new ones read back what is theirs. */
+		store_commit(d);
+		pipeline_free(d);
+	}
+	old = d->cfg;
 	d->cfg = cfg;
 	if (!d->dry_run && rules_start(d) < 0)
-		fg_log_error("rules", "running without rules after reload");
+		fg_log_error("rules", "no rules after reload: readings stay in the buffer until "
+			     "a configuration whose rules start");
 	apply_log_level(d);
 	if (!d->dry_run) {
 		/* Reconnect with the new broker settings; what is in flight is peeked again. */
@@ -951,6 +1007,7 @@ static int on_reload_signal(sd_event_source *es, const struct signalfd_siginfo *
 		fg_log_error("core", "sources failed to start after reload; running without them");
 	else
 		fg_log_info("config", "reloaded '%s'", d->config_path);
+	fg_config_free(old);
 done:
 	update_status(d);
 	(void) sd_notify(0, "READY=1");

@@ -21,6 +21,7 @@
 #include "config/config-internal.h"
 #include "core/reading.h"
 #include "rules/expr.h"
+#include "source/gpio.h"
 
 #define report fg_config_report
 
@@ -661,6 +662,83 @@ static char *dup_member(struct loader *ld, const config_setting_t *g, const char
 	return d;
 }
 
+/*
+ * A rule's gpio chip in one spelling, so that two spellings of one chip
+ * compare equal: "gpiochip0" for "0", "gpiochip0" and "/dev/gpiochip0", and
+ * "sim" (the simulated chip). -EINVAL for anything else.
+ */
+static int gpio_chip_name(const char *chip, char *buf, size_t size)
+{
+	char dev[PATH_BUF];
+	int r;
+
+	if (!strcmp(chip, "sim")) {
+		snprintf(buf, size, "sim");
+		return 0;
+	}
+	r = fg_gpio_chip_path(chip, dev, sizeof(dev));
+	if (r < 0)
+		return r;
+	snprintf(buf, size, "%s", dev + strlen("/dev/"));
+	return 0;
+}
+
+/* A rule's gpio group: the one output line it drives. */
+static void load_rule_gpio(struct loader *ld, const config_setting_t *m, const char *path,
+			   const char *rule, struct fg_rule_config *r)
+{
+	char chip[PATH_BUF];
+	long long v;
+
+	if (!config_setting_is_group(m)) {
+		report(ld, FG_DIAG_ERROR, m, path, "rule '%s': 'gpio': expected a group "
+		       "{ chip = ...; line = ...; }", rule);
+		return;
+	}
+	unknown_members(ld, m, path, gpio_members);
+	r->has_gpio = true;
+	r->gpio_chip = dup_member(ld, m, path, rule, "chip", 64);
+	if (!r->gpio_chip && !config_setting_get_member(m, "chip"))
+		report(ld, FG_DIAG_ERROR, m, path, "rule '%s': gpio: 'chip' is missing", rule);
+	else if (r->gpio_chip && gpio_chip_name(r->gpio_chip, chip, sizeof(chip)) < 0)
+		report(ld, FG_DIAG_ERROR, config_setting_get_member(m, "chip"), path,
+		       "rule '%s': gpio: 'chip': expected gpiochipN, /dev/gpiochipN, N (0..1023) "
+		       "or \"sim\", got '%s'", rule, r->gpio_chip);
+	if (member_int(ld, m, path, rule, "line", 0, 1023, -1, &v) && v < 0)
+		report(ld, FG_DIAG_ERROR, m, path, "rule '%s': gpio: 'line' is missing", rule);
+	r->gpio_line = (unsigned) (v < 0 ? 0 : v);
+	if (member_int(ld, m, path, rule, "on", 0, 1, 1, &v))
+		r->gpio_on = (int) v;
+	if (member_int(ld, m, path, rule, "off", 0, 1, 0, &v))
+		r->gpio_off = (int) v;
+}
+
+/*
+ * Two rules driving one line would fight over it (and the second request
+ * fails with EBUSY at run time): refuse r if a rule loaded before drives
+ * the same chip, however spelled, and line.
+ */
+static void check_gpio_unique(struct loader *ld, const config_setting_t *g, const char *path,
+			      const struct fg_rule_config *r)
+{
+	const struct fg_config *cfg = ld->cfg;
+	char chip[PATH_BUF], other[PATH_BUF];
+
+	if (!r->has_gpio || !r->gpio_chip || gpio_chip_name(r->gpio_chip, chip, sizeof(chip)) < 0)
+		return;
+	for (size_t k = 0; k < cfg->n_rules; k++) {
+		const struct fg_rule_config *o = &cfg->rules[k];
+
+		if (!o->has_gpio || !o->gpio_chip || o->gpio_line != r->gpio_line ||
+		    gpio_chip_name(o->gpio_chip, other, sizeof(other)) < 0 || strcmp(chip, other))
+			continue;
+		report(ld, FG_DIAG_ERROR, config_setting_get_member(g, "gpio"), path,
+		       "rule '%s': gpio: line %u of %s is already driven by rule '%s'",
+		       r->name ? r->name : "?", r->gpio_line, chip, o->name);
+		return;
+	}
+}
+
 /* One rule group. */
 static void load_rule(struct loader *ld, const config_setting_t *g, const char *path,
 		      struct fg_rule_config *r, int index)
@@ -753,27 +831,8 @@ static void load_rule(struct loader *ld, const config_setting_t *g, const char *
 		}
 	}
 	m = config_setting_get_member(g, "gpio");
-	if (m) {
-		if (!config_setting_is_group(m)) {
-			report(ld, FG_DIAG_ERROR, m, path, "rule '%s': 'gpio': expected a group "
-			       "{ chip = ...; line = ...; }", rule);
-		} else {
-			unknown_members(ld, m, path, gpio_members);
-			r->has_gpio = true;
-			r->gpio_chip = dup_member(ld, m, path, rule, "chip", 64);
-			if (!r->gpio_chip)
-				report(ld, FG_DIAG_ERROR, m, path, "rule '%s': gpio: 'chip' is missing",
-				       rule);
-			if (member_int(ld, m, path, rule, "line", 0, 1023, -1, &v) && v < 0)
-				report(ld, FG_DIAG_ERROR, m, path, "rule '%s': gpio: 'line' is missing",
-				       rule);
-			r->gpio_line = (unsigned) (v < 0 ? 0 : v);
-			if (member_int(ld, m, path, rule, "on", 0, 1, 1, &v))
-				r->gpio_on = (int) v;
-			if (member_int(ld, m, path, rule, "off", 0, 1, 0, &v))
-				r->gpio_off = (int) v;
-		}
-	}
+	if (m)
+		load_rule_gpio(ld, m, path, rule, r);
 	if ((r->alert_topic || r->has_gpio) && !r->when)
 		report(ld, FG_DIAG_ERROR, g, path, "rule '%s': 'alert' and 'gpio' need a 'when' "
 		       "condition", rule);
@@ -834,6 +893,7 @@ static void load_rules(struct loader *ld, const config_setting_t *s, const char 
 				report(ld, FG_DIAG_ERROR, g, path,
 				       "rule name '%s' is used twice (line %d)", r->name,
 				       cfg->rules[k].line);
+		check_gpio_unique(ld, g, path, r);
 		if (ld->errors != errors) {
 			free_rule(r);
 			continue;

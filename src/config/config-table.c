@@ -139,6 +139,14 @@ static bool check_token(const char *s, char *detail, size_t len)
 	return true;
 }
 
+/* Home Assistant's discovery prefix: a plain topic, no wildcards, no empty level at the end. */
+static bool check_ha_prefix(const char *s, char *detail, size_t len)
+{
+	(void) detail;
+	(void) len;
+	return !strpbrk(s, "+#") && s[strlen(s) - 1] != '/' && s[0] != '/';
+}
+
 /* A publish topic template: known {placeholders} only, no MQTT wildcards. */
 static bool check_topic(const char *s, char *detail, size_t len)
 {
@@ -406,6 +414,20 @@ const struct fg_config_row fg_config_table[] = {
 	  .def = 60 * MSEC,
 	  .unit_ms = 1000,
 	  .help = "how often the gateway's statistics are published; 0: never" },
+	{ .path = "mqtt.homeassistant",
+	  .type = FG_CT_BOOL,
+	  FIELD(mqtt.homeassistant),
+	  .def = false,
+	  .help = "publish Home Assistant MQTT discovery configs (retained) for each sensor" },
+	{ .path = "mqtt.homeassistant_prefix",
+	  .type = FG_CT_STRING,
+	  FIELD(mqtt.homeassistant_prefix),
+	  .min = 1,
+	  .max = 255,
+	  .check = check_ha_prefix,
+	  .expect = "a topic prefix without wildcards or a trailing '/'",
+	  .def_str = "homeassistant",
+	  .help = "Home Assistant's discovery prefix" },
 	{ .path = "mqtt.tls",
 	  .type = FG_CT_BOOL,
 	  FIELD(mqtt.tls),
@@ -635,6 +657,8 @@ static const char *const setting_names[] = {
 	"mqtt.message_expiry",
 	"mqtt.format",
 	"mqtt.stats_interval",
+	"mqtt.homeassistant",
+	"mqtt.homeassistant_prefix",
 	"mqtt.tls",
 	"mqtt.ca_file",
 	"mqtt.ca_path",

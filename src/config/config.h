@@ -110,6 +110,8 @@ struct fg_mqtt_config {
 	uint32_t message_expiry_s;/* v5 only, 0 = none */
 	int format;               /* enum fg_format of sink/format.h: 0 senml (default), 1 json */
 	uint32_t stats_interval_s;/* 0 = no stats messages, default 60 */
+	bool homeassistant;       /* publish discovery configs, default false */
+	char *homeassistant_prefix; /* default "homeassistant" */
 	bool tls;                 /* derived: any TLS setting given, or tls = true */
 	char *ca_file;
 	char *ca_path;

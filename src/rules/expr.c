@@ -73,6 +73,7 @@ struct fg_expr {
 	size_t n;
 	unsigned vars;
 	unsigned stack; /* the most values on the stack at any point */
+	char *text;     /* the source, for fingerprints and messages */
 };
 
 static const char *const var_names[FG_EXPR_VAR__COUNT] = {
@@ -945,6 +946,13 @@ int fg_expr_compile(const char *text, enum fg_expr_type want, struct fg_expr **r
 		goto out;
 
 	e = calloc(1, sizeof(*e));
+	if (e) {
+		e->text = strdup(text);
+		if (!e->text) {
+			free(e);
+			e = NULL;
+		}
+	}
 	if (!e) {
 		r = fail(&p, -ENOMEM, 0, "out of memory");
 		goto out;
@@ -970,7 +978,13 @@ void fg_expr_free(struct fg_expr *e)
 		return;
 	free(e->code);
 	free(e->consts);
+	free(e->text);
 	free(e);
+}
+
+const char *fg_expr_text(const struct fg_expr *e)
+{
+	return e->text;
 }
 
 /* --------------------------------------------------------------- machine */

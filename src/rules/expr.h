@@ -61,6 +61,8 @@ struct fg_expr;
 int fg_expr_compile(const char *text, enum fg_expr_type want, struct fg_expr **ret,
 		    size_t *ret_column, char *err, size_t err_size);
 void fg_expr_free(struct fg_expr *e);
+/* The text it was compiled from. */
+const char *fg_expr_text(const struct fg_expr *e);
 
 /*
  * Evaluate. A condition gives 1 or 0. Returns 0 and *ret, or -ENODATA when a

@@ -47,6 +47,8 @@ enum stmt_id {
 	ST_SET_STATE,
 	ST_GET_STATE,
 	ST_SET_META,
+	ST_PUT_BLOB,
+	ST_DELETE_BLOB,
 	ST__COUNT,
 };
 
@@ -71,6 +73,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_SET_STATE] = "INSERT OR REPLACE INTO device_state (device, key, value) VALUES (?,?,?)",
 	[ST_GET_STATE] = "SELECT value FROM device_state WHERE device = ? AND key = ?",
 	[ST_SET_META] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+	[ST_PUT_BLOB] = "INSERT OR REPLACE INTO state (owner, key, value) VALUES (?,?,?)",
+	[ST_DELETE_BLOB] = "DELETE FROM state WHERE owner = ?1 AND (?2 IS NULL OR key = ?2)",
 };
 
 /* Schema migrations: index i takes user_version i to i + 1. */
@@ -97,6 +101,9 @@ static const char *const migrations[] = {
 	 */
 	"ALTER TABLE outbox ADD COLUMN boot INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX outbox_unstamped ON outbox (seq) WHERE created_ms = 0;",
+	/* 3: the transform's own state (rule engine: last values, windows, alerts). */
+	"CREATE TABLE state (owner TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
+	" PRIMARY KEY (owner, key)) WITHOUT ROWID;",
 };
 
 struct fg_store {
@@ -105,6 +112,11 @@ struct fg_store {
 	sqlite3_stmt *st[ST__COUNT];
 	fg_store_transform_fn transform;
 	void *userdata;
+	struct fg_store_hooks hooks;
+	bool in_commit;	  /* fg_store_emit is allowed */
+	bool want_commit; /* fg_store_want_commit: run the next commit even if idle */
+	int emitted;	  /* messages emitted in this commit */
+	unsigned long sql_errors; /* sql_err calls, to tell whose failure last_error is */
 	struct staged *staged;
 	size_t nstaged;
 	uint64_t *acks;
@@ -128,6 +140,7 @@ struct fg_store {
 /* Map an SQLite result to a negative errno, keeping its message. */
 static int sql_err(struct fg_store *s, int rc)
 {
+	s->sql_errors++;
 	snprintf(s->last_error, sizeof(s->last_error), "%s",
 		 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 	switch (rc & 0xff) {
@@ -555,54 +568,134 @@ static void col_copy(sqlite3_stmt *st, int col, char *dst, size_t size)
 /* One frame through the transform into the outbox. */
 static int flush_group(struct fg_store *s, struct fg_reading *g, char **texts, size_t n)
 {
-	struct fg_transform_out out = { 0 };
-	uint64_t created_ms = 0, mono = g[0].mono_usec;
-	int64_t boot = boot_key(g[0].boot_id);
-	sqlite3_stmt *st;
-	int r, rc;
+	unsigned long errors = s->sql_errors;
+	int r = s->transform ? s->transform(s, g, n, s->userdata) : 0;
 
-	r = s->transform ? s->transform(g, n, s->next_seq, &out, s->userdata) : 0;
 	for (size_t i = 0; i < n; i++) {
 		free(texts[i]);
 		texts[i] = NULL;
 	}
-	if (r <= 0) {
-		free(out.topic);
-		free(out.payload);
-		if (r < 0)
-			snprintf(s->last_error, sizeof(s->last_error), "transform failed: %s",
-				 strerror(-r));
-		return r;
-	}
+	/* Keep SQLite's own message when the failure was a write of the transform's. */
+	if (r < 0 && s->sql_errors == errors)
+		snprintf(s->last_error, sizeof(s->last_error), "transform failed: %s", strerror(-r));
+	return r;
+}
+
+void fg_store_msg_from_frame(struct fg_store_msg *m, const struct fg_reading *r, size_t n)
+{
+	m->device = r[0].device_id;
+	m->created_mono_usec = r[0].mono_usec;
+	m->boot_id = r[0].boot_id;
+	m->created_ms = 0;
 	for (size_t i = 0; i < n; i++)
-		if (g[i].time_ms && (!created_ms || g[i].time_ms < created_ms))
-			created_ms = g[i].time_ms;
+		if (r[i].time_ms && (!m->created_ms || r[i].time_ms < m->created_ms))
+			m->created_ms = r[i].time_ms;
+}
+
+uint64_t fg_store_next_seq(const struct fg_store *s)
+{
+	return s->next_seq;
+}
+
+int fg_store_emit(struct fg_store *s, const struct fg_store_msg *m)
+{
+	int64_t boot = boot_key(m->boot_id ? m->boot_id : "");
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!s->in_commit)
+		return -EPERM;
 	st = stmt(s, ST_INSERT_OUTBOX);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64) s->next_seq);
-	sqlite3_bind_text(st, 2, out.topic ? out.topic : "", -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, out.payload ? out.payload : "", (int) out.payload_len,
+	sqlite3_bind_text(st, 2, m->topic ? m->topic : "", -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, m->payload ? m->payload : "", (int) m->payload_len,
 			  SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, out.qos);
-	sqlite3_bind_int(st, 5, out.retain);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64) created_ms);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64) mono);
-	sqlite3_bind_text(st, 8, g[0].device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 9, (sqlite3_int64) out.payload_len);
+	sqlite3_bind_int(st, 4, m->qos);
+	sqlite3_bind_int(st, 5, m->retain);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64) m->created_ms);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64) m->created_mono_usec);
+	sqlite3_bind_text(st, 8, m->device ? m->device : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64) m->payload_len);
 	sqlite3_bind_int64(st, 10, boot);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	free(out.topic);
-	free(out.payload);
 	if (rc != SQLITE_DONE)
 		return sql_err(s, rc);
-	if (!created_ms && boot && boot == s->boot &&
+	if (!m->created_ms && boot && boot == s->boot &&
 	    (!s->unstamped_from || s->next_seq < s->unstamped_from))
 		s->unstamped_from = s->next_seq;
 	/* The sequence number is spent only on a message that exists: no gaps for consumers. */
 	s->next_seq++;
 	s->stats.outbox_rows++;
 	s->stats.messages_queued++;
-	return 1;
+	s->emitted++;
+	return 0;
+}
+
+void fg_store_set_hooks(struct fg_store *s, const struct fg_store_hooks *h)
+{
+	s->hooks = h ? *h : (struct fg_store_hooks){ 0 };
+}
+
+void fg_store_want_commit(struct fg_store *s)
+{
+	s->want_commit = true;
+}
+
+int fg_store_state_put(struct fg_store *s, const char *owner, const char *key, const void *blob,
+		       size_t len)
+{
+	sqlite3_stmt *st = stmt(s, ST_PUT_BLOB);
+	int rc;
+
+	if (len > INT32_MAX)
+		return -E2BIG;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, len ? blob : "", (int) len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : sql_err(s, rc);
+}
+
+int fg_store_state_delete(struct fg_store *s, const char *owner, const char *key)
+{
+	sqlite3_stmt *st = stmt(s, ST_DELETE_BLOB);
+	int rc;
+
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	if (key)
+		sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : sql_err(s, rc);
+}
+
+int fg_store_state_each(struct fg_store *s, const char *owner, fg_store_state_fn fn,
+			void *userdata)
+{
+	sqlite3_stmt *st;
+	int r = 0, rc, rows = 0;
+
+	rc = sqlite3_prepare_v2(s->db, owner ? "SELECT owner, key, value FROM state WHERE owner = ?"
+					     : "SELECT owner, key, value FROM state",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(s, rc);
+	if (owner)
+		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	while (r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = fn((const char *) sqlite3_column_text(st, 0),
+		       (const char *) sqlite3_column_text(st, 1), sqlite3_column_blob(st, 2),
+		       (size_t) sqlite3_column_bytes(st, 2), userdata);
+		rows++;
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = sql_err(s, rc);
+	sqlite3_finalize(st);
+	return r < 0 ? r : rows;
 }
 
 /* Readings being gathered into one frame for the transform. */
@@ -610,7 +703,6 @@ struct group {
 	struct fg_reading r[GROUP_MAX];
 	char *texts[GROUP_MAX]; /* owned copies, or NULL when the text is borrowed */
 	size_t n;
-	int added;
 };
 
 /* Add a reading (its text borrowed, or owned when `owned`) to the group, flushing the previous
@@ -629,7 +721,6 @@ static int group_add(struct fg_store *s, struct group *gr, const struct fg_readi
 			free(owned);
 			return r;
 		}
-		gr->added += r;
 	}
 	gr->r[gr->n] = *cur;
 	gr->texts[gr->n] = owned;
@@ -645,10 +736,7 @@ static int group_finish(struct fg_store *s, struct group *gr)
 	if (gr->n > 0)
 		r = flush_group(s, gr->r, gr->texts, gr->n);
 	gr->n = 0;
-	if (r < 0)
-		return r;
-	gr->added += r;
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 /* Free what a failed pass left in the group. */
@@ -727,15 +815,13 @@ static int transform_table(struct fg_store *s, struct group *gr)
  * move commit or roll back together (invariant 3 holds either way). Without
  * a transform they are written to the table and wait for a store that has one.
  */
-static int transform_readings(struct fg_store *s, int *ret_added)
+static int transform_readings(struct fg_store *s)
 {
-	struct group gr = { .n = 0, .added = 0 };
+	struct group gr = { .n = 0 };
 	int r;
 
-	if (!s->transform) {
-		*ret_added = 0;
+	if (!s->transform)
 		return insert_staged(s);
-	}
 	r = transform_table(s, &gr);
 	for (size_t i = 0; r >= 0 && i < s->nstaged; i++)
 		r = group_add(s, &gr, &s->staged[i].r, NULL);
@@ -746,7 +832,6 @@ static int transform_readings(struct fg_store *s, int *ret_added)
 		return r;
 	}
 	s->stats.readings_committed += s->nstaged;
-	*ret_added = gr.added;
 	return 0;
 }
 
@@ -877,13 +962,18 @@ static int commit_once(struct fg_store *s)
 	struct fg_store_stats before = s->stats;
 	uint64_t deleted = 0, seq_before = s->next_seq;
 	bool meta_written = false;
-	int added = 0, r;
+	int r;
 	sqlite3_stmt *st;
 
 	r = exec(s, "BEGIN IMMEDIATE");
 	if (r < 0)
 		return r;
-	r = transform_readings(s, &added);
+	s->in_commit = true;
+	s->emitted = 0;
+	r = transform_readings(s);
+	if (r >= 0 && s->transform && s->hooks.end)
+		r = s->hooks.end(s, s->userdata);
+	s->in_commit = false;
 	if (r >= 0)
 		r = apply_acks_and_state(s, &deleted);
 	if (r >= 0) {
@@ -920,6 +1010,8 @@ static int commit_once(struct fg_store *s)
 		/* Nothing of the transaction happened: neither do its counters. */
 		s->stats = before;
 		s->next_seq = seq_before;
+		if (s->transform && s->hooks.rolled_back)
+			s->hooks.rolled_back(s->userdata);
 		return r;
 	}
 	s->stats.messages_acked += deleted;
@@ -932,7 +1024,8 @@ static int commit_once(struct fg_store *s)
 	s->nacks = 0;
 	s->acks_sorted = true;
 	s->nstates = 0;
-	return added;
+	s->want_commit = false;
+	return s->emitted;
 }
 
 /* An episode begins at the first commit that evicts and ends at the first that writes without. */
@@ -961,7 +1054,7 @@ static int store_commit(struct fg_store *s, bool force)
 		s->age_checked_usec = now;
 	acks_due = s->nacks && (force || s->nacks >= ACK_BATCH ||
 				now - s->first_ack_usec >= ACK_FLUSH_USEC);
-	if (!s->nstaged && !acks_due && !s->nstates &&
+	if (!s->nstaged && !acks_due && !s->nstates && !s->want_commit &&
 	    (!s->stats.readings_rows || !s->transform) && !s->age_due)
 		return 0;
 	refuse_if_full(s);

@@ -10,8 +10,7 @@
  *
  * fg_store_commit() runs one transaction that inserts the staged readings,
  * then moves every reading from the readings table to the outbox through the
- * transform callback (the rule engine's slot; a pass-through formatter for
- * now) and deletes them from readings, so a reading is never processed twice
+ * transform callback (the rule engine's slot) and deletes them from readings, so a reading is never processed twice
  * nor skipped, even across crashes (DESIGN invariant 3). Each outbox row gets
  * the next gateway-wide sequence number (persisted in the same transaction),
  * which the transform writes into the payload (invariant 2).
@@ -42,21 +41,76 @@
 struct fg_store;
 
 /*
- * The transform (rule engine slot): turn the readings of one frame (same
- * source, device and frame_id, in arrival order) into at most one outbox
- * message. Fill *out (topic and payload are copied by the store before the
- * callback's buffers are reused) and return 1, return 0 to drop the frame
- * (filtered), or a negative errno to abort the commit (rolled back).
+ * The transform (the rule engine's slot): turn the readings of one frame
+ * (same source, device and frame_id, in arrival order) into outbox messages
+ * with fg_store_emit, any number of them (none: the frame is filtered).
+ * Returns the number emitted, or a negative errno to abort the commit
+ * (rolled back; the readings stay staged). It runs inside the commit's
+ * transaction, so what it writes with fg_store_state_put commits or rolls
+ * back with the messages.
  */
-struct fg_transform_out {
-	char *topic;             /* malloc'd by the callback, freed by the store */
-	void *payload;           /* malloc'd by the callback, freed by the store */
+typedef int (*fg_store_transform_fn)(struct fg_store *s, const struct fg_reading *r, size_t n,
+				     void *userdata);
+
+/* A message for fg_store_emit; everything is copied. */
+struct fg_store_msg {
+	const char *topic;
+	const void *payload;
 	size_t payload_len;
 	int qos;
 	bool retain;
+	const char *device;         /* device id it is about ("" for the gateway) */
+	uint64_t created_ms;        /* wall ms of the oldest reading in it, 0 if unknown */
+	uint64_t created_mono_usec; /* CLOCK_MONOTONIC of the same */
+	const char *boot_id;        /* the boot the monotonic stamp belongs to, "" unknown */
 };
-typedef int (*fg_store_transform_fn)(const struct fg_reading *r, size_t n, uint64_t seq,
-				     struct fg_transform_out *out, void *userdata);
+
+/* Fill m's device, created_ms (the oldest known wall time), mono stamp and boot from a frame. */
+void fg_store_msg_from_frame(struct fg_store_msg *m, const struct fg_reading *r, size_t n);
+
+/*
+ * Append a message to the outbox with the next sequence number
+ * (fg_store_next_seq, which the payload may carry). Only inside a commit:
+ * from the transform or the end hook; -EPERM elsewhere. Returns 0 or a
+ * negative errno (which the caller returns, aborting the commit).
+ */
+int fg_store_emit(struct fg_store *s, const struct fg_store_msg *m);
+/* The sequence number the next fg_store_emit gets. */
+uint64_t fg_store_next_seq(const struct fg_store *s);
+
+/*
+ * Hooks around the transform, for a transform with state of its own (the
+ * rule engine). `end` runs in every commit's transaction after the last
+ * frame (it may emit, and write its state); its negative return aborts the
+ * commit. `rolled_back` is told when a commit rolled back after the
+ * transform ran, so the owner can drop what it remembers of that
+ * transaction and read its state again. Either may be NULL.
+ */
+struct fg_store_hooks {
+	int (*end)(struct fg_store *s, void *userdata);
+	void (*rolled_back)(void *userdata);
+};
+void fg_store_set_hooks(struct fg_store *s, const struct fg_store_hooks *h);
+
+/* Make the next fg_store_commit run its transaction (and the end hook) even with nothing staged. */
+void fg_store_want_commit(struct fg_store *s);
+
+/*
+ * Opaque state of the transform (rule state): a blob per (owner, key),
+ * e.g. ("rule:frost", "ble/a4c1.../temperature"). Written at once: inside a
+ * commit it commits or rolls back with it, outside one it is its own
+ * transaction. fg_store_state_delete with key NULL deletes every key of
+ * owner. fg_store_state_each calls fn for every row and returns how many
+ * (a negative return of fn stops it and is returned); owner NULL: all
+ * owners.
+ */
+int fg_store_state_put(struct fg_store *s, const char *owner, const char *key, const void *blob,
+		       size_t len);
+int fg_store_state_delete(struct fg_store *s, const char *owner, const char *key);
+typedef int (*fg_store_state_fn)(const char *owner, const char *key, const void *blob,
+				 size_t len, void *userdata);
+int fg_store_state_each(struct fg_store *s, const char *owner, fg_store_state_fn fn,
+			void *userdata);
 
 struct fg_store_stats {
 	uint64_t readings_appended;   /* handed to fg_store_append */

@@ -53,13 +53,14 @@ static uint64_t proc_io(const char *name)
 }
 
 /* A fixed-size SenML-like payload, as the formatter would produce. */
-static int transform(const struct fg_reading *r, size_t n, uint64_t seq,
-		     struct fg_transform_out *out, void *userdata)
+static int transform(struct fg_store *s, const struct fg_reading *r, size_t n, void *userdata)
 {
-	char buf[512];
+	struct fg_store_msg m = { .qos = 1 };
+	char buf[512], topic[128];
 	int len = snprintf(buf, sizeof(buf),
 			   "[{\"bn\":\"urn:dev:sim:%s:\",\"bt\":%" PRIu64 ",\"seq\":%" PRIu64 "}",
-			   r[0].device_id, r[0].time_ms, seq);
+			   r[0].device_id, r[0].time_ms, fg_store_next_seq(s));
+	int e;
 
 	(void) userdata;
 	for (size_t i = 0; i < n && len < 400; i++)
@@ -67,14 +68,13 @@ static int transform(const struct fg_reading *r, size_t n, uint64_t seq,
 				",{\"n\":\"%s\",\"u\":\"%s\",\"v\":%.2f}", r[i].quantity, r[i].unit,
 				r[i].number);
 	len += snprintf(buf + len, sizeof(buf) - (size_t) len, "]");
-	if (asprintf(&out->topic, "fieldgate/gw/sim/%s", r[0].device_id) < 0)
-		return -ENOMEM;
-	out->payload = strdup(buf);
-	if (!out->payload)
-		return -ENOMEM;
-	out->payload_len = (size_t) len;
-	out->qos = 1;
-	return 1;
+	snprintf(topic, sizeof(topic), "fieldgate/gw/sim/%s", r[0].device_id);
+	fg_store_msg_from_frame(&m, r, n);
+	m.topic = topic;
+	m.payload = buf;
+	m.payload_len = (size_t) len;
+	e = fg_store_emit(s, &m);
+	return e < 0 ? e : 1;
 }
 
 struct acker {

@@ -42,9 +42,8 @@ static void teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-/* Payload "seq:N n:COUNT device:ID q:FIRST_QUANTITY". */
-static int transform(const struct fg_reading *r, size_t n, uint64_t seq,
-		     struct fg_transform_out *out, void *userdata)
+/* Payload "seq:N n:COUNT device:ID q:FIRST_QUANTITY"; transform_result messages per frame. */
+static int transform(struct fg_store *s, const struct fg_reading *r, size_t n, void *userdata)
 {
 	(void) userdata;
 	transform_calls++;
@@ -56,15 +55,29 @@ static int transform(const struct fg_reading *r, size_t n, uint64_t seq,
 	}
 	if (transform_result <= 0)
 		return transform_result;
-	ck_assert_int_ge(asprintf(&out->topic, "t/%s", r[0].device_id), 0);
-	ck_assert_int_ge(asprintf((char **) &out->payload, "seq:%llu n:%zu device:%s q:%s%s%s",
-				  (unsigned long long) seq, n, r[0].device_id, r[0].quantity,
-				  r[0].kind == FG_VALUE_STRING ? " text:" : "",
-				  r[0].kind == FG_VALUE_STRING ? r[0].text : ""),
-			 0);
-	out->payload_len = strlen(out->payload);
-	out->qos = 1;
-	return 1;
+	for (int k = 0; k < transform_result; k++) {
+		struct fg_store_msg m = { .qos = 1 };
+		char *topic = NULL, *payload = NULL;
+		int e;
+
+		fg_store_msg_from_frame(&m, r, n);
+		ck_assert_int_ge(asprintf(&topic, "t/%s", r[0].device_id), 0);
+		ck_assert_int_ge(asprintf(&payload, "seq:%llu n:%zu device:%s q:%s%s%s",
+					  (unsigned long long) fg_store_next_seq(s), n,
+					  r[0].device_id, r[0].quantity,
+					  r[0].kind == FG_VALUE_STRING ? " text:" : "",
+					  r[0].kind == FG_VALUE_STRING ? r[0].text : ""),
+				 0);
+		m.topic = topic;
+		m.payload = payload;
+		m.payload_len = strlen(payload);
+		e = fg_store_emit(s, &m);
+		free(topic);
+		free(payload);
+		if (e < 0)
+			return e;
+	}
+	return transform_result;
 }
 
 static struct fg_buffer_config cfg(void)
@@ -142,7 +155,7 @@ START_TEST(store_sets_schema_version_once)
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	ck_assert_int_eq(sqlite3_column_int(st, 0), 2);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 3);
 	sqlite3_finalize(st);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
@@ -973,7 +986,7 @@ START_TEST(store_migrates_a_version_1_buffer_keeping_its_messages)
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db,
 				      "DROP INDEX outbox_unstamped; ALTER TABLE outbox DROP COLUMN "
-				      "boot; PRAGMA user_version = 1;",
+				      "boot; DROP TABLE state; PRAGMA user_version = 1;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
@@ -982,6 +995,111 @@ START_TEST(store_migrates_a_version_1_buffer_keeping_its_messages)
 	ck_assert_int_eq(fg_store_peek(s, 0, 10, last_mono, &mono), 1);
 	/* The boot it was made in is unknown: its monotonic stamp is not used. */
 	ck_assert_uint_eq(mono, 0);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_a_frame_may_make_several_messages)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct seen seen = { .n = 0 };
+
+	transform_result = 2;
+	add_frames(s, 2, 1);
+	ck_assert_int_eq(fg_store_commit(s), 4);
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 4);
+	/* Each message carries its own sequence number, no gaps. */
+	ck_assert_str_eq(seen.payload[0], "seq:1 n:3 device:dev-a q:temperature");
+	ck_assert_str_eq(seen.payload[1], "seq:2 n:3 device:dev-a q:temperature");
+	ck_assert_str_eq(seen.payload[2], "seq:3 n:3 device:dev-b q:temperature");
+	ck_assert_str_eq(seen.payload[3], "seq:4 n:3 device:dev-b q:temperature");
+	fg_store_close(s);
+}
+END_TEST
+
+static int hook_result, rolled_back_calls;
+
+/* The end hook: one message of its own and a state row, in the commit's transaction. */
+static int end_hook(struct fg_store *s, void *userdata)
+{
+	struct fg_store_msg m = { .topic = "t/end", .payload = "end", .payload_len = 3, .qos = 1 };
+	int e;
+
+	(void) userdata;
+	e = fg_store_state_put(s, "rule:x", "k", "v1", 2);
+	if (e >= 0)
+		e = fg_store_emit(s, &m);
+	return e < 0 ? e : hook_result;
+}
+
+static void rolled_back_hook(void *userdata)
+{
+	(void) userdata;
+	rolled_back_calls++;
+}
+
+static int count_state(const char *owner, const char *key, const void *blob, size_t len,
+		       void *userdata)
+{
+	ck_assert_str_eq(owner, "rule:x");
+	ck_assert_str_eq(key, "k");
+	ck_assert_mem_eq(blob, "v1", len);
+	(*(int *) userdata)++;
+	return 0;
+}
+
+START_TEST(store_the_end_hook_emits_and_keeps_state_in_the_commit)
+{
+	static const struct fg_store_hooks hooks = { end_hook, rolled_back_hook };
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct fg_store_msg m = { .topic = "t", .payload = "x", .payload_len = 1 };
+	struct seen seen = { .n = 0 };
+	int rows = 0;
+
+	fg_store_set_hooks(s, &hooks);
+	hook_result = 0;
+	/* Nothing staged: no commit, unless one is wanted (a window ends by the clock). */
+	ck_assert_int_eq(fg_store_commit(s), 0);
+	fg_store_want_commit(s);
+	ck_assert_int_eq(fg_store_commit(s), 1);
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 1);
+	ck_assert_str_eq(seen.payload[0], "end");
+	ck_assert_int_eq(fg_store_state_each(s, NULL, count_state, &rows), 1);
+	ck_assert_int_eq(rows, 1);
+	/* Outside a commit nothing may be emitted. */
+	ck_assert_int_eq(fg_store_emit(s, &m), -EPERM);
+	ck_assert_int_eq(fg_store_state_delete(s, "rule:x", NULL), 0);
+	rows = 0;
+	ck_assert_int_eq(fg_store_state_each(s, "rule:x", count_state, &rows), 0);
+	ck_assert_int_eq(rows, 0);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_a_rolled_back_commit_keeps_neither_messages_nor_state)
+{
+	static const struct fg_store_hooks hooks = { end_hook, rolled_back_hook };
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct seen seen = { .n = 0 };
+	int rows = 0;
+
+	fg_store_set_hooks(s, &hooks);
+	hook_result = -EIO;
+	rolled_back_calls = 0;
+	add_frames(s, 2, 1);
+	ck_assert_int_eq(fg_store_commit(s), -EIO);
+	ck_assert_int_eq(rolled_back_calls, 1);
+	ck_assert_uint_eq(fg_store_staged(s), 6); /* the readings wait for the next commit */
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 0);
+	ck_assert_int_eq(fg_store_state_each(s, NULL, count_state, &rows), 0);
+	ck_assert_int_eq(rows, 0);
+	hook_result = 0;
+	ck_assert_int_eq(fg_store_commit(s), 3);
+	ck_assert_int_eq(fg_store_peek(s, 0, 10, collect, &seen), 3);
+	ck_assert_str_eq(seen.payload[0], "seq:1 n:3 device:dev-a q:temperature");
 	fg_store_close(s);
 }
 END_TEST
@@ -1011,6 +1129,9 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, store_stamps_this_boots_undated_messages_once_the_clock_is_known);
 	tcase_add_test(tc, store_stamps_in_batches_and_finds_undated_messages_left_by_an_earlier_run);
 	tcase_add_test(tc, store_migrates_a_version_1_buffer_keeping_its_messages);
+	tcase_add_test(tc, store_a_frame_may_make_several_messages);
+	tcase_add_test(tc, store_the_end_hook_emits_and_keeps_state_in_the_commit);
+	tcase_add_test(tc, store_a_rolled_back_commit_keeps_neither_messages_nor_state);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("bounds");
 	tcase_add_checked_fixture(tc, setup, teardown);
