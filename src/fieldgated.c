@@ -590,6 +590,30 @@ static int source_stats_json(struct daemon *d, char *buf, size_t size, size_t n)
 		    !src.scanning ? "no" : src.passive ? "passive" : "active",
 		    (unsigned long long)src.bluez_restarts, (unsigned long long)src.devices_removed);
 	}
+	{
+		struct fg_rules_stats rs = { 0 };
+		struct fg_pipeline_stats ps = { 0 };
+
+		if (d->pipeline) {
+			fg_rules_get_stats(fg_pipeline_rules(d->pipeline), &rs);
+			fg_pipeline_get_stats(d->pipeline, &ps);
+		}
+		PUT("\"rules_evaluated\":%llu,\"rules_dropped\":%llu,\"rules_changed\":%llu,"
+		    "\"rules_skipped\":%llu,\"rules_suppressed\":%llu,\"rules_aggregated\":%llu,"
+		    "\"rules_windows\":%llu,\"rules_raised\":%llu,\"rules_cleared\":%llu,"
+		    "\"rules_untracked\":%llu,\"rules_series\":%zu,\"alerts_queued\":%llu,"
+		    "\"discovery_queued\":%llu,\"gpio\":",
+		    rs.evaluated, rs.dropped, rs.changed, rs.skipped, rs.suppressed, rs.aggregated,
+		    rs.windows, rs.raised, rs.cleared, rs.untracked, rs.series, ps.alerts,
+		    ps.discovery);
+		k = d->rule_gpio ? fg_rule_gpio_status_json(d->rule_gpio, buf + n,
+							      n < size ? size - n : 0)
+				 : snprintf(buf + n, n < size ? size - n : 0, "[]");
+		if (k < 0)
+			return -ENOBUFS;
+		n += (size_t)k;
+		PUT(",");
+	}
 #undef PUT
 	return (int)n;
 }

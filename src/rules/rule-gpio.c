@@ -26,6 +26,7 @@ struct line_state {
 	unsigned offset;
 	struct fg_gpio_line *line; /* held from the first request on; always NULL for sim */
 	int level;		   /* last driven to, or -1 */
+	int off;		   /* the level it is left at when released */
 	unsigned long long failures;
 };
 
@@ -49,6 +50,7 @@ static void line_init(struct line_state *l, const struct fg_rule_config *rule)
 		return;
 	l->rule = rule;
 	l->offset = rule->gpio_line;
+	l->off = rule->gpio_off;
 	if (!strcmp(rule->gpio_chip, SIM_CHIP))
 		snprintf(l->key, sizeof(l->key), "%s", SIM_CHIP);
 	else if (fg_gpio_chip_path(rule->gpio_chip, l->key, sizeof(l->key)) < 0)
@@ -122,9 +124,16 @@ void fg_rule_gpio_free(struct fg_rule_gpio *g)
 {
 	if (!g)
 		return;
+	/*
+	 * A line is left at its rule's off level: a rule removed (or the daemon
+	 * stopped) while its alert was raised must not leave a heater or a
+	 * valve on with no one to turn it off.
+	 */
 	for (size_t i = 0; i < g->n; i++)
-		if (g->lines[i].line)
+		if (g->lines[i].line) {
+			(void) g->ops->line_set(g->lines[i].line, g->lines[i].off);
 			g->ops->line_release(g->lines[i].line);
+		}
 	free(g->lines);
 	free(g);
 }

@@ -421,7 +421,7 @@ int fg_rules_reload(struct fg_rules *x, struct fg_store *store)
 	for (size_t i = 0; r >= 0 && i < ld.n_drop; i++)
 		r = fg_store_state_delete(store, ld.drop[i], NULL);
 	free(ld.drop);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 int fg_rules_save(struct fg_rules *x, struct fg_store *store)

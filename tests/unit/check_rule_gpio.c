@@ -369,9 +369,12 @@ START_TEST(rule_gpio_free_releases_every_requested_line)
 		ck_assert_int_eq(fg_rule_gpio_set(g, i, true), 1);
 	fg_rule_gpio_free(g);
 	g = NULL;
-	ck_assert_uint_eq(n_calls, 6);
+	/* Each line is left at its off level, then released. */
+	ck_assert_uint_eq(n_calls, 9);
 	for (size_t i = 0; i < 3; i++) {
-		ck_assert_int_eq(calls[3 + i].kind, CALL_RELEASE);
+		ck_assert_int_eq(calls[3 + 2 * i].kind, CALL_SET);
+		ck_assert_int_eq(calls[3 + 2 * i].value, 0);
+		ck_assert_int_eq(calls[4 + 2 * i].kind, CALL_RELEASE);
 		ck_assert(pool[i].released);
 	}
 	fg_rule_gpio_free(NULL);
@@ -395,9 +398,12 @@ START_TEST(rule_gpio_reload_keeps_lines_and_releases_dropped_ones)
 	cfg2 = load(GPIO_RULE("new", "gpiochip0", 4, ""), GPIO_RULE("a2", "/dev/gpiochip0", 27, ""),
 		    GPIO_RULE("s", "sim", 5, ""), NULL);
 	ck_assert_int_eq(fg_rule_gpio_new(cfg2, &fake_ops, old, &g), 0);
-	ck_assert_uint_eq(n_calls, 3);
-	ck_assert_int_eq(calls[2].kind, CALL_RELEASE);
-	ck_assert_uint_eq(calls[2].offset, 22);
+	/* The dropped line is left at its off level, then released. */
+	ck_assert_uint_eq(n_calls, 4);
+	ck_assert_int_eq(calls[2].kind, CALL_SET);
+	ck_assert_int_eq(calls[2].value, 0);
+	ck_assert_int_eq(calls[3].kind, CALL_RELEASE);
+	ck_assert_uint_eq(calls[3].offset, 22);
 	ck_assert(!pool[0].released);
 
 	/* Kept lines keep their level: nothing to drive, nothing logged again. */
@@ -406,8 +412,8 @@ START_TEST(rule_gpio_reload_keeps_lines_and_releases_dropped_ones)
 	ck_assert_int_eq(fg_rule_gpio_level(g, 2), 1);
 	ck_assert_int_eq(fg_rule_gpio_set(g, 2, true), 0);
 	ck_assert_int_eq(fg_rule_gpio_set(g, 1, false), 1);
-	ck_assert_int_eq(calls[3].kind, CALL_SET);
-	ck_assert_ptr_eq(calls[3].line, &pool[0]);
+	ck_assert_int_eq(calls[4].kind, CALL_SET);
+	ck_assert_ptr_eq(calls[4].line, &pool[0]);
 	ck_assert_int_eq(fg_rule_gpio_level(g, 0), -1);
 
 	fg_rule_gpio_free(g);
