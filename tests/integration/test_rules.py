@@ -168,7 +168,8 @@ rules = (
             self.daemon.wait_stderr("reloaded")
             send("0167" + "0037")  # 5.5: within the deadband of the 5.0 sent last
             send("0167" + "0002")  # 0.2: raises again (the alert was cleared)
-            self.assertTrue(sub.wait(lambda s: len(alerts()) >= 3, 15), self.daemon.stderr())
+            self.assertTrue(sub.wait(lambda s: len(alerts()) >= 3 and len(temps()) >= 5, 15),
+                            self.daemon.stderr())
             self.assertEqual(alerts()[2], (topic, "raised", 0.2))
             self.assertEqual(temps(), [3.0, 0.4, 1.6, 5.0, 0.2])
             st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
