@@ -132,3 +132,6 @@ bool fg_config_load_list(struct loader *ld, const config_setting_t *s, const cha
 void fg_config_check_lists(struct loader *ld);
 /* Free what the list loaders allocated in cfg (keys are wiped). */
 void fg_config_lists_free(struct fg_config *cfg);
+
+/* A publish topic template (mqtt.topic, a rule's alert.topic): known {placeholders}, no wildcards. */
+bool fg_config_check_topic(const char *s, char *detail, size_t len);

@@ -822,10 +822,15 @@ static void load_rule(struct loader *ld, const config_setting_t *g, const char *
 			       "{ topic = ...; }", rule);
 		} else {
 			unknown_members(ld, m, path, alert_members);
+			char detail[160] = "";
+
 			r->alert_topic = dup_member(ld, m, path, rule, "topic", 255);
 			if (!r->alert_topic)
 				report(ld, FG_DIAG_ERROR, m, path, "rule '%s': alert: 'topic' is missing",
 				       rule);
+			else if (!fg_config_check_topic(r->alert_topic, detail, sizeof(detail)))
+				report(ld, FG_DIAG_ERROR, m, path, "rule '%s': alert: 'topic': %s", rule,
+				       detail);
 			r->severity = dup_member(ld, m, path, rule, "severity", 16);
 			r->clear_when = rule_expr(ld, m, path, rule, "clear_when", FG_EXPR_CONDITION);
 		}

@@ -148,7 +148,7 @@ static bool check_ha_prefix(const char *s, char *detail, size_t len)
 }
 
 /* A publish topic template: known {placeholders} only, no MQTT wildcards. */
-static bool check_topic(const char *s, char *detail, size_t len)
+bool fg_config_check_topic(const char *s, char *detail, size_t len)
 {
 	for (const char *p = s; *p; p++) {
 		if (*p == '+' || *p == '#') {
@@ -388,7 +388,7 @@ const struct fg_config_row fg_config_table[] = {
 	  FIELD(mqtt.topic),
 	  .min = 1,
 	  .max = 1024,
-	  .check = check_topic,
+	  .check = fg_config_check_topic,
 	  .expect = "a topic such as 'fieldgate/{gateway}/{source}/{device}'",
 	  .def_str = "fieldgate/{gateway}/{source}/{device}",
 	  .help = "topic template for readings" },

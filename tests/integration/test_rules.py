@@ -183,6 +183,44 @@ rules = (
             sub.stop()
             broker.stop()
 
+    def test_home_assistant_discovery_comes_before_the_first_reading(self):
+        broker = Broker(self.dir)
+        broker.start()
+        sub = Subscriber(broker.port, topic="#")
+        try:
+            self.write(f"""
+gateway = {{ id = "itest"; state_dir = "{self.dir}"; runtime_dir = "{self.dir}";
+  trust_system_clock = true; }};
+buffer = {{ commit_interval_ms = 50; }};
+mqtt = {{ host = "127.0.0.1"; port = {broker.port}; stats_interval = 0;
+  homeassistant = true; homeassistant_prefix = "ha"; }};
+sources = {{ sim = {{ enabled = true; devices = 1; interval_ms = 50; seed = 5; }}; }};
+""")
+            self.daemon = Daemon(self.conf, notify=self.notify, dry_run=False)
+            self.notify.wait_for("READY=1")
+
+            def readings(s):
+                return [i for i, (t, _) in enumerate(s.messages) if t.startswith("fieldgate/")
+                        and not t.endswith("/status")]
+            self.assertTrue(sub.wait(lambda s: len(readings(s)) >= 3, 15), self.daemon.stderr())
+            configs = {t: json.loads(p) for t, p in sub.messages if t.startswith("ha/")}
+            topic = "ha/sensor/fieldgate_itest_sim-0001/temperature/config"
+            self.assertIn(topic, configs, list(configs))
+            cfg = configs[topic]
+            self.assertEqual(cfg["state_topic"], "fieldgate/itest/sim/sim-0001")
+            self.assertEqual(cfg["unit_of_measurement"], "°C")
+            self.assertEqual(cfg["device_class"], "temperature")
+            # One config per sensor, each before the first reading that needs it.
+            first = readings(sub)[0]
+            self.assertEqual(len(configs), 3, list(configs))
+            self.assertTrue(all(i < first for i, (t, _) in enumerate(sub.messages)
+                                if t.startswith("ha/")))
+            st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
+            self.assertEqual(st["discovery_queued"], 3)
+        finally:
+            sub.stop()
+            broker.stop()
+
     def test_a_rule_mistake_names_file_line_rule_and_column(self):
         self.write("""
 rules = (

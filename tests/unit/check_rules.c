@@ -6,6 +6,7 @@
  * clock is injected.
  */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -484,6 +485,25 @@ START_TEST(rules_track_a_bounded_number_of_series)
 }
 END_TEST
 
+START_TEST(rules_an_alert_topic_is_checked_at_load)
+{
+	struct fg_diags diags = { 0 };
+	struct fg_config *bad = NULL;
+	char *msg;
+
+	ck_assert_int_eq(fg_config_load_string("rules = ( { name = \"f\"; match = \"*\";"
+					       " when = \"value < 0\"; alert = { topic ="
+					       " \"a/{devcie}/#\"; }; } );",
+					       "rules.conf", &bad, &diags),
+			 -EINVAL);
+	ck_assert_uint_eq(fg_diags_count(&diags, FG_DIAG_ERROR), 1);
+	msg = fg_diag_format(&diags.v[0]);
+	ck_assert_ptr_nonnull(strstr(msg, "rule 'f': alert: 'topic': "));
+	free(msg);
+	fg_diags_clear(&diags);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("rules");
@@ -510,6 +530,7 @@ int main(void)
 	tcase_add_test(ts, rules_window_aggregates_go_through_the_later_rules);
 	tcase_add_test(ts, rules_bad_state_rows_are_dropped_and_counted);
 	tcase_add_test(ts, rules_track_a_bounded_number_of_series);
+	tcase_add_test(ts, rules_an_alert_topic_is_checked_at_load);
 	suite_add_tcase(s, ts);
 	return fg_check_main(s);
 }
