@@ -15,6 +15,7 @@
 #include "source/lora.h"
 #include "store/store.h"
 #include "util/base64.h"
+#include "ctl.h"
 
 enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 
@@ -34,6 +35,8 @@ static void usage(FILE *f)
 		"  decode ble --service-data UUID:HEX | --manufacturer-data ID:HEX [--bindkey K]\n"
 		"             [--address MAC] [--codec NAME]\n"
 		"                        decode one PHYPayload (hex or base64) with the configured keys\n"
+		"  rules test [--config FILE] READINGS.jsonl|-\n"
+		"                        run readings (JSON lines) through the configured rules offline\n"
 		"\n"
 		"See fieldgatectl(1).\n",
 		FG_CONFIG_DEFAULT_PATH);
@@ -532,6 +535,8 @@ int main(int argc, char **argv)
 		return cmd_buffer(config_path);
 	if (strcmp(argv[optind], "decode") == 0)
 		return cmd_decode(argc - optind, argv + optind, config_path);
+	if (strcmp(argv[optind], "rules") == 0)
+		return fg_ctl_rules(argc - optind, argv + optind, config_path);
 	fprintf(stderr, "fieldgatectl: unknown command '%s'\n", argv[optind]);
 	usage(stderr);
 	return EXIT_USAGE;

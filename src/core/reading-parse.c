@@ -18,7 +18,7 @@
 
 /* Write a one-line reason into err: control bytes (from the input) become '?'. */
 __attribute__((format(printf, 4, 5))) static int fail(char *err, size_t size, int code,
-						     const char *fmt, ...)
+						      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -44,9 +44,7 @@ static int get_field(const json_t *o, const char *key, char *dst, size_t size, c
 		if (!def)
 			return fail(err, err_size, -EINVAL, "\"%s\" is missing", key);
 		len = strlen(def);
-		if (len >= size)
-			return fail(err, err_size, -EINVAL, "\"%s\" is missing and its default "
-				    "is too long", key);
+		assert(len < size); /* "" or the device id, which fits any name field */
 		memcpy(dst, def, len + 1);
 		return 0;
 	}
@@ -55,8 +53,7 @@ static int get_field(const json_t *o, const char *key, char *dst, size_t size, c
 	len = json_string_length(v);
 	/* jansson refuses \u0000 (no JSON_ALLOW_NUL): the length is the C string's. */
 	if (len >= size)
-		return fail(err, err_size, -EINVAL, "\"%s\": longer than %zu bytes", key,
-			    size - 1);
+		return fail(err, err_size, -EINVAL, "\"%s\": longer than %zu bytes", key, size - 1);
 	memcpy(dst, json_string_value(v), len + 1);
 	return 0;
 }
@@ -70,9 +67,9 @@ static int get_name(const json_t *o, const char *key, char *dst, size_t size, ch
 	if (r < 0)
 		return r;
 	if (!fg_reading_name_valid(dst))
-		return fail(err, err_size, -EINVAL, "\"%s\": '%.*s' is not a valid %s (1..%zu of "
-			    "A-Z a-z 0-9 _ . : -)", key, QUOTE_MAX, dst,
-			    strcmp(key, "device") ? "name" : "device id", size - 1);
+		return fail(err, err_size, -EINVAL,
+			    "\"%s\": '%.*s' is not a valid %s (1..%zu of A-Z a-z 0-9 _ . : -)", key,
+			    QUOTE_MAX, dst, strcmp(key, "device") ? "name" : "device id", size - 1);
 	return 0;
 }
 
@@ -126,8 +123,9 @@ static int get_value(const json_t *o, struct fg_reading *r, char *err, size_t er
 		return 0;
 	}
 	if (!json_is_string(v))
-		return fail(err, err_size, -EINVAL, "\"value\": expected a number, true, false or "
-			    "a string%s", json_is_null(v) ? ", got null" : "");
+		return fail(err, err_size, -EINVAL,
+			    "\"value\": expected a number, true, false or a string%s",
+			    json_is_null(v) ? ", got null" : "");
 	/* Copied into the caller's text by fg_reading_from_json, once all else has parsed. */
 	fg_reading_set_text(r, json_string_value(v));
 	return 0;
@@ -151,8 +149,7 @@ static int get_radio(const json_t *o, struct fg_radio_meta *m, char *err, size_t
 	if (r < 0)
 		return r;
 	m->freq_hz = have_freq ? (uint32_t) v : 0;
-	r = get_int(o, "sf", 0, UINT8_MAX, false, "an integer 0..255", &v, &have_sf, err,
-		    err_size);
+	r = get_int(o, "sf", 0, UINT8_MAX, false, "an integer 0..255", &v, &have_sf, err, err_size);
 	if (r < 0)
 		return r;
 	m->sf = have_sf ? (uint8_t) v : 0;
@@ -174,8 +171,8 @@ static int get_radio(const json_t *o, struct fg_radio_meta *m, char *err, size_t
 		} else if (json_is_number(snr) && fabs(json_number_value(snr)) <= FLT_MAX) {
 			m->snr = (float) json_number_value(snr);
 		} else {
-			return fail(err, err_size, -EINVAL, "\"snr\": expected a number (dB) or "
-				    "null");
+			return fail(err, err_size, -EINVAL,
+				    "\"snr\": expected a number (dB) or null");
 		}
 	}
 	m->present = have_rssi || snr || have_freq || have_sf || have_bw || have_dr;
@@ -201,8 +198,9 @@ static int parse_object(const json_t *o, struct fg_reading *r, char *err, size_t
 		return fail(err, err_size, -EINVAL, "\"source\": expected a string");
 	k = fg_source_kind_from_string(json_string_value(src));
 	if (k < 0 || strlen(json_string_value(src)) != json_string_length(src))
-		return fail(err, err_size, -EINVAL, "\"source\": expected sim, lora, ble or gateway, "
-			    "got '%.*s'", QUOTE_MAX, json_string_value(src));
+		return fail(err, err_size, -EINVAL,
+			    "\"source\": expected sim, lora, ble or gateway, got '%.*s'", QUOTE_MAX,
+			    json_string_value(src));
 	r->source = (enum fg_source_kind) k;
 	e = get_name(o, "quantity", r->quantity, sizeof(r->quantity), err, err_size);
 	if (e < 0)
@@ -217,8 +215,8 @@ static int parse_object(const json_t *o, struct fg_reading *r, char *err, size_t
 	e = get_field(o, "unit", r->unit, sizeof(r->unit), "", err, err_size);
 	if (e < 0)
 		return e;
-	e = get_int(o, "time", 0, INT64_MAX, true, "milliseconds since 1970 or null", &v, NULL,
-		    err, err_size);
+	e = get_int(o, "time", 0, INT64_MAX, true, "milliseconds since 1970 or null", &v, NULL, err,
+		    err_size);
 	if (e < 0)
 		return e;
 	r->time_ms = (uint64_t) v;

@@ -70,6 +70,7 @@ struct fg_rules {
 	struct series **slots;
 	struct series **dirty;
 	size_t n_series, n_dirty;
+	size_t n_open; /* series with an open window: ticks cost nothing without */
 	uint64_t now_ms; /* the clock, read once per frame */
 	struct fg_rules_stats stats;
 };
@@ -215,6 +216,7 @@ static void series_clear_all(struct fg_rules *x)
 	}
 	x->n_series = 0;
 	x->n_dirty = 0;
+	x->n_open = 0;
 	for (size_t k = 0; k < x->cfg->n_rules; k++)
 		x->rt[k].raised = 0;
 }
@@ -406,6 +408,7 @@ static int load_row(const char *owner, const char *key, const void *blob, size_t
 	*s = tmp;
 	if (s->raised)
 		x->rt[k].raised++;
+	x->n_open += s->win_open;
 	return 0;
 }
 
@@ -530,7 +533,9 @@ static bool is_battery(const char *q)
 static void environment(const struct ctx *c, const struct fg_reading *r, struct fg_expr_env *env)
 {
 	memset(env, 0, sizeof(*env));
-	env->have[FG_EXPR_VALUE] = r->kind == FG_VALUE_NUMBER || r->kind == FG_VALUE_BOOL;
+	/* A value that is not a finite number is missing: no rule compares or averages a NaN. */
+	env->have[FG_EXPR_VALUE] = r->kind == FG_VALUE_BOOL ||
+				   (r->kind == FG_VALUE_NUMBER && isfinite(r->number));
 	env->vars[FG_EXPR_VALUE] = r->kind == FG_VALUE_BOOL ? (r->boolean ? 1 : 0) : r->number;
 	env->have[FG_EXPR_RSSI] = r->radio.present;
 	env->vars[FG_EXPR_RSSI] = r->radio.rssi;
@@ -575,6 +580,8 @@ static bool report(struct fg_rules *x, const struct fg_rule_config *rule, struct
 		pass = text_hash(r) != s->last_hash;
 	else if (!pass && r->kind == FG_VALUE_BOOL)
 		pass = v != s->last;
+	else if (!pass && (!isfinite(v) || !isfinite(s->last)))
+		pass = isfinite(v) != isfinite(s->last); /* into or out of "no value" */
 	else if (!pass) {
 		double limit = rule->deadband_percent ? fabs(s->last) * rule->deadband / 100
 						      : rule->deadband;
@@ -641,6 +648,7 @@ static int window_close(struct ctx *c, struct series *s)
 	int r;
 
 	s->win_open = false;
+	c->x->n_open--;
 	mark_dirty(c->x, s);
 	c->x->stats.windows++;
 	sub.frame = agg;
@@ -665,12 +673,16 @@ static int window_add(struct ctx *c, const struct fg_rule_config *rule, struct s
 	double v = r->kind == FG_VALUE_BOOL ? r->boolean : r->number;
 	int e;
 
-	if (s->win_open && start > s->win_start) {
+	if (!isfinite(v))
+		return 0; /* nothing to aggregate; the reading goes no further, like the others */
+	/* A later window, or the clock set back by more than a window: this one is over. */
+	if (s->win_open && (start > s->win_start || start + w < s->win_start)) {
 		e = window_close(c, s);
 		if (e < 0)
 			return e;
 	}
 	if (!s->win_open) {
+		c->x->n_open++;
 		s->win_open = true;
 		s->win_timed = false;
 		s->win_start = start;
@@ -836,12 +848,18 @@ int fg_rules_tick(struct fg_rules *x, const struct fg_rules_sink *sink)
 	struct ctx c = { .x = x, .sink = sink, .mono_now = fg_clock_mono_usec() };
 	int e;
 
+	if (!x->n_open)
+		return 0;
 	x->now_ms = x->clock.wall_ms(x->clock.userdata);
-	for (size_t i = 0; i < SERIES_SLOTS; i++) {
+	for (size_t i = 0; i < SERIES_SLOTS && x->n_open; i++) {
 		struct series *s = x->slots[i];
+		uint64_t w;
 
-		if (!s || !s->win_open ||
-		    x->now_ms < s->win_start + x->cfg->rules[s->rule].window_s * 1000ull)
+		if (!s || !s->win_open)
+			continue;
+		w = x->cfg->rules[s->rule].window_s * 1000ull;
+		/* Ended, or the clock was set back by more than a window (it would never end). */
+		if (x->now_ms < s->win_start + w && x->now_ms + w >= s->win_start)
 			continue;
 		e = window_close(&c, s);
 		if (e < 0)
@@ -854,6 +872,8 @@ uint64_t fg_rules_next_deadline(const struct fg_rules *x)
 {
 	uint64_t next = 0;
 
+	if (!x->n_open)
+		return 0;
 	for (size_t i = 0; i < SERIES_SLOTS; i++) {
 		const struct series *s = x->slots[i];
 		uint64_t end;

@@ -19,7 +19,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define TEXT_SIZE 4096
+#define TEXT_SIZE  4096
 #define SMALL_TEXT 8
 
 /* A string field: NUL-terminated within its array. */
@@ -43,11 +43,12 @@ static void check_reading(const struct fg_reading *r, const char *text, size_t t
 		abort();
 	if (r->kind == FG_VALUE_NUMBER && !isfinite(r->number))
 		abort();
-	if (r->kind == FG_VALUE_STRING && (r->text != text || strnlen(text, text_size) >= text_size))
+	if (r->kind == FG_VALUE_STRING &&
+	    (r->text != text || strnlen(text, text_size) >= text_size))
 		abort();
-	if (r->radio.dr < -1 || (!r->radio.present && (r->radio.rssi || r->radio.freq_hz ||
-						       r->radio.sf || r->radio.bw_hz ||
-						       r->radio.dr != -1)))
+	if (r->radio.dr < -1 ||
+	    (!r->radio.present && (r->radio.rssi || r->radio.freq_hz || r->radio.sf ||
+				   r->radio.bw_hz || r->radio.dr != -1)))
 		abort();
 }
 
@@ -62,8 +63,8 @@ static void check_refusal(int r, const char *err, size_t err_size, size_t len,
 	for (const char *p = err; *p; p++)
 		if ((unsigned char) *p < 0x20 || *p == 0x7f)
 			abort();
-	if (err[0] != '"' && strncmp(err, "not JSON: ", 10) && strcmp(err, "expected a JSON object") &&
-	    strncmp(err, "line longer than ", 17))
+	if (err[0] != '"' && strncmp(err, "not JSON: ", 10) &&
+	    strcmp(err, "expected a JSON object") && strncmp(err, "line longer than ", 17))
 		abort();
 	if (r == -E2BIG && strncmp(err, "\"value\": ", 9) && len <= 64 * 1024)
 		abort();
@@ -82,8 +83,8 @@ static void check_round_trip(const struct fg_reading *r)
 	n = fg_reading_to_json(r, first, sizeof(first));
 	if (n <= 0)
 		abort();
-	if (fg_reading_from_json(first, (size_t) n, &back, text2, sizeof(text2), err,
-				 sizeof(err)) < 0) {
+	if (fg_reading_from_json(first, (size_t) n, &back, text2, sizeof(text2), err, sizeof(err)) <
+	    0) {
 		/*
 		 * fg_reading_to_json's 10 digits round a number just under
 		 * DBL_MAX up past it, which no JSON parser reads back.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Readings back from JSON (core/reading-parse.h): the inverse of fg_reading_to_json, and hostile lines. */
+/* Readings back from JSON (core/reading-parse.h): fg_reading_to_json's inverse, hostile lines. */
 #include <check.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -58,8 +58,9 @@ static void round_trip(const struct fg_reading *in, struct fg_reading *out)
 
 	n = fg_reading_to_json(in, first, sizeof(first));
 	ck_assert_int_gt(n, 0);
-	ck_assert_int_eq(fg_reading_from_json(first, (size_t) n, out, text, sizeof(text), err,
-					      sizeof(err)), 0);
+	ck_assert_int_eq(
+		fg_reading_from_json(first, (size_t) n, out, text, sizeof(text), err, sizeof(err)),
+		0);
 	ck_assert_str_eq(err, "");
 	ck_assert_int_gt(fg_reading_to_json(out, second, sizeof(second)), 0);
 	ck_assert_str_eq(second, first);
@@ -103,7 +104,8 @@ START_TEST(reading_json_round_trips_numbers)
 
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		ck_assert_int_eq(fg_reading_init(&in, FG_SOURCE_SIM, "sim-0001", "garden",
-						 "temperature", "Cel"), 0);
+						 "temperature", "Cel"),
+				 0);
 		fg_reading_set_number(&in, values[i]);
 		in.time_ms = 1764039446123ULL;
 		in.mono_usec = 42 + i;
@@ -120,8 +122,8 @@ START_TEST(reading_json_round_trips_booleans_and_unknown_time)
 	struct fg_reading in, out;
 
 	for (int b = 0; b < 2; b++) {
-		ck_assert_int_eq(fg_reading_init(&in, FG_SOURCE_GATEWAY, "gw", NULL, "door.open", ""),
-				 0);
+		ck_assert_int_eq(
+			fg_reading_init(&in, FG_SOURCE_GATEWAY, "gw", NULL, "door.open", ""), 0);
 		fg_reading_set_bool(&in, b);
 		round_trip(&in, &out);
 		assert_same(&in, &out);
@@ -139,7 +141,8 @@ START_TEST(reading_json_round_trips_strings_into_the_text_buffer)
 
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		ck_assert_int_eq(fg_reading_init(&in, FG_SOURCE_BLE, "A4:C1:38:00:11:22",
-						 "a \"porch\"\\\n", "status", ""), 0);
+						 "a \"porch\"\\\n", "status", ""),
+				 0);
 		fg_reading_set_text(&in, values[i]);
 		round_trip(&in, &out);
 		assert_same(&in, &out);
@@ -154,20 +157,27 @@ START_TEST(reading_json_round_trips_radio_meta)
 
 	/* LoRa: everything, dr included. */
 	ck_assert_int_eq(fg_reading_init(&in, FG_SOURCE_LORA, "a840410000000001", "soil-1",
-					 "humidity", "%RH"), 0);
+					 "humidity", "%RH"),
+			 0);
 	fg_reading_set_number(&in, 40.5);
-	in.radio = (struct fg_radio_meta){ .present = true, .rssi = -97, .snr = -7.25f,
-					   .freq_hz = 868100000, .sf = 12, .bw_hz = 125000,
+	in.radio = (struct fg_radio_meta){ .present = true,
+					   .rssi = -97,
+					   .snr = -7.25f,
+					   .freq_hz = 868100000,
+					   .sf = 12,
+					   .bw_hz = 125000,
 					   .dr = 0 };
 	round_trip(&in, &out);
 	assert_same(&in, &out);
 
 	/* BLE: no spreading factor, no data rate; an SNR that is not finite is null. */
-	ck_assert_int_eq(fg_reading_init(&in, FG_SOURCE_BLE, "A4:C1:38:00:11:22", "porch",
-					 "battery", "%EL"), 0);
+	ck_assert_int_eq(
+		fg_reading_init(&in, FG_SOURCE_BLE, "A4:C1:38:00:11:22", "porch", "battery", "%EL"),
+		0);
 	fg_reading_set_number(&in, 77);
-	in.radio = (struct fg_radio_meta){ .present = true, .rssi = -32768, .snr = NAN,
-					   .freq_hz = 2402000000u, .dr = -1 };
+	in.radio = (struct fg_radio_meta){
+		.present = true, .rssi = -32768, .snr = NAN, .freq_hz = 2402000000u, .dr = -1
+	};
 	round_trip(&in, &out);
 	assert_same(&in, &out);
 
@@ -297,7 +307,8 @@ START_TEST(reading_json_refuses_values_out_of_range)
 	refused("{" REQ ",\"snr\":1e39}", -EINVAL, "\"snr\": expected a number (dB) or null");
 	/* The bounds themselves are fine. */
 	ck_assert_int_eq(parse("{" REQ ",\"rssi\":-32768,\"freq\":4294967295,\"sf\":255,\"dr\":127,"
-			       "\"snr\":-3.4e38}"), 0);
+			       "\"snr\":-3.4e38}"),
+			 0);
 	ck_assert_int_eq(r.radio.rssi, -32768);
 	ck_assert_uint_eq(r.radio.freq_hz, 4294967295u);
 	ck_assert_uint_eq(r.radio.sf, 255);
@@ -322,12 +333,14 @@ START_TEST(reading_json_refuses_bad_device_ids_sources_and_quantities)
 	refused("{\"device\":\"d\",\"source\":\"SIM\",\"quantity\":\"t\",\"value\":1}", -EINVAL,
 		"\"source\": expected sim, lora, ble or gateway, got 'SIM'");
 	refused("{\"device\":\"d\",\"source\":\"sim\",\"quantity\":\"temp+rh\",\"value\":1}",
-		-EINVAL, "\"quantity\": 'temp+rh' is not a valid name (1..31 of A-Z a-z 0-9 _ . : -)");
+		-EINVAL,
+		"\"quantity\": 'temp+rh' is not a valid name (1..31 of A-Z a-z 0-9 _ . : -)");
 	refused("{\"device\":\"d\",\"source\":\"sim\",\"quantity\":\"\",\"value\":1}", -EINVAL,
 		"\"quantity\": '' is not a valid name (1..31 of A-Z a-z 0-9 _ . : -)");
 	/* A long offending value is quoted in part only. */
 	refused("{\"device\":\"d\",\"source\":\"0123456789012345678901234567890123456789xyz\","
-		"\"quantity\":\"t\",\"value\":1}", -EINVAL,
+		"\"quantity\":\"t\",\"value\":1}",
+		-EINVAL,
 		"\"source\": expected sim, lora, ble or gateway, got "
 		"'0123456789012345678901234567890123456789'");
 }
@@ -373,7 +386,8 @@ START_TEST(reading_json_checks_the_size_of_every_string)
 	char buf[512];
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		ck_assert_msg(parse(with_string(buf, sizeof(buf), fields[i].key, fields[i].max)) == 0,
+		ck_assert_msg(parse(with_string(buf, sizeof(buf), fields[i].key, fields[i].max)) ==
+				      0,
 			      "%s: %s", buf, err);
 		refused(with_string(buf, sizeof(buf), fields[i].key, fields[i].max + 1), -EINVAL,
 			fields[i].message);
@@ -396,13 +410,15 @@ START_TEST(reading_json_refuses_a_string_value_larger_than_text)
 		"\"value\": a string longer than 255 bytes");
 	/* No text buffer at all: any string value is too large. */
 	ck_assert_int_eq(fg_reading_from_json("{" REQ "}", strlen("{" REQ "}"), &r, NULL, 0, err,
-					      sizeof(err)), 0);
+					      sizeof(err)),
+			 0);
 	ck_assert_int_eq(fg_reading_from_json(empty, strlen(empty), &r, NULL, 0, err, sizeof(err)),
 			 -E2BIG);
 	ck_assert_str_eq(err, "\"value\": a string longer than 0 bytes");
 	/* Any other mistake in the line is what is reported. */
-	ck_assert_int_eq(fg_reading_from_json(bad_frame, strlen(bad_frame), &r, NULL, 0, err,
-					      sizeof(err)), -EINVAL);
+	ck_assert_int_eq(
+		fg_reading_from_json(bad_frame, strlen(bad_frame), &r, NULL, 0, err, sizeof(err)),
+		-EINVAL);
 	ck_assert_str_eq(err, "\"frame\": expected a non-negative integer, got -1");
 }
 END_TEST
@@ -419,11 +435,13 @@ START_TEST(reading_json_refuses_lines_over_64_kib)
 	memset(buf + head, ' ', max + 1 - head);
 	ck_assert_int_eq(fg_reading_from_json(buf, max, &r, text, sizeof(text), err, sizeof(err)),
 			 0);
-	ck_assert_int_eq(fg_reading_from_json(buf, max + 1, &r, text, sizeof(text), err,
-					      sizeof(err)), -E2BIG);
+	ck_assert_int_eq(
+		fg_reading_from_json(buf, max + 1, &r, text, sizeof(text), err, sizeof(err)),
+		-E2BIG);
 	ck_assert_str_eq(err, "line longer than 65536 bytes");
-	ck_assert_int_eq(fg_reading_from_json(buf, SIZE_MAX, &r, text, sizeof(text), err,
-					      sizeof(err)), -E2BIG);
+	ck_assert_int_eq(
+		fg_reading_from_json(buf, SIZE_MAX, &r, text, sizeof(text), err, sizeof(err)),
+		-E2BIG);
 	free(buf);
 }
 END_TEST
@@ -488,11 +506,13 @@ START_TEST(reading_json_err_is_optional_and_truncated_safely)
 
 	ck_assert_int_eq(fg_reading_from_json("{}", 2, &r, text, sizeof(text), NULL, 0), -EINVAL);
 	memset(small, 0x55, sizeof(small));
-	ck_assert_int_eq(fg_reading_from_json("{}", 2, &r, text, sizeof(text), small,
-					      sizeof(small)), -EINVAL);
+	ck_assert_int_eq(
+		fg_reading_from_json("{}", 2, &r, text, sizeof(text), small, sizeof(small)),
+		-EINVAL);
 	ck_assert_str_eq(small, "\"device\" is");
 	ck_assert_int_eq(fg_reading_from_json("{" REQ "}", strlen("{" REQ "}"), &r, text,
-					      sizeof(text), NULL, 0), 0);
+					      sizeof(text), NULL, 0),
+			 0);
 	ck_assert_double_eq(r.number, 21.5);
 }
 END_TEST

@@ -7,6 +7,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,6 +505,40 @@ START_TEST(rules_an_alert_topic_is_checked_at_load)
 }
 END_TEST
 
+START_TEST(rules_values_that_are_not_numbers_are_missing_to_the_stateful_actions)
+{
+	load("rules = ( { name = \"q\"; match = \"*/temperature\"; deadband = 1; },"
+	     " { name = \"avg\"; match = \"*/moisture\"; window = 60; emit = [ \"count\" ]; } );");
+	one("s1", "temperature", NAN, 0);
+	ck_assert_uint_eq(apply(1), 1); /* the first of its series */
+	one("s1", "temperature", 20, 0);
+	ck_assert_uint_eq(apply(1), 1); /* out of "no value": goes on */
+	one("s1", "temperature", 20.5, 0);
+	ck_assert_uint_eq(apply(1), 0);
+	one("s1", "moisture", NAN, T0);
+	ck_assert_uint_eq(apply(1), 0);
+	one("s1", "moisture", 40, T0 + 1);
+	apply(1);
+	one("s1", "moisture", 41, T0 + 60000);
+	ck_assert_uint_eq(apply(1), 1);
+	ck_assert_double_eq(out[0].number, 1); /* the NaN was not counted */
+}
+END_TEST
+
+START_TEST(rules_a_window_ends_when_the_clock_is_set_back)
+{
+	load(AVG);
+	one("soil-1", "moisture", 30, T0 + 600000);
+	apply(1);
+	/* NTP sets the clock back an hour: the window would not end for an hour. */
+	now_ms = T0 - 3600000;
+	n_out = 0;
+	ck_assert_int_eq(fg_rules_tick(rules, &sink), 0);
+	ck_assert_uint_eq(n_out, 4);
+	ck_assert_double_eq(out[3].number, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("rules");
@@ -531,6 +566,8 @@ int main(void)
 	tcase_add_test(ts, rules_bad_state_rows_are_dropped_and_counted);
 	tcase_add_test(ts, rules_track_a_bounded_number_of_series);
 	tcase_add_test(ts, rules_an_alert_topic_is_checked_at_load);
+	tcase_add_test(ts, rules_values_that_are_not_numbers_are_missing_to_the_stateful_actions);
+	tcase_add_test(ts, rules_a_window_ends_when_the_clock_is_set_back);
 	suite_add_tcase(s, ts);
 	return fg_check_main(s);
 }
