@@ -12,22 +12,25 @@
 #include "rules/rules.h"
 #include "store/store.h"
 
-#define RULE_WORDS 4	  /* bits for 256 rules, the configuration's limit */
-#define MATCH_SLOTS 512	  /* match cache: direct-mapped by identity hash */
+#define MATCH_SLOTS 8192  /* match cache: open addressing by identity hash */
+#define MATCH_MAX 6144	  /* identities cached before the cache starts over */
 #define SERIES_SLOTS 8192 /* open addressing, twice FG_RULES_SERIES_MAX */
 #define FRAME_MAX 64	  /* readings handled at once (the store's frame group) */
 #define STATE_VERSION 1
 #define OWNER_PREFIX "rule:"
 
-/* Which rules match one identity; rules glob on names, so this is cached per identity. */
-struct match_slot {
+/*
+ * Which rules match one identity (source, device id, device name,
+ * quantity). Globs cost two formatted paths and two fnmatch calls per rule,
+ * so the answer is cached per identity: the rule bits followed by the
+ * identity itself ("S\0id\0name\0quantity\0", compared in full) in one
+ * allocation. The cache starts over when MATCH_MAX identities are in it (a
+ * street of random BLE addresses cannot grow it).
+ */
+struct match_entry {
 	uint64_t hash;
-	bool used;
-	enum fg_source_kind source;
-	char id[FG_DEVICE_ID_MAX];
-	char name[FG_DEVICE_NAME_MAX];
-	char quantity[FG_QUANTITY_MAX];
-	uint64_t bits[RULE_WORDS];
+	size_t key_len;
+	uint64_t bits[]; /* rule_words words, then the key */
 };
 
 /* The state of one series (rule + source/device/quantity). */
@@ -66,7 +69,9 @@ struct fg_rules {
 	const struct fg_config *cfg;
 	struct fg_rules_clock clock;
 	struct rule_rt *rt;
-	struct match_slot *cache;
+	struct match_entry **cache;
+	size_t n_cached;
+	size_t rule_words; /* 64-bit words of rule bits per entry */
 	struct series **slots;
 	struct series **dirty;
 	size_t n_series, n_dirty;
@@ -123,31 +128,70 @@ static bool glob_matches(const struct fg_rule_config *r, const struct fg_reading
 	snprintf(path, sizeof(path), "%s/%s/%s", src, rd->device_name, rd->quantity);
 	if (fnmatch(r->match, path, 0) == 0)
 		return true;
+	if (!strcmp(rd->device_name, rd->device_id))
+		return false;
 	snprintf(path, sizeof(path), "%s/%s/%s", src, rd->device_id, rd->quantity);
 	return fnmatch(r->match, path, 0) == 0;
 }
 
-/* The rules matching rd's identity, from the cache or computed into it. */
+/* The cache key of rd's identity in buf; returns its length. */
+static size_t identity_key(const struct fg_reading *rd, char *buf)
+{
+	size_t n = 0;
+	const char *parts[] = { rd->device_id, rd->device_name, rd->quantity };
+	const size_t max[] = { sizeof(rd->device_id), sizeof(rd->device_name),
+			       sizeof(rd->quantity) };
+
+	buf[n++] = (char) ('0' + rd->source);
+	buf[n++] = '\0';
+	for (size_t i = 0; i < 3; i++) {
+		size_t len = strnlen(parts[i], max[i] - 1);
+
+		memcpy(buf + n, parts[i], len);
+		n += len;
+		buf[n++] = '\0';
+	}
+	return n;
+}
+
+static void match_clear(struct fg_rules *x)
+{
+	for (size_t i = 0; i < MATCH_SLOTS; i++) {
+		free(x->cache[i]);
+		x->cache[i] = NULL;
+	}
+	x->n_cached = 0;
+}
+
+/* The rules matching rd's identity, from the cache or computed into it; NULL without memory. */
 static const uint64_t *match_bits(struct fg_rules *x, const struct fg_reading *rd)
 {
-	uint64_t h = fnv(FNV_SEED, &rd->source, sizeof(rd->source));
-	struct match_slot *m;
+	char key[FG_DEVICE_ID_MAX + FG_DEVICE_NAME_MAX + FG_QUANTITY_MAX + 8];
+	size_t len = identity_key(rd, key), words = x->rule_words, i;
+	uint64_t h = fnv(FNV_SEED, key, len);
+	struct match_entry *m;
 
-	h = fnv_str(fnv_str(fnv_str(h, rd->device_id), rd->device_name), rd->quantity);
-	m = &x->cache[h % MATCH_SLOTS];
-	if (m->used && m->hash == h && m->source == rd->source && !strcmp(m->id, rd->device_id) &&
-	    !strcmp(m->name, rd->device_name) && !strcmp(m->quantity, rd->quantity))
-		return m->bits;
-	memset(m, 0, sizeof(*m));
-	m->used = true;
+	for (i = h % MATCH_SLOTS; x->cache[i]; i = (i + 1) % MATCH_SLOTS) {
+		m = x->cache[i];
+		if (m->hash == h && m->key_len == len &&
+		    !memcmp((const char *) (m->bits + words), key, len))
+			return m->bits;
+	}
+	if (x->n_cached >= MATCH_MAX) {
+		match_clear(x);
+		i = h % MATCH_SLOTS;
+	}
+	m = calloc(1, sizeof(*m) + words * sizeof(uint64_t) + len);
+	if (!m)
+		return NULL;
 	m->hash = h;
-	m->source = rd->source;
-	memcpy(m->id, rd->device_id, sizeof(m->id));
-	memcpy(m->name, rd->device_name, sizeof(m->name));
-	memcpy(m->quantity, rd->quantity, sizeof(m->quantity));
+	m->key_len = len;
+	memcpy((char *) (m->bits + words), key, len);
 	for (size_t k = 0; k < x->cfg->n_rules; k++)
 		if (glob_matches(&x->cfg->rules[k], rd))
 			m->bits[k / 64] |= UINT64_C(1) << (k % 64);
+	x->cache[i] = m;
+	x->n_cached++;
 	return m->bits;
 }
 
@@ -462,6 +506,8 @@ void fg_rules_free(struct fg_rules *x)
 		return;
 	if (x->slots)
 		series_clear_all(x);
+	if (x->cache)
+		match_clear(x);
 	free(x->slots);
 	free(x->dirty);
 	free(x->cache);
@@ -483,10 +529,11 @@ int fg_rules_new(const struct fg_config *cfg, struct fg_store *store,
 	x->cache = calloc(MATCH_SLOTS, sizeof(*x->cache));
 	x->slots = calloc(SERIES_SLOTS, sizeof(*x->slots));
 	x->dirty = calloc(FG_RULES_SERIES_MAX, sizeof(*x->dirty));
-	if (!x->rt || !x->cache || !x->slots || !x->dirty || cfg->n_rules > RULE_WORDS * 64) {
+	if (!x->rt || !x->cache || !x->slots || !x->dirty) {
 		fg_rules_free(x);
-		return cfg->n_rules > RULE_WORDS * 64 ? -E2BIG : -ENOMEM;
+		return -ENOMEM;
 	}
+	x->rule_words = (cfg->n_rules + 63) / 64;
 	for (size_t k = 0; k < cfg->n_rules; k++) {
 		const struct fg_rule_config *rc = &cfg->rules[k];
 
@@ -523,6 +570,8 @@ struct ctx {
 	size_t n;
 	const struct fg_rules_sink *sink;
 	uint64_t mono_now;
+	bool have_battery; /* the frame's battery reading, for the variable */
+	double battery;
 };
 
 static bool is_battery(const char *q)
@@ -530,9 +579,20 @@ static bool is_battery(const char *q)
 	return !strncmp(q, "battery", 7) && (q[7] == '\0' || q[7] == '_');
 }
 
+/* The frame's battery reading (the `battery` variable), found once per frame. */
+static void frame_battery(struct ctx *c)
+{
+	c->have_battery = false;
+	for (size_t k = 0; k < c->n; k++)
+		if (c->frame[k].kind == FG_VALUE_NUMBER && is_battery(c->frame[k].quantity)) {
+			c->have_battery = true;
+			c->battery = c->frame[k].number;
+			return;
+		}
+}
+
 static void environment(const struct ctx *c, const struct fg_reading *r, struct fg_expr_env *env)
 {
-	memset(env, 0, sizeof(*env));
 	/* A value that is not a finite number is missing: no rule compares or averages a NaN. */
 	env->have[FG_EXPR_VALUE] = r->kind == FG_VALUE_BOOL ||
 				   (r->kind == FG_VALUE_NUMBER && isfinite(r->number));
@@ -541,12 +601,8 @@ static void environment(const struct ctx *c, const struct fg_reading *r, struct 
 	env->vars[FG_EXPR_RSSI] = r->radio.rssi;
 	env->have[FG_EXPR_SNR] = r->radio.present && r->radio.sf;
 	env->vars[FG_EXPR_SNR] = r->radio.snr;
-	for (size_t k = 0; k < c->n; k++)
-		if (c->frame[k].kind == FG_VALUE_NUMBER && is_battery(c->frame[k].quantity)) {
-			env->have[FG_EXPR_BATTERY] = true;
-			env->vars[FG_EXPR_BATTERY] = c->frame[k].number;
-			break;
-		}
+	env->have[FG_EXPR_BATTERY] = c->have_battery;
+	env->vars[FG_EXPR_BATTERY] = c->battery;
 	env->have[FG_EXPR_AGE] = r->mono_usec && r->mono_usec <= c->mono_now;
 	env->vars[FG_EXPR_AGE] = (double) (c->mono_now - r->mono_usec) / 1e6;
 }
@@ -653,6 +709,7 @@ static int window_close(struct ctx *c, struct series *s)
 	c->x->stats.windows++;
 	sub.frame = agg;
 	sub.n = n;
+	frame_battery(&sub);
 	for (size_t i = 0; i < n; i++) {
 		struct fg_reading cur = agg[i];
 
@@ -767,50 +824,68 @@ static int stateful(struct ctx *c, size_t k, struct fg_reading *r, const struct 
 	return 1;
 }
 
+/* Copy a configured name (checked at load to fit) into a reading's field. */
+static void set_name(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* Rules start.. over r: 1 it goes on, 0 it went (dropped, held back, aggregated), or an error. */
 static int run_chain(struct ctx *c, struct fg_reading *r, size_t start)
 {
 	struct fg_rules *x = c->x;
-	const uint64_t *bits = match_bits(x, r);
-	bool changed = false;
-	int e;
+	const uint64_t *bits;
+	struct fg_expr_env env;
+	bool changed = false, have_env = false;
+	int e = 1;
 
+	if (start >= x->cfg->n_rules)
+		return 1;
+	bits = match_bits(x, r);
+	if (!bits)
+		return -ENOMEM;
 	for (size_t k = start; k < x->cfg->n_rules; k++) {
 		const struct fg_rule_config *rule = &x->cfg->rules[k];
-		struct fg_expr_env env;
 		double v;
 
 		if (!(bits[k / 64] & (UINT64_C(1) << (k % 64))))
 			continue;
-		environment(c, r, &env);
+		if (!have_env) {
+			environment(c, r, &env);
+			have_env = true;
+		}
 		if (rule->drop_if && eval(x, rule->drop_if, &env, &v) == 0 && v != 0) {
 			x->stats.dropped++;
-			return 0;
+			e = 0;
+			break;
 		}
 		if (rule->set && r->kind == FG_VALUE_NUMBER && eval(x, rule->set, &env, &v) == 0) {
 			r->number = v;
-			env.vars[FG_EXPR_VALUE] = v;
+			environment(c, r, &env);
 			changed = true;
 		}
 		if (rule->unit) {
-			snprintf(r->unit, sizeof(r->unit), "%s", rule->unit);
+			set_name(r->unit, sizeof(r->unit), rule->unit);
 			changed = true;
 		}
 		if (rule->quantity) {
-			snprintf(r->quantity, sizeof(r->quantity), "%s", rule->quantity);
+			set_name(r->quantity, sizeof(r->quantity), rule->quantity);
 			changed = true;
 			bits = match_bits(x, r); /* later rules match the new name */
+			if (!bits)
+				return -ENOMEM;
 		}
 		if (x->rt[k].stateful) {
 			e = stateful(c, k, r, &env);
-			if (e <= 0) {
-				x->stats.changed += changed;
-				return e;
-			}
+			if (e <= 0)
+				break;
 		}
 	}
 	x->stats.changed += changed;
-	return 1;
+	return e;
 }
 
 int fg_rules_frame(struct fg_rules *x, const struct fg_reading *in, size_t n,
@@ -826,6 +901,7 @@ int fg_rules_frame(struct fg_rules *x, const struct fg_reading *in, size_t n,
 
 		c.frame = in + off;
 		c.n = m;
+		frame_battery(&c);
 		for (size_t i = 0; i < m; i++) {
 			kept[k] = in[off + i];
 			x->stats.evaluated++;
