@@ -42,6 +42,8 @@ static const char *const format_names[] = {
 static const char *const region_names[] = {
 	"EU868",
 	"US915",
+	"AS923",
+	"AU915",
 	NULL,
 };
 static const char *const unknown_names[] = {

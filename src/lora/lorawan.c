@@ -2,10 +2,12 @@
 /*
  * LoRaWAN 1.0.x uplinks: PHYPayload parsing, the MIC (section 4.4), the
  * FRMPayload cipher (section 4.3.3), the 32-bit frame counter, and the
- * uplink builder the simulator and the tests use.
+ * data-frame builder behind the uplink builder the simulator and the tests
+ * use and the downlink builder of join.c.
  */
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -13,11 +15,12 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "lora/lorawan-internal.h"
 #include "lora/lorawan.h"
 
-#define BLOCK	 16
+#define BLOCK	 FG_LW_BLOCK
 #define DATA_MIN 12 /* MHDR, DevAddr, FCtrl, FCnt, MIC */
-#define MIC_LEN	 4
+#define MIC_LEN	 FG_LW_MIC_LEN
 
 static const char *const reason_names[FG_LW_REASON__COUNT] = {
 	[FG_LW_OK] = "ok",
@@ -59,36 +62,6 @@ const char *fg_lw_mtype_to_string(enum fg_lw_mtype t)
 	if ((unsigned) t >= 8)
 		return "unknown";
 	return mtype_names[t];
-}
-
-static uint16_t get_le16(const uint8_t *p)
-{
-	return (uint16_t) (p[0] | p[1] << 8);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
-	       (uint32_t) p[3] << 24;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	return (uint64_t) get_le32(p) | (uint64_t) get_le32(p + 4) << 32;
-}
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t) v;
-	p[1] = (uint8_t) (v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t) v;
-	p[1] = (uint8_t) (v >> 8);
-	p[2] = (uint8_t) (v >> 16);
-	p[3] = (uint8_t) (v >> 24);
 }
 
 /* FHDR, FPort and FRMPayload of a data frame (MType 2..5), len already >= DATA_MIN. */
@@ -219,13 +192,16 @@ static EVP_MAC_CTX *cmac_context(void)
 	return ctx;
 }
 
-/* The shared ECB context, keyed with key, padding off; NULL when OpenSSL fails. */
-static EVP_CIPHER_CTX *ecb_context(const uint8_t key[FG_LW_KEY_LEN])
+/*
+ * The shared ECB context, keyed with key for encryption (enc 1) or decryption
+ * (enc 0), padding off; NULL when OpenSSL fails.
+ */
+static EVP_CIPHER_CTX *ecb_context(const uint8_t key[FG_LW_KEY_LEN], int enc)
 {
 	if (!ecb_ctx) {
 		EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 		EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
-		int ok = ctx && cipher && EVP_EncryptInit_ex2(ctx, cipher, NULL, NULL, NULL);
+		int ok = ctx && cipher && EVP_CipherInit_ex2(ctx, cipher, NULL, NULL, 1, NULL);
 
 		EVP_CIPHER_free(cipher); /* ctx keeps its own reference */
 		if (!ok) {
@@ -234,11 +210,30 @@ static EVP_CIPHER_CTX *ecb_context(const uint8_t key[FG_LW_KEY_LEN])
 		}
 		ecb_ctx = ctx;
 	}
-	/* A NULL cipher keeps the one set above and only changes the key. */
-	if (!EVP_EncryptInit_ex2(ecb_ctx, NULL, key, NULL, NULL) ||
+	/* A NULL cipher keeps the one set above and only changes the key and direction. */
+	if (!EVP_CipherInit_ex2(ecb_ctx, NULL, key, NULL, enc, NULL) ||
 	    !EVP_CIPHER_CTX_set_padding(ecb_ctx, 0))
 		return NULL;
 	return ecb_ctx;
+}
+
+int fg_lw_aes_ecb(const uint8_t key[FG_LW_KEY_LEN], bool encrypt, const uint8_t *in, size_t len,
+		  uint8_t *out)
+{
+	EVP_CIPHER_CTX *ctx;
+	int outl = 0;
+
+	if (len % BLOCK != 0 || len > INT_MAX)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	ctx = ecb_context(key, encrypt ? 1 : 0);
+	if (!ctx)
+		return -EIO;
+	/* Padding off: every whole block comes out of this one update, none is held back. */
+	if (!EVP_CipherUpdate(ctx, out, &outl, in, (int) len) || outl != (int) len)
+		return -EIO;
+	return 0;
 }
 
 /* CMAC over a | b (b may be empty): the whole 16-byte tag. */
@@ -318,7 +313,7 @@ int fg_lw_crypt(const uint8_t key[FG_LW_KEY_LEN], int dir, uint32_t dev_addr, ui
 		return -EINVAL;
 	if (len == 0)
 		return 0;
-	ctx = ecb_context(key);
+	ctx = ecb_context(key, 1);
 	if (!ctx)
 		return -EIO;
 	while (done < len) {
@@ -423,15 +418,16 @@ enum fg_lw_reason fg_lw_uplink_open(const struct fg_lw_session *s, const struct 
 	return FG_LW_OK;
 }
 
-int fg_lw_build_uplink(const struct fg_lw_session *s, enum fg_lw_mtype mtype, uint8_t fctrl,
-		       uint32_t fcnt, const uint8_t *fopts, size_t fopts_len, int fport,
-		       const uint8_t *payload, size_t len, uint8_t *buf, size_t size)
+int fg_lw_build_data(const struct fg_lw_session *s, enum fg_lw_mtype mtype, uint8_t fctrl,
+		     uint32_t fcnt, const uint8_t *fopts, size_t fopts_len, int fport,
+		     const uint8_t *payload, size_t len, uint8_t *buf, size_t size)
 {
+	int dir = mtype == FG_LW_UNCONFIRMED_DOWN || mtype == FG_LW_CONFIRMED_DOWN ? 1 : 0;
 	size_t n, need;
 	uint32_t mic;
 	int r;
 
-	if (!s || !buf || (mtype != FG_LW_UNCONFIRMED_UP && mtype != FG_LW_CONFIRMED_UP))
+	if (!s || !buf || mtype < FG_LW_UNCONFIRMED_UP || mtype > FG_LW_CONFIRMED_DOWN)
 		return -EINVAL;
 	if (fopts_len > 15 || (fopts_len > 0 && !fopts) || (len > 0 && !payload))
 		return -EINVAL;
@@ -452,14 +448,24 @@ int fg_lw_build_uplink(const struct fg_lw_session *s, enum fg_lw_mtype mtype, ui
 		const uint8_t *key = fport == 0 ? s->nwk_s_key : s->app_s_key;
 
 		buf[n++] = (uint8_t) fport;
-		r = fg_lw_crypt(key, 0, s->dev_addr, fcnt, payload, len, buf + n);
+		r = fg_lw_crypt(key, dir, s->dev_addr, fcnt, payload, len, buf + n);
 		if (r < 0)
 			return r;
 		n += len;
 	}
-	r = fg_lw_data_mic(s->nwk_s_key, 0, s->dev_addr, fcnt, buf, n, &mic);
+	r = fg_lw_data_mic(s->nwk_s_key, dir, s->dev_addr, fcnt, buf, n, &mic);
 	if (r < 0)
 		return r;
 	put_le32(buf + n, mic);
 	return (int) (n + MIC_LEN);
+}
+
+int fg_lw_build_uplink(const struct fg_lw_session *s, enum fg_lw_mtype mtype, uint8_t fctrl,
+		       uint32_t fcnt, const uint8_t *fopts, size_t fopts_len, int fport,
+		       const uint8_t *payload, size_t len, uint8_t *buf, size_t size)
+{
+	if (mtype != FG_LW_UNCONFIRMED_UP && mtype != FG_LW_CONFIRMED_UP)
+		return -EINVAL;
+	return fg_lw_build_data(s, mtype, fctrl, fcnt, fopts, fopts_len, fport, payload, len, buf,
+				size);
 }

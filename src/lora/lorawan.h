@@ -172,11 +172,13 @@ int fg_lw_mac_describe(const uint8_t *cmds, size_t len, char *buf, size_t size);
 enum fg_lw_region {
 	FG_LW_EU868,
 	FG_LW_US915,
+	FG_LW_AS923,
+	FG_LW_AU915,
 	FG_LW_REGION__COUNT,
 };
-/* "EU868", "US915"; "unknown" out of range. */
+/* "EU868", "US915", "AS923", "AU915"; "unknown" out of range. */
 const char *fg_lw_region_to_string(enum fg_lw_region r);
-/* Returns the region, or -EINVAL. "EU868"/"US915", case-insensitive. */
+/* Returns the region, or -EINVAL. "EU868", "US915", ..., case-insensitive. */
 int fg_lw_region_from_string(const char *s);
 /* The uplink DR index of sf/bw_hz in region r, or -1 when it has none. */
 int fg_lw_region_dr(enum fg_lw_region r, unsigned sf, uint32_t bw_hz);

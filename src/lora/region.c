@@ -1,36 +1,76 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Uplink data rates of the regions we serve (LoRaWAN Regional Parameters,
- * EU863-870 and US902-928): the DR index of a frame's spreading factor and
- * bandwidth. FSK (EU868 DR7) and LR-FHSS rates have no SF and are not here.
+ * The regions we serve (LoRaWAN Regional Parameters RP002-1.0.x; EU863-870,
+ * US902-928, AS923 group 1 (AS923-1), AU915-928): their data rates, the RX1
+ * and RX2 transmissions that answer an uplink, the downlink power we ask
+ * for, and the concentrator's receive plan.
+ *
+ * Not here: LR-FHSS data rates (EU868 DR8..11, US915 DR5..6, AU915 DR7),
+ * which have no SF/BW and no RX1 mapping we could send; AS923 groups 2..4
+ * (a frequency offset); AS923 with DownlinkDwellTime 1 (see as923_rx1_dr).
  */
 #include <errno.h>
+#include <string.h>
 #include <strings.h>
 
+#include "lora/downlink.h"
 #include "lora/lorawan.h"
 
+#define DR_MAX 16
+
+/* Which way a data rate may be used. */
+enum { UP = 1, DOWN = 2, BOTH = UP | DOWN };
+
 struct dr {
-	uint8_t sf;
-	uint32_t bw_hz;
+	uint8_t sf;	/* LoRa; 0 for FSK or an unused index */
+	uint32_t bw_hz; /* LoRa */
+	uint32_t bps;	/* FSK */
+	uint8_t dir;	/* 0: the region has no such DR */
 };
 
-/* Index = DR. */
-static const struct dr eu868_dr[] = {
-	{ 12, 125000 }, { 11, 125000 }, { 10, 125000 }, { 9, 125000 },
-	{ 8, 125000 },	{ 7, 125000 },	{ 7, 250000 },
+/* clang-format off */
+#define LORA(s, b, d) { .sf = (s), .bw_hz = (b), .dir = (d) }
+#define FSK(r, d)     { .bps = (r), .dir = (d) }
+
+/* Index = DR. RP002 "EU863-870 data rate" table. */
+static const struct dr eu868_dr[DR_MAX] = {
+	LORA(12, 125000, BOTH), LORA(11, 125000, BOTH), LORA(10, 125000, BOTH),
+	LORA(9, 125000, BOTH),  LORA(8, 125000, BOTH),  LORA(7, 125000, BOTH),
+	LORA(7, 250000, BOTH),  FSK(50000, BOTH),
 };
 
-static const struct dr us915_dr[] = {
-	{ 10, 125000 }, { 9, 125000 }, { 8, 125000 }, { 7, 125000 }, { 8, 500000 },
+/* RP002 US902-928: DR0..4 uplink only, DR8..13 downlink only. */
+static const struct dr us915_dr[DR_MAX] = {
+	LORA(10, 125000, UP), LORA(9, 125000, UP), LORA(8, 125000, UP), LORA(7, 125000, UP),
+	LORA(8, 500000, UP),
+	[8] = LORA(12, 500000, DOWN), LORA(11, 500000, DOWN), LORA(10, 500000, DOWN),
+	LORA(9, 500000, DOWN), LORA(8, 500000, DOWN), LORA(7, 500000, DOWN),
 };
+
+/* RP002 AS923: the EU868 rates, both ways. */
+static const struct dr as923_dr[DR_MAX] = {
+	LORA(12, 125000, BOTH), LORA(11, 125000, BOTH), LORA(10, 125000, BOTH),
+	LORA(9, 125000, BOTH),  LORA(8, 125000, BOTH),  LORA(7, 125000, BOTH),
+	LORA(7, 250000, BOTH),  FSK(50000, BOTH),
+};
+
+/* RP002 AU915-928 (RP 1.0.2revB on): DR0..6 uplink (DR6 SF8/500), DR8..13 downlink only. */
+static const struct dr au915_dr[DR_MAX] = {
+	LORA(12, 125000, UP), LORA(11, 125000, UP), LORA(10, 125000, UP), LORA(9, 125000, UP),
+	LORA(8, 125000, UP), LORA(7, 125000, UP), LORA(8, 500000, UP),
+	[8] = LORA(12, 500000, DOWN), LORA(11, 500000, DOWN), LORA(10, 500000, DOWN),
+	LORA(9, 500000, DOWN), LORA(8, 500000, DOWN), LORA(7, 500000, DOWN),
+};
+/* clang-format on */
 
 static const struct {
 	const char *name;
 	const struct dr *dr;
-	size_t n;
 } regions[FG_LW_REGION__COUNT] = {
-	[FG_LW_EU868] = { "EU868", eu868_dr, sizeof(eu868_dr) / sizeof(eu868_dr[0]) },
-	[FG_LW_US915] = { "US915", us915_dr, sizeof(us915_dr) / sizeof(us915_dr[0]) },
+	[FG_LW_EU868] = { "EU868", eu868_dr },
+	[FG_LW_US915] = { "US915", us915_dr },
+	[FG_LW_AS923] = { "AS923", as923_dr },
+	[FG_LW_AU915] = { "AU915", au915_dr },
 };
 
 const char *fg_lw_region_to_string(enum fg_lw_region r)
@@ -52,8 +92,322 @@ int fg_lw_region_dr(enum fg_lw_region r, unsigned sf, uint32_t bw_hz)
 {
 	if ((unsigned) r >= FG_LW_REGION__COUNT)
 		return -1;
-	for (size_t i = 0; i < regions[r].n; i++)
-		if (regions[r].dr[i].sf == sf && regions[r].dr[i].bw_hz == bw_hz)
-			return (int) i;
+	for (int i = 0; i < DR_MAX; i++) {
+		const struct dr *d = &regions[r].dr[i];
+
+		if ((d->dir & UP) && d->sf != 0 && d->sf == sf && d->bw_hz == bw_hz)
+			return i;
+	}
 	return -1;
+}
+
+int fg_lw_region_dr_params(enum fg_lw_region r, int dr, bool downlink, struct fg_lw_dr *ret)
+{
+	const struct dr *d;
+
+	if ((unsigned) r >= FG_LW_REGION__COUNT || dr < 0 || dr >= DR_MAX || !ret)
+		return -EINVAL;
+	d = &regions[r].dr[dr];
+	if (!(d->dir & (downlink ? DOWN : UP)))
+		return -EINVAL;
+	*ret = (struct fg_lw_dr){
+		.fsk = d->bps != 0,
+		.sf = d->sf,
+		.bw_hz = d->bw_hz,
+		.bps = d->bps,
+	};
+	return 0;
+}
+
+/*
+ * The downlink power we ask for, EIRP in dBm: each region's default max EIRP
+ * of RP002 (EU868 16, AS923 16, AU915 30; US915 30, which RP002 states as
+ * conducted power and FCC part 15.247 allows with up to 6 dBi of antenna
+ * gain), except EU868's 869.40-869.65 MHz sub-band (RX2), where ETSI EN 300
+ * 220 allows 500 mW ERP (band "P" in The Things Stack's EU868 table, which
+ * uses 27 dBm ERP + 2.15 = 29.15 dBm EIRP): we ask for 27, keeping the 2.15 dB
+ * as margin. Elsewhere in EU868, 25 mW ERP is 16.15 dBm EIRP.
+ */
+static int8_t tx_power_dbm(enum fg_lw_region r, uint32_t freq_hz)
+{
+	switch (r) {
+	case FG_LW_EU868:
+		return freq_hz >= 869400000 && freq_hz < 869650000 ? 27 : 16;
+	case FG_LW_US915:
+	case FG_LW_AU915:
+		return 30;
+	case FG_LW_AS923:
+	default:
+		return 16;
+	}
+}
+
+/* A LoRaWAN class A downlink at freq_hz, data rate dr of region r; -EINVAL for a DR it lacks. */
+static int downlink_txpk(enum fg_lw_region r, uint32_t freq_hz, int dr, struct fg_lw_txpk *ret)
+{
+	struct fg_lw_dr rate;
+	int e;
+
+	e = fg_lw_region_dr_params(r, dr, true, &rate);
+	if (e < 0)
+		return e;
+	memset(ret, 0, sizeof(*ret));
+	ret->freq_hz = freq_hz;
+	ret->dr = dr;
+	ret->rate = rate;
+	ret->cr = 1; /* 4/5, every LoRaWAN data rate */
+	ret->power_dbm = tx_power_dbm(r, freq_hz);
+	if (rate.fsk) {
+		/*
+		 * FSK (RP002 "FSK ... 50 kbps"): 5 preamble bytes, then the 3-byte sync
+		 * word; the PHY CRC is on in both directions (LoRaMac-node turns it on
+		 * for an FSK RX window); polarity does not apply.
+		 */
+		ret->preamble = 5;
+	} else {
+		/* Section 3 of the 1.0.x specification: 8 symbols, downlinks with I/Q
+		 * inverted and without the payload CRC. */
+		ret->preamble = 8;
+		ret->invert_pol = true;
+		ret->no_crc = true;
+	}
+	return 0;
+}
+
+/* EU868 (RP002 RX1 table): DR = max(up - offset, 0), offsets 0..5. */
+static int eu868_rx1_dr(int up_dr, unsigned offset)
+{
+	if (offset > 5)
+		return -EINVAL;
+	return up_dr - (int) offset > 0 ? up_dr - (int) offset : 0;
+}
+
+/*
+ * AS923 (RP002-1.0.x): offsets 0..7, where 6 and 7 raise the data rate by 1
+ * and 2; RX1 DR = min(7, max(MinDR, up - effective offset)). MinDR is 0
+ * because we assume DownlinkDwellTime 0: no 400 ms dwell limit on downlinks,
+ * the default until a TxParamSetupReq says otherwise, and what The Things
+ * Stack boots devices with. Where the local rules impose the limit (Japan,
+ * e.g.), MinDR is 2: a setting for another day.
+ */
+static int as923_rx1_dr(int up_dr, unsigned offset)
+{
+	static const int effective[8] = { 0, 1, 2, 3, 4, 5, -1, -2 };
+	int dr;
+
+	if (offset > 7)
+		return -EINVAL;
+	dr = up_dr - effective[offset];
+	if (dr < 0)
+		dr = 0;
+	return dr > 7 ? 7 : dr;
+}
+
+/* clang-format off */
+/* US915 (RP 1.0.3revA table 17, RP002 the same for DR0..4): [up DR][offset], offsets 0..3. */
+static const uint8_t us915_rx1[5][4] = {
+	{ 10,  9,  8,  8 },
+	{ 11, 10,  9,  8 },
+	{ 12, 11, 10,  9 },
+	{ 13, 12, 11, 10 },
+	{ 13, 13, 12, 11 },
+};
+
+/* AU915 (RP002): [up DR][offset], offsets 0..5. */
+static const uint8_t au915_rx1[7][6] = {
+	{  8,  8,  8,  8,  8,  8 },
+	{  9,  8,  8,  8,  8,  8 },
+	{ 10,  9,  8,  8,  8,  8 },
+	{ 11, 10,  9,  8,  8,  8 },
+	{ 12, 11, 10,  9,  8,  8 },
+	{ 13, 12, 11, 10,  9,  8 },
+	{ 13, 13, 12, 11, 10,  9 },
+};
+/* clang-format on */
+
+/*
+ * The uplink channel number of a fixed-plan region (US915, AU915): 0..63 for
+ * 125 kHz channels every 200 kHz from base125_hz, 64..71 for 500 kHz
+ * channels every 1.6 MHz from base500_hz. -EINVAL off that grid.
+ */
+static int fixed_channel(uint32_t freq_hz, bool wide, uint32_t base125_hz, uint32_t base500_hz)
+{
+	uint32_t base = wide ? base500_hz : base125_hz, step = wide ? 1600000 : 200000;
+	uint32_t n = wide ? 8 : 64;
+
+	if (freq_hz < base || (freq_hz - base) % step != 0 || (freq_hz - base) / step >= n)
+		return -EINVAL;
+	return (int) ((freq_hz - base) / step + (wide ? 64 : 0));
+}
+
+int fg_lw_region_rx1(enum fg_lw_region r, uint32_t up_freq_hz, int up_dr, unsigned rx1_dr_offset,
+		     struct fg_lw_txpk *ret)
+{
+	struct fg_lw_dr up;
+	uint32_t freq = up_freq_hz;
+	int dr, ch;
+
+	if (!ret || fg_lw_region_dr_params(r, up_dr, false, &up) < 0)
+		return -EINVAL;
+	switch (r) {
+	case FG_LW_EU868:
+		/* RX1 on the uplink's channel, which must be in the 863-870 MHz band. */
+		if (up_freq_hz < 863000000 || up_freq_hz > 870000000)
+			return -EINVAL;
+		dr = eu868_rx1_dr(up_dr, rx1_dr_offset);
+		break;
+	case FG_LW_AS923:
+		/* RX1 on the uplink's channel; AS923's groups span 915-928 MHz. */
+		if (up_freq_hz < 915000000 || up_freq_hz > 928000000)
+			return -EINVAL;
+		dr = as923_rx1_dr(up_dr, rx1_dr_offset);
+		break;
+	case FG_LW_US915:
+	case FG_LW_AU915: {
+		bool us = r == FG_LW_US915;
+
+		/* 125 kHz channels from 902.3 (915.2) MHz, 500 kHz ones from 903.0 (915.9) MHz. */
+		ch = us ? fixed_channel(up_freq_hz, up.bw_hz == 500000, 902300000, 903000000)
+			: fixed_channel(up_freq_hz, up.bw_hz == 500000, 915200000, 915900000);
+		if (ch < 0)
+			return ch;
+		/* RX1 channel = uplink channel mod 8; downlink channel k at 923.3 + 0.6 k MHz. */
+		freq = 923300000 + 600000 * (uint32_t) (ch % 8);
+		if (us)
+			dr = rx1_dr_offset > 3 ? -EINVAL : us915_rx1[up_dr][rx1_dr_offset];
+		else
+			dr = rx1_dr_offset > 5 ? -EINVAL : au915_rx1[up_dr][rx1_dr_offset];
+		break;
+	}
+	default:
+		return -EINVAL;
+	}
+	if (dr < 0)
+		return dr;
+	return downlink_txpk(r, freq, dr, ret);
+}
+
+int fg_lw_region_rx2(enum fg_lw_region r, struct fg_lw_txpk *ret)
+{
+	/* RP002 default RX2 parameters; AS923 for group 1 (AS923_FREQ_OFFSET 0). */
+	static const struct {
+		uint32_t freq_hz;
+		int dr;
+	} rx2[FG_LW_REGION__COUNT] = {
+		[FG_LW_EU868] = { 869525000, 0 },
+		[FG_LW_US915] = { 923300000, 8 },
+		[FG_LW_AS923] = { 923200000, 2 },
+		[FG_LW_AU915] = { 923300000, 8 },
+	};
+
+	if ((unsigned) r >= FG_LW_REGION__COUNT || !ret)
+		return -EINVAL;
+	return downlink_txpk(r, rx2[r].freq_hz, rx2[r].dr, ret);
+}
+
+static struct fg_lw_channel multi(uint8_t radio, int32_t if_hz)
+{
+	return (struct fg_lw_channel){ .enable = true, .radio = radio, .if_hz = if_hz };
+}
+
+/*
+ * US915 and AU915 sub-band n: the 8 125 kHz channels from first_hz (902.3 or
+ * 915.2 MHz + 1.6 MHz * (n - 1)) and the 500 kHz channel 700 kHz above the
+ * first, laid out as sx1302_hal's global_conf.json.sx1250.US915 does for
+ * sub-band 2: radio 0 at first + 400 kHz with channels 0..3 at -400..+200 kHz
+ * and the 500 kHz channel at +300 kHz, radio 1 at first + 1.1 MHz with
+ * channels 4..7 at -300..+300 kHz. No FSK.
+ */
+static void fixed_plan(uint32_t first_hz, struct fg_lw_channel_plan *p)
+{
+	p->radio_hz[0] = first_hz + 400000;
+	p->radio_hz[1] = first_hz + 1100000;
+	p->radio_enable[0] = p->radio_enable[1] = true;
+	for (int i = 0; i < 4; i++) {
+		p->multi[i] = multi(0, -400000 + 200000 * i);
+		p->multi[4 + i] = multi(1, -300000 + 200000 * i);
+	}
+	p->lora_std = (struct fg_lw_channel){
+		.enable = true,
+		.radio = 0,
+		.if_hz = 300000,
+		.sf = 8,
+		.bw_hz = 500000,
+	};
+}
+
+int fg_lw_region_channel_plan(enum fg_lw_region r, unsigned sub_band,
+			      struct fg_lw_channel_plan *ret)
+{
+	struct fg_lw_channel_plan p = { 0 };
+
+	if (!ret)
+		return -EINVAL;
+	switch (r) {
+	case FG_LW_EU868:
+		/*
+		 * sx1302_hal global_conf.json.sx1250.EU868: radio 0 at 867.5 MHz, radio 1
+		 * at 868.5 MHz; 868.1, 868.3, 868.5 MHz on radio 1, 867.1..867.9 MHz on
+		 * radio 0; the service channel SF7/250 kHz at 868.3 MHz, FSK 50 kbps at
+		 * 868.8 MHz.
+		 */
+		p.radio_hz[0] = 867500000;
+		p.radio_hz[1] = 868500000;
+		p.radio_enable[0] = p.radio_enable[1] = true;
+		p.multi[0] = multi(1, -400000);
+		p.multi[1] = multi(1, -200000);
+		p.multi[2] = multi(1, 0);
+		for (int i = 0; i < 5; i++)
+			p.multi[3 + i] = multi(0, -400000 + 200000 * i);
+		p.lora_std = (struct fg_lw_channel){
+			.enable = true,
+			.radio = 1,
+			.if_hz = -200000,
+			.sf = 7,
+			.bw_hz = 250000,
+		};
+		p.fsk = (struct fg_lw_channel){
+			.enable = true,
+			.radio = 1,
+			.if_hz = 300000,
+			.bw_hz = 125000,
+			.bps = 50000,
+		};
+		break;
+	case FG_LW_US915:
+	case FG_LW_AU915:
+		if (sub_band < 1 || sub_band > 8)
+			return -EINVAL;
+		fixed_plan((r == FG_LW_US915 ? 902300000 : 915200000) + 1600000 * (sub_band - 1),
+			   &p);
+		break;
+	case FG_LW_AS923:
+		/*
+		 * sx1302_hal global_conf.json.sx1250.AS923.USB: radio 0 at 922.3 MHz
+		 * (922.0, 922.2, 922.4, 922.6 MHz), radio 1 at 923.1 MHz (922.8, 923.0,
+		 * and the two default channels 923.2, 923.4 MHz). That file's service
+		 * channel is SF8/500 kHz, which AS923 has no data rate for; ours is DR6,
+		 * SF7/250 kHz, at 922.1 MHz as in The Things Network's AS_920_923 plan.
+		 * FSK off, as in that file.
+		 */
+		p.radio_hz[0] = 922300000;
+		p.radio_hz[1] = 923100000;
+		p.radio_enable[0] = p.radio_enable[1] = true;
+		for (int i = 0; i < 4; i++) {
+			p.multi[i] = multi(0, -300000 + 200000 * i);
+			p.multi[4 + i] = multi(1, -300000 + 200000 * i);
+		}
+		p.lora_std = (struct fg_lw_channel){
+			.enable = true,
+			.radio = 0,
+			.if_hz = -200000,
+			.sf = 7,
+			.bw_hz = 250000,
+		};
+		break;
+	default:
+		return -EINVAL;
+	}
+	*ret = p;
+	return 0;
 }

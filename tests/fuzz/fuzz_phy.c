@@ -6,12 +6,18 @@
  * heard and heard, its FOpts through fg_lw_mac_describe, and it is rebuilt
  * with fg_lw_build_uplink under that session: the rebuilt frame must parse to
  * the same fields, open, and decrypt back to the FRMPayload that went in.
+ * Data downlinks are rebuilt the same way with fg_lw_build_downlink. Joins:
+ * a JoinRequest's MIC is checked and the frame rebuilt; a JoinAccept is
+ * opened with a fixed AppKey (a real one's, so its seed opens), and any
+ * input also serves as the fields of a JoinAccept that is built, must open
+ * to the same fields, and must refuse a flipped bit.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lora/downlink.h"
 #include "lora/lorawan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -24,6 +30,11 @@ static const struct fg_lw_session session = {
 	.app_s_key = { 0xec, 0x92, 0x58, 0x02, 0xae, 0x43, 0x0c, 0xa7, 0x7f, 0xd3, 0xdd, 0x73, 0xcb,
 		       0x2c, 0xc5, 0x88 },
 };
+
+/* The AppKey of the seeds avb-join-request.bin and avb-join-accept.bin (a real TTN join,
+ * published by Arjan van Bentem; see tests/unit/check_downlink.c). */
+static const uint8_t app_key[FG_LW_KEY_LEN] = { 0xb6, 0xb5, 0x3f, 0x4a, 0x16, 0x8a, 0x7a, 0x88,
+						0xbd, 0xf7, 0xea, 0x13, 0x5c, 0xe9, 0xcf, 0xca };
 
 #define MAX_GAP 16384
 
@@ -108,6 +119,109 @@ static void check_rebuild(const struct fg_lw_frame *f)
 		abort();
 }
 
+/* Rebuild a data downlink under the fixed session; everything but MIC and RFU bits comes back. */
+static void check_rebuild_downlink(const struct fg_lw_frame *f)
+{
+	struct fg_lw_session s = session;
+	uint8_t plain[FG_LW_FRM_MAX], b[FG_LW_PHY_MAX];
+	int n, fport = f->has_port ? f->fport : -1;
+	const uint8_t *key;
+	struct fg_lw_frame g;
+	uint32_t mic;
+
+	s.dev_addr = f->dev_addr;
+	key = f->has_port && f->fport == 0 ? s.nwk_s_key : s.app_s_key;
+	if (fg_lw_crypt(key, 1, f->dev_addr, f->fcnt16, f->frm, f->frm_len, plain) < 0)
+		abort();
+	n = fg_lw_build_downlink(&s, f->mtype == FG_LW_CONFIRMED_DOWN, f->fctrl, f->fcnt16,
+				 f->fopts, f->fopts_len, fport, plain, f->frm_len, b, sizeof(b));
+	if (n != (int) f->phy_len)
+		abort();
+	/* FCtrl bit 6 is RFU on a downlink: the builder sends it as 0. */
+	if (b[0] != (f->mhdr & 0xe0) || memcmp(b + 1, f->phy + 1, 4) != 0 ||
+	    b[5] != (f->fctrl & 0xbf) || memcmp(b + 6, f->phy + 6, f->phy_len - 10) != 0)
+		abort();
+	if (fg_lw_parse(b, (size_t) n, &g) != FG_LW_OK || g.mtype != f->mtype ||
+	    g.fcnt16 != f->fcnt16 || g.frm_len != f->frm_len)
+		abort();
+	if (fg_lw_data_mic(s.nwk_s_key, 1, g.dev_addr, g.fcnt16, b, (size_t) n - 4, &mic) < 0 ||
+	    mic != g.mic)
+		abort();
+}
+
+/* A JoinRequest: its MIC holds or not, and it rebuilds to the same bytes but the MIC. */
+static void check_join_request(const struct fg_lw_frame *f)
+{
+	uint8_t b[23];
+	int r = fg_lw_join_request_verify(app_key, f);
+
+	if (r != 0 && r != -EBADMSG)
+		abort();
+	if (fg_lw_join_request_build(app_key, f->join_eui, f->dev_eui, f->dev_nonce, b,
+				     sizeof(b)) != 23)
+		abort();
+	if (b[0] != (f->mhdr & 0xe0) || memcmp(b + 1, f->phy + 1, 18) != 0)
+		abort();
+	/* With the MHDR's RFU bits clear the MIC is the only difference, and only if it failed. */
+	if (f->mhdr == 0 && (memcmp(b + 19, f->phy + 19, 4) == 0) != (r == 0))
+		abort();
+}
+
+/* A JoinAccept on the air: it opens (and then rebuilds to fields that open the same) or not. */
+static void check_join_accept(const uint8_t *data, size_t size)
+{
+	struct fg_lw_join_accept ja, again;
+	uint8_t b[33];
+	int r = fg_lw_join_accept_open(app_key, data, size, &ja), n;
+
+	if (r != 0 && r != -EBADMSG)
+		abort();
+	if (r < 0)
+		return;
+	if (ja.has_cflist != (size == 33) || ja.app_nonce > 0xffffff || ja.net_id > 0xffffff ||
+	    ja.rx1_dr_offset > 7 || ja.rx2_dr > 15 || ja.rx_delay > 15)
+		abort();
+	n = fg_lw_join_accept_build(app_key, &ja, b, sizeof(b));
+	if (n != (int) size || fg_lw_join_accept_open(app_key, b, size, &again) != 0 ||
+	    memcmp(&ja, &again, sizeof(ja)) != 0)
+		abort();
+}
+
+/* Any bytes as the fields of a JoinAccept: build, open, compare; a flipped bit is refused. */
+static void check_join_accept_fields(const uint8_t *data, size_t size)
+{
+	struct fg_lw_join_accept ja = { 0 }, out;
+	uint8_t in[30] = { 0 }, b[33];
+	int n;
+	size_t flip;
+
+	memcpy(in, data, size < sizeof(in) ? size : sizeof(in));
+	ja.app_nonce = (uint32_t) in[0] | (uint32_t) in[1] << 8 | (uint32_t) in[2] << 16;
+	ja.net_id = (uint32_t) in[3] | (uint32_t) in[4] << 8 | (uint32_t) in[5] << 16;
+	ja.dev_addr = le32(in + 6);
+	ja.rx1_dr_offset = (in[10] >> 4) & 7;
+	ja.rx2_dr = in[10] & 15;
+	ja.rx_delay = in[11] & 15;
+	ja.has_cflist = in[12] & 1;
+	memcpy(ja.cflist, in + 13, sizeof(ja.cflist));
+	n = fg_lw_join_accept_build(app_key, &ja, b, sizeof(b));
+	if (n != (ja.has_cflist ? 33 : 17) || b[0] != 0x20)
+		abort();
+	memset(&out, 0, sizeof(out));
+	if (fg_lw_join_accept_open(app_key, b, (size_t) n, &out) != 0)
+		abort();
+	if (out.app_nonce != ja.app_nonce || out.net_id != ja.net_id ||
+	    out.dev_addr != ja.dev_addr || out.rx1_dr_offset != ja.rx1_dr_offset ||
+	    out.rx2_dr != ja.rx2_dr || out.rx_delay != ja.rx_delay ||
+	    out.has_cflist != ja.has_cflist ||
+	    (ja.has_cflist && memcmp(out.cflist, ja.cflist, sizeof(ja.cflist)) != 0))
+		abort();
+	flip = 1 + in[29] % (size_t) (n - 1);
+	b[flip] ^= (uint8_t) (1u << (in[28] & 7));
+	if (fg_lw_join_accept_open(app_key, b, (size_t) n, &out) != -EBADMSG)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint32_t lasts[] = { 0, 1, 0xfff0, 0x1ffff, 0xfffffff0 };
@@ -117,6 +231,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum fg_lw_reason r;
 	bool data_frame;
 
+	check_join_accept_fields(data, size);
 	r = fg_lw_parse(data, size, &f);
 	if ((unsigned) r >= FG_LW_REASON__COUNT)
 		abort();
@@ -150,6 +265,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (f.mtype == FG_LW_JOIN_ACCEPT && size != 17 && size != 33)
 		abort();
+	if (f.mtype == FG_LW_JOIN_REQUEST)
+		check_join_request(&f);
+	if (f.mtype == FG_LW_JOIN_ACCEPT)
+		check_join_accept(data, size);
 	if (!data_frame)
 		goto open;
 
@@ -181,6 +300,7 @@ open:
 	if (f.mtype == FG_LW_UNCONFIRMED_DOWN || f.mtype == FG_LW_CONFIRMED_DOWN) {
 		if (r != FG_LW_DOWNLINK)
 			abort();
+		check_rebuild_downlink(&f);
 		return 0;
 	}
 	if (!data_frame) {

@@ -1105,7 +1105,9 @@ START_TEST(region_names)
 	ck_assert_int_eq(fg_lw_region_from_string("EU868"), FG_LW_EU868);
 	ck_assert_int_eq(fg_lw_region_from_string("eu868"), FG_LW_EU868);
 	ck_assert_int_eq(fg_lw_region_from_string("Us915"), FG_LW_US915);
-	ck_assert_int_eq(fg_lw_region_from_string("AS923"), -EINVAL);
+	ck_assert_int_eq(fg_lw_region_from_string("AS923"), FG_LW_AS923);
+	ck_assert_int_eq(fg_lw_region_from_string("au915"), FG_LW_AU915);
+	ck_assert_int_eq(fg_lw_region_from_string("CN470"), -EINVAL);
 	ck_assert_int_eq(fg_lw_region_from_string("EU86"), -EINVAL);
 	ck_assert_int_eq(fg_lw_region_from_string(""), -EINVAL);
 	ck_assert_int_eq(fg_lw_region_from_string(NULL), -EINVAL);
