@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "source/gwmp.h"
 #include "util/base64.h"
@@ -39,6 +40,7 @@ enum {
 #define GWMP_DETAIL_MAX	    128
 /* Larger than any UDP payload (65507 over IPv4, 65527 over IPv6): nothing is ever truncated. */
 #define GWMP_DGRAM_MAX 65536
+#define GWMP_PEERS_MAX 16 /* forwarders whose PULL_DATA address is kept */
 /* Datagrams read per wake-up, so that a flood does not starve the loop's other sources. */
 #define GWMP_READS_PER_WAKEUP 64
 
@@ -566,6 +568,100 @@ size_t fg_gwmp_handle(const struct fg_gwmp_config *cfg, const uint8_t *dgram, si
 	return ack_len;
 }
 
+/* ------------------------------------------------------------------ downlinks */
+
+static const char *const tx_error_names[FG_GWMP_TX__COUNT] = {
+	[FG_GWMP_TX_NONE] = "none",
+	[FG_GWMP_TX_TOO_LATE] = "too-late",
+	[FG_GWMP_TX_TOO_EARLY] = "too-early",
+	[FG_GWMP_TX_COLLISION_PACKET] = "collision-packet",
+	[FG_GWMP_TX_COLLISION_BEACON] = "collision-beacon",
+	[FG_GWMP_TX_FREQ] = "tx-freq",
+	[FG_GWMP_TX_POWER] = "tx-power",
+	[FG_GWMP_TX_GPS_UNLOCKED] = "gps-unlocked",
+	[FG_GWMP_TX_OTHER] = "other",
+};
+
+/* The names the forwarder writes (PROTOCOL.TXT 5.5), in enum order from TOO_LATE. */
+static const char *const tx_error_wire[] = {
+	"TOO_LATE", "TOO_EARLY", "COLLISION_PACKET", "COLLISION_BEACON",
+	"TX_FREQ", "TX_POWER", "GPS_UNLOCKED",
+};
+
+const char *fg_gwmp_tx_error_to_string(enum fg_gwmp_tx_error e)
+{
+	return (unsigned) e < FG_GWMP_TX__COUNT ? tx_error_names[e] : "unknown";
+}
+
+enum fg_gwmp_tx_error fg_gwmp_tx_ack_parse(const uint8_t *body, size_t len)
+{
+	enum fg_gwmp_tx_error e = FG_GWMP_TX_OTHER;
+	const json_t *ack, *err;
+	json_t *root;
+
+	/* A version 1 forwarder, or a version 2 one with nothing to say: accepted. */
+	if (len == 0 || (len == 1 && body[0] == 0))
+		return FG_GWMP_TX_NONE;
+	root = json_loadb((const char *) body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+	ack = json_object_get(root, "txpk_ack");
+	err = json_object_get(ack, "error");
+	if (json_is_object(ack) && !err)
+		e = FG_GWMP_TX_NONE; /* {"txpk_ack":{"warn":...}}: sent, with a remark */
+	else if (json_is_string(err) && !strcmp(json_string_value(err), "NONE"))
+		e = FG_GWMP_TX_NONE;
+	for (size_t i = 0; json_is_string(err) && i < sizeof(tx_error_wire) / sizeof(tx_error_wire[0]);
+	     i++)
+		if (!strcmp(json_string_value(err), tx_error_wire[i]))
+			e = (enum fg_gwmp_tx_error) (FG_GWMP_TX_TOO_LATE + i);
+	json_decref(root);
+	return e;
+}
+
+int fg_gwmp_pull_resp(const struct fg_lw_txpk *tx, uint8_t version, uint16_t token,
+		      uint8_t *buf, size_t size)
+{
+	char data[((FG_LW_PHY_MAX + 2) / 3) * 4 + 1], rate[80], *p = (char *) buf + GWMP_HEADER_LEN;
+	size_t room = size > GWMP_HEADER_LEN ? size - GWMP_HEADER_LEN : 0;
+	int n;
+
+	if (!tx || tx->len == 0 || tx->len > FG_LW_PHY_MAX ||
+	    (!tx->rate.fsk && (tx->rate.sf < 5 || tx->rate.sf > 12 || !tx->rate.bw_hz)) ||
+	    (tx->rate.fsk && !tx->rate.bps) || tx->cr < 1 || tx->cr > 4)
+		return -EINVAL;
+	if (size < GWMP_HEADER_LEN)
+		return -ENOBUFS;
+	buf[0] = version;
+	buf[1] = (uint8_t) (token >> 8);
+	buf[2] = (uint8_t) token;
+	buf[3] = GWMP_PULL_RESP;
+	fg_base64_encode(tx->payload, tx->len, data, sizeof(data));
+	if (tx->rate.fsk)
+		snprintf(rate, sizeof(rate), "\"FSK\",\"datr\":%u,\"fdev\":%u", tx->rate.bps,
+			 tx->rate.bps / 2);
+	else
+		snprintf(rate, sizeof(rate), "\"LORA\",\"datr\":\"SF%uBW%u\",\"codr\":\"4/%u\"",
+			 tx->rate.sf, tx->rate.bw_hz / 1000, 4 + tx->cr);
+	n = snprintf(p, room,
+		     "{\"txpk\":{\"imme\":%s,\"tmst\":%u,\"freq\":%.6f,\"rfch\":0,\"powe\":%d,"
+		     "\"modu\":%s,\"ipol\":%s,\"prea\":%u,\"size\":%zu,\"data\":\"%s\","
+		     "\"ncrc\":%s}}",
+		     tx->immediate ? "true" : "false", tx->immediate ? 0 : tx->count_us,
+		     tx->freq_hz / 1e6, tx->power_dbm, rate, tx->invert_pol ? "true" : "false",
+		     tx->preamble, tx->len, data, tx->no_crc ? "true" : "false");
+	if (n < 0 || (size_t) n >= room)
+		return -ENOBUFS;
+	return GWMP_HEADER_LEN + n;
+}
+
+/* Where a forwarder's PULL_DATA came from: the way back to it. */
+struct peer {
+	uint64_t gateway;
+	uint8_t version;
+	uint64_t seen_usec;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+};
+
 struct fg_gwmp {
 	struct fg_gwmp_config cfg;
 	struct fg_gwmp_handlers h;
@@ -575,7 +671,56 @@ struct fg_gwmp {
 	sd_event_source *io;
 	struct fg_gwmp_stats stats;
 	uint8_t *buf; /* GWMP_DGRAM_MAX */
+	struct peer peers[GWMP_PEERS_MAX];
+	uint16_t next_token;
 };
+
+/* Remember the address a gateway pulls from; the least recently seen makes room. */
+static void peer_seen(struct fg_gwmp *g, uint64_t gw, uint8_t version, const struct sockaddr *from,
+		      socklen_t fromlen)
+{
+	struct peer *p = &g->peers[0];
+
+	for (size_t i = 0; i < GWMP_PEERS_MAX; i++) {
+		if (g->peers[i].gateway == gw && g->peers[i].seen_usec) {
+			p = &g->peers[i];
+			break;
+		}
+		if (g->peers[i].seen_usec < p->seen_usec)
+			p = &g->peers[i];
+	}
+	if ((size_t) fromlen > sizeof(p->addr))
+		return;
+	p->gateway = gw;
+	p->version = version;
+	p->seen_usec = fg_clock_mono_usec();
+	memcpy(&p->addr, from, fromlen);
+	p->addr_len = fromlen;
+}
+
+int fg_gwmp_send(struct fg_gwmp *g, uint64_t gateway, const struct fg_lw_txpk *tx)
+{
+	uint8_t dgram[1024];
+	uint64_t now = fg_clock_mono_usec();
+	const struct peer *p = NULL;
+	uint16_t token;
+	int n;
+
+	for (size_t i = 0; i < GWMP_PEERS_MAX; i++)
+		if (g->peers[i].seen_usec && g->peers[i].gateway == gateway)
+			p = &g->peers[i];
+	if (!p || now - p->seen_usec > FG_GWMP_PULL_STALE_S * FG_USEC_PER_SEC)
+		return -ENOTCONN;
+	token = g->next_token++;
+	n = fg_gwmp_pull_resp(tx, p->version, token, dgram, sizeof(dgram));
+	if (n < 0)
+		return n;
+	if (sendto(g->fd, dgram, (size_t) n, MSG_DONTWAIT | MSG_NOSIGNAL,
+		   (const struct sockaddr *) &p->addr, p->addr_len) < 0)
+		return -errno;
+	g->stats.pull_resp++;
+	return token;
+}
 
 /* The handlers fg_gwmp_handle calls in the server: count, then pass on. */
 static void count_rxpk(const struct fg_gwmp_rxpk *pk, void *userdata)
@@ -639,11 +784,18 @@ static void serve(struct fg_gwmp *g, size_t len, const struct sockaddr *from, so
 		break;
 	case GWMP_PULL_DATA:
 		g->stats.pull_data++;
+		peer_seen(g, gw, g->buf[0], from, fromlen);
 		break;
-	case GWMP_TX_ACK:
-		/* The outcome of a downlink we never sent: counted, its JSON left unread. */
+	case GWMP_TX_ACK: {
+		enum fg_gwmp_tx_error e = fg_gwmp_tx_ack_parse(g->buf + GWMP_EUI_HEADER_LEN,
+							       len - GWMP_EUI_HEADER_LEN);
+
 		g->stats.tx_ack++;
+		g->stats.tx_errors[e]++;
+		if (g->h.tx_ack)
+			g->h.tx_ack(gw, (uint16_t) (g->buf[1] << 8 | g->buf[2]), e, g->userdata);
 		break;
+	}
 	}
 }
 
@@ -791,6 +943,7 @@ int fg_gwmp_new(const struct fg_gwmp_config *cfg, sd_event *loop, const struct f
 		return fg_log_errno(-ENOMEM, "gwmp", "cannot start: %m");
 	g->fd = -1;
 	g->cfg = *cfg;
+	g->next_token = (uint16_t) fg_clock_mono_usec();
 	g->cfg.listen = NULL; /* not owned; only used here */
 	if (h)
 		g->h = *h;

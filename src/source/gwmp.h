@@ -25,6 +25,7 @@
 #include <systemd/sd-event.h>
 
 #include "config/config.h"
+#include "lora/downlink.h"
 #include "lora/lorawan.h"
 
 enum fg_gwmp_reason {
@@ -83,6 +84,36 @@ struct fg_gwmp_stat {
 	uint32_t dwnb, txnb;	/* downlinks received, emitted */
 };
 
+/* A forwarder's verdict on a downlink (TX_ACK "txpk_ack.error", PROTOCOL.TXT 5.5). */
+enum fg_gwmp_tx_error {
+	FG_GWMP_TX_NONE = 0,	  /* accepted (no JSON, or "NONE") */
+	FG_GWMP_TX_TOO_LATE,	  /* the time to send had passed */
+	FG_GWMP_TX_TOO_EARLY,	  /* too far ahead for the forwarder's queue */
+	FG_GWMP_TX_COLLISION_PACKET,
+	FG_GWMP_TX_COLLISION_BEACON,
+	FG_GWMP_TX_FREQ,	  /* frequency not supported by the radio */
+	FG_GWMP_TX_POWER,	  /* power not supported */
+	FG_GWMP_TX_GPS_UNLOCKED,
+	FG_GWMP_TX_OTHER,	  /* an error name we do not know, or JSON we cannot read */
+	FG_GWMP_TX__COUNT,
+};
+
+/* "none", "too-late", ...: stable names for logs and counters. */
+const char *fg_gwmp_tx_error_to_string(enum fg_gwmp_tx_error e);
+
+/* The verdict of a TX_ACK's body (the bytes after its 12-byte header; empty is NONE). */
+enum fg_gwmp_tx_error fg_gwmp_tx_ack_parse(const uint8_t *body, size_t len);
+
+/*
+ * Build the PULL_RESP datagram that asks a forwarder to send tx: header
+ * (version, token, 0x03) and {"txpk":{...}} with imme/tmst, freq (MHz),
+ * rfch 0, powe, modu, datr, codr (LoRa) or fdev (FSK), ipol, prea, size,
+ * data (base64) and ncrc. Returns the length, -EINVAL (empty or oversized
+ * payload, a rate that is neither), -ENOBUFS.
+ */
+int fg_gwmp_pull_resp(const struct fg_lw_txpk *tx, uint8_t version, uint16_t token,
+		      uint8_t *buf, size_t size);
+
 struct fg_gwmp_handlers {
 	void (*rxpk)(const struct fg_gwmp_rxpk *pk, void *userdata);
 	void (*stat)(const struct fg_gwmp_stat *st, void *userdata);
@@ -93,6 +124,9 @@ struct fg_gwmp_handlers {
 	 */
 	void (*refused)(uint64_t gateway, enum fg_gwmp_reason why, const char *detail,
 			void *userdata);
+	/* A forwarder's TX_ACK for one of our PULL_RESPs (server only, not fg_gwmp_handle). */
+	void (*tx_ack)(uint64_t gateway, uint16_t token, enum fg_gwmp_tx_error err,
+		       void *userdata);
 };
 
 /*
@@ -121,6 +155,8 @@ struct fg_gwmp_stats {
 	uint64_t push_data;
 	uint64_t pull_data;
 	uint64_t tx_ack;
+	uint64_t pull_resp;	/* downlinks sent to forwarders */
+	uint64_t tx_errors[FG_GWMP_TX__COUNT]; /* TX_ACK verdicts, [0] the successes */
 	uint64_t rxpk;		/* frames handed over */
 	uint64_t stat;
 	uint64_t refused[FG_GWMP_REASON__COUNT];
@@ -140,5 +176,16 @@ int fg_gwmp_new(const struct fg_gwmp_config *cfg, sd_event *loop,
 		const struct fg_gwmp_handlers *h, void *userdata, struct fg_gwmp **ret);
 void fg_gwmp_free(struct fg_gwmp *g);
 void fg_gwmp_get_stats(const struct fg_gwmp *g, struct fg_gwmp_stats *ret);
+/*
+ * Ask gateway's forwarder to send tx: a PULL_RESP to the address its last
+ * PULL_DATA came from (the forwarder keeps that path open through NAT with
+ * PULL_DATA every few seconds). Returns the token (0..65535), -ENOTCONN when
+ * the gateway has sent no PULL_DATA in the last FG_GWMP_PULL_STALE_S
+ * seconds, or another negative errno. The forwarder's verdict comes later
+ * through handlers->tx_ack.
+ */
+#define FG_GWMP_PULL_STALE_S 120
+int fg_gwmp_send(struct fg_gwmp *g, uint64_t gateway, const struct fg_lw_txpk *tx);
+
 /* The bound port (tests listen on port 0). */
 uint16_t fg_gwmp_port(const struct fg_gwmp *g);

@@ -2,7 +2,7 @@
 /*
  * Any bytes as a datagram to fg_gwmp_handle(), under a config that takes any
  * gateway and one that lists a single EUI (the seeds' gateway) and accepts
- * frames without CRC. The handlers check what the contract promises and
+ * frames without CRC, and as the body of a TX_ACK (fg_gwmp_tx_ack_parse). The handlers check what the contract promises and
  * abort() when it does not hold.
  */
 #include <stdbool.h>
@@ -164,7 +164,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.n_gateways = 1,
 	};
 
+	enum fg_gwmp_tx_error e;
+
 	run(&any, data, size);
 	run(&listed, data, size);
+	/* The same bytes as a TX_ACK's body: always one of the verdicts, never a crash. */
+	e = fg_gwmp_tx_ack_parse(data, size);
+	if ((unsigned) e >= FG_GWMP_TX__COUNT || !strcmp(fg_gwmp_tx_error_to_string(e), "unknown"))
+		abort();
 	return 0;
 }

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "core/log.h"
 #include "source/gwmp.h"
 #include "check-main.h"
@@ -1028,6 +1030,185 @@ START_TEST(server_reports_address_in_use)
 }
 END_TEST
 
+/* A LoRa RX1 downlink as the region code makes it. */
+static struct fg_lw_txpk lora_tx(void)
+{
+	struct fg_lw_txpk tx = {
+		.count_us = 3517348611u, .freq_hz = 868100000, .dr = 5,
+		.rate = { .sf = 7, .bw_hz = 125000 }, .cr = 1, .power_dbm = 14,
+		.preamble = 8, .invert_pol = true, .no_crc = true, .len = 3,
+		.payload = { 0x60, 0x01, 0xff },
+	};
+
+	return tx;
+}
+
+/* The txpk object of a PULL_RESP, parsed. */
+static json_t *txpk_of(const uint8_t *d, int n, uint16_t token)
+{
+	json_t *root;
+
+	ck_assert_int_gt(n, 4);
+	ck_assert_uint_eq(d[0], 2);
+	ck_assert_uint_eq((unsigned) (d[1] << 8 | d[2]), token);
+	ck_assert_uint_eq(d[3], 0x03);
+	root = json_loadb((const char *) d + 4, (size_t) n - 4, JSON_REJECT_DUPLICATES, NULL);
+	ck_assert_ptr_nonnull(root);
+	ck_assert_int_eq(json_object_size(root), 1);
+	return root;
+}
+
+START_TEST(pull_resp_carries_every_member_the_forwarder_needs)
+{
+	struct fg_lw_txpk tx = lora_tx();
+	uint8_t d[1024];
+	int n = fg_gwmp_pull_resp(&tx, 2, 0x1234, d, sizeof(d));
+	json_t *root = txpk_of(d, n, 0x1234), *pk = json_object_get(root, "txpk");
+
+	/* PROTOCOL.TXT section 6: the txpk members for a timed LoRa downlink. */
+	ck_assert(json_is_false(json_object_get(pk, "imme")));
+	ck_assert_int_eq(json_integer_value(json_object_get(pk, "tmst")), 3517348611);
+	ck_assert_double_eq_tol(json_real_value(json_object_get(pk, "freq")), 868.1, 1e-9);
+	ck_assert_int_eq(json_integer_value(json_object_get(pk, "rfch")), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(pk, "powe")), 14);
+	ck_assert_str_eq(json_string_value(json_object_get(pk, "modu")), "LORA");
+	ck_assert_str_eq(json_string_value(json_object_get(pk, "datr")), "SF7BW125");
+	ck_assert_str_eq(json_string_value(json_object_get(pk, "codr")), "4/5");
+	ck_assert(json_is_true(json_object_get(pk, "ipol")));
+	ck_assert_int_eq(json_integer_value(json_object_get(pk, "prea")), 8);
+	ck_assert_int_eq(json_integer_value(json_object_get(pk, "size")), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(pk, "data")), "YAH/");
+	ck_assert(json_is_true(json_object_get(pk, "ncrc")));
+	json_decref(root);
+
+	/* Immediate FSK: a numeric datr, fdev, no tmst to wait for. */
+	tx.immediate = true;
+	tx.rate = (struct fg_lw_dr){ .fsk = true, .bps = 50000 };
+	n = fg_gwmp_pull_resp(&tx, 2, 7, d, sizeof(d));
+	root = txpk_of(d, n, 7);
+	pk = json_object_get(root, "txpk");
+	ck_assert(json_is_true(json_object_get(pk, "imme")));
+	ck_assert_str_eq(json_string_value(json_object_get(pk, "modu")), "FSK");
+	ck_assert_int_eq(json_integer_value(json_object_get(pk, "datr")), 50000);
+	ck_assert_int_eq(json_integer_value(json_object_get(pk, "fdev")), 25000);
+	ck_assert_ptr_null(json_object_get(pk, "codr"));
+	json_decref(root);
+}
+END_TEST
+
+START_TEST(pull_resp_refuses_what_cannot_be_sent)
+{
+	struct fg_lw_txpk tx = lora_tx();
+	uint8_t d[1024];
+
+	tx.len = 0;
+	ck_assert_int_eq(fg_gwmp_pull_resp(&tx, 2, 1, d, sizeof(d)), -EINVAL);
+	tx = lora_tx();
+	tx.rate.sf = 13;
+	ck_assert_int_eq(fg_gwmp_pull_resp(&tx, 2, 1, d, sizeof(d)), -EINVAL);
+	tx = lora_tx();
+	tx.cr = 0;
+	ck_assert_int_eq(fg_gwmp_pull_resp(&tx, 2, 1, d, sizeof(d)), -EINVAL);
+	tx = lora_tx();
+	ck_assert_int_eq(fg_gwmp_pull_resp(&tx, 2, 1, d, 40), -ENOBUFS);
+	tx.len = FG_LW_PHY_MAX;
+	ck_assert_int_gt(fg_gwmp_pull_resp(&tx, 2, 1, d, sizeof(d)), 300);
+}
+END_TEST
+
+START_TEST(tx_ack_verdicts_are_read_and_hostile_ones_are_other)
+{
+	static const struct {
+		const char *body;
+		enum fg_gwmp_tx_error e;
+	} cases[] = {
+		{ "", FG_GWMP_TX_NONE },
+		{ "{\"txpk_ack\":{\"error\":\"NONE\"}}", FG_GWMP_TX_NONE },
+		{ "{\"txpk_ack\":{\"warn\":\"TX_POWER\",\"value\":20}}", FG_GWMP_TX_NONE },
+		{ "{\"txpk_ack\":{\"error\":\"TOO_LATE\"}}", FG_GWMP_TX_TOO_LATE },
+		{ "{\"txpk_ack\":{\"error\":\"TOO_EARLY\"}}", FG_GWMP_TX_TOO_EARLY },
+		{ "{\"txpk_ack\":{\"error\":\"COLLISION_PACKET\"}}", FG_GWMP_TX_COLLISION_PACKET },
+		{ "{\"txpk_ack\":{\"error\":\"COLLISION_BEACON\"}}", FG_GWMP_TX_COLLISION_BEACON },
+		{ "{\"txpk_ack\":{\"error\":\"TX_FREQ\"}}", FG_GWMP_TX_FREQ },
+		{ "{\"txpk_ack\":{\"error\":\"TX_POWER\"}}", FG_GWMP_TX_POWER },
+		{ "{\"txpk_ack\":{\"error\":\"GPS_UNLOCKED\"}}", FG_GWMP_TX_GPS_UNLOCKED },
+		{ "{\"txpk_ack\":{\"error\":\"MELTED\"}}", FG_GWMP_TX_OTHER },
+		{ "{\"txpk_ack\":{\"error\":7}}", FG_GWMP_TX_OTHER },
+		{ "{\"txpk_ack\":", FG_GWMP_TX_OTHER },
+		{ "[1,2]", FG_GWMP_TX_OTHER },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(fg_gwmp_tx_ack_parse((const uint8_t *) cases[i].body,
+						   strlen(cases[i].body)) == cases[i].e,
+			      "case %zu: %s", i, cases[i].body);
+	ck_assert_str_eq(fg_gwmp_tx_error_to_string(FG_GWMP_TX_TOO_LATE), "too-late");
+	ck_assert_str_eq(fg_gwmp_tx_error_to_string(FG_GWMP_TX__COUNT), "unknown");
+}
+END_TEST
+
+static int tx_acks;
+static enum fg_gwmp_tx_error last_tx_error;
+
+static void on_tx_ack(uint64_t gateway, uint16_t token, enum fg_gwmp_tx_error err, void *userdata)
+{
+	(void) gateway;
+	(void) token;
+	(void) userdata;
+	tx_acks++;
+	last_tx_error = err;
+}
+
+START_TEST(server_sends_pull_resp_to_where_pull_data_came_from)
+{
+	struct fg_gwmp_config cfg = config();
+	struct fg_gwmp_handlers h = { .tx_ack = on_tx_ack };
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct fg_lw_txpk tx = lora_tx();
+	struct fg_gwmp_stats st;
+	struct fg_gwmp *g = NULL;
+	sd_event *loop = NULL;
+	uint8_t buf[1024];
+	json_t *root;
+	int fd, token, n;
+
+	ck_assert_int_ge(sd_event_new(&loop), 0);
+	ck_assert_int_eq(fg_gwmp_new(&cfg, loop, &h, NULL, &g), 0);
+	to.sin_port = htons(fg_gwmp_port(g));
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = client_socket(AF_INET);
+	/* No PULL_DATA yet: no way to the gateway. */
+	ck_assert_int_eq(fg_gwmp_send(g, EUI, &tx), -ENOTCONN);
+	n = (int) build(buf, sizeof(buf), 2, 0x0009, 0x02, EUI, NULL);
+	ck_assert_int_eq(sendto(fd, buf, (size_t) n, 0, (struct sockaddr *) &to, sizeof(to)), n);
+	for (int i = 0; i < 100 && (fg_gwmp_get_stats(g, &st), st.pull_data == 0); i++)
+		ck_assert_int_ge(sd_event_run(loop, 10 * 1000), 0);
+	ck_assert_int_eq(recv_wait(fd, buf, sizeof(buf)), 4); /* PULL_ACK */
+	ck_assert_int_eq(fg_gwmp_send(g, EUI + 1, &tx), -ENOTCONN);
+	token = fg_gwmp_send(g, EUI, &tx);
+	ck_assert_int_ge(token, 0);
+	n = recv_wait(fd, buf, sizeof(buf));
+	root = txpk_of(buf, n, (uint16_t) token);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(root, "txpk"), "data")),
+			 "YAH/");
+	json_decref(root);
+	/* The forwarder's verdict. */
+	n = (int) build(buf, sizeof(buf), 2, (uint16_t) token, 0x05, EUI,
+			"{\"txpk_ack\":{\"error\":\"TOO_LATE\"}}");
+	ck_assert_int_eq(sendto(fd, buf, (size_t) n, 0, (struct sockaddr *) &to, sizeof(to)), n);
+	for (int i = 0; i < 100 && !tx_acks; i++)
+		ck_assert_int_ge(sd_event_run(loop, 10 * 1000), 0);
+	ck_assert_int_eq(tx_acks, 1);
+	ck_assert_int_eq(last_tx_error, FG_GWMP_TX_TOO_LATE);
+	fg_gwmp_get_stats(g, &st);
+	ck_assert_uint_eq(st.pull_resp, 1);
+	ck_assert_uint_eq(st.tx_errors[FG_GWMP_TX_TOO_LATE], 1);
+	close(fd);
+	fg_gwmp_free(g);
+	sd_event_unref(loop);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("gwmp");
@@ -1072,6 +1253,10 @@ int main(void)
 	tcase_add_test(tc, server_on_ipv6_any_takes_ipv4_too);
 	tcase_add_test(tc, server_refuses_bad_listen_addresses);
 	tcase_add_test(tc, server_reports_address_in_use);
+	tcase_add_test(tc, pull_resp_carries_every_member_the_forwarder_needs);
+	tcase_add_test(tc, pull_resp_refuses_what_cannot_be_sent);
+	tcase_add_test(tc, tx_ack_verdicts_are_read_and_hostile_ones_are_other);
+	tcase_add_test(tc, server_sends_pull_resp_to_where_pull_data_came_from);
 	suite_add_tcase(s, tc);
 
 	return fg_check_main(s);
