@@ -204,8 +204,54 @@ static void load_key(struct loader *ld, const config_setting_t *elem, const char
 static const char *const device_members[] = {
 	"name",		 "dev_eui",	   "dev_addr",		  "nwk_s_key",
 	"nwk_s_key_file", "nwk_s_key_credential", "app_s_key", "app_s_key_file",
-	"app_s_key_credential", "codec", NULL,
+	"app_s_key_credential", "codec", "join_eui", "app_key", "app_key_file",
+	"app_key_credential", NULL,
 };
+
+/* Whether a key is given in any of its three ways. */
+static bool key_given(const config_setting_t *e, const char *name)
+{
+	static const char *const ways[] = { "", "_file", "_credential" };
+	char member[48];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(member, sizeof(member), "%s%s", name, ways[i]);
+		if (config_setting_get_member(e, member))
+			return true;
+	}
+	return false;
+}
+
+/* The session of an ABP device, or the root key of an OTAA one; not both. */
+static void load_device_keys(struct loader *ld, const config_setting_t *e, const char *path,
+			     struct fg_lorawan_device *d)
+{
+	bool abp = config_setting_get_member(e, "dev_addr") || key_given(e, "nwk_s_key") ||
+		   key_given(e, "app_s_key");
+	uint64_t num;
+	const char *v;
+
+	d->otaa = key_given(e, "app_key") || config_setting_get_member(e, "join_eui");
+	if (d->otaa && abp) {
+		report(ld, FG_DIAG_ERROR, e, path, "a device joins (app_key, join_eui) or has a "
+		       "session (dev_addr, nwk_s_key, app_s_key), not both");
+		return;
+	}
+	if (d->otaa) {
+		v = member_string(ld, e, path, "join_eui", false);
+		if (v && !parse_hex_number(v, 8, &d->join_eui))
+			report(ld, FG_DIAG_ERROR, e, path, "'join_eui': expected 16 hex digits");
+		load_key(ld, e, path, "app_key", d->app_key);
+		return;
+	}
+	v = member_string(ld, e, path, "dev_addr", true);
+	if (v && !parse_hex_number(v, 4, &num))
+		report(ld, FG_DIAG_ERROR, e, path, "'dev_addr': expected 8 hex digits");
+	else if (v)
+		d->dev_addr = (uint32_t) num;
+	load_key(ld, e, path, "nwk_s_key", d->nwk_s_key);
+	load_key(ld, e, path, "app_s_key", d->app_s_key);
+}
 
 /* Report members that are not in `known`. */
 static void unknown_members(struct loader *ld, const config_setting_t *elem, const char *path,
@@ -251,7 +297,6 @@ static void load_devices(struct loader *ld, const config_setting_t *s, const cha
 		struct fg_lorawan_device *d = &lw->devices[lw->n_devices];
 		size_t errors = ld->errors;
 		const char *v;
-		uint64_t num;
 
 		if (!config_setting_is_group(e)) {
 			report(ld, FG_DIAG_ERROR, e, path, "device %d: expected a group { ... }", i + 1);
@@ -270,13 +315,7 @@ static void load_devices(struct loader *ld, const config_setting_t *s, const cha
 		v = member_string(ld, e, path, "dev_eui", true);
 		if (v && !parse_hex_number(v, 8, &d->dev_eui))
 			report(ld, FG_DIAG_ERROR, e, path, "'dev_eui': expected 16 hex digits");
-		v = member_string(ld, e, path, "dev_addr", true);
-		if (v && !parse_hex_number(v, 4, &num))
-			report(ld, FG_DIAG_ERROR, e, path, "'dev_addr': expected 8 hex digits");
-		else if (v)
-			d->dev_addr = (uint32_t) num;
-		load_key(ld, e, path, "nwk_s_key", d->nwk_s_key);
-		load_key(ld, e, path, "app_s_key", d->app_s_key);
+		load_device_keys(ld, e, path, d);
 		v = member_string(ld, e, path, "codec", false);
 		if (!(d->codec = strdup(v ? v : "raw")))
 			ld->oom = true;
@@ -285,10 +324,15 @@ static void load_devices(struct loader *ld, const config_setting_t *s, const cha
 				report(ld, FG_DIAG_ERROR, e, path,
 				       "device name '%s' is used twice (line %d)", d->name,
 				       lw->devices[k].line);
-			if (lw->devices[k].dev_addr == d->dev_addr)
+			if (!d->otaa && !lw->devices[k].otaa &&
+			    lw->devices[k].dev_addr == d->dev_addr)
 				report(ld, FG_DIAG_ERROR, e, path,
 				       "dev_addr %08X is used twice (line %d)", d->dev_addr,
 				       lw->devices[k].line);
+			if (d->otaa && lw->devices[k].otaa && lw->devices[k].dev_eui == d->dev_eui)
+				report(ld, FG_DIAG_ERROR, e, path,
+				       "dev_eui %016llX joins twice (line %d)",
+				       (unsigned long long) d->dev_eui, lw->devices[k].line);
 		}
 		if (ld->errors != errors) {
 			free(d->name);

@@ -622,6 +622,13 @@ const struct fg_config_row fg_config_table[] = {
 	  .names = unknown_names,
 	  .def = FG_LORAWAN_UNKNOWN_DROP,
 	  .help = "frames from DevAddrs without a session: drop, or forward raw" },
+	{ .path = "lorawan.net_id",
+	  .type = FG_CT_INT,
+	  FIELD(lorawan.net_id),
+	  .min = 0,
+	  .max = 0xFFFFFF,
+	  .def = 0,
+	  .help = "24-bit NetID whose DevAddr prefix joined devices get" },
 };
 
 const size_t fg_config_table_size = sizeof(fg_config_table) / sizeof(fg_config_table[0]);
@@ -688,6 +695,7 @@ static const char *const setting_names[] = {
 	"lorawan.region",
 	"lorawan.max_fcnt_gap",
 	"lorawan.unknown",
+	"lorawan.net_id",
 	NULL,
 };
 

@@ -194,15 +194,19 @@ enum fg_lorawan_unknown {
 struct fg_lorawan_device {
 	char *name;               /* device name, [A-Za-z0-9_.-] */
 	uint64_t dev_eui;         /* 16 hex digits */
-	uint32_t dev_addr;        /* 8 hex digits */
-	uint8_t nwk_s_key[16];    /* secret: 32 hex digits, from the value, a file or a credential */
+	bool otaa;                /* joins with app_key (else ABP: dev_addr and session keys) */
+	uint32_t dev_addr;        /* ABP: 8 hex digits */
+	uint8_t nwk_s_key[16];    /* ABP secret: 32 hex digits, from the value, a file or a credential */
 	uint8_t app_s_key[16];
+	uint64_t join_eui;        /* OTAA: JoinEUI (AppEUI), 16 hex digits, default 0 */
+	uint8_t app_key[16];      /* OTAA secret, as the session keys */
 	char *codec;              /* "cayenne", "raw" or a name under codecs; default "raw" */
 	int line;                 /* where it was defined, for messages */
 };
 
 struct fg_lorawan_config {
 	int region;               /* enum fg_lw_region (lora/lorawan.h); default EU868 */
+	uint32_t net_id;          /* 24-bit NetID: the DevAddr prefix of joined devices; default 0 */
 	uint32_t max_fcnt_gap;    /* 1..65535... default 16384 */
 	enum fg_lorawan_unknown unknown; /* default drop */
 	struct fg_lorawan_device *devices;

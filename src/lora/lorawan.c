@@ -35,6 +35,7 @@ static const char *const reason_names[FG_LW_REASON__COUNT] = {
 	[FG_LW_FCNT_GAP] = "fcnt-gap",
 	[FG_LW_DOWNLINK] = "downlink",
 	[FG_LW_UNSUPPORTED] = "unsupported",
+	[FG_LW_DEVNONCE_REUSED] = "devnonce-reused",
 };
 
 /* clang-format off */

@@ -47,6 +47,7 @@ enum fg_lw_reason {
 	FG_LW_FCNT_GAP,		 /* FCnt jumped further than max_fcnt_gap */
 	FG_LW_DOWNLINK,		 /* a downlink MType heard on the uplink path */
 	FG_LW_UNSUPPORTED,	 /* join request/accept, rejoin, proprietary: not decoded here */
+	FG_LW_DEVNONCE_REUSED,	 /* a JoinRequest with a DevNonce the device used before */
 	FG_LW_REASON__COUNT,
 };
 

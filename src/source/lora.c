@@ -3,35 +3,199 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "core/clock.h"
 #include "core/log.h"
 #include "source/lora.h"
+
+#define NONCE_BYTES 8192 /* one bit per DevNonce */
+#define SESSION_VERSION 1
+#define SESSION_LEN 45
+
+/* A device's session: from the configuration (ABP) or from its last join (OTAA). */
+struct session {
+	uint32_t dev_addr;
+	uint8_t nwk_s_key[FG_LW_KEY_LEN];
+	uint8_t app_s_key[FG_LW_KEY_LEN];
+	uint32_t fcnt_down;    /* the next downlink's */
+	uint8_t rx1_dr_offset;
+	uint8_t rx2_dr;
+	uint8_t rx_delay;      /* seconds, 1..15 */
+	bool fresh;            /* joined, no uplink yet: the stored FCntUp is the old session's */
+};
+
+/* What we know of one configured device while running. */
+struct device {
+	const struct fg_lorawan_device *d;
+	bool have_session; /* ABP: always; OTAA: once joined */
+	struct session s;
+	bool heard;
+	uint64_t last_ms;
+	uint32_t fcnt_up;
+	int rssi;
+	float snr;
+};
 
 struct fg_lora {
 	const struct fg_config *cfg;
 	struct fg_lora_state_ops ops;
 	struct fg_lora_stats stats;
 	uint64_t frame_ids; /* unknown devices: no counter of theirs to trust */
+	struct device *devs;
+	size_t n_devs;
+	struct fg_lw_duty *duty;
+	uint8_t *nonces; /* NONCE_BYTES, scratch */
+	uint64_t (*clock)(void *userdata);
+	void *clock_userdata;
 };
+
+void fg_lora_set_clock(struct fg_lora *l, uint64_t (*mono_usec)(void *userdata), void *userdata)
+{
+	l->clock = mono_usec;
+	l->clock_userdata = userdata;
+}
+
+/* ------------------------------------------------------------------ saved state */
+
+static void session_encode(const struct session *s, uint8_t out[SESSION_LEN])
+{
+	out[0] = SESSION_VERSION;
+	memcpy(out + 1, &s->dev_addr, 4);
+	memcpy(out + 5, s->nwk_s_key, 16);
+	memcpy(out + 21, s->app_s_key, 16);
+	memcpy(out + 37, &s->fcnt_down, 4);
+	out[41] = s->rx1_dr_offset;
+	out[42] = s->rx2_dr;
+	out[43] = s->rx_delay;
+	out[44] = s->fresh;
+}
+
+static bool session_decode(struct session *s, const uint8_t *in, size_t len)
+{
+	if (len != SESSION_LEN || in[0] != SESSION_VERSION || in[41] > 7 || in[42] > 15 ||
+	    in[43] < 1 || in[43] > 15 || in[44] > 1)
+		return false;
+	memcpy(&s->dev_addr, in + 1, 4);
+	memcpy(s->nwk_s_key, in + 5, 16);
+	memcpy(s->app_s_key, in + 21, 16);
+	memcpy(&s->fcnt_down, in + 37, 4);
+	s->rx1_dr_offset = in[41];
+	s->rx2_dr = in[42];
+	s->rx_delay = in[43];
+	s->fresh = in[44];
+	return true;
+}
+
+/* Save dv's session (OTAA) or its FCntDown (ABP: the keys stay in the configuration). */
+static int session_save(struct fg_lora *l, struct device *dv)
+{
+	uint8_t buf[SESSION_LEN];
+	char key[96];
+
+	if (!l->ops.save)
+		return -ENOTSUP;
+	if (!dv->d->otaa) {
+		snprintf(key, sizeof(key), "fcnt_down:%s", dv->d->name);
+		return l->ops.save(l->ops.userdata, key, &dv->s.fcnt_down, 4);
+	}
+	snprintf(key, sizeof(key), "session:%s", dv->d->name);
+	session_encode(&dv->s, buf);
+	return l->ops.save(l->ops.userdata, key, buf, sizeof(buf));
+}
+
+/* What was saved of dv: an OTAA session, or an ABP device's FCntDown. */
+static void session_load(struct fg_lora *l, struct device *dv)
+{
+	uint8_t buf[SESSION_LEN + 1];
+	size_t len = 0;
+	char key[96];
+	int r;
+
+	if (!dv->d->otaa) {
+		dv->have_session = true;
+		dv->s.dev_addr = dv->d->dev_addr;
+		memcpy(dv->s.nwk_s_key, dv->d->nwk_s_key, FG_LW_KEY_LEN);
+		memcpy(dv->s.app_s_key, dv->d->app_s_key, FG_LW_KEY_LEN);
+		dv->s.rx_delay = 1;
+		snprintf(key, sizeof(key), "fcnt_down:%s", dv->d->name);
+		if (l->ops.load && l->ops.load(l->ops.userdata, key, buf, sizeof(buf), &len) == 0 &&
+		    len == 4)
+			memcpy(&dv->s.fcnt_down, buf, 4);
+		return;
+	}
+	if (!l->ops.load)
+		return;
+	snprintf(key, sizeof(key), "session:%s", dv->d->name);
+	r = l->ops.load(l->ops.userdata, key, buf, sizeof(buf), &len);
+	if (r == 0 && session_decode(&dv->s, buf, len))
+		dv->have_session = true;
+	else if (r != -ENOENT)
+		fg_log_warning("lora", "%s: the saved session cannot be read (%s); the device "
+			       "has to join again", dv->d->name, r < 0 ? strerror(-r) : "bad row");
+	explicit_bzero(buf, sizeof(buf));
+}
 
 int fg_lora_new(const struct fg_config *cfg, const struct fg_lora_state_ops *ops,
 		struct fg_lora **ret)
 {
 	struct fg_lora *l = calloc(1, sizeof(*l));
+	int r;
 
 	if (!l)
 		return -ENOMEM;
 	l->cfg = cfg;
 	if (ops)
 		l->ops = *ops;
+	l->n_devs = cfg->lorawan.n_devices;
+	l->devs = calloc(l->n_devs + 1, sizeof(*l->devs));
+	l->nonces = malloc(NONCE_BYTES);
+	r = fg_lw_duty_new((enum fg_lw_region) cfg->lorawan.region, &l->duty);
+	if (!l->devs || !l->nonces || r < 0) {
+		fg_lora_free(l);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < l->n_devs; i++) {
+		l->devs[i].d = &cfg->lorawan.devices[i];
+		session_load(l, &l->devs[i]);
+	}
 	*ret = l;
 	return 0;
 }
 
 void fg_lora_free(struct fg_lora *l)
 {
+	if (!l)
+		return;
+	if (l->devs)
+		explicit_bzero(l->devs, l->n_devs * sizeof(*l->devs));
+	free(l->devs);
+	free(l->nonces);
+	fg_lw_duty_free(l->duty);
 	free(l);
+}
+
+int fg_lora_device_info(const struct fg_lora *l, size_t i, struct fg_lora_device_info *ret)
+{
+	const struct device *dv;
+
+	if (i >= l->n_devs)
+		return -ENOENT;
+	dv = &l->devs[i];
+	*ret = (struct fg_lora_device_info){
+		.name = dv->d->name,
+		.dev_eui = dv->d->dev_eui,
+		.otaa = dv->d->otaa,
+		.joined = dv->have_session,
+		.dev_addr = dv->have_session ? dv->s.dev_addr : 0,
+		.heard = dv->heard,
+		.last_ms = dv->last_ms,
+		.fcnt_up = dv->fcnt_up,
+		.fcnt_down = dv->s.fcnt_down,
+		.rssi = dv->rssi,
+		.snr = dv->snr,
+	};
+	return 0;
 }
 
 void fg_lora_get_stats(const struct fg_lora *l, struct fg_lora_stats *ret)
@@ -39,13 +203,21 @@ void fg_lora_get_stats(const struct fg_lora *l, struct fg_lora_stats *ret)
 	*ret = l->stats;
 }
 
-const struct fg_lorawan_device *fg_lora_device(const struct fg_lora *l, uint32_t dev_addr)
+/* The device whose session has dev_addr, or NULL. */
+static struct device *device_by_addr(const struct fg_lora *l, uint32_t dev_addr)
 {
 	/* A linear scan: a gateway has tens of devices, and frames come seconds apart. */
-	for (size_t i = 0; i < l->cfg->lorawan.n_devices; i++)
-		if (l->cfg->lorawan.devices[i].dev_addr == dev_addr)
-			return &l->cfg->lorawan.devices[i];
+	for (size_t i = 0; i < l->n_devs; i++)
+		if (l->devs[i].have_session && l->devs[i].s.dev_addr == dev_addr)
+			return &l->devs[i];
 	return NULL;
+}
+
+const struct fg_lorawan_device *fg_lora_device(const struct fg_lora *l, uint32_t dev_addr)
+{
+	const struct device *dv = device_by_addr(l, dev_addr);
+
+	return dv ? dv->d : NULL;
 }
 
 int fg_lora_decode(const struct fg_lora *l, const struct fg_lorawan_device *d, int fport,
@@ -141,11 +313,256 @@ static void emit_frame(struct fg_lora *l, const struct fg_lorawan_device *d,
 		emit(r, n, userdata);
 }
 
+/* ------------------------------------------------------------------ downlinks */
+
+/*
+ * Hand phy to the radio the uplink came through, for RX1 (delay_us after the
+ * uplink's concentrator timestamp) or, when the duty-cycle budget forbids
+ * RX1, RX2 a second later. Returns 0 or a negative errno.
+ */
+static int schedule(struct fg_lora *l, const struct device *dv, const struct fg_lora_origin *o,
+		    const struct fg_radio_meta *radio, uint32_t delay_us, const uint8_t *phy,
+		    size_t len)
+{
+	enum fg_lw_region region = (enum fg_lw_region) l->cfg->lorawan.region;
+	struct fg_lw_txpk tx;
+	uint64_t now = l->clock ? l->clock(l->clock_userdata) : fg_clock_mono_usec();
+	int r;
+
+	if (!o || o->via == FG_LORA_VIA_NONE || !l->ops.send || !radio || !radio->present)
+		return -ENOTCONN;
+	r = fg_lw_region_rx1(region, radio->freq_hz, radio->dr, dv->s.rx1_dr_offset, &tx);
+	if (r == 0) {
+		tx.count_us = radio->tmst + delay_us;
+		memcpy(tx.payload, phy, len);
+		tx.len = len;
+		r = fg_lw_duty_check(l->duty, tx.freq_hz, fg_lw_txpk_airtime_us(&tx), now, true,
+				     NULL);
+		if (r == 1)
+			return l->ops.send(l->ops.userdata, &tx, o);
+		l->stats.duty_limited++;
+	}
+	r = fg_lw_region_rx2(region, &tx);
+	if (r < 0)
+		return r;
+	tx.count_us = radio->tmst + delay_us + FG_LW_RECEIVE_DELAY2_US - FG_LW_RECEIVE_DELAY1_US;
+	memcpy(tx.payload, phy, len);
+	tx.len = len;
+	r = fg_lw_duty_check(l->duty, tx.freq_hz, fg_lw_txpk_airtime_us(&tx), now, true, NULL);
+	if (r != 1) {
+		l->stats.duty_limited++;
+		return r < 0 ? r : -EBUSY;
+	}
+	return l->ops.send(l->ops.userdata, &tx, o);
+}
+
+/* The DevAddr layout of a NetID type (LoRaWAN Backend Interfaces 1.0, table 3). */
+static const struct {
+	uint8_t id_bits, addr_bits;
+} netid_types[8] = {
+	{ 6, 25 }, { 6, 24 }, { 9, 20 }, { 11, 17 }, { 12, 15 }, { 13, 13 }, { 15, 10 }, { 17, 7 },
+};
+
+static bool addr_taken(const struct fg_lora *l, const struct device *self, uint32_t addr)
+{
+	for (size_t i = 0; i < l->n_devs; i++)
+		if (&l->devs[i] != self && l->devs[i].have_session && l->devs[i].s.dev_addr == addr)
+			return true;
+	return false;
+}
+
+/* A DevAddr under lorawan.net_id that no other device has, the same for a device each time. */
+static int dev_addr_for(const struct fg_lora *l, const struct device *dv, uint32_t *ret)
+{
+	uint32_t net_id = l->cfg->lorawan.net_id, type = net_id >> 21;
+	uint32_t id_bits = netid_types[type].id_bits, addr_bits = netid_types[type].addr_bits;
+	uint32_t prefix = ((1u << type) - 1) << 1; /* type ones, then a zero */
+	uint32_t base = prefix << (31 - type) | (net_id & ((1u << id_bits) - 1)) << addr_bits;
+
+	for (uint32_t attempt = 0; attempt < 64; attempt++) {
+		uint64_t h = dv->d->dev_eui ^ (UINT64_C(0x9e3779b97f4a7c15) * (attempt + 1));
+		uint32_t addr;
+
+		h ^= h >> 29;
+		h *= UINT64_C(0xbf58476d1ce4e5b9);
+		h ^= h >> 32;
+		addr = base | ((uint32_t) h & ((1u << addr_bits) - 1));
+		if (!addr_taken(l, dv, addr)) {
+			*ret = addr;
+			return 0;
+		}
+	}
+	return -EADDRNOTAVAIL;
+}
+
+static struct device *device_by_eui(const struct fg_lora *l, uint64_t dev_eui, uint64_t join_eui)
+{
+	for (size_t i = 0; i < l->n_devs; i++) {
+		const struct fg_lorawan_device *d = l->devs[i].d;
+
+		/* join_eui 0 in the configuration: any JoinEUI (many devices ship with zeros). */
+		if (d->otaa && d->dev_eui == dev_eui && (!d->join_eui || d->join_eui == join_eui))
+			return &l->devs[i];
+	}
+	return NULL;
+}
+
+/* Mark dv's DevNonce used, saved before anything answers it; -EEXIST when it was. */
+static int use_dev_nonce(struct fg_lora *l, const struct device *dv, uint16_t nonce)
+{
+	char key[96];
+	size_t len = 0;
+	int r;
+
+	snprintf(key, sizeof(key), "nonces:%s", dv->d->name);
+	r = l->ops.load(l->ops.userdata, key, l->nonces, NONCE_BYTES, &len);
+	if (r == -ENOENT || (r == 0 && len != NONCE_BYTES))
+		memset(l->nonces, 0, NONCE_BYTES);
+	else if (r < 0)
+		return r;
+	if (l->nonces[nonce / 8] & (1u << (nonce % 8)))
+		return -EEXIST;
+	l->nonces[nonce / 8] |= (uint8_t) (1u << (nonce % 8));
+	return l->ops.save(l->ops.userdata, key, l->nonces, NONCE_BYTES);
+}
+
+/* A JoinRequest: a new session for a known OTAA device, and its JoinAccept on the way. */
+static enum fg_lw_reason join(struct fg_lora *l, const struct fg_lw_frame *f,
+			      const struct fg_radio_meta *radio, const struct fg_lora_origin *o)
+{
+	struct device *dv = device_by_eui(l, f->dev_eui, f->join_eui);
+	struct fg_lw_join_accept ja = { .rx_delay = 1 };
+	struct fg_lw_txpk rx2;
+	struct session s = { .rx_delay = 1, .fresh = true };
+	char eui[20];
+	uint8_t phy[FG_LW_PHY_MAX];
+	int r, n;
+
+	snprintf(eui, sizeof(eui), "%016llx", (unsigned long long) f->dev_eui);
+	if (!dv) {
+		fg_log_device(LOG_INFO, "lora", "lora", eui,
+			      "JoinRequest from DevEUI %s, not in lorawan.devices with an app_key: "
+			      "ignored", eui);
+		return FG_LW_UNKNOWN_DEVICE;
+	}
+	l->stats.join_requests++;
+	if (fg_lw_join_request_verify(dv->d->app_key, f) != 0)
+		return FG_LW_BAD_MIC;
+	if (!l->ops.load || !l->ops.save || !l->ops.send) {
+		fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
+			      "%s: JoinRequest not answered: no radio to send through here",
+			      dv->d->name);
+		return FG_LW_UNSUPPORTED;
+	}
+	r = use_dev_nonce(l, dv, f->dev_nonce);
+	if (r == -EEXIST) {
+		fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
+			      "%s: JoinRequest with DevNonce %u, used before: refused (a replayed "
+			      "join, or a device that reuses nonces)", dv->d->name, f->dev_nonce);
+		return FG_LW_DEVNONCE_REUSED;
+	}
+	if (r == 0 && (r = dev_addr_for(l, dv, &s.dev_addr)) == 0 &&
+	    getrandom(&ja.app_nonce, 3, 0) != 3)
+		r = -EIO;
+	if (r == 0 && (r = fg_lw_region_rx2((enum fg_lw_region) l->cfg->lorawan.region, &rx2)) == 0)
+		s.rx2_dr = (uint8_t) rx2.dr;
+	ja.net_id = l->cfg->lorawan.net_id;
+	ja.dev_addr = s.dev_addr;
+	ja.rx2_dr = s.rx2_dr;
+	if (r == 0)
+		r = fg_lw_join_derive_keys(dv->d->app_key, ja.app_nonce, ja.net_id, f->dev_nonce,
+					   s.nwk_s_key, s.app_s_key);
+	n = r == 0 ? fg_lw_join_accept_build(dv->d->app_key, &ja, phy, sizeof(phy)) : r;
+	if (n > 0) {
+		struct session old = dv->s;
+		bool had = dv->have_session;
+
+		dv->s = s;
+		dv->have_session = true;
+		r = session_save(l, dv);
+		if (r < 0) {
+			dv->s = old;
+			dv->have_session = had;
+		}
+	}
+	if (n > 0 && r == 0)
+		r = schedule(l, dv, o, radio, FG_LW_JOIN_ACCEPT_DELAY1_US, phy, (size_t) n);
+	explicit_bzero(&s, sizeof(s));
+	if (n < 0 || r < 0) {
+		l->stats.downlink_failed++;
+		r = n < 0 ? n : r;
+		fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
+			      "%s: cannot answer the JoinRequest: %s", dv->d->name,
+			      r == -EBUSY ? "the duty-cycle budget of both receive windows is spent"
+					  : strerror(-r));
+		return FG_LW_OK;
+	}
+	l->stats.joins++;
+	fg_log_device(LOG_NOTICE, "lora", "lora", dv->d->name,
+		      "%s: joined as DevAddr %08X (DevNonce %u)", dv->d->name, ja.dev_addr,
+		      f->dev_nonce);
+	return FG_LW_OK;
+}
+
+/* The ACK of a confirmed uplink, in RX1 (or RX2), its FCntDown saved first. */
+static void ack(struct fg_lora *l, struct device *dv, const struct fg_radio_meta *radio,
+		const struct fg_lora_origin *o)
+{
+	struct fg_lw_session s = { .dev_addr = dv->s.dev_addr, .dev_eui = dv->d->dev_eui };
+	uint8_t phy[FG_LW_PHY_MAX];
+	int n, r;
+
+	memcpy(s.nwk_s_key, dv->s.nwk_s_key, FG_LW_KEY_LEN);
+	memcpy(s.app_s_key, dv->s.app_s_key, FG_LW_KEY_LEN);
+	n = fg_lw_build_downlink(&s, false, 0x20, dv->s.fcnt_down, NULL, 0, -1, NULL, 0, phy,
+				 sizeof(phy));
+	explicit_bzero(&s, sizeof(s));
+	dv->s.fcnt_down++;
+	r = n < 0 ? n : session_save(l, dv);
+	if (r == 0)
+		r = schedule(l, dv, o, radio, dv->s.rx_delay * 1000000u, phy, (size_t) n);
+	if (r < 0) {
+		l->stats.downlink_failed++;
+		fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
+			      "%s: cannot acknowledge the confirmed uplink: %s", dv->d->name,
+			      r == -EBUSY ? "the duty-cycle budget of both receive windows is spent"
+					  : strerror(-r));
+		return;
+	}
+	l->stats.acks++;
+}
+
+/* ------------------------------------------------------------------ uplinks */
+
 enum fg_lw_reason fg_lora_handle(struct fg_lora *l, const uint8_t *phy, size_t len,
-				 const struct fg_radio_meta *radio_in, fg_reading_fn emit,
+				 const struct fg_radio_meta *radio, fg_reading_fn emit,
 				 void *userdata)
 {
-	const struct fg_lorawan_device *d;
+	return fg_lora_handle_from(l, phy, len, radio, NULL, emit, userdata);
+}
+
+/* Count and log a refusal. */
+static enum fg_lw_reason refused(struct fg_lora *l, enum fg_lw_reason why, const char *who,
+				 const struct fg_lw_frame *f, uint32_t last)
+{
+	l->stats.refused[why]++;
+	if (why == FG_LW_REPLAY || why == FG_LW_FCNT_GAP)
+		fg_log_device(LOG_WARNING, "lora", "lora", who,
+			      "%s: frame with counter %u on air refused: %s (last accepted %u)", who,
+			      f->fcnt16, fg_lw_reason_to_string(why), last);
+	else if (why != FG_LW_DEVNONCE_REUSED && why != FG_LW_UNKNOWN_DEVICE)
+		fg_log_device(LOG_WARNING, "lora", "lora", who,
+			      "%s: frame with counter %u on air refused: %s", who, f->fcnt16,
+			      fg_lw_reason_to_string(why));
+	return why;
+}
+
+enum fg_lw_reason fg_lora_handle_from(struct fg_lora *l, const uint8_t *phy, size_t len,
+				      const struct fg_radio_meta *radio_in,
+				      const struct fg_lora_origin *origin, fg_reading_fn emit,
+				      void *userdata)
+{
+	struct device *dv;
 	struct fg_radio_meta radio = { 0 };
 	struct fg_lw_session s = { 0 };
 	struct fg_lw_frame f;
@@ -162,6 +579,16 @@ enum fg_lw_reason fg_lora_handle(struct fg_lora *l, const uint8_t *phy, size_t l
 		radio.dr = (int8_t) fg_lw_region_dr(l->cfg->lorawan.region, radio.sf, radio.bw_hz);
 	}
 	why = fg_lw_parse(phy, len, &f);
+	if (why == FG_LW_OK && f.mtype == FG_LW_JOIN_REQUEST) {
+		why = join(l, &f, radio_in ? &radio : NULL, origin);
+		if (why != FG_LW_OK)
+			l->stats.refused[why]++;
+		if (why == FG_LW_BAD_MIC)
+			fg_log_device(LOG_WARNING, "lora", "lora", "join",
+				      "JoinRequest of DevEUI %016llx refused: bad-mic",
+				      (unsigned long long) f.dev_eui);
+		return why;
+	}
 	if (why == FG_LW_OK && f.mtype != FG_LW_UNCONFIRMED_UP && f.mtype != FG_LW_CONFIRMED_UP)
 		why = f.mtype == FG_LW_UNCONFIRMED_DOWN || f.mtype == FG_LW_CONFIRMED_DOWN ?
 			      FG_LW_DOWNLINK :
@@ -173,8 +600,8 @@ enum fg_lw_reason fg_lora_handle(struct fg_lora *l, const uint8_t *phy, size_t l
 		return why;
 	}
 	snprintf(addr, sizeof(addr), "%08X", f.dev_addr);
-	d = fg_lora_device(l, f.dev_addr);
-	if (!d) {
+	dv = device_by_addr(l, f.dev_addr);
+	if (!dv) {
 		if (l->cfg->lorawan.unknown == FG_LORAWAN_UNKNOWN_FORWARD) {
 			forward_unknown(l, &f, radio_in ? &radio : NULL, emit, userdata);
 			return FG_LW_OK;
@@ -185,34 +612,25 @@ enum fg_lw_reason fg_lora_handle(struct fg_lora *l, const uint8_t *phy, size_t l
 			      addr);
 		return FG_LW_UNKNOWN_DEVICE;
 	}
-	s.dev_addr = d->dev_addr;
-	s.dev_eui = d->dev_eui;
-	memcpy(s.nwk_s_key, d->nwk_s_key, sizeof(s.nwk_s_key));
-	memcpy(s.app_s_key, d->app_s_key, sizeof(s.app_s_key));
-	r = l->ops.get_fcnt ? l->ops.get_fcnt(l->ops.userdata, d->name, &last) : -ENOENT;
-	have_last = r == 0;
+	s.dev_addr = dv->s.dev_addr;
+	s.dev_eui = dv->d->dev_eui;
+	memcpy(s.nwk_s_key, dv->s.nwk_s_key, sizeof(s.nwk_s_key));
+	memcpy(s.app_s_key, dv->s.app_s_key, sizeof(s.app_s_key));
+	r = l->ops.get_fcnt ? l->ops.get_fcnt(l->ops.userdata, dv->d->name, &last) : -ENOENT;
+	/* A new session starts its counter afresh, whatever the old one reached. */
+	have_last = r == 0 && !dv->s.fresh;
 	if (r < 0 && r != -ENOENT) {
 		/* Without the last counter a replay cannot be told: refuse, and say so. */
-		fg_log_device(LOG_ERR, "lora", "lora", d->name,
-			      "%s: cannot read the frame counter: %s; frame dropped", d->name,
+		fg_log_device(LOG_ERR, "lora", "lora", dv->d->name,
+			      "%s: cannot read the frame counter: %s; frame dropped", dv->d->name,
 			      strerror(-r));
 		l->stats.refused[FG_LW_REPLAY]++;
 		return FG_LW_REPLAY;
 	}
 	why = fg_lw_uplink_open(&s, &f, last, have_last, l->cfg->lorawan.max_fcnt_gap, &up);
 	explicit_bzero(&s, sizeof(s));
-	if (why != FG_LW_OK) {
-		l->stats.refused[why]++;
-		if (why == FG_LW_REPLAY || why == FG_LW_FCNT_GAP)
-			fg_log_device(LOG_WARNING, "lora", "lora", d->name,
-				      "%s: frame with counter %u on air refused: %s (last accepted "
-				      "%u)", d->name, f.fcnt16, fg_lw_reason_to_string(why), last);
-		else
-			fg_log_device(LOG_WARNING, "lora", "lora", d->name,
-				      "%s: frame with counter %u on air refused: %s", d->name,
-				      f.fcnt16, fg_lw_reason_to_string(why));
-		return why;
-	}
+	if (why != FG_LW_OK)
+		return refused(l, why, dv->d->name, &f, last);
 	if (f.fopts_len || (up.f.has_port && up.f.fport == 0)) {
 		char mac[256];
 
@@ -220,19 +638,33 @@ enum fg_lw_reason fg_lora_handle(struct fg_lora *l, const uint8_t *phy, size_t l
 			(void) fg_lw_mac_describe(f.fopts, f.fopts_len, mac, sizeof(mac));
 		else
 			(void) fg_lw_mac_describe(up.payload, up.payload_len, mac, sizeof(mac));
-		fg_log_debug("lora", "%s: MAC commands: %s", d->name, mac);
+		fg_log_debug("lora", "%s: MAC commands: %s", dv->d->name, mac);
 	}
 	if (l->ops.set_fcnt) {
-		r = l->ops.set_fcnt(l->ops.userdata, d->name, up.fcnt);
+		r = l->ops.set_fcnt(l->ops.userdata, dv->d->name, up.fcnt);
 		if (r < 0) {
-			fg_log_device(LOG_ERR, "lora", "lora", d->name,
-				      "%s: cannot keep the frame counter: %s; frame dropped", d->name,
-				      strerror(-r));
+			fg_log_device(LOG_ERR, "lora", "lora", dv->d->name,
+				      "%s: cannot keep the frame counter: %s; frame dropped",
+				      dv->d->name, strerror(-r));
 			l->stats.refused[FG_LW_REPLAY]++;
 			return FG_LW_REPLAY;
 		}
 	}
+	if (dv->s.fresh) {
+		dv->s.fresh = false;
+		if (session_save(l, dv) < 0)
+			fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
+				      "%s: cannot save the session after its first uplink",
+				      dv->d->name);
+	}
 	l->stats.accepted++;
-	emit_frame(l, d, &up, radio_in ? &radio : NULL, emit, userdata);
+	dv->heard = true;
+	dv->last_ms = fg_clock_wall_ms();
+	dv->fcnt_up = up.fcnt;
+	dv->rssi = radio.rssi;
+	dv->snr = radio.snr;
+	if (f.mtype == FG_LW_CONFIRMED_UP)
+		ack(l, dv, radio_in ? &radio : NULL, origin);
+	emit_frame(l, dv->d, &up, radio_in ? &radio : NULL, emit, userdata);
 	return FG_LW_OK;
 }

@@ -12,6 +12,17 @@
  * in the same transaction as the frame's readings, so a restart cannot
  * reopen a replay window: the caller passes the get/set pair.
  *
+ * OTAA devices (lorawan.devices with app_key) join: a JoinRequest with a
+ * good MIC and a DevNonce the device has not used before gets a DevAddr
+ * under lorawan.net_id, session keys, and a JoinAccept scheduled for RX1
+ * (JOIN_ACCEPT_DELAY1 after the request's concentrator timestamp) or, when
+ * the duty-cycle budget forbids RX1, RX2. The session and the used
+ * DevNonces are saved at once through ops->save (the buffer's state table),
+ * before the JoinAccept goes out, so a reboot neither forces a rejoin nor
+ * reopens a used DevNonce. Confirmed uplinks get an ACK in RX1 (or RX2),
+ * with the device's FCntDown saved before it is sent. Downlinks go back
+ * the way the uplink came (ops->send with its origin).
+ *
  * Refusals are counted per reason and logged here, rate-limited per device
  * (module "lora"): the radio is outside input.
  */
@@ -23,9 +34,22 @@
 #include "codec/codec.h"
 #include "config/config.h"
 #include "core/reading.h"
+#include "lora/downlink.h"
 #include "lora/lorawan.h"
 
 struct fg_lora;
+
+/* Which radio heard a frame, so a downlink can go back the same way. */
+enum fg_lora_via {
+	FG_LORA_VIA_NONE,   /* the simulator, a test: no way back */
+	FG_LORA_VIA_GWMP,   /* a packet forwarder: gateway is its EUI */
+	FG_LORA_VIA_SX130X, /* the concentrator on our SPI bus */
+};
+
+struct fg_lora_origin {
+	enum fg_lora_via via;
+	uint64_t gateway;
+};
 
 /* The device state where frame counters persist (the store, in the daemon). */
 struct fg_lora_state_ops {
@@ -33,6 +57,16 @@ struct fg_lora_state_ops {
 	int (*get_fcnt)(void *userdata, const char *device, uint32_t *ret_last);
 	int (*set_fcnt)(void *userdata, const char *device, uint32_t fcnt);
 	void *userdata;
+	/*
+	 * Sessions of joined devices, DevNonces used and FCntDown, by key
+	 * ("session:NAME", "nonces:NAME"), written at once (durable on return).
+	 * load: 0 and *ret_len, -ENOENT, or another negative errno. NULL: joins
+	 * and downlinks are not possible.
+	 */
+	int (*load)(void *userdata, const char *key, void *buf, size_t size, size_t *ret_len);
+	int (*save)(void *userdata, const char *key, const void *buf, size_t len);
+	/* Hand a downlink to the radio the uplink came through; 0 or a negative errno. */
+	int (*send)(void *userdata, const struct fg_lw_txpk *tx, const struct fg_lora_origin *via);
 };
 
 struct fg_lora_stats {
@@ -41,6 +75,11 @@ struct fg_lora_stats {
 	uint64_t refused[FG_LW_REASON__COUNT];
 	uint64_t codec_failed;		    /* accepted, but the codec refused the payload */
 	uint64_t forwarded;		    /* unknown DevAddr, forwarded raw */
+	uint64_t join_requests;		    /* JoinRequests of configured OTAA devices */
+	uint64_t joins;			    /* JoinAccepts sent */
+	uint64_t acks;			    /* ACKs of confirmed uplinks sent */
+	uint64_t downlink_failed;	    /* downlinks the radio refused or we could not save */
+	uint64_t duty_limited;		    /* downlinks moved to RX2 or dropped by the duty cycle */
 };
 
 /*
@@ -60,6 +99,30 @@ void fg_lora_free(struct fg_lora *l);
 enum fg_lw_reason fg_lora_handle(struct fg_lora *l, const uint8_t *phy, size_t len,
 				 const struct fg_radio_meta *radio, fg_reading_fn emit,
 				 void *userdata);
+/* The same, for a frame heard by `origin` (downlinks answer through it; NULL: none). */
+enum fg_lw_reason fg_lora_handle_from(struct fg_lora *l, const uint8_t *phy, size_t len,
+				      const struct fg_radio_meta *radio,
+				      const struct fg_lora_origin *origin, fg_reading_fn emit,
+				      void *userdata);
+
+/* The monotonic clock the duty cycle is counted on (tests); NULL: the system's. */
+void fg_lora_set_clock(struct fg_lora *l, uint64_t (*mono_usec)(void *userdata), void *userdata);
+
+/* One known device as `fieldgatectl devices` shows it. */
+struct fg_lora_device_info {
+	const char *name;
+	uint64_t dev_eui;
+	bool otaa;
+	bool joined;		/* OTAA with a session (ABP: always) */
+	uint32_t dev_addr;
+	bool heard;		/* a frame accepted since start */
+	uint64_t last_ms;	/* wall time of the last accepted frame, 0 unknown */
+	uint32_t fcnt_up, fcnt_down;
+	int rssi;
+	float snr;
+};
+/* Device i (0.. while it returns 0); -ENOENT past the last. */
+int fg_lora_device_info(const struct fg_lora *l, size_t i, struct fg_lora_device_info *ret);
 
 void fg_lora_get_stats(const struct fg_lora *l, struct fg_lora_stats *ret);
 

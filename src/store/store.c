@@ -49,6 +49,7 @@ enum stmt_id {
 	ST_SET_META,
 	ST_PUT_BLOB,
 	ST_DELETE_BLOB,
+	ST_GET_BLOB,
 	ST__COUNT,
 };
 
@@ -75,6 +76,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_SET_META] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
 	[ST_PUT_BLOB] = "INSERT OR REPLACE INTO state (owner, key, value) VALUES (?,?,?)",
 	[ST_DELETE_BLOB] = "DELETE FROM state WHERE owner = ?1 AND (?2 IS NULL OR key = ?2)",
+	[ST_GET_BLOB] = "SELECT value FROM state WHERE owner = ? AND key = ?",
 };
 
 /* Schema migrations: index i takes user_version i to i + 1. */
@@ -671,6 +673,32 @@ int fg_store_state_delete(struct fg_store *s, const char *owner, const char *key
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : sql_err(s, rc);
+}
+
+int fg_store_state_get(struct fg_store *s, const char *owner, const char *key, void *buf,
+		       size_t size, size_t *ret_len)
+{
+	sqlite3_stmt *st = stmt(s, ST_GET_BLOB);
+	int r = 0, rc;
+
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		size_t n = (size_t) sqlite3_column_bytes(st, 0);
+
+		if (n > size) {
+			r = -ENOBUFS;
+		} else {
+			if (n)
+				memcpy(buf, sqlite3_column_blob(st, 0), n);
+			*ret_len = n;
+		}
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : sql_err(s, rc);
+	}
+	sqlite3_reset(st);
+	return r;
 }
 
 int fg_store_state_each(struct fg_store *s, const char *owner, fg_store_state_fn fn,

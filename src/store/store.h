@@ -107,6 +107,9 @@ void fg_store_want_commit(struct fg_store *s);
 int fg_store_state_put(struct fg_store *s, const char *owner, const char *key, const void *blob,
 		       size_t len);
 int fg_store_state_delete(struct fg_store *s, const char *owner, const char *key);
+/* Read one row into buf: 0 and *ret_len, -ENOENT, -ENOBUFS (bigger than size), or an error. */
+int fg_store_state_get(struct fg_store *s, const char *owner, const char *key, void *buf,
+		       size_t size, size_t *ret_len);
 typedef int (*fg_store_state_fn)(const char *owner, const char *key, const void *blob,
 				 size_t len, void *userdata);
 int fg_store_state_each(struct fg_store *s, const char *owner, fg_store_state_fn fn,
