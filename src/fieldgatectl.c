@@ -13,6 +13,7 @@
 #include "codec/ble.h"
 #include "lora/lorawan.h"
 #include "source/lora.h"
+#include "source/sx130x.h"
 #include "store/store.h"
 #include "util/base64.h"
 #include "ctl.h"
@@ -30,6 +31,7 @@ static void usage(FILE *f)
 		"  check-config [FILE]   validate a configuration file\n"
 		"  status                the daemon's state, or the buffer's when it is not running\n"
 		"  buffer                messages waiting in the buffer, per topic\n"
+		"  devices [--json]      the LoRaWAN devices: join state, last frame, counters\n"
 		"  decode lorawan [--config FILE] [--nwk-s-key HEX --app-s-key HEX] [--fcnt N]\n"
 		"                 [--codec NAME] FRAME\n"
 		"  decode ble --service-data UUID:HEX | --manufacturer-data ID:HEX [--bindkey K]\n"
@@ -56,6 +58,9 @@ static int cmd_check_config(int argc, char **argv, const char *path)
 	if (argc == 2)
 		path = argv[1];
 	r = fg_config_load(path, &cfg, &diags);
+	/* What this build's fieldgated would refuse too: a concentrator it cannot drive. */
+	if (r >= 0)
+		r = fg_sx130x_check_config(cfg, fg_sx130x_hal(), &diags);
 	fg_diags_print(&diags, stderr);
 	fg_diags_clear(&diags);
 	fg_config_free(cfg);
@@ -535,6 +540,8 @@ int main(int argc, char **argv)
 		return cmd_buffer(config_path);
 	if (strcmp(argv[optind], "decode") == 0)
 		return cmd_decode(argc - optind, argv + optind, config_path);
+	if (strcmp(argv[optind], "devices") == 0)
+		return fg_ctl_devices(argc - optind, argv + optind, config_path);
 	if (strcmp(argv[optind], "rules") == 0)
 		return fg_ctl_rules(argc - optind, argv + optind, config_path);
 	fprintf(stderr, "fieldgatectl: unknown command '%s'\n", argv[optind]);

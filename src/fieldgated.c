@@ -39,6 +39,7 @@
 #include "source/sim-ble.h"
 #include "source/sim-lora.h"
 #include "source/sim.h"
+#include "source/sx130x.h"
 
 #define STATUS_PERIOD_USEC (5 * FG_USEC_PER_SEC)
 #define RATE_SAMPLES 13 /* 12 status periods: rates over the last minute */
@@ -58,6 +59,7 @@ struct daemon {
 	struct fg_sim_ble *sim_ble;
 	struct fg_lora *lora;
 	struct fg_gwmp *gwmp;
+	struct fg_sx130x *sx130x;
 	struct fg_ble *ble;
 	struct fg_ble_rx *ble_rx;
 	struct fg_store *store;
@@ -134,6 +136,26 @@ static void usage(FILE *f)
 		"\n"
 		"See fieldgated(8) and fieldgate.conf(5).\n",
 		FG_CONFIG_DEFAULT_PATH);
+}
+
+/*
+ * Load a configuration and refuse what this binary cannot run: a
+ * concentrator (sources.sx130x) in a build without libloragw, or one its HAL
+ * does not drive. Findings go to diags.
+ */
+static int config_load(const char *path, struct fg_config **ret, struct fg_diags *diags)
+{
+	struct fg_config *cfg = NULL;
+	int r = fg_config_load(path, &cfg, diags);
+
+	if (r >= 0)
+		r = fg_sx130x_check_config(cfg, fg_sx130x_hal(), diags);
+	if (r < 0) {
+		fg_config_free(cfg);
+		return r;
+	}
+	*ret = cfg;
+	return 0;
 }
 
 /* Log every finding of a configuration load, errors at error level. */
@@ -538,13 +560,7 @@ static void pipeline_stop(struct daemon *d)
 }
 
 /* The control socket's answer to "status": one JSON object. */
-/* The LoRa and packet forwarder counters, per refusal reason, for the status JSON. */
-static int source_stats_json(struct daemon *d, char *buf, size_t size, size_t n)
-{
-	struct fg_lora_stats ls = { 0 };
-	struct fg_gwmp_stats gs = { 0 };
-	int k;
-
+/* Append to the JSON answer being built in buf (n bytes so far); -ENOBUFS when it is full. */
 #define PUT(...)                                                                            \
 	do {                                                                                \
 		k = snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__);                \
@@ -552,6 +568,14 @@ static int source_stats_json(struct daemon *d, char *buf, size_t size, size_t n)
 			return -ENOBUFS;                                                    \
 		n += (size_t)k;                                                             \
 	} while (0)
+
+/* The LoRa and packet forwarder counters, per refusal reason, for the status JSON. */
+static int source_stats_json(struct daemon *d, char *buf, size_t size, size_t n)
+{
+	struct fg_lora_stats ls = { 0 };
+	struct fg_gwmp_stats gs = { 0 };
+	int k;
+
 	if (d->lora)
 		fg_lora_get_stats(d->lora, &ls);
 	if (d->gwmp)
@@ -563,14 +587,48 @@ static int source_stats_json(struct daemon *d, char *buf, size_t size, size_t n)
 	for (int i = 1; i < FG_LW_REASON__COUNT; i++)
 		PUT("%s\"%s\":%llu", i > 1 ? "," : "", fg_lw_reason_to_string(i),
 		    (unsigned long long)ls.refused[i]);
-	PUT("},\"gwmp_datagrams\":%llu,\"gwmp_frames\":%llu,\"gwmp_stats\":%llu,"
-	    "\"gwmp_refused\":{",
+	PUT("},\"lora_join_requests\":%llu,\"lora_joins\":%llu,\"lora_acks\":%llu,"
+	    "\"lora_downlink_failed\":%llu,\"lora_duty_limited\":%llu,",
+	    (unsigned long long)ls.join_requests, (unsigned long long)ls.joins,
+	    (unsigned long long)ls.acks, (unsigned long long)ls.downlink_failed,
+	    (unsigned long long)ls.duty_limited);
+	PUT("\"gwmp_datagrams\":%llu,\"gwmp_frames\":%llu,\"gwmp_stats\":%llu,"
+	    "\"gwmp_pull_resp\":%llu,\"gwmp_refused\":{",
 	    (unsigned long long)gs.datagrams, (unsigned long long)gs.rxpk,
-	    (unsigned long long)gs.stat);
+	    (unsigned long long)gs.stat, (unsigned long long)gs.pull_resp);
 	for (int i = 1; i < FG_GWMP_REASON__COUNT; i++)
 		PUT("%s\"%s\":%llu", i > 1 ? "," : "", fg_gwmp_reason_to_string(i),
 		    (unsigned long long)gs.refused[i]);
+	PUT("},\"gwmp_tx_errors\":{");
+	for (int i = 0; i < FG_GWMP_TX__COUNT; i++)
+		PUT("%s\"%s\":%llu", i > 0 ? "," : "", fg_gwmp_tx_error_to_string(i),
+		    (unsigned long long)gs.tx_errors[i]);
 	PUT("},");
+	{
+		struct fg_sx130x_stats xs = { .state = FG_SX130X_STOPPED };
+		char eui[24] = "null", temp[24] = "null";
+
+		if (d->sx130x)
+			fg_sx130x_get_stats(d->sx130x, &xs);
+		if (xs.eui)
+			snprintf(eui, sizeof(eui), "\"%016llx\"", (unsigned long long)xs.eui);
+		if (xs.has_temperature)
+			snprintf(temp, sizeof(temp), "%.1f", (double)xs.temperature);
+		PUT("\"sx130x_hal\":\"%s\",\"sx130x_state\":\"%s\",\"sx130x_eui\":%s,"
+		    "\"sx130x_starts\":%llu,\"sx130x_start_failures\":%llu,"
+		    "\"sx130x_receive_errors\":%llu,\"sx130x_rx_packets\":%llu,"
+		    "\"sx130x_rx_crc_ok\":%llu,\"sx130x_rx_crc_bad\":%llu,\"sx130x_rx_no_crc\":%llu,"
+		    "\"sx130x_rx_dropped\":%llu,\"sx130x_frames\":%llu,\"sx130x_tx_sent\":%llu,"
+		    "\"sx130x_tx_failed\":%llu,\"sx130x_temperature\":%s,",
+		    fg_sx130x_hal_to_string(fg_sx130x_hal()),
+		    d->sx130x ? fg_sx130x_state_to_string(xs.state) : "off", eui,
+		    (unsigned long long)xs.starts, (unsigned long long)xs.start_failures,
+		    (unsigned long long)xs.receive_errors, (unsigned long long)xs.rx_packets,
+		    (unsigned long long)xs.rx_crc_ok, (unsigned long long)xs.rx_crc_bad,
+		    (unsigned long long)xs.rx_no_crc, (unsigned long long)xs.rx_dropped,
+		    (unsigned long long)xs.frames, (unsigned long long)xs.tx_sent,
+		    (unsigned long long)xs.tx_failed, temp);
+	}
 	{
 		struct fg_ble_rx_stats bs = { 0 };
 		struct fg_ble_stats src = { 0 };
@@ -614,7 +672,41 @@ static int source_stats_json(struct daemon *d, char *buf, size_t size, size_t n)
 		n += (size_t)k;
 		PUT(",");
 	}
-#undef PUT
+	return (int)n;
+}
+
+/* The control socket's answer to "devices": the LoRaWAN devices, one object each. */
+static int devices_json(struct daemon *d, char *buf, size_t size)
+{
+	struct fg_lora_device_info info;
+	size_t n = 0;
+	int k;
+
+	PUT("[");
+	for (size_t i = 0; d->lora && fg_lora_device_info(d->lora, i, &info) == 0; i++) {
+		char addr[16] = "null", last[24] = "null", radio[48] = "\"rssi\":null,\"snr\":null";
+		uint32_t fcnt_up = info.fcnt_up;
+		int64_t v;
+
+		/* Not heard since start: the counter the buffer kept. */
+		if (!info.heard && d->store &&
+		    fg_store_device_state_get(d->store, info.name, "fcnt_up", &v) == 0)
+			fcnt_up = (uint32_t)v;
+		if (info.joined)
+			snprintf(addr, sizeof(addr), "\"%08x\"", info.dev_addr);
+		if (info.heard && info.last_ms)
+			snprintf(last, sizeof(last), "%llu", (unsigned long long)info.last_ms);
+		if (info.heard)
+			snprintf(radio, sizeof(radio), "\"rssi\":%d,\"snr\":%.1f", info.rssi,
+				 (double)info.snr);
+		PUT("%s{\"name\":\"%s\",\"dev_eui\":\"%016llx\",\"activation\":\"%s\","
+		    "\"joined\":%s,\"dev_addr\":%s,\"last_seen_ms\":%s,\"fcnt_up\":%u,"
+		    "\"fcnt_down\":%u,%s}",
+		    i ? "," : "", info.name, (unsigned long long)info.dev_eui,
+		    info.otaa ? "otaa" : "abp", info.joined ? "true" : "false", addr, last, fcnt_up,
+		    info.fcnt_down, radio);
+	}
+	PUT("]\n");
 	return (int)n;
 }
 
@@ -627,6 +719,8 @@ static int control_answer(const char *command, char *buf, size_t size, void *use
 	double in_ps, out_ps;
 	int n;
 
+	if (strcmp(command, "devices") == 0)
+		return devices_json(d, buf, size);
 	if (strcmp(command, "status") != 0)
 		return snprintf(buf, size, "{\"error\":\"unknown command\"}\n");
 	if (d->store)
@@ -735,13 +829,71 @@ static int set_fcnt(void *userdata, const char *device, uint32_t fcnt)
 	return d->store ? fg_store_device_state_set(d->store, device, "fcnt_up", fcnt) : 0;
 }
 
-/* A LoRa frame from any radio. */
+/* Joined devices' sessions, DevNonces and FCntDown: the buffer's state table, written at once. */
+static int lora_load(void *userdata, const char *key, void *buf, size_t size, size_t *ret_len)
+{
+	struct daemon *d = userdata;
+
+	return d->store ? fg_store_state_get(d->store, "lorawan", key, buf, size, ret_len)
+			: -ENOENT;
+}
+
+static int lora_save(void *userdata, const char *key, const void *buf, size_t len)
+{
+	struct daemon *d = userdata;
+
+	/* A dry run keeps nothing: joins are not answered there. */
+	return d->store ? fg_store_state_put(d->store, "lorawan", key, buf, len) : -ENOTSUP;
+}
+
+/* A downlink back through the radio that heard the uplink. */
+static int lora_send(void *userdata, const struct fg_lw_txpk *tx, const struct fg_lora_origin *via)
+{
+	struct daemon *d = userdata;
+	int r = -ENOTCONN;
+
+	if (via->via == FG_LORA_VIA_GWMP && d->gwmp)
+		r = fg_gwmp_send(d->gwmp, via->gateway, tx);
+	else if (via->via == FG_LORA_VIA_SX130X && d->sx130x)
+		r = fg_sx130x_send(d->sx130x, tx);
+	fg_log_debug("lora", "downlink of %zu bytes at %u.%06u MHz, DR%d, counter %u: %s", tx->len,
+		     tx->freq_hz / 1000000, tx->freq_hz % 1000000, tx->dr, tx->count_us,
+		     r < 0 ? strerror(-r) : "handed to the radio");
+	return r < 0 ? r : 0;
+}
+
+/* A LoRa frame from a radio that cannot send (the simulator). */
 static void on_frame(const uint8_t *phy, size_t len, const struct fg_radio_meta *radio,
 		     void *userdata)
 {
 	struct daemon *d = userdata;
 
 	(void)fg_lora_handle(d->lora, phy, len, radio, on_readings, d);
+}
+
+/* A LoRa frame the concentrator heard: answers go back through it. */
+static void on_sx130x_frame(const uint8_t *phy, size_t len, const struct fg_radio_meta *radio,
+			    void *userdata)
+{
+	static const struct fg_lora_origin via = { FG_LORA_VIA_SX130X, 0 };
+	struct daemon *d = userdata;
+
+	(void)fg_lora_handle_from(d->lora, phy, len, radio, &via, on_readings, d);
+}
+
+/* A packet forwarder's verdict on a downlink: counted by the source, logged here. */
+static void on_gwmp_tx_ack(uint64_t gateway, uint16_t token, enum fg_gwmp_tx_error err,
+			   void *userdata)
+{
+	char gw[20];
+
+	(void)userdata;
+	if (err == FG_GWMP_TX_NONE)
+		return;
+	snprintf(gw, sizeof(gw), "%016llx", (unsigned long long)gateway);
+	fg_log_device(LOG_WARNING, "gwmp", "gwmp", gw,
+		      "packet forwarder %s did not send downlink %u: %s", gw, token,
+		      fg_gwmp_tx_error_to_string(err));
 }
 
 static void on_rxpk(const struct fg_gwmp_rxpk *pk, void *userdata)
@@ -756,8 +908,26 @@ static void on_rxpk(const struct fg_gwmp_rxpk *pk, void *userdata)
 		.dr = -1,
 		.tmst = pk->has_tmst ? pk->tmst : 0,
 	};
+	const struct fg_lora_origin via = { FG_LORA_VIA_GWMP, pk->gateway };
+	struct daemon *d = userdata;
 
-	on_frame(pk->data, pk->len, &radio, userdata);
+	/* Without a timestamp no receive window can be aimed at: no answer. */
+	(void)fg_lora_handle_from(d->lora, pk->data, pk->len, &radio,
+				  pk->has_tmst ? &via : NULL, on_readings, d);
+}
+
+/* Readings of the gateway itself: one frame, stamped now. */
+static void gateway_readings(struct daemon *d, struct fg_reading *r, size_t n)
+{
+	uint64_t frame = ++d->gateway_frames;
+
+	for (size_t i = 0; i < n; i++) {
+		r[i].mono_usec = fg_clock_mono_usec();
+		r[i].frame_id = frame;
+		snprintf(r[i].boot_id, sizeof(r[i].boot_id), "%s", fg_clock_boot_id());
+	}
+	if (n > 0)
+		on_readings(r, n, d);
 }
 
 /* The packet forwarder's statistics, as readings of the gateway itself. */
@@ -793,15 +963,33 @@ static void on_gwmp_stat(const struct fg_gwmp_stat *st, void *userdata)
 		STAT("altitude", "m", st->alt);
 	}
 #undef STAT
-	for (size_t i = 0; i < n; i++) {
-		r[i].mono_usec = fg_clock_mono_usec();
-		r[i].frame_id = ++d->gateway_frames;
-		snprintf(r[i].boot_id, sizeof(r[i].boot_id), "%s", fg_clock_boot_id());
-	}
-	for (size_t i = 0; i < n; i++)
-		r[i].frame_id = r[0].frame_id;
-	if (n > 0)
-		on_readings(r, n, d);
+	gateway_readings(d, r, n);
+}
+
+/* The concentrator's counters of a stat interval, as readings of the gateway itself. */
+static void on_sx130x_stat(const struct fg_sx130x_stat *st, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct fg_reading r[7];
+	size_t n = 0;
+
+#define STAT(q, u, v)                                                                       \
+	do {                                                                                \
+		fg_reading_init(&r[n], FG_SOURCE_GATEWAY, st->device, "concentrator", q, u);\
+		fg_reading_set_number(&r[n], (double)(v));                                  \
+		n++;                                                                        \
+	} while (0)
+	memset(r, 0, sizeof(r));
+	STAT("rx_received", "", st->rx_received);
+	STAT("rx_crc_ok", "", st->rx_crc_ok);
+	STAT("rx_crc_bad", "", st->rx_crc_bad);
+	STAT("rx_no_crc", "", st->rx_no_crc);
+	STAT("rx_forwarded", "", st->rx_forwarded);
+	STAT("downlinks_sent", "", st->tx_sent);
+	if (st->has_temperature)
+		STAT("temperature", "Cel", st->temperature);
+#undef STAT
+	gateway_readings(d, r, n);
 }
 
 static void on_gwmp_refused(uint64_t gateway, enum fg_gwmp_reason why, const char *detail,
@@ -867,6 +1055,8 @@ static void sources_stop(struct daemon *d)
 	d->sim_ble = NULL;
 	fg_gwmp_free(d->gwmp);
 	d->gwmp = NULL;
+	fg_sx130x_free(d->sx130x);
+	d->sx130x = NULL;
 	fg_lora_free(d->lora);
 	d->lora = NULL;
 }
@@ -878,8 +1068,10 @@ static int sources_start(struct daemon *d)
 	int r;
 
 	const struct fg_gwmp_config *gwmp = &d->cfg->sources.gwmp;
-	const struct fg_lora_state_ops ops = { get_fcnt, set_fcnt, d };
-	static const struct fg_gwmp_handlers handlers = { on_rxpk, on_gwmp_stat, on_gwmp_refused };
+	const struct fg_lora_state_ops ops = { get_fcnt, set_fcnt, d, lora_load, lora_save,
+					       lora_send };
+	static const struct fg_gwmp_handlers handlers = { on_rxpk, on_gwmp_stat, on_gwmp_refused,
+							  on_gwmp_tx_ack };
 
 	if (sim->enabled) {
 		r = fg_sim_new(sim, d->loop, on_readings, d, &d->sim);
@@ -888,11 +1080,11 @@ static int sources_start(struct daemon *d)
 		fg_log_info("sim", "simulating %u devices, one report each every %u ms",
 			    sim->devices, sim->interval_ms);
 	}
-	if (gwmp->enabled || (sim->enabled && sim->lorawan)) {
+	if (gwmp->enabled || d->cfg->sources.sx130x.enabled || (sim->enabled && sim->lorawan)) {
 		r = fg_lora_new(d->cfg, &ops, &d->lora);
 		if (r < 0)
 			return fg_log_errno(r, "lora", "cannot set up the LoRaWAN sessions: %m");
-		fg_log_info("lora", "%zu LoRaWAN devices (ABP), region %s, unknown DevAddrs %s",
+		fg_log_info("lora", "%zu LoRaWAN devices, region %s, unknown DevAddrs %s",
 			    d->cfg->lorawan.n_devices,
 			    fg_lw_region_to_string(d->cfg->lorawan.region),
 			    d->cfg->lorawan.unknown == FG_LORAWAN_UNKNOWN_FORWARD ? "forwarded"
@@ -904,6 +1096,15 @@ static int sources_start(struct daemon *d)
 			return r; /* fg_gwmp_new said why */
 		fg_log_info("gwmp", "listening for a packet forwarder on %s (UDP port %u)",
 			    gwmp->listen, fg_gwmp_port(d->gwmp));
+	}
+	if (d->cfg->sources.sx130x.enabled) {
+		static const struct fg_sx130x_handlers sxh = { on_sx130x_frame, on_sx130x_stat };
+
+		/* Starting takes a reset sequence and may be retried: it goes on in the loop. */
+		r = fg_sx130x_new(d->cfg, d->loop, NULL, &sxh, d, &d->sx130x);
+		if (r < 0)
+			fg_log_error("sx130x", "no concentrator source: %s; the other sources run on",
+				     strerror(-r));
 	}
 	if (sim->enabled && sim->lorawan) {
 		r = fg_sim_lora_new(d->cfg, d->loop, &ops, on_frame, d, &d->sim_lora);
@@ -940,7 +1141,7 @@ static int sources_start(struct daemon *d)
 			fg_log_warning("sim", "sources.sim.ble is set but no device of ble.devices "
 				       "has the bthome, ruuvi5, atc1441 or auto codec");
 	}
-	if (!d->sim && !d->gwmp && !d->ble)
+	if (!d->sim && !d->gwmp && !d->ble && !d->sx130x)
 		fg_log_warning("core", "no source is enabled in '%s': nothing to do until one is",
 			       d->config_path);
 	return 0;
@@ -997,7 +1198,7 @@ static int on_reload_signal(sd_event_source *es, const struct signalfd_siginfo *
 	(void) si;
 	(void) sd_notify(0, "RELOADING=1");
 	fg_log_info("config", "reloading '%s'", d->config_path);
-	r = fg_config_load(d->config_path, &cfg, &diags);
+	r = config_load(d->config_path, &cfg, &diags);
 	log_diags(&diags);
 	fg_diags_clear(&diags);
 	if (r < 0) {
@@ -1112,7 +1313,7 @@ static int load_config(struct daemon *d, bool check_only)
 	struct fg_diags diags = { 0 };
 	int r;
 
-	r = fg_config_load(d->config_path, &d->cfg, &diags);
+	r = config_load(d->config_path, &d->cfg, &diags);
 	if (check_only)
 		fg_diags_print(&diags, stderr);
 	else

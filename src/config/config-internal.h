@@ -25,6 +25,7 @@ enum fg_config_type {
 	FG_CT_DURATION,		 /* integer seconds or "250ms", "90s", "15m", "12h", "7d" */
 	FG_CT_SIZE,		 /* integer bytes or "64K", "256M", "1G", "1T" */
 	FG_CT_STRING,		 /* length min..max, then .check */
+	FG_CT_REAL,		 /* an integer or a decimal number, rmin..rmax, stored as double */
 	FG_CT_SECRET_FILE,	 /* NAME_file: the secret of .secret_of, read from a file */
 	FG_CT_SECRET_CREDENTIAL, /* NAME_credential: ... from $CREDENTIALS_DIRECTORY/NAME */
 };
@@ -44,6 +45,7 @@ struct fg_config_row {
 	uint64_t def;		  /* BOOL, INT, ENUM (stored value), DURATION (ms), SIZE */
 	const char *def_str;	  /* STRING */
 	uint32_t unit_ms;	  /* DURATION: milliseconds per stored unit */
+	double rmin, rmax, rdef;  /* REAL */
 	const char *const *names; /* ENUM: canonical names, NULL-terminated */
 	int (*from_string)(const char *s); /* ENUM: name to stored value; NULL: index in names */
 	const char *expect; /* STRING and secret sources: what a good value looks like */

@@ -6,6 +6,7 @@
  *   lorawan.devices = ( { name = "soil-1"; dev_eui = "..."; dev_addr = "...";
  *                         nwk_s_key = "..."; app_s_key = "..."; codec = "cayenne"; }, ... );
  *   codecs = { lht65 = { fields = ( { name = "..."; offset = 0; type = "u16be"; ... }, ... ); }; };
+ *   sources.sx130x.channels = ( { channel = 0; enable = false; }, { channel = "fsk"; ... } );
  *
  * Keys are secrets: each is given as 32 hex digits, or with _file or
  * _credential as the other secrets are.
@@ -951,6 +952,151 @@ static void load_rules(struct loader *ld, const config_setting_t *s, const char 
 	}
 }
 
+static const char *const sx130x_channel_members[] = {
+	"channel", "enable", "radio", "if", "sf", "bandwidth", "datarate", NULL,
+};
+
+/* An integer member of a channel entry in lo..hi; false (reported) when it is not one. */
+static bool channel_int(struct loader *ld, const config_setting_t *m, const char *path,
+			const char *chan, long long lo, long long hi, long long *ret)
+{
+	int t = config_setting_type(m);
+
+	if ((t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) || config_setting_get_int64(m) < lo ||
+	    config_setting_get_int64(m) > hi) {
+		report(ld, FG_DIAG_ERROR, m, path, "channel %s: '%s': expected an integer %lld..%lld",
+		       chan, config_setting_name(m), lo, hi);
+		return false;
+	}
+	*ret = config_setting_get_int64(m);
+	return true;
+}
+
+/* Which IF chain an entry's 'channel' names: 0..7, "lora_std" or "fsk"; -1 (reported) otherwise. */
+static int channel_chain(struct loader *ld, const config_setting_t *g, const char *path, int index)
+{
+	const config_setting_t *m = config_setting_get_member(g, "channel");
+	const char *str;
+	int t;
+
+	if (!m) {
+		report(ld, FG_DIAG_ERROR, g, path, "entry %d: 'channel' is missing (0..7, \"lora_std\" "
+		       "or \"fsk\")", index + 1);
+		return -1;
+	}
+	t = config_setting_type(m);
+	str = config_setting_get_string(m);
+	if ((t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) && config_setting_get_int64(m) >= 0 &&
+	    config_setting_get_int64(m) <= 7)
+		return (int) config_setting_get_int64(m);
+	if (str && !strcmp(str, "lora_std"))
+		return FG_SX130X_CHAIN_LORA_STD;
+	if (str && !strcmp(str, "fsk"))
+		return FG_SX130X_CHAIN_FSK;
+	report(ld, FG_DIAG_ERROR, m, path, "entry %d: 'channel': expected 0..7 (the multi-SF "
+	       "channels), \"lora_std\" or \"fsk\"", index + 1);
+	return -1;
+}
+
+/*
+ * sources.sx130x.channels: changes to the region's channel plan, one entry
+ * per IF chain: { channel = 0..7 | "lora_std" | "fsk"; enable; radio; if;
+ * sf (lora_std); bandwidth (lora_std, fsk); datarate (fsk); }.
+ */
+static void load_sx130x_channels(struct loader *ld, const config_setting_t *s, const char *path)
+{
+	struct fg_sx130x_config *x = &ld->cfg->sources.sx130x;
+	int n;
+
+	if (!config_setting_is_list(s)) {
+		report(ld, FG_DIAG_ERROR, s, path, "expected a list of channels, ( { channel = 0; "
+		       "enable = false; }, ... )");
+		return;
+	}
+	n = config_setting_length(s);
+	x->n_channels = 0;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, (unsigned) i), *m;
+		struct fg_sx130x_channel c = { 0 };
+		size_t errors = ld->errors;
+		char chan[16];
+		long long v;
+		int chain;
+
+		if (!config_setting_is_group(g)) {
+			report(ld, FG_DIAG_ERROR, g, path, "entry %d: expected a group { channel = ...; }",
+			       i + 1);
+			continue;
+		}
+		unknown_members(ld, g, path, sx130x_channel_members);
+		chain = channel_chain(ld, g, path, i);
+		if (chain < 0)
+			continue;
+		c.chain = (unsigned) chain;
+		c.line = (int) config_setting_source_line(g);
+		snprintf(chan, sizeof(chan), "%s", chain == FG_SX130X_CHAIN_LORA_STD ? "lora_std" :
+						   chain == FG_SX130X_CHAIN_FSK	     ? "fsk" :
+											"");
+		if (!chan[0])
+			snprintf(chan, sizeof(chan), "%d", chain);
+		for (size_t k = 0; k < x->n_channels; k++)
+			if (x->channels[k].chain == c.chain)
+				report(ld, FG_DIAG_ERROR, g, path, "channel %s is set twice (line %d)",
+				       chan, x->channels[k].line);
+		if ((m = config_setting_get_member(g, "enable"))) {
+			if (config_setting_type(m) != CONFIG_TYPE_BOOL)
+				report(ld, FG_DIAG_ERROR, m, path, "channel %s: 'enable': expected "
+				       "true or false", chan);
+			c.has_enable = true;
+			c.enable = config_setting_get_bool(m);
+		}
+		if ((m = config_setting_get_member(g, "radio")) &&
+		    channel_int(ld, m, path, chan, 0, 1, &v)) {
+			c.has_radio = true;
+			c.radio = (uint8_t) v;
+		}
+		/* A radio hears at most 1.6 MHz around its centre (the HAL checks the rest). */
+		if ((m = config_setting_get_member(g, "if")) &&
+		    channel_int(ld, m, path, chan, -800000, 800000, &v)) {
+			c.has_if = true;
+			c.if_hz = (int32_t) v;
+		}
+		if ((m = config_setting_get_member(g, "sf"))) {
+			if (chain != FG_SX130X_CHAIN_LORA_STD)
+				report(ld, FG_DIAG_ERROR, m, path, "channel %s: 'sf' is only for "
+				       "\"lora_std\" (the multi-SF channels hear SF5..SF12)", chan);
+			else if (channel_int(ld, m, path, chan, 5, 12, &v)) {
+				c.has_sf = true;
+				c.sf = (uint8_t) v;
+			}
+		}
+		if ((m = config_setting_get_member(g, "bandwidth"))) {
+			if (chain < FG_SX130X_CHAIN_LORA_STD)
+				report(ld, FG_DIAG_ERROR, m, path, "channel %s: 'bandwidth' is only for "
+				       "\"lora_std\" and \"fsk\" (multi-SF channels are 125 kHz)", chan);
+			else if (channel_int(ld, m, path, chan, 7800, 500000, &v)) {
+				if (chain == FG_SX130X_CHAIN_LORA_STD && v != 125000 && v != 250000 &&
+				    v != 500000)
+					report(ld, FG_DIAG_ERROR, m, path, "channel lora_std: 'bandwidth': "
+					       "expected 125000, 250000 or 500000");
+				c.has_bandwidth = true;
+				c.bw_hz = (uint32_t) v;
+			}
+		}
+		if ((m = config_setting_get_member(g, "datarate"))) {
+			if (chain != FG_SX130X_CHAIN_FSK)
+				report(ld, FG_DIAG_ERROR, m, path, "channel %s: 'datarate' is only for "
+				       "\"fsk\"", chan);
+			else if (channel_int(ld, m, path, chan, 500, 250000, &v)) {
+				c.has_datarate = true;
+				c.bps = (uint32_t) v;
+			}
+		}
+		if (ld->errors == errors && x->n_channels < FG_SX130X_CHAINS)
+			x->channels[x->n_channels++] = c;
+	}
+}
+
 bool fg_config_load_list(struct loader *ld, const config_setting_t *s, const char *path)
 {
 	if (!strcmp(path, "sources.gwmp.gateways"))
@@ -963,6 +1109,8 @@ bool fg_config_load_list(struct loader *ld, const config_setting_t *s, const cha
 		load_ble_devices(ld, s, path);
 	else if (!strcmp(path, "rules"))
 		load_rules(ld, s, path);
+	else if (!strcmp(path, "sources.sx130x.channels"))
+		load_sx130x_channels(ld, s, path);
 	else
 		return false;
 	return true;

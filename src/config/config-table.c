@@ -9,6 +9,7 @@
 #include "config/config-internal.h"
 #include "config/config.h"
 #include "core/log.h"
+#include "source/gpio.h"
 
 #define MSEC   1000ULL
 #define MINUTE (60 * MSEC)
@@ -44,6 +45,29 @@ static const char *const region_names[] = {
 	"US915",
 	"AS923",
 	"AU915",
+	NULL,
+};
+/* In the order of the enums in config.h. */
+static const char *const sx130x_chip_names[] = {
+	[FG_SX130X_SX1301] = "sx1301",
+	[FG_SX130X_SX1302] = "sx1302",
+	[FG_SX130X_SX1303] = "sx1303",
+	NULL,
+};
+static const char *const sx130x_board_names[] = {
+	[FG_SX130X_BOARD_NONE] = "none",
+	[FG_SX130X_BOARD_RAK2245] = "rak2245",
+	[FG_SX130X_BOARD_RAK2287] = "rak2287",
+	[FG_SX130X_BOARD_RAK5146] = "rak5146",
+	[FG_SX130X_BOARD_WM1302] = "wm1302",
+	[FG_SX130X_BOARD_IC880A] = "ic880a",
+	[FG_SX130X_BOARD_CORECELL] = "corecell",
+	NULL,
+};
+static const char *const sx130x_radio_names[] = {
+	[FG_SX130X_RADIO_SX1250] = "sx1250",
+	[FG_SX130X_RADIO_SX1255] = "sx1255",
+	[FG_SX130X_RADIO_SX1257] = "sx1257",
 	NULL,
 };
 static const char *const unknown_names[] = {
@@ -186,6 +210,15 @@ bool fg_config_check_topic(const char *s, char *detail, size_t len)
 		p = end;
 	}
 	return true;
+}
+
+/* A GPIO line: "CHIP:LINE", "LINE" (on gpiochip0) or "none" (source/gpio.h). */
+static bool check_gpio_spec(const char *s, char *detail, size_t len)
+{
+	char chip[64];
+	unsigned line;
+
+	return fg_gpio_spec_parse(s, chip, sizeof(chip), &line) >= 0;
 }
 
 /* A systemd credential name: a file name in $CREDENTIALS_DIRECTORY. */
@@ -549,6 +582,113 @@ const struct fg_config_row fg_config_table[] = {
 	  .def = false,
 	  .help = "take frames the concentrator received without a CRC (stat 0)" },
 
+	/* sources.sx130x (board facts and their sources: src/source/sx130x-conf.c) */
+	{ .path = "sources.sx130x.enabled",
+	  .type = FG_CT_BOOL,
+	  FIELD(sources.sx130x.enabled),
+	  .def = false,
+	  .help = "drive an SX1301/SX1302/SX1303 concentrator on SPI (needs a build with libloragw)" },
+	{ .path = "sources.sx130x.spi",
+	  .type = FG_CT_STRING,
+	  FIELD(sources.sx130x.spi),
+	  .min = 1,
+	  .max = 63,
+	  .check = check_absolute_path,
+	  .expect = "an absolute device path such as \"/dev/spidev0.0\"",
+	  .def_str = "/dev/spidev0.0",
+	  .help = "SPI device of the concentrator (the SX1301 HAL always opens /dev/spidev0.0)" },
+	{ .path = "sources.sx130x.board",
+	  .type = FG_CT_ENUM,
+	  FIELD(sources.sx130x.board),
+	  .names = sx130x_board_names,
+	  .def = FG_SX130X_BOARD_NONE,
+	  .help = "board preset: reset and power lines, clock source, radio type and chip" },
+	{ .path = "sources.sx130x.chip",
+	  .type = FG_CT_ENUM,
+	  FIELD(sources.sx130x.chip),
+	  .names = sx130x_chip_names,
+	  .def = FG_SX130X_SX1302,
+	  .help = "concentrator chip; default: the board's, else sx1302" },
+	{ .path = "sources.sx130x.reset_gpio",
+	  .type = FG_CT_STRING,
+	  FIELD(sources.sx130x.reset_gpio),
+	  .min = 1,
+	  .max = 64,
+	  .check = check_gpio_spec,
+	  .expect = "\"CHIP:LINE\" (e.g. \"gpiochip0:17\"), a line number on gpiochip0, or \"none\"",
+	  .help = "GPIO line of the concentrator's reset (active high); default: the board's" },
+	{ .path = "sources.sx130x.power_gpio",
+	  .type = FG_CT_STRING,
+	  FIELD(sources.sx130x.power_gpio),
+	  .min = 1,
+	  .max = 64,
+	  .check = check_gpio_spec,
+	  .expect = "\"CHIP:LINE\" (e.g. \"gpiochip0:18\"), a line number on gpiochip0, or \"none\"",
+	  .help = "GPIO line enabling the concentrator's power (driven high); default: the board's" },
+	{ .path = "sources.sx130x.clock_source",
+	  .type = FG_CT_INT,
+	  FIELD(sources.sx130x.clock_source),
+	  .min = 0,
+	  .max = 1,
+	  .def = 0,
+	  .help = "radio (0 or 1) that clocks the concentrator; default: the board's" },
+	{ .path = "sources.sx130x.radio_type",
+	  .type = FG_CT_ENUM,
+	  FIELD(sources.sx130x.radio_type),
+	  .names = sx130x_radio_names,
+	  .def = FG_SX130X_RADIO_SX1250,
+	  .help = "type of both radios; default: the board's" },
+	{ .path = "sources.sx130x.region",
+	  .type = FG_CT_ENUM,
+	  FIELD(sources.sx130x.region),
+	  .names = region_names,
+	  .def = 0,
+	  .help = "region whose channel plan the concentrator listens on; default: lorawan.region" },
+	{ .path = "sources.sx130x.sub_band",
+	  .type = FG_CT_INT,
+	  FIELD(sources.sx130x.sub_band),
+	  .min = 1,
+	  .max = 8,
+	  .def = 2,
+	  .help = "US915 and AU915: the sub-band of 8 channels (and its 500 kHz channel) heard" },
+	{ .path = "sources.sx130x.radio_0_freq",
+	  .type = FG_CT_INT,
+	  FIELD(sources.sx130x.radio_0_freq),
+	  .min = 0,
+	  .max = 1020000000,
+	  .def = 0,
+	  .help = "centre frequency of radio 0 in Hz; 0: the region plan's" },
+	{ .path = "sources.sx130x.radio_1_freq",
+	  .type = FG_CT_INT,
+	  FIELD(sources.sx130x.radio_1_freq),
+	  .min = 0,
+	  .max = 1020000000,
+	  .def = 0,
+	  .help = "centre frequency of radio 1 in Hz; 0: the region plan's" },
+	{ .path = "sources.sx130x.rssi_offset",
+	  .type = FG_CT_REAL,
+	  FIELD(sources.sx130x.rssi_offset),
+	  .rmin = -300,
+	  .rmax = 300,
+	  .rdef = -215.4,
+	  .help = "RSSI correction of the board in dB; default: the radio type's (SX1250 -215.4, "
+		  "SX1255/SX1257 -166)" },
+	{ .path = "sources.sx130x.antenna_gain",
+	  .type = FG_CT_REAL,
+	  FIELD(sources.sx130x.antenna_gain),
+	  .rmin = -20,
+	  .rmax = 30,
+	  .rdef = 0,
+	  .help = "antenna gain in dBi, taken off the power of each transmission" },
+	{ .path = "sources.sx130x.stat_interval",
+	  .type = FG_CT_DURATION,
+	  FIELD(sources.sx130x.stat_interval_s),
+	  .min = 0,
+	  .max = 86400 * MSEC,
+	  .def = 60 * MSEC,
+	  .unit_ms = 1000,
+	  .help = "how often the concentrator's counters become gateway readings; 0: never" },
+
 	/* sources.ble */
 	{ .path = "sources.ble.enabled",
 	  .type = FG_CT_BOOL,
@@ -685,6 +825,21 @@ static const char *const setting_names[] = {
 	"sources.gwmp.enabled",
 	"sources.gwmp.listen",
 	"sources.gwmp.accept_no_crc",
+	"sources.sx130x.enabled",
+	"sources.sx130x.spi",
+	"sources.sx130x.board",
+	"sources.sx130x.chip",
+	"sources.sx130x.reset_gpio",
+	"sources.sx130x.power_gpio",
+	"sources.sx130x.clock_source",
+	"sources.sx130x.radio_type",
+	"sources.sx130x.region",
+	"sources.sx130x.sub_band",
+	"sources.sx130x.radio_0_freq",
+	"sources.sx130x.radio_1_freq",
+	"sources.sx130x.rssi_offset",
+	"sources.sx130x.antenna_gain",
+	"sources.sx130x.stat_interval",
 	"sources.ble.enabled",
 	"sources.ble.adapter",
 	"sources.ble.mode",

@@ -259,6 +259,35 @@ static void load_int(struct loader *ld, const config_setting_t *s, const struct 
 	store_num(ld->cfg, row, v.mag);
 }
 
+/* A number (integer or decimal, signed) within the row's real range. */
+static void load_real(struct loader *ld, const config_setting_t *s, const struct fg_config_row *row)
+{
+	char what[96];
+	double v;
+	int t = config_setting_type(s);
+
+	(void) snprintf(what, sizeof(what), "a number %g..%g", row->rmin, row->rmax);
+	if (t == CONFIG_TYPE_FLOAT) {
+		v = config_setting_get_float(s);
+	} else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
+		struct intval iv;
+
+		if (!get_int(s, &iv) || iv.overflow) {
+			report_type(ld, s, row, what);
+			return;
+		}
+		v = iv.neg ? -(double) iv.mag : (double) iv.mag;
+	} else {
+		report_type(ld, s, row, what);
+		return;
+	}
+	if (!(v >= row->rmin && v <= row->rmax)) {
+		report(ld, FG_DIAG_ERROR, s, row->path, "expected %s, got %g", what, v);
+		return;
+	}
+	memcpy(member(ld->cfg, row), &v, sizeof(v));
+}
+
 /* One of the row's names (or what its own parser accepts). */
 static void load_enum(struct loader *ld, const config_setting_t *s, const struct fg_config_row *row)
 {
@@ -484,6 +513,9 @@ static void load_leaf(struct loader *ld, const config_setting_t *s, const struct
 		break;
 	case FG_CT_STRING:
 		load_string(ld, s, row);
+		break;
+	case FG_CT_REAL:
+		load_real(ld, s, row);
 		break;
 	case FG_CT_SECRET_FILE:
 	case FG_CT_SECRET_CREDENTIAL:
@@ -754,6 +786,27 @@ static const char *tls_reason(const struct fg_config *cfg)
 	return NULL;
 }
 
+/*
+ * sources.sx130x: which settings the file gave, so that the source takes the
+ * rest from the board preset, the region or lorawan.region (source/sx130x.h),
+ * and the line to name when the binary cannot drive a concentrator.
+ */
+static void note_sx130x_given(struct fg_config *cfg, const struct loader *ld)
+{
+	struct fg_sx130x_config *x = &cfg->sources.sx130x;
+	const config_setting_t *en = seen_setting(ld, "sources.sx130x.enabled");
+
+	x->has_chip = seen_setting(ld, "sources.sx130x.chip");
+	x->has_clock_source = seen_setting(ld, "sources.sx130x.clock_source");
+	x->has_radio_type = seen_setting(ld, "sources.sx130x.radio_type");
+	x->has_region = seen_setting(ld, "sources.sx130x.region");
+	x->has_sub_band = seen_setting(ld, "sources.sx130x.sub_band");
+	x->has_rssi_offset = seen_setting(ld, "sources.sx130x.rssi_offset");
+	x->line = en ? (int) config_setting_source_line(en) : 0;
+	if (!x->has_region)
+		x->region = cfg->lorawan.region;
+}
+
 /* Fill the defaults that depend on other settings. ld is NULL for a config of defaults only. */
 static int derive_defaults(struct fg_config *cfg, const struct loader *ld)
 {
@@ -779,6 +832,7 @@ static int derive_defaults(struct fg_config *cfg, const struct loader *ld)
 		cfg->mqtt.tls = tls_reason(cfg) != NULL;
 	if (!seen_setting(ld, "mqtt.port") && cfg->mqtt.tls)
 		cfg->mqtt.port = 8883;
+	note_sx130x_given(cfg, ld);
 	return 0;
 }
 
@@ -883,6 +937,10 @@ static int config_alloc(const char *name, struct fg_config **ret_cfg)
 					goto oom;
 				store_str(cfg, row, s);
 			}
+			break;
+		case FG_CT_REAL:
+			assert(row->size == sizeof(double));
+			memcpy(member(cfg, row), &row->rdef, sizeof(row->rdef));
 			break;
 		case FG_CT_SECRET_FILE:
 		case FG_CT_SECRET_CREDENTIAL:

@@ -154,10 +154,81 @@ struct fg_ble_source_config {
 	char *bus;                /* D-Bus address of bluetoothd's bus; NULL: the system bus */
 };
 
+enum fg_sx130x_chip {
+	FG_SX130X_SX1301,
+	FG_SX130X_SX1302,
+	FG_SX130X_SX1303,
+};
+
+/* Concentrator boards whose wiring fieldgate knows (source/sx130x-conf.c has the facts). */
+enum fg_sx130x_board {
+	FG_SX130X_BOARD_NONE,     /* no preset: nothing is driven unless reset_gpio/power_gpio say */
+	FG_SX130X_BOARD_RAK2245,
+	FG_SX130X_BOARD_RAK2287,
+	FG_SX130X_BOARD_RAK5146,
+	FG_SX130X_BOARD_WM1302,
+	FG_SX130X_BOARD_IC880A,
+	FG_SX130X_BOARD_CORECELL,
+	FG_SX130X_BOARD__COUNT,
+};
+
+enum fg_sx130x_radio {
+	FG_SX130X_RADIO_SX1250,
+	FG_SX130X_RADIO_SX1255,
+	FG_SX130X_RADIO_SX1257,
+};
+
+/* IF chains of the concentrator: 0..7 multi-SF, then the LoRa service channel and FSK. */
+#define FG_SX130X_CHAIN_LORA_STD 8
+#define FG_SX130X_CHAIN_FSK	 9
+#define FG_SX130X_CHAINS	 10
+
+/* One entry of sources.sx130x.channels: what it changes in the region's channel plan. */
+struct fg_sx130x_channel {
+	unsigned chain;           /* 0..7, FG_SX130X_CHAIN_LORA_STD or FG_SX130X_CHAIN_FSK */
+	int line;
+	bool has_enable, enable;
+	bool has_radio;
+	uint8_t radio;            /* 0 or 1 */
+	bool has_if;
+	int32_t if_hz;            /* offset from the radio's centre frequency */
+	bool has_sf;
+	uint8_t sf;               /* lora_std: 5..12 */
+	bool has_bandwidth;
+	uint32_t bw_hz;           /* lora_std: 125/250/500 kHz; fsk */
+	bool has_datarate;
+	uint32_t bps;             /* fsk */
+};
+
+struct fg_sx130x_config {
+	bool enabled;             /* default false */
+	char *spi;                /* default "/dev/spidev0.0" */
+	int board;                /* enum fg_sx130x_board, default none */
+	int chip;                 /* enum fg_sx130x_chip; unless has_chip: the board's (sx1302) */
+	char *reset_gpio;         /* "CHIP:LINE", "LINE" (gpiochip0) or "none"; NULL: the board's */
+	char *power_gpio;         /* as reset_gpio */
+	uint32_t clock_source;    /* RF chain clocking the concentrator; unless given: the board's */
+	int radio_type;           /* enum fg_sx130x_radio; unless given: the board's */
+	int region;               /* enum fg_lw_region; unless given: lorawan.region */
+	uint32_t sub_band;        /* US915/AU915: 1..8, default 2 */
+	uint32_t radio_0_freq;    /* Hz, 0: the region plan's */
+	uint32_t radio_1_freq;
+	double rssi_offset;       /* dB; unless given: the radio type's */
+	double antenna_gain;      /* dBi, default 0: subtracted from the TX power asked for */
+	uint32_t stat_interval_s; /* gateway readings; 0: none; default 60 */
+	struct fg_sx130x_channel channels[FG_SX130X_CHAINS];
+	size_t n_channels;
+	/* Which of the settings above the file gave: the others come from the board or region. */
+	bool has_chip, has_clock_source, has_radio_type, has_region, has_sub_band,
+		has_rssi_offset;
+	int line;                 /* of sources.sx130x.enabled; 0 when not in the file */
+};
+
 struct fg_sources_config {
 	struct fg_sim_config sim;
 	struct fg_gwmp_config gwmp;
 	struct fg_ble_source_config ble;
+	struct fg_sx130x_config sx130x;
 };
 
 enum fg_ble_unknown {

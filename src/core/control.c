@@ -12,7 +12,7 @@
 #include "core/clock.h"
 #include "core/control.h"
 
-#define ANSWER_MAX 8192
+#define ANSWER_MAX 65536 /* the status, or the devices of a few hundred */
 #define COMMAND_MAX 64
 #define CLIENT_TIMEOUT_USEC (2 * FG_USEC_PER_SEC)
 
@@ -45,7 +45,7 @@ static void client_free(struct client *cl)
 /* Answer the command; the socket is non-blocking and the answer small, so one send. */
 static void client_answer(struct client *cl)
 {
-	char answer[ANSWER_MAX];
+	static char answer[ANSWER_MAX]; /* one thread, one answer at a time */
 	int n;
 
 	cl->cmd[cl->len] = '\0';

@@ -28,3 +28,37 @@ int fg_gpio_chip_path(const char *chip, char *buf, unsigned size)
 		return -ENAMETOOLONG;
 	return 0;
 }
+
+int fg_gpio_spec_parse(const char *spec, char *chip, size_t chip_size, unsigned *ret_line)
+{
+	const char *colon, *num;
+	char path[64], name[64];
+	uint64_t n;
+	size_t len;
+
+	if (!spec)
+		return -EINVAL;
+	if (!strcmp(spec, "none"))
+		return 1;
+	colon = strrchr(spec, ':');
+	if (colon) {
+		len = (size_t)(colon - spec);
+		if (len == 0 || len >= sizeof(name))
+			return -EINVAL;
+		memcpy(name, spec, len);
+		name[len] = '\0';
+		if (strcmp(name, "sim") != 0 && fg_gpio_chip_path(name, path, sizeof(path)) < 0)
+			return -EINVAL;
+		num = colon + 1;
+	} else {
+		snprintf(name, sizeof(name), "gpiochip0");
+		num = spec;
+	}
+	if (fg_parse_u64(num, 0, 1023, &n) < 0)
+		return -EINVAL;
+	if (strlen(name) >= chip_size)
+		return -ENAMETOOLONG;
+	memcpy(chip, name, strlen(name) + 1);
+	*ret_line = (unsigned)n;
+	return 0;
+}

@@ -12,6 +12,8 @@
  * what and says so.
  */
 
+#include <stddef.h>
+
 struct fg_gpio_line;
 
 struct fg_gpio_ops {
@@ -34,3 +36,12 @@ const char *fg_gpio_api_name(void);
  * and "0" all give "/dev/gpiochip0". -EINVAL for anything else.
  */
 int fg_gpio_chip_path(const char *chip, char *buf, unsigned size);
+
+/*
+ * A line as a setting names it: "CHIP:LINE" (CHIP as fg_gpio_chip_path takes
+ * it, or "sim"), "LINE" alone on gpiochip0, or "none". LINE is the chip's
+ * line offset (the BCM number on a Raspberry Pi), 0..1023. Returns 0 and
+ * fills chip (the chip as written, "gpiochip0" for a bare number) and
+ * *ret_line, 1 for "none" (nothing filled), -EINVAL for anything else.
+ */
+int fg_gpio_spec_parse(const char *spec, char *chip, size_t chip_size, unsigned *ret_line);

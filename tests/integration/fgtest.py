@@ -102,7 +102,8 @@ class NotifySocket:
 class Daemon:
     """fieldgated in --dry-run mode with pipes on stdout and stderr."""
 
-    def __init__(self, config_path, notify=None, extra_args=(), env=None, dry_run=True, prefix=()):
+    def __init__(self, config_path, notify=None, extra_args=(), env=None, dry_run=True, prefix=(),
+                 binary=None):
         e = dict(os.environ)
         e.pop("JOURNAL_STREAM", None)
         e.pop("NOTIFY_SOCKET", None)
@@ -113,7 +114,8 @@ class Daemon:
         if env:
             e.update(env)
         self.proc = subprocess.Popen(
-            [*prefix, FIELDGATED, *(["--dry-run"] if dry_run else []), "-c", config_path, *extra_args],
+            [*prefix, binary or FIELDGATED, *(["--dry-run"] if dry_run else []), "-c", config_path,
+             *extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
         os.set_blocking(self.proc.stdout.fileno(), False)
         os.set_blocking(self.proc.stderr.fileno(), False)

@@ -177,6 +177,23 @@ class PacketForwarder:
         self.send_raw(pull_data(token, self.gateway, self.version))
         return self.wait_ack(token, PULL_ACK, timeout)
 
+    def wait_pull_resp(self, timeout=None):
+        """The next PULL_RESP: (token, txpk dict), or None after timeout seconds."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            for i, d in enumerate(self.unmatched):
+                if len(d) > 4 and d[3] == PULL_RESP:
+                    del self.unmatched[i]
+                    return (d[1] << 8 | d[2]), json.loads(d[4:])["txpk"]
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                self.unmatched.append(self.sock.recv(65535))
+            except (socket.timeout, ConnectionRefusedError):
+                return None
+
     def tx_ack(self, token, error=None):
         """Send a TX_ACK for a PULL_RESP's token; no answer is due."""
         self.send_raw(tx_ack(token, self.gateway, error, self.version))

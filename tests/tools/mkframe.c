@@ -4,11 +4,17 @@
  * integration tests' packet forwarder and for trying fieldgatectl decode.
  *
  *   mkframe NWK_S_KEY APP_S_KEY DEV_ADDR FCNT FPORT HEX_PAYLOAD [confirmed]
+ *   mkframe join APP_KEY JOIN_EUI DEV_EUI DEV_NONCE
+ *                        a JoinRequest
+ *   mkframe accept APP_KEY DEV_NONCE HEX_JOIN_ACCEPT
+ *                        read a JoinAccept as the device would: prints
+ *                        "DEV_ADDR NWK_S_KEY APP_S_KEY RX1_DR_OFFSET RX2_DR RX_DELAY"
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lora/downlink.h"
 #include "lora/lorawan.h"
 
 static int hex(const char *s, uint8_t *out, size_t size, size_t *ret_len)
@@ -28,6 +34,50 @@ static int hex(const char *s, uint8_t *out, size_t size, size_t *ret_len)
 	return 0;
 }
 
+static void print_hex(const uint8_t *p, size_t n, const char *end)
+{
+	for (size_t i = 0; i < n; i++)
+		printf("%02x", p[i]);
+	printf("%s", end);
+}
+
+static int join(char **argv)
+{
+	uint8_t key[16], phy[64];
+	size_t klen;
+	int n;
+
+	if (hex(argv[2], key, 16, &klen) || klen != 16)
+		return 2;
+	n = fg_lw_join_request_build(key, strtoull(argv[3], NULL, 16), strtoull(argv[4], NULL, 16),
+				     (uint16_t) strtoul(argv[5], NULL, 0), phy, sizeof(phy));
+	if (n < 0)
+		return 1;
+	print_hex(phy, (size_t) n, "\n");
+	return 0;
+}
+
+static int accept(char **argv)
+{
+	uint8_t key[16], phy[64], nwk[16], app[16];
+	struct fg_lw_join_accept ja;
+	size_t klen, len;
+
+	if (hex(argv[2], key, 16, &klen) || klen != 16 || hex(argv[4], phy, sizeof(phy), &len))
+		return 2;
+	if (fg_lw_join_accept_open(key, phy, len, &ja) < 0 ||
+	    fg_lw_join_derive_keys(key, ja.app_nonce, ja.net_id, (uint16_t) strtoul(argv[3], NULL, 0),
+				   nwk, app) < 0) {
+		fprintf(stderr, "mkframe: not a JoinAccept under this key\n");
+		return 1;
+	}
+	printf("%08X ", ja.dev_addr);
+	print_hex(nwk, 16, " ");
+	print_hex(app, 16, " ");
+	printf("%u %u %u\n", ja.rx1_dr_offset, ja.rx2_dr, ja.rx_delay);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct fg_lw_session s = { 0 };
@@ -35,6 +85,10 @@ int main(int argc, char **argv)
 	size_t klen, plen;
 	int n;
 
+	if (argc == 6 && !strcmp(argv[1], "join"))
+		return join(argv);
+	if (argc == 5 && !strcmp(argv[1], "accept"))
+		return accept(argv);
 	if (argc != 7 && argc != 8) {
 		fprintf(stderr, "usage: mkframe NWK_S_KEY APP_S_KEY DEV_ADDR FCNT FPORT HEX [confirmed]\n");
 		return 2;

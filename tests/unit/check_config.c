@@ -2,6 +2,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "config/config-internal.h"
 #include "codec/ble.h"
 #include "config/config.h"
+#include "lora/lorawan.h"
 #include "check-main.h"
 
 /* Per test (Check forks each one): a scratch directory, the findings, the result. */
@@ -544,6 +546,11 @@ START_TEST(config_table_defaults_fit_their_rows)
 		case FG_CT_SECRET_FILE:
 		case FG_CT_SECRET_CREDENTIAL:
 			ck_assert_ptr_nonnull(fg_config_row_find(row->secret_of));
+			break;
+		case FG_CT_REAL:
+			ck_assert_msg(row->size == sizeof(double), "%s: not a double", row->path);
+			ck_assert_msg(row->rdef >= row->rmin && row->rdef <= row->rmax,
+				      "%s: default out of range", row->path);
 			break;
 		default:
 			break;
@@ -1251,6 +1258,119 @@ START_TEST(diags_print_writes_one_line_each)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- sources.sx130x */
+
+START_TEST(config_sx130x_defaults_leave_the_rest_to_the_board)
+{
+	const struct fg_sx130x_config *x;
+
+	ck_assert_int_eq(load("lorawan = { region = \"US915\"; };\n"), 0);
+	x = &cfg->sources.sx130x;
+	ck_assert(!x->enabled);
+	ck_assert_str_eq(x->spi, "/dev/spidev0.0");
+	ck_assert_int_eq(x->board, FG_SX130X_BOARD_NONE);
+	ck_assert_ptr_null(x->reset_gpio);
+	ck_assert_ptr_null(x->power_gpio);
+	ck_assert_uint_eq(x->sub_band, 2);
+	ck_assert_uint_eq(x->stat_interval_s, 60);
+	ck_assert(fabs(x->rssi_offset - -215.4) < 1e-9);
+	ck_assert(x->antenna_gain == 0);
+	ck_assert_uint_eq(x->n_channels, 0);
+	ck_assert(!x->has_chip && !x->has_clock_source && !x->has_radio_type && !x->has_region &&
+		  !x->has_sub_band && !x->has_rssi_offset);
+	/* Not given: the concentrator's region is lorawan.region. */
+	ck_assert_int_eq(x->region, FG_LW_US915);
+	ck_assert_int_eq(x->line, 0);
+}
+END_TEST
+
+START_TEST(config_sx130x_loads_settings_and_channels)
+{
+	const struct fg_sx130x_config *x;
+
+	ck_assert_int_eq(load("sources = { sx130x = {\n"
+			      "  enabled = true; board = \"rak2245\"; chip = \"sx1301\";\n"
+			      "  reset_gpio = \"gpiochip4:22\"; power_gpio = \"none\";\n"
+			      "  clock_source = 0; radio_type = \"sx1255\"; region = \"AU915\";\n"
+			      "  sub_band = 3; radio_0_freq = 916800000; rssi_offset = -166;\n"
+			      "  antenna_gain = 2.5; stat_interval = \"5m\";\n"
+			      "  channels = ( { channel = 3; enable = false; },\n"
+			      "               { channel = \"lora_std\"; sf = 8; bandwidth = 500000;\n"
+			      "                 radio = 1; if = -300000; },\n"
+			      "               { channel = \"fsk\"; datarate = 50000; bandwidth = 125000; } );\n"
+			      "}; };\n"),
+			 0);
+	ck_assert_uint_eq(diags.n, 0);
+	x = &cfg->sources.sx130x;
+	ck_assert(x->enabled);
+	ck_assert_int_eq(x->line, 2);
+	ck_assert_int_eq(x->board, FG_SX130X_BOARD_RAK2245);
+	ck_assert(x->has_chip);
+	ck_assert_int_eq(x->chip, FG_SX130X_SX1301);
+	ck_assert_str_eq(x->reset_gpio, "gpiochip4:22");
+	ck_assert_str_eq(x->power_gpio, "none");
+	ck_assert(x->has_clock_source && x->clock_source == 0);
+	ck_assert(x->has_radio_type && x->radio_type == FG_SX130X_RADIO_SX1255);
+	ck_assert(x->has_region && x->region == FG_LW_AU915);
+	ck_assert(x->has_sub_band && x->sub_band == 3);
+	ck_assert_uint_eq(x->radio_0_freq, 916800000);
+	ck_assert(x->has_rssi_offset && x->rssi_offset == -166);
+	ck_assert(x->antenna_gain == 2.5);
+	ck_assert_uint_eq(x->stat_interval_s, 300);
+	ck_assert_uint_eq(x->n_channels, 3);
+	ck_assert_uint_eq(x->channels[0].chain, 3);
+	ck_assert(x->channels[0].has_enable && !x->channels[0].enable);
+	ck_assert(!x->channels[0].has_radio && !x->channels[0].has_if);
+	ck_assert_uint_eq(x->channels[1].chain, FG_SX130X_CHAIN_LORA_STD);
+	ck_assert(x->channels[1].has_sf && x->channels[1].sf == 8);
+	ck_assert(x->channels[1].has_bandwidth && x->channels[1].bw_hz == 500000);
+	ck_assert(x->channels[1].has_radio && x->channels[1].radio == 1);
+	ck_assert(x->channels[1].has_if && x->channels[1].if_hz == -300000);
+	ck_assert_uint_eq(x->channels[2].chain, FG_SX130X_CHAIN_FSK);
+	ck_assert(x->channels[2].has_datarate && x->channels[2].bps == 50000);
+	ck_assert_int_eq(x->channels[2].line, 10);
+}
+END_TEST
+
+START_TEST(config_sx130x_mistakes_are_named)
+{
+	ck_assert_int_eq(load("sources = { sx130x = {\n"
+			      "  reset_gpio = \"gpiochip0:17:3\";\n"
+			      "  power_gpio = \"../x:1\";\n"
+			      "  rssi_offset = \"-215\";\n"
+			      "  antenna_gain = 31.5;\n"
+			      "  board = \"rak2288\";\n"
+			      "  channels = ( { channel = 8; }, { channel = 1; sf = 7; if = 900000; },\n"
+			      "               { channel = 2; enable = false; }, { channel = 2; },\n"
+			      "               { enable = true; colour = 1; } );\n"
+			      "}; };\n"),
+			 -EINVAL);
+	assert_diag(0, "fieldgate.conf:2: sources.sx130x.reset_gpio: expected \"CHIP:LINE\" "
+		       "(e.g. \"gpiochip0:17\"), a line number on gpiochip0, or \"none\", got "
+		       "'gpiochip0:17:3'");
+	assert_diag(1, "fieldgate.conf:3: sources.sx130x.power_gpio: expected \"CHIP:LINE\" "
+		       "(e.g. \"gpiochip0:18\"), a line number on gpiochip0, or \"none\", got "
+		       "'../x:1'");
+	assert_diag(2, "fieldgate.conf:4: sources.sx130x.rssi_offset: expected a number "
+		       "-300..300, got a string '-215'");
+	assert_diag(3, "fieldgate.conf:5: sources.sx130x.antenna_gain: expected a number -20..30, "
+		       "got 31.5");
+	assert_diag(4, "fieldgate.conf:6: sources.sx130x.board: expected one of none, rak2245, "
+		       "rak2287, rak5146, wm1302, ic880a, corecell, got 'rak2288'");
+	assert_diag(5, "fieldgate.conf:7: sources.sx130x.channels: entry 1: 'channel': expected "
+		       "0..7 (the multi-SF channels), \"lora_std\" or \"fsk\"");
+	assert_diag(6, "fieldgate.conf:7: sources.sx130x.channels: channel 1: 'if': expected an "
+		       "integer -800000..800000");
+	assert_diag(7, "fieldgate.conf:7: sources.sx130x.channels: channel 1: 'sf' is only for "
+		       "\"lora_std\" (the multi-SF channels hear SF5..SF12)");
+	assert_diag(8, "fieldgate.conf:8: sources.sx130x.channels: channel 2 is set twice (line 8)");
+	assert_diag(9, "fieldgate.conf:9: sources.sx130x.channels: unknown member 'colour'");
+	assert_diag(10, "fieldgate.conf:9: sources.sx130x.channels: entry 5: 'channel' is missing "
+			"(0..7, \"lora_std\" or \"fsk\")");
+	ck_assert_uint_eq(diags.n, 11);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1322,6 +1442,13 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, config_rejects_negative_integer);
 	tcase_add_test(tc, config_accepts_log_level_names);
 	tcase_add_test(tc, config_reads_included_file_next_to_the_config);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("sx130x");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, config_sx130x_defaults_leave_the_rest_to_the_board);
+	tcase_add_test(tc, config_sx130x_loads_settings_and_channels);
+	tcase_add_test(tc, config_sx130x_mistakes_are_named);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("mqtt");

@@ -1,0 +1,716 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The SX130x source: the setup a configuration resolves to (board presets,
+ * the region plan and its changes, what a build refuses), and the source
+ * itself on an sd-event loop against the libloragw test double
+ * (tests/loragw), with a recording GPIO ops table standing in for libgpiod.
+ */
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <systemd/sd-event.h>
+
+#include "core/clock.h"
+#include "source/sx130x.h"
+#include "check-main.h"
+
+static struct fg_config *cfg;
+static struct fg_diags diags;
+static char dir[64];
+static char record_path[96], script_path[96];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/check-sx130x-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(record_path, sizeof(record_path), "%s/record", dir);
+	snprintf(script_path, sizeof(script_path), "%s/script", dir);
+	setenv("FG_LORAGW_RECORD", record_path, 1);
+	setenv("FG_LORAGW_SCRIPT", script_path, 1);
+	unsetenv("FG_LORAGW_EUI");
+	cfg = NULL;
+	memset(&diags, 0, sizeof(diags));
+}
+
+static void teardown(void)
+{
+	fg_config_free(cfg);
+	fg_diags_clear(&diags);
+	(void) unlink(record_path);
+	(void) unlink(script_path);
+	(void) rmdir(dir);
+}
+
+static int load(const char *text)
+{
+	return fg_config_load_string(text, "fieldgate.conf", &cfg, &diags);
+}
+
+static void assert_diag(size_t i, const char *expected)
+{
+	char *s;
+
+	ck_assert_uint_gt(diags.n, i);
+	s = fg_diag_format(&diags.v[i]);
+	ck_assert_str_eq(s, expected);
+	free(s);
+}
+
+/* ---------------------------------------------------------------- setup */
+
+START_TEST(sx130x_board_preset_gives_lines_clock_radio_and_chip)
+{
+	struct fg_sx130x_setup s;
+
+	ck_assert_int_eq(load("sources = { sx130x = { enabled = true; board = \"wm1302\"; }; };\n"),
+			 0);
+	ck_assert_int_eq(fg_sx130x_setup_resolve(cfg, &s, &diags), 0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert_int_eq(s.chip, FG_SX130X_SX1302);
+	ck_assert(s.reset.present);
+	ck_assert_str_eq(s.reset.chip, "gpiochip0");
+	ck_assert_uint_eq(s.reset.offset, 17);
+	ck_assert(s.power.present);
+	ck_assert_str_eq(s.power.chip, "gpiochip0");
+	ck_assert_uint_eq(s.power.offset, 18);
+	ck_assert_uint_eq(s.clock_source, 0);
+	ck_assert_int_eq(s.radio_type, FG_SX130X_RADIO_SX1250);
+	ck_assert(fabsf(s.rssi_offset - -215.4f) < 1e-4);
+	ck_assert_str_eq(s.spi, "/dev/spidev0.0");
+	ck_assert_uint_eq(s.stat_interval_usec, 60 * FG_USEC_PER_SEC);
+}
+END_TEST
+
+START_TEST(sx130x_every_board_has_its_facts)
+{
+	static const struct {
+		const char *board;
+		enum fg_sx130x_chip chip;
+		unsigned reset, power; /* 0: none */
+		unsigned clock;
+		enum fg_sx130x_radio radio;
+	} want[] = {
+		{ "corecell", FG_SX130X_SX1302, 23, 18, 0, FG_SX130X_RADIO_SX1250 },
+		{ "wm1302", FG_SX130X_SX1302, 17, 18, 0, FG_SX130X_RADIO_SX1250 },
+		{ "rak2287", FG_SX130X_SX1302, 17, 0, 0, FG_SX130X_RADIO_SX1250 },
+		{ "rak5146", FG_SX130X_SX1303, 17, 0, 0, FG_SX130X_RADIO_SX1250 },
+		{ "rak2245", FG_SX130X_SX1301, 17, 0, 1, FG_SX130X_RADIO_SX1257 },
+		{ "ic880a", FG_SX130X_SX1301, 25, 0, 1, FG_SX130X_RADIO_SX1257 },
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char text[128];
+		struct fg_sx130x_setup s;
+
+		snprintf(text, sizeof(text), "sources = { sx130x = { board = \"%s\"; }; };\n",
+			 want[i].board);
+		ck_assert_int_eq(load(text), 0);
+		ck_assert_int_eq(fg_sx130x_setup_resolve(cfg, &s, &diags), 0);
+		ck_assert_msg(s.chip == want[i].chip, "%s: chip", want[i].board);
+		ck_assert_msg(s.reset.present && s.reset.offset == want[i].reset, "%s: reset",
+			      want[i].board);
+		ck_assert_msg(s.power.present == (want[i].power != 0) &&
+				      (!want[i].power || s.power.offset == want[i].power),
+			      "%s: power", want[i].board);
+		ck_assert_msg(s.clock_source == want[i].clock, "%s: clock", want[i].board);
+		ck_assert_msg(s.radio_type == want[i].radio, "%s: radio", want[i].board);
+		ck_assert_msg(fabsf(s.rssi_offset -
+				    (want[i].radio == FG_SX130X_RADIO_SX1250 ? -215.4f : -166.0f)) <
+				      1e-4,
+			      "%s: rssi offset", want[i].board);
+		fg_config_free(cfg);
+		cfg = NULL;
+	}
+	ck_assert_uint_eq(diags.n, 0);
+}
+END_TEST
+
+START_TEST(sx130x_file_settings_win_over_the_board)
+{
+	struct fg_sx130x_setup s;
+
+	ck_assert_int_eq(
+		load("sources = { sx130x = { board = \"rak2245\"; reset_gpio = \"sim:22\";\n"
+		     "  power_gpio = \"4\"; clock_source = 0; radio_type = \"sx1255\";\n"
+		     "  rssi_offset = -170.5; antenna_gain = 3; spi = \"/dev/spidev1.0\"; };\n"
+		     "};\n"),
+		0);
+	ck_assert_int_eq(fg_sx130x_setup_resolve(cfg, &s, &diags), 0);
+	ck_assert_str_eq(s.reset.chip, "sim");
+	ck_assert_uint_eq(s.reset.offset, 22);
+	ck_assert_str_eq(s.power.chip, "gpiochip0");
+	ck_assert_uint_eq(s.power.offset, 4);
+	ck_assert_uint_eq(s.clock_source, 0);
+	ck_assert_int_eq(s.radio_type, FG_SX130X_RADIO_SX1255);
+	ck_assert(s.rssi_offset == -170.5f);
+	ck_assert(s.antenna_gain == 3.0f);
+	ck_assert_str_eq(s.spi, "/dev/spidev1.0");
+}
+END_TEST
+
+START_TEST(sx130x_none_drives_no_line)
+{
+	struct fg_sx130x_setup s;
+
+	ck_assert_int_eq(
+		load("sources = { sx130x = { board = \"corecell\"; power_gpio = \"none\"; };"
+		     " };\n"),
+		0);
+	ck_assert_int_eq(fg_sx130x_setup_resolve(cfg, &s, &diags), 0);
+	ck_assert(s.reset.present);
+	ck_assert(!s.power.present);
+	fg_config_free(cfg);
+	cfg = NULL;
+	ck_assert_int_eq(load("sources = { sx130x = { enabled = true; }; };\n"), 0);
+	ck_assert_int_eq(fg_sx130x_setup_resolve(cfg, &s, &diags), 0);
+	ck_assert(!s.reset.present && !s.power.present);
+	ck_assert_int_eq(s.chip, FG_SX130X_SX1302);
+}
+END_TEST
+
+START_TEST(sx130x_plan_is_the_regions_with_the_files_changes)
+{
+	struct fg_lw_channel_plan region;
+	struct fg_sx130x_setup s;
+
+	ck_assert_int_eq(load("lorawan = { region = \"US915\"; };\n"
+			      "sources = { sx130x = { sub_band = 1; radio_1_freq = 905000000;\n"
+			      "  channels = ( { channel = 7; enable = false; },\n"
+			      "               { channel = 0; if = -300000; },\n"
+			      "               { channel = \"fsk\"; enable = false; } ); }; };\n"),
+			 0);
+	ck_assert_int_eq(fg_lw_region_channel_plan(FG_LW_US915, 1, &region), 0);
+	ck_assert_int_eq(fg_sx130x_setup_resolve(cfg, &s, &diags), 0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert_int_eq(s.region, FG_LW_US915);
+	ck_assert_uint_eq(s.sub_band, 1);
+	ck_assert_uint_eq(s.plan.radio_hz[0], region.radio_hz[0]);
+	ck_assert_uint_eq(s.plan.radio_hz[1], 905000000);
+	ck_assert(!s.plan.multi[7].enable);
+	ck_assert_int_eq(s.plan.multi[0].if_hz, -300000);
+	ck_assert_uint_eq(s.plan.multi[0].radio, region.multi[0].radio);
+	ck_assert_int_eq(s.plan.multi[1].if_hz, region.multi[1].if_hz);
+	ck_assert(!s.plan.fsk.enable);
+	ck_assert(s.plan.lora_std.enable == region.lora_std.enable);
+}
+END_TEST
+
+START_TEST(sx130x_sub_band_outside_us915_and_au915_is_a_warning)
+{
+	struct fg_sx130x_setup s;
+
+	ck_assert_int_eq(load("sources = { sx130x = { enabled = true; sub_band = 3; }; };\n"), 0);
+	ck_assert_int_eq(fg_sx130x_setup_resolve(cfg, &s, &diags), 0);
+	ck_assert_uint_eq(s.sub_band, 0);
+	assert_diag(0, "fieldgate.conf:1: warning: sources.sx130x.sub_band: only US915 and AU915 "
+		       "have sub-bands; ignored for EU868");
+}
+END_TEST
+
+START_TEST(sx130x_impossible_channels_and_boards_are_refused)
+{
+	struct fg_sx130x_setup s;
+
+	ck_assert_int_eq(
+		load("sources = { sx130x = {\n"
+		     "  enabled = true; board = \"rak2287\"; chip = \"sx1301\";\n"
+		     "  power_gpio = \"gpiochip0:17\";\n"
+		     "  channels = ( { channel = 3; if = 450000; },\n"
+		     "               { channel = \"lora_std\"; radio = 1; if = 400000; } );\n"
+		     "}; };\n"),
+		0);
+	ck_assert_int_eq(fg_sx130x_setup_resolve(cfg, &s, &diags), -EINVAL);
+	assert_diag(0,
+		    "fieldgate.conf:2: sources.sx130x.chip: board rak2287 carries an sx1302, not "
+		    "an sx1301; remove chip or change board");
+	assert_diag(1, "fieldgate.conf:2: sources.sx130x.power_gpio: is the same line as the reset "
+		       "(gpiochip0:17)");
+	assert_diag(2,
+		    "fieldgate.conf:2: sources.sx130x.radio_type: an SX1301 works with SX1255 or "
+		    "SX1257 radios, not the SX1250");
+	/* lora_gateway's limits, which are narrower than sx1302_hal's. */
+	assert_diag(3, "fieldgate.conf:4: sources.sx130x.channels: channel 3: IF +450000 Hz with "
+		       "125 kHz bandwidth reaches outside the 925 kHz an sx1301 radio hears");
+	assert_diag(4, "fieldgate.conf:5: sources.sx130x.channels: channel lora_std: IF +400000 Hz "
+		       "with 250 kHz bandwidth reaches outside the 1000 kHz an sx1301 radio hears");
+	ck_assert_uint_eq(diags.n, 5);
+	/* The same channel fits an SX1302's radio, which hears 1.6 MHz; 750 kHz off does not. */
+	fg_config_free(cfg);
+	cfg = NULL;
+	fg_diags_clear(&diags);
+	ck_assert_int_eq(load("sources = { sx130x = { board = \"rak2287\";\n"
+			      "  channels = ( { channel = 3; if = 450000; },\n"
+			      "               { channel = 4; if = -750000; } ); }; };\n"),
+			 0);
+	ck_assert_int_eq(fg_sx130x_setup_resolve(cfg, &s, &diags), -EINVAL);
+	assert_diag(0, "fieldgate.conf:3: sources.sx130x.channels: channel 4: IF -750000 Hz with "
+		       "125 kHz bandwidth reaches outside the 1600 kHz an sx1302 radio hears");
+	ck_assert_uint_eq(diags.n, 1);
+}
+END_TEST
+
+START_TEST(sx130x_a_build_without_a_hal_refuses_an_enabled_concentrator)
+{
+	ck_assert_int_eq(load("gateway = { id = \"g\"; };\n"
+			      "sources = { sx130x = { board = \"rak2287\";\n"
+			      "  enabled = true; }; };\n"),
+			 0);
+	ck_assert_int_eq(fg_sx130x_check_config(cfg, FG_SX130X_HAL_NONE, &diags), -EOPNOTSUPP);
+	assert_diag(0,
+		    "fieldgate.conf:3: sources.sx130x.enabled: this fieldgated was built without "
+		    "concentrator support (libloragw): build it with ./configure "
+		    "--with-loragw=DIR, DIR a built Semtech HAL (see README, \"LoRa "
+		    "concentrator\"), or take frames from a packet forwarder with sources.gwmp");
+	ck_assert_uint_eq(diags.n, 1);
+	/* The same file passes where the HAL drives the board's chip. */
+	fg_diags_clear(&diags);
+	ck_assert_int_eq(fg_sx130x_check_config(cfg, FG_SX130X_HAL_SX1302, &diags), 0);
+	ck_assert_uint_eq(diags.n, 0);
+}
+END_TEST
+
+START_TEST(sx130x_a_disabled_concentrator_passes_any_build)
+{
+	ck_assert_int_eq(
+		load("sources = { sx130x = { board = \"rak2245\"; spi = \"/dev/x\"; }; };\n"), 0);
+	ck_assert_int_eq(fg_sx130x_check_config(cfg, FG_SX130X_HAL_NONE, &diags), 0);
+	ck_assert_int_eq(fg_sx130x_check_config(cfg, FG_SX130X_HAL_SX1302, &diags), 0);
+	ck_assert_uint_eq(diags.n, 0);
+}
+END_TEST
+
+START_TEST(sx130x_the_wrong_hal_for_the_chip_is_refused)
+{
+	ck_assert_int_eq(load("sources = { sx130x = { enabled = true; board = \"rak2245\";\n"
+			      "  spi = \"/dev/spidev1.0\"; }; };\n"),
+			 0);
+	ck_assert_int_eq(fg_sx130x_check_config(cfg, FG_SX130X_HAL_SX1302, &diags), -EINVAL);
+	assert_diag(0, "fieldgate.conf:1: sources.sx130x.chip: this fieldgated was built with "
+		       "sx1302_hal, which drives the SX1302 and SX1303, not an SX1301: build it "
+		       "with --with-loragw pointing at a built lora_gateway");
+	fg_diags_clear(&diags);
+	ck_assert_int_eq(fg_sx130x_check_config(cfg, FG_SX130X_HAL_SX1301, &diags), -EINVAL);
+	assert_diag(0, "fieldgate.conf:1: sources.sx130x.spi: lora_gateway always opens "
+		       "/dev/spidev0.0 (SPI_DEV_PATH in its loragw_spi.native.c), not "
+		       "'/dev/spidev1.0'");
+	ck_assert_uint_eq(diags.n, 1);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- the source */
+
+/* A GPIO chip that writes down what it is asked, with the monotonic time. */
+#define EVENTS_MAX 32
+static struct {
+	char what[EVENTS_MAX][64];
+	uint64_t usec[EVENTS_MAX];
+	size_t n;
+	int fail_request; /* errno to fail line_request with, 0: succeed */
+} gpio;
+
+struct fg_gpio_line {
+	unsigned offset;
+};
+
+static void event(const char *fmt, unsigned offset, int value)
+{
+	ck_assert_uint_lt(gpio.n, EVENTS_MAX);
+	snprintf(gpio.what[gpio.n], sizeof(gpio.what[0]), fmt, offset, value);
+	gpio.usec[gpio.n++] = fg_clock_mono_usec();
+}
+
+static int rec_request(const char *chip, unsigned offset, int initial, const char *consumer,
+		       struct fg_gpio_line **ret)
+{
+	struct fg_gpio_line *l;
+
+	ck_assert_str_eq(chip, "gpiochip0");
+	if (gpio.fail_request)
+		return -gpio.fail_request;
+	l = calloc(1, sizeof(*l));
+	l->offset = offset;
+	event("request %u = %d", offset, initial);
+	*ret = l;
+	return 0;
+}
+
+static int rec_set(struct fg_gpio_line *l, int value)
+{
+	event("set %u = %d", l->offset, value);
+	return 0;
+}
+
+static void rec_release(struct fg_gpio_line *l)
+{
+	event("release %u%.0d", l->offset, 0);
+	free(l);
+}
+
+static const struct fg_gpio_ops rec_ops = { rec_request, rec_set, rec_release };
+
+/* What the frame and stat callbacks were given. */
+#define FRAMES_MAX 8
+static struct {
+	uint8_t phy[FRAMES_MAX][64];
+	size_t len[FRAMES_MAX];
+	struct fg_radio_meta radio[FRAMES_MAX];
+	size_t n;
+	struct fg_sx130x_stat stat;
+	char stat_device[32];
+	size_t n_stat;
+} got;
+
+static void on_frame(const uint8_t *phy, size_t len, const struct fg_radio_meta *radio,
+		     void *userdata)
+{
+	ck_assert_uint_lt(got.n, FRAMES_MAX);
+	ck_assert_uint_le(len, sizeof(got.phy[0]));
+	memcpy(got.phy[got.n], phy, len);
+	got.len[got.n] = len;
+	got.radio[got.n++] = *radio;
+}
+
+static void on_stat(const struct fg_sx130x_stat *st, void *userdata)
+{
+	got.stat = *st;
+	snprintf(got.stat_device, sizeof(got.stat_device), "%s", st->device);
+	got.n_stat++;
+}
+
+static const struct fg_sx130x_handlers handlers = { on_frame, on_stat };
+
+static void write_script(const char *text)
+{
+	FILE *f = fopen(script_path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The lines of the double's record file that start with prefix, joined by '|'. */
+static char *recorded(const char *prefix)
+{
+	static char out[8192];
+	char line[1024];
+	FILE *f = fopen(record_path, "r");
+
+	out[0] = '\0';
+	if (!f)
+		return out;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, prefix, strlen(prefix)) != 0)
+			continue;
+		if (out[0])
+			strncat(out, "|", sizeof(out) - strlen(out) - 1);
+		strncat(out, line, sizeof(out) - strlen(out) - 1);
+	}
+	fclose(f);
+	return out;
+}
+
+static bool is_running(struct fg_sx130x *s)
+{
+	struct fg_sx130x_stats st;
+
+	fg_sx130x_get_stats(s, &st);
+	return st.state == FG_SX130X_RUNNING;
+}
+
+/* Run the loop until done(s) or timeout_usec passes; returns done(s). */
+static bool run_until(sd_event *loop, struct fg_sx130x *s, bool (*done)(struct fg_sx130x *),
+		      uint64_t timeout_usec)
+{
+	uint64_t end = fg_clock_mono_usec() + timeout_usec;
+
+	while (!done(s) && fg_clock_mono_usec() < end)
+		ck_assert_int_ge(sd_event_run(loop, 20 * FG_USEC_PER_MSEC), 0);
+	return done(s);
+}
+
+static bool has_two_frames(struct fg_sx130x *s)
+{
+	return got.n >= 2;
+}
+
+static bool has_stat(struct fg_sx130x *s)
+{
+	return got.n_stat >= 1;
+}
+
+static struct fg_sx130x *start_source(sd_event **ret_loop, const char *extra)
+{
+	char text[512];
+	struct fg_sx130x *s = NULL;
+
+	memset(&gpio, 0, sizeof(gpio));
+	memset(&got, 0, sizeof(got));
+	snprintf(text, sizeof(text),
+		 "gateway = { id = \"gw-test\"; };\n"
+		 "sources = { sx130x = { enabled = true; board = \"corecell\"; %s }; };\n",
+		 extra);
+	ck_assert_int_eq(load(text), 0);
+	ck_assert_int_eq(sd_event_new(ret_loop), 0);
+	ck_assert_int_eq(fg_sx130x_new(cfg, *ret_loop, &rec_ops, &handlers, NULL, &s), 0);
+	return s;
+}
+
+START_TEST(sx130x_reset_sequence_powers_then_pulses_reset_before_the_start)
+{
+	sd_event *loop;
+	struct fg_sx130x *s = start_source(&loop, "");
+
+	write_script("");
+	ck_assert(run_until(loop, s, is_running, 3 * FG_USEC_PER_SEC));
+	/* CoreCell: power enable GPIO18, reset GPIO23, as Semtech's reset_lgw.sh drives them. */
+	ck_assert_uint_eq(gpio.n, 5);
+	ck_assert_str_eq(gpio.what[0], "request 18 = 0");
+	ck_assert_str_eq(gpio.what[1], "set 18 = 1");
+	ck_assert_str_eq(gpio.what[2], "request 23 = 0");
+	ck_assert_str_eq(gpio.what[3], "set 23 = 1");
+	ck_assert_str_eq(gpio.what[4], "set 23 = 0");
+	/* 100 ms between the power and the reset pulse, 100 ms of pulse. */
+	ck_assert_uint_ge(gpio.usec[3] - gpio.usec[1], 95 * FG_USEC_PER_MSEC);
+	ck_assert_uint_ge(gpio.usec[4] - gpio.usec[3], 95 * FG_USEC_PER_MSEC);
+	ck_assert_str_eq(recorded("lgw_start"), "lgw_start result=ok");
+	ck_assert_str_eq(recorded("lgw_board"),
+			 "lgw_board_setconf lorawan_public=1 clksrc=0 "
+			 "full_duplex=0 com_type=spi com_path=/dev/spidev0.0");
+	fg_sx130x_free(s);
+	ck_assert_str_eq(recorded("lgw_stop"), "lgw_stop was_started=1");
+	ck_assert_str_eq(gpio.what[gpio.n - 2], "release 23");
+	ck_assert_str_eq(gpio.what[gpio.n - 1], "release 18");
+	sd_event_unref(loop);
+}
+END_TEST
+
+START_TEST(sx130x_good_frames_are_handed_on_and_bad_ones_counted)
+{
+	sd_event *loop;
+	struct fg_sx130x *s;
+	struct fg_sx130x_stats st;
+	uint64_t eui;
+
+	write_script("temperature 41.25\n"
+		     "rx freq=868100000 if=0 rf=1 sf=12 bw=125000 cr=4/5 rssi=-120.6 snr=-17.5 "
+		     "crc=ok count_us=4294000000 payload=40da1b0126\n"
+		     "rx freq=868300000 crc=bad payload=0102\n"
+		     "rx freq=868300000 crc=none payload=60da1b01\n"
+		     "rx freq=868800000 mod=fsk datarate=50000 crc=ok payload=4001020304\n");
+	setenv("FG_LORAGW_EUI", "0016C001FF10A235", 1);
+	s = start_source(&loop, "stat_interval = 1;");
+	ck_assert(run_until(loop, s, has_two_frames, 3 * FG_USEC_PER_SEC));
+	ck_assert_uint_eq(got.n, 2);
+	ck_assert_uint_eq(got.len[0], 5);
+	ck_assert_mem_eq(got.phy[0], "\x40\xda\x1b\x01\x26", 5);
+	ck_assert(got.radio[0].present);
+	ck_assert_int_eq(got.radio[0].rssi, -121);
+	ck_assert(got.radio[0].snr == -17.5f);
+	ck_assert_uint_eq(got.radio[0].freq_hz, 868100000);
+	ck_assert_uint_eq(got.radio[0].sf, 12);
+	ck_assert_uint_eq(got.radio[0].bw_hz, 125000);
+	ck_assert_uint_eq(got.radio[0].tmst, 4294000000u);
+	/* An FSK frame (EU868 DR7) goes on too, without SF or bandwidth. */
+	ck_assert_uint_eq(got.radio[1].sf, 0);
+	ck_assert_uint_eq(got.radio[1].freq_hz, 868800000);
+	fg_sx130x_get_stats(s, &st);
+	ck_assert_uint_eq(st.rx_packets, 4);
+	ck_assert_uint_eq(st.rx_crc_ok, 2);
+	ck_assert_uint_eq(st.rx_crc_bad, 1);
+	ck_assert_uint_eq(st.rx_no_crc, 1);
+	ck_assert_uint_eq(st.frames, 2);
+	ck_assert_int_eq(fg_sx130x_eui(s, &eui), 0);
+	ck_assert_uint_eq(eui, 0x0016C001FF10A235ULL);
+	ck_assert(run_until(loop, s, has_stat, 3 * FG_USEC_PER_SEC));
+	ck_assert_str_eq(got.stat_device, "0016c001ff10a235");
+	ck_assert_uint_eq(got.stat.rx_received, 4);
+	ck_assert_uint_eq(got.stat.rx_crc_bad, 1);
+	ck_assert_uint_eq(got.stat.rx_forwarded, 2);
+	ck_assert(got.stat.has_temperature && got.stat.temperature == 41.25f);
+	fg_sx130x_free(s);
+	sd_event_unref(loop);
+}
+END_TEST
+
+START_TEST(sx130x_send_hands_the_hal_a_timestamped_packet)
+{
+	sd_event *loop;
+	struct fg_sx130x *s;
+	struct fg_sx130x_stats st;
+	struct fg_lw_txpk tx = {
+		.count_us = 3512348611u + 1000000,
+		.freq_hz = 868100000,
+		.dr = 5,
+		.rate = { .sf = 7, .bw_hz = 125000 },
+		.cr = 1,
+		.power_dbm = 16,
+		.preamble = 8,
+		.invert_pol = true,
+		.no_crc = true,
+		.payload = { 0x60, 0xda, 0x1b, 0x01, 0x26 },
+		.len = 5,
+	};
+
+	write_script("");
+	s = start_source(&loop, "antenna_gain = 2;");
+	ck_assert_int_eq(fg_sx130x_send(s, &tx), -EAGAIN); /* not started yet */
+	ck_assert(run_until(loop, s, is_running, 3 * FG_USEC_PER_SEC));
+	ck_assert_int_eq(fg_sx130x_send(s, &tx), 0);
+	ck_assert_str_eq(recorded("lgw_send"),
+			 "lgw_send freq_hz=868100000 tx_mode=timestamped count_us=3513348611 "
+			 "rf_chain=0 rf_power=14 modulation=lora bandwidth=125000 datarate=7 "
+			 "coderate=4/5 invert_pol=1 preamble=8 no_crc=1 no_header=0 size=5 "
+			 "payload=60da1b0126");
+	/* RX2 in EU868: 869.525 MHz, SF12, sent immediately. */
+	tx.immediate = true;
+	tx.freq_hz = 869525000;
+	tx.rate.sf = 12;
+	ck_assert_int_eq(fg_sx130x_send(s, &tx), 0);
+	ck_assert_ptr_nonnull(strstr(recorded("lgw_send"), "|lgw_send freq_hz=869525000 "
+							   "tx_mode=immediate"));
+	tx.rate.sf = 4; /* no such spreading factor */
+	ck_assert_int_eq(fg_sx130x_send(s, &tx), -EINVAL);
+	fg_sx130x_get_stats(s, &st);
+	ck_assert_uint_eq(st.tx_sent, 2);
+	ck_assert_uint_eq(st.tx_failed, 1);
+	fg_sx130x_free(s);
+	sd_event_unref(loop);
+}
+END_TEST
+
+static bool has_failed_once(struct fg_sx130x *s)
+{
+	struct fg_sx130x_stats st;
+
+	fg_sx130x_get_stats(s, &st);
+	return st.start_failures >= 1;
+}
+
+START_TEST(sx130x_a_failed_start_is_tried_again_after_a_second)
+{
+	sd_event *loop;
+	struct fg_sx130x *s;
+	struct fg_sx130x_stats st;
+	uint64_t failed, started;
+
+	write_script("start_fail 1\n");
+	s = start_source(&loop, "");
+	ck_assert(run_until(loop, s, has_failed_once, 3 * FG_USEC_PER_SEC));
+	failed = fg_clock_mono_usec();
+	fg_sx130x_get_stats(s, &st);
+	ck_assert_int_eq(st.state, FG_SX130X_WAITING);
+	ck_assert(run_until(loop, s, is_running, 5 * FG_USEC_PER_SEC));
+	started = fg_clock_mono_usec();
+	/* One second of back-off, then the 300 ms reset sequence again. */
+	ck_assert_uint_ge(started - failed, 1300 * FG_USEC_PER_MSEC - 50 * FG_USEC_PER_MSEC);
+	fg_sx130x_get_stats(s, &st);
+	ck_assert_uint_eq(st.start_failures, 1);
+	ck_assert_uint_eq(st.starts, 1);
+	ck_assert_str_eq(recorded("lgw_start"), "lgw_start result=error|lgw_start result=ok");
+	fg_sx130x_free(s);
+	sd_event_unref(loop);
+}
+END_TEST
+
+START_TEST(sx130x_a_busy_reset_line_is_a_failed_start_not_an_error)
+{
+	sd_event *loop;
+	struct fg_sx130x *s;
+	struct fg_sx130x_stats st;
+
+	write_script("");
+	s = start_source(&loop, "");
+	gpio.fail_request = EBUSY;
+	ck_assert(run_until(loop, s, has_failed_once, 3 * FG_USEC_PER_SEC));
+	fg_sx130x_get_stats(s, &st);
+	ck_assert_int_eq(st.state, FG_SX130X_WAITING);
+	ck_assert_str_eq(recorded("lgw_"), ""); /* the HAL was not touched */
+	gpio.fail_request = 0;
+	ck_assert(run_until(loop, s, is_running, 5 * FG_USEC_PER_SEC));
+	fg_sx130x_free(s);
+	ck_assert_str_eq(recorded("lgw_stop"), "lgw_stop was_started=1");
+	sd_event_unref(loop);
+}
+END_TEST
+
+static bool has_restarted(struct fg_sx130x *s)
+{
+	struct fg_sx130x_stats st;
+
+	fg_sx130x_get_stats(s, &st);
+	return st.starts >= 2;
+}
+
+START_TEST(sx130x_a_concentrator_that_stops_answering_is_reset)
+{
+	sd_event *loop;
+	struct fg_sx130x *s;
+	struct fg_sx130x_stats st;
+
+	write_script("receive_fail 5\n");
+	s = start_source(&loop, "");
+	ck_assert(run_until(loop, s, has_restarted, 5 * FG_USEC_PER_SEC));
+	fg_sx130x_get_stats(s, &st);
+	ck_assert_uint_eq(st.receive_errors, 5);
+	ck_assert_str_eq(recorded("lgw_st"), "lgw_start result=ok|lgw_stop was_started=1|"
+					     "lgw_start result=ok");
+	fg_sx130x_free(s);
+	sd_event_unref(loop);
+}
+END_TEST
+
+START_TEST(sx130x_only_one_source_drives_the_hal)
+{
+	sd_event *loop;
+	struct fg_sx130x *s, *other = NULL;
+
+	write_script("");
+	s = start_source(&loop, "");
+	ck_assert_int_eq(fg_sx130x_new(cfg, loop, &rec_ops, &handlers, NULL, &other), -EBUSY);
+	ck_assert_ptr_null(other);
+	fg_sx130x_free(s);
+	ck_assert_int_eq(fg_sx130x_new(cfg, loop, &rec_ops, &handlers, NULL, &other), 0);
+	fg_sx130x_free(other);
+	fg_sx130x_free(NULL);
+	sd_event_unref(loop);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sx130x");
+	TCase *tc;
+
+	tc = tcase_create("setup");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, sx130x_board_preset_gives_lines_clock_radio_and_chip);
+	tcase_add_test(tc, sx130x_every_board_has_its_facts);
+	tcase_add_test(tc, sx130x_file_settings_win_over_the_board);
+	tcase_add_test(tc, sx130x_none_drives_no_line);
+	tcase_add_test(tc, sx130x_plan_is_the_regions_with_the_files_changes);
+	tcase_add_test(tc, sx130x_sub_band_outside_us915_and_au915_is_a_warning);
+	tcase_add_test(tc, sx130x_impossible_channels_and_boards_are_refused);
+	tcase_add_test(tc, sx130x_a_build_without_a_hal_refuses_an_enabled_concentrator);
+	tcase_add_test(tc, sx130x_a_disabled_concentrator_passes_any_build);
+	tcase_add_test(tc, sx130x_the_wrong_hal_for_the_chip_is_refused);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("source");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, sx130x_reset_sequence_powers_then_pulses_reset_before_the_start);
+	tcase_add_test(tc, sx130x_good_frames_are_handed_on_and_bad_ones_counted);
+	tcase_add_test(tc, sx130x_send_hands_the_hal_a_timestamped_packet);
+	tcase_add_test(tc, sx130x_a_failed_start_is_tried_again_after_a_second);
+	tcase_add_test(tc, sx130x_a_busy_reset_line_is_a_failed_start_not_an_error);
+	tcase_add_test(tc, sx130x_a_concentrator_that_stops_answering_is_reset);
+	tcase_add_test(tc, sx130x_only_one_source_drives_the_hal);
+	suite_add_tcase(s, tc);
+	return fg_check_main(s);
+}
