@@ -619,7 +619,10 @@ static int source_stats_json(struct daemon *d, char *buf, size_t size, size_t n)
 		    "\"sx130x_receive_errors\":%llu,\"sx130x_rx_packets\":%llu,"
 		    "\"sx130x_rx_crc_ok\":%llu,\"sx130x_rx_crc_bad\":%llu,\"sx130x_rx_no_crc\":%llu,"
 		    "\"sx130x_rx_dropped\":%llu,\"sx130x_frames\":%llu,\"sx130x_tx_sent\":%llu,"
-		    "\"sx130x_tx_failed\":%llu,\"sx130x_temperature\":%s,",
+		    "\"sx130x_tx_failed\":%llu,\"sx130x_tx_queued\":%llu,\"sx130x_tx_late\":%llu,"
+		    "\"sx130x_tx_collided\":%llu,\"sx130x_tx_too_far\":%llu,"
+		    "\"sx130x_tx_queue_full\":%llu,\"sx130x_tx_lost\":%llu,"
+		    "\"sx130x_temperature\":%s,",
 		    fg_sx130x_hal_to_string(fg_sx130x_hal()),
 		    d->sx130x ? fg_sx130x_state_to_string(xs.state) : "off", eui,
 		    (unsigned long long)xs.starts, (unsigned long long)xs.start_failures,
@@ -627,7 +630,10 @@ static int source_stats_json(struct daemon *d, char *buf, size_t size, size_t n)
 		    (unsigned long long)xs.rx_crc_ok, (unsigned long long)xs.rx_crc_bad,
 		    (unsigned long long)xs.rx_no_crc, (unsigned long long)xs.rx_dropped,
 		    (unsigned long long)xs.frames, (unsigned long long)xs.tx_sent,
-		    (unsigned long long)xs.tx_failed, temp);
+		    (unsigned long long)xs.tx_failed, (unsigned long long)xs.tx_queued,
+		    (unsigned long long)xs.tx_late, (unsigned long long)xs.tx_collided,
+		    (unsigned long long)xs.tx_too_far, (unsigned long long)xs.tx_queue_full,
+		    (unsigned long long)xs.tx_lost, temp);
 	}
 	{
 		struct fg_ble_rx_stats bs = { 0 };
@@ -858,7 +864,7 @@ static int lora_send(void *userdata, const struct fg_lw_txpk *tx, const struct f
 		r = fg_sx130x_send(d->sx130x, tx);
 	fg_log_debug("lora", "downlink of %zu bytes at %u.%06u MHz, DR%d, counter %u: %s", tx->len,
 		     tx->freq_hz / 1000000, tx->freq_hz % 1000000, tx->dr, tx->count_us,
-		     r < 0 ? strerror(-r) : "handed to the radio");
+		     r < 0 ? strerror(-r) : "queued for the radio");
 	return r < 0 ? r : 0;
 }
 
@@ -878,6 +884,8 @@ static void on_sx130x_frame(const uint8_t *phy, size_t len, const struct fg_radi
 	static const struct fg_lora_origin via = { FG_LORA_VIA_SX130X, 0 };
 	struct daemon *d = userdata;
 
+	if (!d->lora)
+		return; /* the LoRa decoder failed to start after a reload */
 	(void)fg_lora_handle_from(d->lora, phy, len, radio, &via, on_readings, d);
 }
 
@@ -1097,7 +1105,7 @@ static int sources_start(struct daemon *d)
 		fg_log_info("gwmp", "listening for a packet forwarder on %s (UDP port %u)",
 			    gwmp->listen, fg_gwmp_port(d->gwmp));
 	}
-	if (d->cfg->sources.sx130x.enabled) {
+	if (d->cfg->sources.sx130x.enabled && !d->sx130x) {
 		static const struct fg_sx130x_handlers sxh = { on_sx130x_frame, on_sx130x_stat };
 
 		/* Starting takes a reset sequence and may be retried: it goes on in the loop. */
@@ -1186,12 +1194,28 @@ static int on_stop_signal(sd_event_source *es, const struct signalfd_siginfo *si
 	return sd_event_exit(d->loop, 0);
 }
 
+/* Whether the concentrator runs the same under cfg as under the running configuration. */
+static bool sx130x_unchanged(const struct daemon *d, const struct fg_config *cfg)
+{
+	struct fg_sx130x_setup a, b;
+	struct fg_diags diags = { 0 };
+	bool same;
+
+	if (!d->sx130x || !cfg->sources.sx130x.enabled)
+		return false;
+	same = fg_sx130x_setup_resolve(d->cfg, &a, &diags) == 0 &&
+	       fg_sx130x_setup_resolve(cfg, &b, &diags) == 0 && fg_sx130x_setup_equal(&a, &b);
+	fg_diags_clear(&diags);
+	return same;
+}
+
 /* SIGHUP: load the file again; on any error keep running on the old configuration. */
 static int on_reload_signal(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct daemon *d = userdata;
 	struct fg_diags diags = { 0 };
 	struct fg_config *cfg = NULL, *old;
+	struct fg_sx130x *kept = NULL;
 	int r;
 
 	(void) es;
@@ -1205,6 +1229,12 @@ static int on_reload_signal(sd_event_source *es, const struct signalfd_siginfo *
 		fg_log_error("config", "reload of '%s' refused, keeping the running configuration",
 			     d->config_path);
 		goto done;
+	}
+	/* A concentrator whose settings did not change keeps running: no reset, no lost frames. */
+	if (sx130x_unchanged(d, cfg)) {
+		kept = d->sx130x;
+		d->sx130x = NULL;
+		fg_log_info("sx130x", "concentrator settings unchanged: it keeps running");
 	}
 	sources_stop(d);
 	if (strcmp(cfg->buffer.path, d->cfg->buffer.path) != 0)
@@ -1227,6 +1257,7 @@ static int on_reload_signal(sd_event_source *es, const struct signalfd_siginfo *
 		if (sink_start(d) < 0)
 			fg_log_error("mqtt", "no MQTT sink after reload: readings stay buffered");
 	}
+	d->sx130x = kept;
 	r = sources_start(d);
 	if (r < 0)
 		fg_log_error("core", "sources failed to start after reload; running without them");

@@ -325,35 +325,41 @@ static int schedule(struct fg_lora *l, const struct device *dv, const struct fg_
 		    size_t len)
 {
 	enum fg_lw_region region = (enum fg_lw_region) l->cfg->lorawan.region;
-	struct fg_lw_txpk tx;
 	uint64_t now = l->clock ? l->clock(l->clock_userdata) : fg_clock_mono_usec();
-	int r;
+	struct fg_lw_txpk tx[2];
+	int r = -EBUSY, windows = 0;
 
 	if (!o || o->via == FG_LORA_VIA_NONE || !l->ops.send || !radio || !radio->present)
 		return -ENOTCONN;
-	r = fg_lw_region_rx1(region, radio->freq_hz, radio->dr, dv->s.rx1_dr_offset, &tx);
-	if (r == 0) {
-		tx.count_us = radio->tmst + delay_us;
-		memcpy(tx.payload, phy, len);
-		tx.len = len;
-		r = fg_lw_duty_check(l->duty, tx.freq_hz, fg_lw_txpk_airtime_us(&tx), now, true,
-				     NULL);
-		if (r == 1)
-			return l->ops.send(l->ops.userdata, &tx, o);
-		l->stats.duty_limited++;
+	if (fg_lw_region_rx1(region, radio->freq_hz, radio->dr, dv->s.rx1_dr_offset, &tx[0]) == 0)
+		tx[windows++].count_us = radio->tmst + delay_us;
+	if (fg_lw_region_rx2(region, &tx[windows]) == 0)
+		tx[windows++].count_us =
+			radio->tmst + delay_us + FG_LW_RECEIVE_DELAY2_US - FG_LW_RECEIVE_DELAY1_US;
+	/*
+	 * RX1, else RX2 a second later: when the duty-cycle budget forbids a
+	 * window, or the radio refuses it (its time already taken, too late).
+	 * The budget is charged only for what the radio took.
+	 */
+	for (int w = 0; w < windows; w++) {
+		uint32_t airtime;
+
+		memcpy(tx[w].payload, phy, len);
+		tx[w].len = len;
+		airtime = fg_lw_txpk_airtime_us(&tx[w]);
+		r = fg_lw_duty_check(l->duty, tx[w].freq_hz, airtime, now, false, NULL);
+		if (r != 1) {
+			l->stats.duty_limited++;
+			r = r < 0 ? r : -EBUSY;
+			continue;
+		}
+		r = l->ops.send(l->ops.userdata, &tx[w], o);
+		if (r == 0) {
+			(void) fg_lw_duty_check(l->duty, tx[w].freq_hz, airtime, now, true, NULL);
+			return 0;
+		}
 	}
-	r = fg_lw_region_rx2(region, &tx);
-	if (r < 0)
-		return r;
-	tx.count_us = radio->tmst + delay_us + FG_LW_RECEIVE_DELAY2_US - FG_LW_RECEIVE_DELAY1_US;
-	memcpy(tx.payload, phy, len);
-	tx.len = len;
-	r = fg_lw_duty_check(l->duty, tx.freq_hz, fg_lw_txpk_airtime_us(&tx), now, true, NULL);
-	if (r != 1) {
-		l->stats.duty_limited++;
-		return r < 0 ? r : -EBUSY;
-	}
-	return l->ops.send(l->ops.userdata, &tx, o);
+	return r;
 }
 
 /* The DevAddr layout of a NetID type (LoRaWAN Backend Interfaces 1.0, table 3). */

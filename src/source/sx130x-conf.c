@@ -353,3 +353,36 @@ int fg_sx130x_check_config(const struct fg_config *cfg, enum fg_sx130x_hal built
 		     s.spi);
 	return errors ? -EINVAL : 0;
 }
+
+static bool line_equal(const struct fg_sx130x_line *a, const struct fg_sx130x_line *b)
+{
+	return a->present == b->present && (!a->present || (!strcmp(a->chip, b->chip) &&
+							    a->offset == b->offset));
+}
+
+static bool channel_equal(const struct fg_lw_channel *a, const struct fg_lw_channel *b)
+{
+	return a->enable == b->enable && a->radio == b->radio && a->if_hz == b->if_hz &&
+	       a->sf == b->sf && a->bw_hz == b->bw_hz && a->bps == b->bps;
+}
+
+/* Field by field: the structs' padding is not known to be equal. */
+bool fg_sx130x_setup_equal(const struct fg_sx130x_setup *a, const struct fg_sx130x_setup *b)
+{
+	if (a->board != b->board || a->chip != b->chip || strcmp(a->spi, b->spi) ||
+	    !line_equal(&a->reset, &b->reset) || !line_equal(&a->power, &b->power) ||
+	    a->clock_source != b->clock_source || a->radio_type != b->radio_type ||
+	    a->rssi_offset != b->rssi_offset || a->antenna_gain != b->antenna_gain ||
+	    a->region != b->region || a->sub_band != b->sub_band ||
+	    a->stat_interval_usec != b->stat_interval_usec || strcmp(a->gateway_id, b->gateway_id))
+		return false;
+	for (int i = 0; i < 2; i++)
+		if (a->plan.radio_hz[i] != b->plan.radio_hz[i] ||
+		    a->plan.radio_enable[i] != b->plan.radio_enable[i])
+			return false;
+	for (int i = 0; i < 8; i++)
+		if (!channel_equal(&a->plan.multi[i], &b->plan.multi[i]))
+			return false;
+	return channel_equal(&a->plan.lora_std, &b->plan.lora_std) &&
+	       channel_equal(&a->plan.fsk, &b->plan.fsk);
+}

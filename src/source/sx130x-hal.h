@@ -8,9 +8,12 @@
  * rssic/rssis, lgw_get_eui, lgw_get_temperature) and sx130x-sx1301.c for
  * lora_gateway (configuration by value, SPI device fixed in the HAL, one
  * rssi, no EUI, no temperature sensor). HAL-neutral structs go in, HAL calls
- * come out. The HAL keeps one concentrator in global state, so these are
- * plain functions. They return 0 (or a count) or a negative errno (-EIO for
- * LGW_HAL_ERROR) and never log: libloragw prints its own diagnostics.
+ * come out. What reads the same against both HALs' headers (start, stop,
+ * receive, send, the TX status) is written once, in sx130x-hal-common.h,
+ * which each adapter includes. The HAL keeps one concentrator in global
+ * state, so these are plain functions. They return 0 (or a count) or a
+ * negative errno (-EIO for LGW_HAL_ERROR) and never log: libloragw prints
+ * its own diagnostics.
  */
 
 #include <stddef.h>
@@ -50,12 +53,26 @@ int fg_sx130x_hal_start(void);
 int fg_sx130x_hal_stop(void);
 /* Up to max packets into rx; returns how many. */
 int fg_sx130x_hal_receive(struct fg_sx130x_rx *rx, unsigned max);
+/* 0 when this HAL can send tx (modulation, rate, bandwidth, coding rate, length), else -EINVAL. */
+int fg_sx130x_hal_check(const struct fg_lw_txpk *tx);
 /* One transmission on rf_chain at rf_power dBm (at the connector). -EINVAL for what cannot be sent.
  */
 int fg_sx130x_hal_send(const struct fg_lw_txpk *tx, uint8_t rf_chain, int8_t rf_power);
-/* -EOPNOTSUPP where the HAL has no such call (SX1301: EUI, temperature, counter). */
+
+/* What the TX modem is doing (lgw_status(TX_STATUS)): it holds one transmission at a time. */
+enum fg_sx130x_tx_status {
+	FG_SX130X_TX_UNKNOWN,
+	FG_SX130X_TX_OFF,	/* not started */
+	FG_SX130X_TX_FREE,	/* ready for lgw_send() */
+	FG_SX130X_TX_SCHEDULED, /* holds a transmission waiting for its time */
+	FG_SX130X_TX_EMITTING,
+};
+int fg_sx130x_hal_tx_status(uint8_t rf_chain, enum fg_sx130x_tx_status *ret);
+
+/* -EOPNOTSUPP where the HAL has no such call (SX1301: EUI, temperature). */
 int fg_sx130x_hal_eui(uint64_t *ret);
 int fg_sx130x_hal_temperature(float *ret);
+/* The concentrator's 1 MHz counter now (wraps at 2^32), as the TX timestamps count. */
 int fg_sx130x_hal_counter(uint32_t *ret_us);
 /* lgw_version_info(), for the log. */
 const char *fg_sx130x_hal_version(void);

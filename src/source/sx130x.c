@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The SX130x concentrator source (source/sx130x.h): the reset sequence on
- * GPIO lines, start-up with back-off, receive polling and the gateway's own
- * counters, on sd-event timers. The HAL calls are behind sx130x-hal.h, one
- * adapter per libloragw flavour.
+ * GPIO lines, start-up with back-off, receive polling, the just-in-time
+ * transmit queue and the gateway's own counters, on sd-event timers. The
+ * HAL calls are behind sx130x-hal.h, one adapter per libloragw flavour.
  */
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +35,45 @@
 /* Failed lgw_receive() calls in a row before the concentrator is reset and started again. */
 #define RECEIVE_ERRORS_MAX 5
 
+/*
+ * The transmit queue, after Semtech's lora_pkt_fwd (jitqueue.c and its
+ * thread_jit): the TX modem holds one transmission at a time, so timestamped
+ * ones wait here in the order of their time and each is handed to
+ * lgw_send() TX_LEAD_USEC before it. Times are on the concentrator's 1 MHz
+ * counter, which wraps at 2^32 (71 minutes): compared by counter_diff().
+ */
+#define TXQ_MAX 16
+/* Handed to lgw_send() this long before its time (lora_pkt_fwd's TX_JIT_DELAY). */
+#define TX_LEAD_USEC INT64_C(40000)
+/* Queued nearer than this is too late: the loop needs the time to hand it over. */
+#define TX_MIN_AHEAD_USEC INT64_C(30000)
+/*
+ * Nearer than this when its turn comes, it is dropped as late: the HAL starts
+ * the TX 1.5 ms before its time (TX_START_DELAY) and moves the packet over SPI
+ * first. A TX time already past would wait a wrap of the counter.
+ */
+#define TX_LAST_USEC INT64_C(5000)
+/* Farther ahead is a wrong timestamp: class A answers come 1 to 7 s after the uplink. */
+#define TX_MAX_AHEAD_USEC INT64_C(10000000)
+/*
+ * From the end of one transmission to the time of the next: the next is
+ * handed over TX_LEAD_USEC before its time, with the TX modem free by then,
+ * plus lora_pkt_fwd's TX_START_DELAY (1.5 ms) and TX_MARGIN_DELAY (1 ms).
+ */
+#define TX_GUARD_USEC (TX_LEAD_USEC + 2500)
+/* The TX modem still emitting at a hand-over: look again this soon. */
+#define TX_RETRY_USEC	 (2 * FG_USEC_PER_MSEC)
+#define TX_ACCURACY_USEC (1 * FG_USEC_PER_MSEC)
+/* Radio 0 transmits, in Semtech's reference configurations of every board. */
+#define TX_RF_CHAIN 0
+
+/* One transmission waiting for its time. */
+struct txq_entry {
+	struct fg_lw_txpk tx;
+	int8_t rf_power; /* dBm at the connector */
+	uint32_t airtime_us;
+};
+
 enum step {
 	STEP_POWER, /* request the lines, power enable high */
 	STEP_RESET_HIGH,
@@ -52,6 +92,12 @@ struct fg_sx130x {
 	sd_event_source *step_timer;
 	sd_event_source *poll_timer;
 	sd_event_source *stat_timer;
+	sd_event_source *tx_timer;
+	struct txq_entry txq[TXQ_MAX]; /* by time, the next first */
+	size_t txq_n;
+	/* The last one handed to lgw_send(), until it is over (monotonic; 0: none). */
+	uint64_t on_air_until;
+	uint32_t on_air_us, on_air_airtime_us;
 	enum step step;
 	bool started;
 	uint64_t backoff_usec;
@@ -291,9 +337,149 @@ static int on_step(sd_event_source *es, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* How far counter value a is after b, wrapping at 2^32: negative when a is before b. */
+static int64_t counter_diff(uint32_t a, uint32_t b)
+{
+	uint32_t d = a - b;
+
+	return d < UINT32_C(0x80000000) ? (int64_t) d : (int64_t) d - (INT64_C(1) << 32);
+}
+
+/* Whether transmissions at a and b, airtimes given, are too close for the one TX modem. */
+static bool collide(uint32_t a, uint32_t a_airtime, uint32_t b, uint32_t b_airtime)
+{
+	int64_t d = counter_diff(b, a);
+
+	return d >= 0 ? d < a_airtime + TX_GUARD_USEC : -d < b_airtime + TX_GUARD_USEC;
+}
+
+/* Whether a transmission at count_us is too close to one queued or on air. */
+static bool txq_collides(const struct fg_sx130x *s, uint32_t count_us, uint32_t airtime_us)
+{
+	if (s->on_air_until > fg_clock_mono_usec() &&
+	    collide(s->on_air_us, s->on_air_airtime_us, count_us, airtime_us))
+		return true;
+	for (size_t i = 0; i < s->txq_n; i++)
+		if (collide(s->txq[i].tx.count_us, s->txq[i].airtime_us, count_us, airtime_us))
+			return true;
+	return false;
+}
+
+/* Hand e to lgw_send() now (ahead_us before its time), counted; remembered while on air. */
+static int tx_hand_over(struct fg_sx130x *s, const struct txq_entry *e, uint32_t count_us,
+			int64_t ahead_us)
+{
+	int r;
+
+	r = fg_sx130x_hal_send(&e->tx, TX_RF_CHAIN, e->rf_power);
+	if (r < 0) {
+		s->st.tx_failed++;
+		return r;
+	}
+	s->st.tx_sent++;
+	s->on_air_us = count_us;
+	s->on_air_airtime_us = e->airtime_us;
+	s->on_air_until = fg_clock_mono_usec() + (uint64_t) ahead_us + e->airtime_us;
+	return 0;
+}
+
+static void txq_pop(struct fg_sx130x *s)
+{
+	memmove(&s->txq[0], &s->txq[1], --s->txq_n * sizeof(s->txq[0]));
+}
+
+/* Drop what is queued (counted as lost) and forget what is on air: the counter starts over. */
+static void txq_flush(struct fg_sx130x *s, const char *why)
+{
+	if (s->txq_n > 0)
+		fg_log_warning(MODULE, "%s: %zu queued downlink%s dropped", why, s->txq_n,
+			       s->txq_n == 1 ? "" : "s");
+	s->st.tx_lost += s->txq_n;
+	s->txq_n = 0;
+	s->on_air_until = 0;
+	if (s->tx_timer)
+		(void) sd_event_source_set_enabled(s->tx_timer, SD_EVENT_OFF);
+}
+
+static int on_tx(sd_event_source *es, uint64_t usec, void *userdata);
+
+/*
+ * The queue's turn: drop the first transmission if it is late, hand it to
+ * lgw_send() once it is TX_LEAD_USEC away and the TX modem is not emitting
+ * (else look again shortly), and arm the timer for the next.
+ */
+static void txq_run(struct fg_sx130x *s)
+{
+	while (s->txq_n > 0) {
+		const struct txq_entry *e = &s->txq[0];
+		enum fg_sx130x_tx_status status;
+		uint32_t now, at = e->tx.count_us;
+		int64_t ahead;
+		int r;
+
+		r = fg_sx130x_hal_counter(&now);
+		if (r < 0) {
+			s->st.tx_failed++;
+			txq_pop(s);
+			fg_log_device(LOG_WARNING, MODULE, MODULE, s->device,
+				      "cannot read the concentrator's counter: %s; downlink for "
+				      "counter %" PRIu32 " dropped",
+				      strerror(-r), at);
+			continue;
+		}
+		ahead = counter_diff(at, now);
+		if (ahead > TX_LEAD_USEC) {
+			r = arm(s, &s->tx_timer, (uint64_t) (ahead - TX_LEAD_USEC),
+				TX_ACCURACY_USEC, on_tx);
+			if (r < 0) {
+				txq_flush(s, "cannot arm the transmit timer");
+				fg_log_errno(r, MODULE, "cannot arm the transmit timer: %m");
+			}
+			return;
+		}
+		if (ahead >= TX_LAST_USEC && fg_sx130x_hal_tx_status(TX_RF_CHAIN, &status) == 0 &&
+		    status == FG_SX130X_TX_EMITTING) {
+			r = arm(s, &s->tx_timer, TX_RETRY_USEC, TX_ACCURACY_USEC / 2, on_tx);
+			if (r >= 0)
+				return;
+			ahead = 0; /* cannot wait: late */
+		}
+		if (ahead < TX_LAST_USEC) {
+			s->st.tx_late++;
+			txq_pop(s);
+			fg_log_device(
+				LOG_WARNING, MODULE, MODULE, s->device,
+				"downlink for counter %" PRIu32 " dropped, too late: its turn "
+				"came %.1f ms before its time (the TX modem busy, or the loop)",
+				at, (double) ahead / 1000.0);
+			continue;
+		}
+		/* One still scheduled is overwritten, as lora_pkt_fwd does: its time has passed. */
+		r = tx_hand_over(s, e, at, ahead);
+		if (r < 0)
+			fg_log_device(LOG_WARNING, MODULE, MODULE, s->device,
+				      "lgw_send refused the downlink for counter %" PRIu32
+				      ": %s; dropped",
+				      at, strerror(-r));
+		else
+			fg_log_debug(MODULE,
+				     "downlink for counter %" PRIu32 " handed over %.1f ms "
+				     "before its time",
+				     at, (double) ahead / 1000.0);
+		txq_pop(s);
+	}
+}
+
+static int on_tx(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	txq_run(userdata);
+	return 0;
+}
+
 /* The concentrator stopped answering: stop it and go through reset and start again. */
 static void restart(struct fg_sx130x *s)
 {
+	txq_flush(s, "the concentrator is reset");
 	(void) fg_sx130x_hal_stop();
 	s->started = false;
 	if (s->poll_timer)
@@ -466,6 +652,9 @@ void fg_sx130x_free(struct fg_sx130x *s)
 	s->step_timer = sd_event_source_disable_unref(s->step_timer);
 	s->poll_timer = sd_event_source_disable_unref(s->poll_timer);
 	s->stat_timer = sd_event_source_disable_unref(s->stat_timer);
+	if (s->started)
+		txq_flush(s, "the concentrator stops");
+	s->tx_timer = sd_event_source_disable_unref(s->tx_timer);
 	if (s->started) {
 		int r = fg_sx130x_hal_stop();
 
@@ -483,24 +672,80 @@ void fg_sx130x_free(struct fg_sx130x *s)
 	free(s);
 }
 
+/* An immediate transmission: now, unless the TX modem or the queue's next one is in the way. */
+static int send_now(struct fg_sx130x *s, const struct txq_entry *e, uint32_t now)
+{
+	enum fg_sx130x_tx_status status;
+
+	if (txq_collides(s, now, e->airtime_us) ||
+	    (fg_sx130x_hal_tx_status(TX_RF_CHAIN, &status) == 0 &&
+	     (status == FG_SX130X_TX_SCHEDULED || status == FG_SX130X_TX_EMITTING))) {
+		s->st.tx_collided++;
+		return -EEXIST;
+	}
+	return tx_hand_over(s, e, now, 0);
+}
+
 int fg_sx130x_send(struct fg_sx130x *s, const struct fg_lw_txpk *tx)
 {
+	struct txq_entry e = { .tx = *tx };
+	uint32_t now;
+	int64_t ahead;
 	long power;
+	size_t i;
 	int r;
 
 	assert(s && tx);
 	if (!s->started)
 		return -EAGAIN;
 	power = lroundf((float) tx->power_dbm - s->setup.antenna_gain);
-	if (power < -128 || power > 127)
-		return -EINVAL;
-	/* Radio 0 transmits, in Semtech's reference configurations of every board. */
-	r = fg_sx130x_hal_send(tx, 0, (int8_t) power);
-	if (r < 0)
+	if (power < -128 || power > 127 || fg_sx130x_hal_check(tx) < 0) {
 		s->st.tx_failed++;
-	else
-		s->st.tx_sent++;
-	return r;
+		return -EINVAL;
+	}
+	e.rf_power = (int8_t) power;
+	e.airtime_us = fg_lw_txpk_airtime_us(tx);
+	r = fg_sx130x_hal_counter(&now);
+	if (r < 0) {
+		s->st.tx_failed++;
+		return r;
+	}
+	if (tx->immediate)
+		return send_now(s, &e, now);
+	ahead = counter_diff(tx->count_us, now);
+	if (ahead < TX_MIN_AHEAD_USEC) {
+		s->st.tx_late++;
+		return -ETIME;
+	}
+	if (ahead > TX_MAX_AHEAD_USEC) {
+		s->st.tx_too_far++;
+		return -ERANGE;
+	}
+	if (txq_collides(s, tx->count_us, e.airtime_us)) {
+		s->st.tx_collided++;
+		return -EEXIST;
+	}
+	if (s->txq_n == TXQ_MAX) {
+		s->st.tx_queue_full++;
+		return -ENOBUFS;
+	}
+	/* Within 10 s of now, so within 2^31 of each other: counter_diff() orders them. */
+	for (i = s->txq_n; i > 0 && counter_diff(s->txq[i - 1].tx.count_us, tx->count_us) > 0; i--)
+		s->txq[i] = s->txq[i - 1];
+	s->txq[i] = e;
+	s->txq_n++;
+	if (i == 0) {
+		r = arm(s, &s->tx_timer,
+			ahead > TX_LEAD_USEC ? (uint64_t) (ahead - TX_LEAD_USEC) : 0,
+			TX_ACCURACY_USEC, on_tx);
+		if (r < 0) {
+			txq_pop(s);
+			s->st.tx_failed++;
+			return r;
+		}
+	}
+	s->st.tx_queued++;
+	return 0;
 }
 
 int fg_sx130x_counter(struct fg_sx130x *s, uint32_t *ret_us)

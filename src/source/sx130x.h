@@ -23,7 +23,8 @@
  * rest of the daemon runs on. Receive: lgw_receive() from a timer, every
  * 10 ms while packets flow, backing off to 100 ms when idle. Packets with a
  * bad CRC or none (LoRaWAN uplinks carry one; downlinks of other gateways
- * do not) are counted, not handed on.
+ * do not) are counted, not handed on. Transmit: a just-in-time queue hands
+ * each downlink to lgw_send() shortly before its time (fg_sx130x_send).
  *
  * The HAL holds one concentrator in global state and is not thread-safe:
  * at most one fg_sx130x exists at a time (a reload frees the old one first).
@@ -91,6 +92,9 @@ struct fg_sx130x_setup {
 int fg_sx130x_setup_resolve(const struct fg_config *cfg, struct fg_sx130x_setup *ret,
 			    struct fg_diags *diags);
 
+/* Whether two setups drive the concentrator the same way (a reload need not restart it). */
+bool fg_sx130x_setup_equal(const struct fg_sx130x_setup *a, const struct fg_sx130x_setup *b);
+
 /*
  * The checks the daemon and fieldgatectl run after fg_config_load(): with
  * sources.sx130x.enabled, the binary must have a HAL (built is
@@ -123,9 +127,20 @@ struct fg_sx130x_stats {
 	uint64_t rx_no_crc;  /* counted, dropped: LoRaWAN uplinks carry a CRC */
 	uint64_t rx_dropped; /* unknown status, modulation or bandwidth, empty payload */
 	uint64_t frames;     /* handed to the frame callback */
-	uint64_t tx_sent;    /* lgw_send() accepted */
-	uint64_t tx_failed;
-	uint64_t eui; /* 0 until read (never on the SX1301) */
+	/*
+	 * Downlinks (fg_sx130x_send while running): each is counted once in
+	 * one of tx_sent to tx_lost when it is done with; tx_queued counts
+	 * those that waited in the transmit queue on the way.
+	 */
+	uint64_t tx_queued;	/* timestamped ones taken into the queue */
+	uint64_t tx_sent;	/* lgw_send() accepted */
+	uint64_t tx_failed;	/* not sendable, or lgw_send() or the counter failed */
+	uint64_t tx_late;	/* under 30 ms ahead, or under 5 ms when their turn came */
+	uint64_t tx_collided;	/* refused: too close to one queued or on air */
+	uint64_t tx_too_far;	/* refused: more than 10 s ahead (a wrong timestamp) */
+	uint64_t tx_queue_full; /* refused: 16 were waiting */
+	uint64_t tx_lost;	/* queued, then dropped as the concentrator restarted or stopped */
+	uint64_t eui;		/* 0 until read (never on the SX1301) */
 	bool has_temperature;
 	float temperature; /* degrees Celsius, the last reading (SX1302/SX1303 boards) */
 };
@@ -165,11 +180,21 @@ int fg_sx130x_new(const struct fg_config *cfg, sd_event *loop, const struct fg_g
 void fg_sx130x_free(struct fg_sx130x *s);
 
 /*
- * Hand one transmission to the concentrator (count_us on its counter,
- * unless tx->immediate), on the radio that transmits (radio 0), at
- * tx->power_dbm less the antenna gain. Returns 0, -EAGAIN while not
- * running, -EINVAL for parameters the concentrator cannot send, -EIO when
- * lgw_send() refuses. Does not log.
+ * Send one transmission from the radio that transmits (radio 0) at
+ * tx->power_dbm less the antenna gain. The concentrator holds one
+ * transmission at a time, so a timestamped one (tx->count_us on the
+ * concentrator's counter, which wraps at 2^32) waits in a just-in-time
+ * queue, as in Semtech's packet forwarder, and is handed to lgw_send() 40 ms
+ * before its time, once the TX modem is free; an immediate one goes to
+ * lgw_send() at once. tx is copied. Returns 0 when queued or sent; -EAGAIN
+ * while not running; -EINVAL for parameters the concentrator cannot send;
+ * -ETIME when count_us is less than 30 ms ahead of the counter (or past);
+ * -ERANGE when it is more than 10 s ahead; -EEXIST when it would be on air
+ * with (or too close after) one queued or sent, the margin being what it
+ * takes to hand the next one over; -ENOBUFS when 16 wait already; -EIO when
+ * the counter cannot be read or lgw_send() refuses an immediate one. Each
+ * outcome is counted in fg_sx130x_stats. Does not log; what happens later to
+ * a queued one (sent, late, refused) is counted and logged by the source.
  */
 int fg_sx130x_send(struct fg_sx130x *s, const struct fg_lw_txpk *tx);
 

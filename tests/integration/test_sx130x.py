@@ -6,8 +6,10 @@ with a test double of libloragw (tests/loragw/loragw-double.c), fed real
 LoRaWAN frames (tests/tools/mkframe) from a script file and recording every
 HAL call it is given; readings arrive at a real mosquitto subscriber. The
 reset and power lines go through the simulated GPIO chip, whose log lines
-show the sequence. The normal fieldgated, built without libloragw, refuses
-a configuration that enables the concentrator."""
+show the sequence. Answers (an ACK, a JoinAccept) wait in the source's
+transmit queue and reach lgw_send shortly before their time on the
+double's counter, which runs in real time. The normal fieldgated, built
+without libloragw, refuses a configuration that enables the concentrator."""
 import json
 import os
 import re
@@ -28,12 +30,22 @@ APP = "1F2E3D4C5B6A79880796A5B4C3D2E1F0"
 ADDR = "26011BDA"
 DEV_EUI = "70b3d57ed0000001"
 CHIP_EUI = "0016c001ff10a235"
+APP_KEY = "2B7E151628AED2A6ABF7158809CF4F3C"
+OTAA_EUI = "70B3D57ED0000042"
+JOIN_EUI = "70B3D57ED0000000"
+# The source hands a queued transmission to lgw_send 40 ms before its time, and
+# drops it as late under 5 ms: how far ahead of count_us the double's counter was.
+LEAD_MAX_US = 40_000
+LEAD_MIN_US = 4_000
+
+
+def mkframe(*args):
+    out = subprocess.run([MKFRAME, *map(str, args)], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
 
 
 def frame(fcnt, payload_hex, port=2):
-    out = subprocess.run([MKFRAME, NWK, APP, ADDR, str(fcnt), str(port), payload_hex],
-                         capture_output=True, text=True, check=True)
-    return out.stdout.strip()
+    return mkframe(NWK, APP, ADDR, fcnt, port, payload_hex)
 
 
 def rx(phy_hex, **kw):
@@ -51,7 +63,13 @@ def built_with_libloragw():
                    for line in f)
 
 
-def config(state, broker_port, extra="", sx130x=""):
+ABP_DEVICE = (f'{{ name = "soil-1"; dev_eui = "{DEV_EUI.upper()}"; dev_addr = "{ADDR}";\n'
+              f'  nwk_s_key = "{NWK}"; app_s_key = "{APP}"; codec = "cayenne"; }}')
+OTAA_DEVICE = (f'{{ name = "door-1"; dev_eui = "{OTAA_EUI}"; join_eui = "{JOIN_EUI}";\n'
+               f'  app_key = "{APP_KEY}"; codec = "cayenne"; }}')
+
+
+def config(state, broker_port, extra="", sx130x="", devices=(ABP_DEVICE,)):
     return f"""
 gateway = {{ id = "itest"; state_dir = "{state}"; runtime_dir = "{state}";
   log_level = "info"; trust_system_clock = true; }};
@@ -70,8 +88,8 @@ sources = {{
 }};
 lorawan = {{
   region = "EU868";
-  devices = ( {{ name = "soil-1"; dev_eui = "{DEV_EUI.upper()}"; dev_addr = "{ADDR}";
-                 nwk_s_key = "{NWK}"; app_s_key = "{APP}"; codec = "cayenne"; }} );
+  net_id = 0x000013;
+  devices = ( {", ".join(devices)} );
 }};
 {extra}
 """
@@ -102,11 +120,11 @@ class Sx130xTest(unittest.TestCase):
         self.notify.close()
         self.tmp.cleanup()
 
-    def start(self, script, sx130x=""):
+    def start(self, script, sx130x="", devices=(ABP_DEVICE,)):
         with open(self.script, "w") as f:
             f.write(script)
         with open(self.conf, "w") as f:
-            f.write(config(self.dir, self.broker.port, sx130x=sx130x))
+            f.write(config(self.dir, self.broker.port, sx130x=sx130x, devices=devices))
         os.chmod(self.conf, 0o600)
         env = {"FG_LORAGW_SCRIPT": self.script, "FG_LORAGW_RECORD": self.record,
                "FG_LORAGW_EUI": CHIP_EUI.upper()}
@@ -114,12 +132,37 @@ class Sx130xTest(unittest.TestCase):
         self.notify.wait_for("READY=1")
         return self.daemon
 
-    def recorded(self):
+    def recorded(self, receives=False):
+        """The double's record; without the lines of packets lgw_receive handed out."""
         try:
             with open(self.record) as f:
-                return [line.rstrip("\n") for line in f]
+                return [line.rstrip("\n") for line in f
+                        if receives or not line.startswith("lgw_receive ")]
         except FileNotFoundError:
             return []
+
+    def received_count_us(self):
+        """count_us of each packet the double handed out."""
+        return [int(line.split("count_us=")[1].split()[0])
+                for line in self.recorded(receives=True) if line.startswith("lgw_receive ")]
+
+    def wait_send(self, timeout):
+        """The fields of the one lgw_send call, once made."""
+        deadline = time.monotonic() + timeout
+        while not any(r.startswith("lgw_send") for r in self.recorded()):
+            self.assertLess(time.monotonic(), deadline,
+                            f"no lgw_send: {self.recorded()} {self.daemon.stderr()}")
+            time.sleep(0.05)
+        send = [r for r in self.recorded() if r.startswith("lgw_send")]
+        self.assertEqual(len(send), 1, send)
+        return dict(kv.split("=", 1) for kv in send[0].split()[1:])
+
+    def assert_just_in_time(self, f):
+        """lgw_send was called shortly before count_us, with the TX modem free."""
+        lead = (int(f["count_us"]) - int(f["counter"])) % 2**32
+        self.assertLessEqual(lead, LEAD_MAX_US, f)
+        self.assertGreaterEqual(lead, LEAD_MIN_US, f)
+        self.assertEqual(f["tx_status"], "free")
 
     def status(self):
         out = run([FIELDGATECTL, "-c", self.conf, "status"])
@@ -180,6 +223,8 @@ class Sx130xTest(unittest.TestCase):
         self.assertIn("lgw_rxif_setconf if_chain=9 enable=1 rf_chain=1 freq_hz=300000 "
                       "bandwidth=125000 datarate=50000", rec)
         self.assertEqual(rec[-1], "lgw_start result=ok")
+        # The four packets handed out, with the count_us the script gave them.
+        self.assertEqual(self.received_count_us(), [3512348611] * 3 + [4000000000])
 
         # The counters, and the gateway's own readings named by the concentrator's EUI.
         st = self.status()
@@ -209,22 +254,18 @@ class Sx130xTest(unittest.TestCase):
         self.assertEqual(total, {"rx_received": 4, "rx_crc_bad": 1, "rx_forwarded": 2})
 
     def test_a_confirmed_uplink_is_acknowledged_through_the_concentrator(self):
-        out = subprocess.run([MKFRAME, NWK, APP, ADDR, "5", "2", "016700fa", "confirmed"],
-                             capture_output=True, text=True, check=True)
-        d = self.start(rx(out.stdout.strip(), count_us=1000000))
+        # Heard now on the double's counter, which runs on from lgw_start.
+        d = self.start(rx(mkframe(NWK, APP, ADDR, 5, 2, "016700fa", "confirmed"), count_us="+0"))
         self.assertTrue(self.sub.wait(
             lambda s: any("/lora/" in t for t, _ in s.readings()), 15), d.stderr())
-        deadline = time.monotonic() + 10
-        while not any(r.startswith("lgw_send") for r in self.recorded()):
-            self.assertLess(time.monotonic(), deadline, self.recorded())
-            time.sleep(0.05)
-        send = [r for r in self.recorded() if r.startswith("lgw_send")]
-        self.assertEqual(len(send), 1, send)
-        f = dict(kv.split("=", 1) for kv in send[0].split()[1:])
+        f = self.wait_send(10)
+        [up] = self.received_count_us()
         # EU868 RX1: RECEIVE_DELAY1 after the uplink on the concentrator's counter, the
-        # uplink's frequency and SF, inverted polarity, no CRC, from the radio that sends.
+        # uplink's frequency and SF, inverted polarity, no CRC, from the radio that sends;
+        # queued, and handed to lgw_send just before that time, not a second early.
         self.assertEqual(f["tx_mode"], "timestamped")
-        self.assertEqual(int(f["count_us"]), 1000000 + 1000000)
+        self.assertEqual(int(f["count_us"]), (up + 1_000_000) % 2**32)
+        self.assert_just_in_time(f)
         self.assertEqual(int(f["freq_hz"]), 868300000)
         self.assertEqual((f["modulation"], f["bandwidth"], f["datarate"]), ("lora", "125000", "9"))
         self.assertEqual((f["invert_pol"], f["no_crc"], f["preamble"]), ("1", "1", "8"))
@@ -236,6 +277,34 @@ class Sx130xTest(unittest.TestCase):
         st = self.status()
         self.assertEqual(st["lora_acks"], 1)
         self.assertEqual(st["sx130x_tx_sent"], 1)
+
+    def test_a_join_request_is_answered_through_the_concentrator_in_rx1(self):
+        nonce = 0x0203
+        phy = mkframe("join", APP_KEY, JOIN_EUI, OTAA_EUI, nonce)
+        d = self.start(rx(phy, freq=868100000, sf=7, count_us="+0"), devices=(OTAA_DEVICE,))
+        d.wait_stderr("concentrator started", 10)
+        # JOIN_ACCEPT_DELAY1 is 5 s: the answer waits in the queue until just before then.
+        f = self.wait_send(10)
+        [up] = self.received_count_us()
+        self.assertEqual(f["tx_mode"], "timestamped")
+        self.assertEqual(int(f["count_us"]), (up + 5_000_000) % 2**32)
+        self.assert_just_in_time(f)
+        # EU868 RX1 with RX1DROffset 0: the request's frequency and data rate.
+        self.assertEqual(int(f["freq_hz"]), 868100000)
+        self.assertEqual((f["modulation"], f["bandwidth"], f["datarate"], f["coderate"]),
+                         ("lora", "125000", "7", "4/5"))
+        self.assertEqual((f["invert_pol"], f["no_crc"], f["rf_chain"]), ("1", "1", "0"))
+        self.assertEqual(f["size"], "17")
+        # The device opens it (MIC and decryption with its AppKey, keys from its DevNonce):
+        # a session under NetID 0x13, the region's defaults, RX1 a second after uplinks.
+        addr, nwk, app, rx1, rx2, delay = mkframe("accept", APP_KEY, nonce,
+                                                  f["payload"]).split()
+        self.assertEqual(int(addr, 16) >> 25, 0x13)
+        self.assertEqual((rx1, rx2, delay), ("0", "0", "1"))
+        self.assertNotEqual(nwk, app)
+        st = self.status()
+        self.assertEqual((st["lora_join_requests"], st["lora_joins"]), (1, 1))
+        self.assertEqual((st["sx130x_tx_sent"], st["sx130x_tx_failed"]), (1, 0))
 
     def test_start_failures_are_retried_with_backoff_while_the_daemon_answers(self):
         d = self.start("start_fail 2\n" + rx(frame(1, "016700fa")))
@@ -282,22 +351,34 @@ class Sx130xTest(unittest.TestCase):
         self.assertGreater(self.log_index("sim line 17 released", stop), stop)
         self.assertGreater(self.log_index("sim line 18 released", stop), stop)
 
-    def test_reload_recreates_the_source_cleanly(self):
+    def test_reload_keeps_an_unchanged_concentrator_and_restarts_a_changed_one(self):
         d = self.start(rx(frame(1, "016700fa")) + "pause 1500\n" + rx(frame(2, "016700c8")))
         d.wait_stderr("concentrator started", 10)
+        # Nothing of the concentrator changed: it keeps running, no reset, frames keep coming.
         d.signal(signal.SIGHUP)
         self.notify.wait_for("RELOADING=1")
         self.notify.wait_for("READY=1")
+        d.wait_stderr("concentrator settings unchanged: it keeps running")
+        self.assertTrue(self.sub.wait(
+            lambda s: len([t for t, _ in s.readings() if "/lora/" in t]) >= 2, 15), d.stderr())
+        calls = [line.split()[0] for line in self.recorded()
+                 if line.startswith(("lgw_start", "lgw_stop"))]
+        self.assertEqual(calls, ["lgw_start"])
+        self.assertNotIn("sim line 17 released", d.stderr())
+        # Another RSSI offset: the concentrator restarts with it, cleanly.
+        with open(self.conf, "w") as f:
+            f.write(config(self.dir, self.broker.port, sx130x="rssi_offset = -200.0;"))
+        d.signal(signal.SIGHUP)
         d.wait_stderr("sim line 17 released", 10)
         deadline = time.monotonic() + 10
         while d.stderr().count("concentrator started") < 2 and time.monotonic() < deadline:
             d.pump(0.1)
         self.assertEqual(d.stderr().count("concentrator started"), 2, d.stderr())
-        self.assertTrue(self.sub.wait(
-            lambda s: len([t for t, _ in s.readings() if "/lora/" in t]) >= 2, 15), d.stderr())
         calls = [line.split()[0] for line in self.recorded()
                  if line.startswith(("lgw_start", "lgw_stop"))]
         self.assertEqual(calls, ["lgw_start", "lgw_stop", "lgw_start"])
+        self.assertIn("lgw_rxrf_setconf rf_chain=0 enable=1 freq_hz=867500000 rssi_offset=-200.0 "
+                      "type=sx1250 tx_enable=1", self.recorded())
         # The old source let go of its lines before the new one asked for them.
         err = d.stderr()
         released = err.index("sim line 17 released")

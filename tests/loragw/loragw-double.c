@@ -10,27 +10,43 @@
  *                       start_fail N     the next N lgw_start() calls fail
  *                       receive_fail N   the next N lgw_receive() calls fail
  *                       temperature C    what lgw_get_temperature() reports
+ *                       counter_start N  the counter's value at lgw_start()
+ *                                        (0 without it; e.g. 4294967000 to
+ *                                        see it wrap)
+ *                       tx_busy N        the next N lgw_status(TX_STATUS)
+ *                                        calls say TX_EMITTING, whatever was
+ *                                        sent
  *                       rx KEY=VALUE...  one received packet, handed out in
  *                                        file order: freq, if, rf, mod (lora,
  *                                        fsk), sf, bw (Hz), cr (4/5..4/8),
  *                                        rssi, snr, crc (ok, bad, none),
- *                                        count_us, payload (hex)
+ *                                        count_us (a number, or +N / -N: the
+ *                                        counter when lgw_receive() hands it
+ *                                        out, plus or minus N), payload (hex)
  *                       pause MS         lgw_receive() returns nothing for MS
  *                                        milliseconds once the feed gets here
  *   FG_LORAGW_RECORD  a file to which every call that configures, starts,
  *                     stops or sends appends one line: the function's name
- *                     and its arguments as key=value.
+ *                     and its arguments as key=value; lgw_send's line ends
+ *                     with the counter and the TX status at the call
+ *                     (counter=, tx_status=). Each packet lgw_receive() hands
+ *                     out adds a line too (lgw_receive count_us= size=).
  *   FG_LORAGW_EUI     the EUI lgw_get_eui() reports (16 hex digits); a fixed
  *                     one without it.
  *
  * Like the HAL, it holds one concentrator in static state, refuses
  * configuration while started, and refuses to receive, send or read the EUI
  * while stopped; it checks the arguments the real HAL checks, so a wrong
- * call fails here too.
+ * call fails here too. The counter (lgw_get_instcnt) runs at 1 MHz from
+ * lgw_start() on CLOCK_MONOTONIC and wraps at 2^32, as the chip's does; the
+ * TX status follows what was sent on it: TX_SCHEDULED until a timestamped
+ * packet's count_us, then TX_EMITTING for its time on air (Semtech's
+ * formula, lgw_time_on_air), then TX_FREE.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +63,7 @@
 struct rx_item {
 	int kind; /* 0 packet, PAUSE */
 	uint32_t pause_ms;
+	bool relative; /* count_us=+N or -N: pkt.count_us is N, added to the counter */
 	struct lgw_pkt_rx_s pkt;
 };
 
@@ -55,11 +72,16 @@ static struct {
 	bool started;
 	unsigned start_fail;
 	unsigned receive_fail;
+	unsigned tx_busy;
 	float temperature;
 	struct rx_item *feed;
 	size_t n, next;
 	uint64_t pause_until_ms; /* 0: not pausing */
-	uint64_t start_ms;
+	uint64_t start_us;
+	uint32_t counter_start;
+	/* The last packet sent: TX_SCHEDULED before tx_at, TX_EMITTING until tx_end. */
+	bool tx_pending;
+	uint32_t tx_at, tx_end;
 } hal = { .temperature = 25.0f };
 
 static uint64_t now_ms(void)
@@ -128,9 +150,62 @@ static unsigned long bw_hz(uint8_t code)
 				   : 0;
 }
 
-/* One "rx" line's KEY=VALUE words into a packet; false on a word it does not know. */
-static bool parse_rx(char *words, struct lgw_pkt_rx_s *p)
+/* The counter now: 1 MHz since lgw_start(), from counter_start, wrapping at 2^32. */
+static uint32_t counter(void)
 {
+	return hal.counter_start + (uint32_t) (now_us() - hal.start_us);
+}
+
+/* Whether counter value a is before b, wrapping at 2^32. */
+static bool before(uint32_t a, uint32_t b)
+{
+	return (int32_t) (a - b) < 0;
+}
+
+/*
+ * A packet's time on air in microseconds: LoRa by the formula of Semtech's
+ * datasheets (SF5 and SF6 take a little less on an SX1302), FSK at its bit
+ * rate with preamble, 3 sync bytes, length and CRC, as sx1302_hal's
+ * lgw_time_on_air() reckons them.
+ */
+static uint32_t time_on_air_us(const struct lgw_pkt_tx_s *p)
+{
+	if (p->modulation == MOD_LORA) {
+		double bw = (double) bw_hz(p->bandwidth), sf = p->datarate;
+		double tsym = ldexp(1.0, (int) sf) / bw * 1e6;
+		int de = sf >= 11 && bw == 125000 ? 1 : 0, h = p->no_header ? 1 : 0;
+		double n = ceil((8.0 * p->size - 4 * sf + 28 + (p->no_crc ? 0 : 16) - 20 * h) /
+				(4 * (sf - 2 * de)));
+
+		if (n < 0)
+			n = 0;
+		n = n * (p->coderate + 4) + 8;
+		return (uint32_t) ((p->preamble + 4.25) * tsym + n * tsym);
+	}
+	return (uint32_t) ((p->preamble + 3 + 1 + p->size + (p->no_crc ? 0 : 2)) * 8.0 /
+			   p->datarate * 1e6);
+}
+
+/* The TX modem's state from what was sent last (TX_OFF while stopped). */
+static uint8_t tx_status_now(void)
+{
+	uint32_t now = counter();
+
+	if (!hal.started)
+		return TX_OFF;
+	if (hal.tx_pending && before(now, hal.tx_at))
+		return TX_SCHEDULED;
+	if (hal.tx_pending && before(now, hal.tx_end))
+		return TX_EMITTING;
+	hal.tx_pending = false;
+	return TX_FREE;
+}
+
+/* One "rx" line's KEY=VALUE words into a packet; false on a word it does not know. */
+static bool parse_rx(char *words, struct rx_item *it)
+{
+	struct lgw_pkt_rx_s *p = &it->pkt;
+
 	memset(p, 0, sizeof(*p));
 	p->modulation = MOD_LORA;
 	p->bandwidth = BW_125KHZ;
@@ -172,9 +247,10 @@ static bool parse_rx(char *words, struct lgw_pkt_rx_s *p)
 				    : !strcmp(v, "bad")	 ? STAT_CRC_BAD
 				    : !strcmp(v, "none") ? STAT_NO_CRC
 							 : STAT_UNDEFINED;
-		else if (!strcmp(w, "count_us"))
-			p->count_us = (uint32_t) strtoul(v, NULL, 10);
-		else if (!strcmp(w, "payload")) {
+		else if (!strcmp(w, "count_us")) {
+			it->relative = *v == '+' || *v == '-';
+			p->count_us = (uint32_t) strtol(v, NULL, 10);
+		} else if (!strcmp(w, "payload")) {
 			size_t n = strlen(v);
 
 			if (n % 2 || n / 2 > sizeof(p->payload))
@@ -228,11 +304,14 @@ static void load_script(void)
 			hal.receive_fail += (unsigned) strtoul(p, NULL, 10);
 		} else if (!strcmp(word, "temperature")) {
 			hal.temperature = strtof(p, NULL);
+		} else if (!strcmp(word, "counter_start")) {
+			hal.counter_start = (uint32_t) strtoul(p, NULL, 10);
+		} else if (!strcmp(word, "tx_busy")) {
+			hal.tx_busy += (unsigned) strtoul(p, NULL, 10);
 		} else if (!strcmp(word, "pause") && hal.n < RX_MAX) {
 			hal.feed[hal.n].kind = PAUSE;
 			hal.feed[hal.n++].pause_ms = (uint32_t) strtoul(p, NULL, 10);
-		} else if (!strcmp(word, "rx") && hal.n < RX_MAX &&
-			   parse_rx(p, &hal.feed[hal.n].pkt)) {
+		} else if (!strcmp(word, "rx") && hal.n < RX_MAX && parse_rx(p, &hal.feed[hal.n])) {
 			hal.feed[hal.n++].kind = 0;
 		} else {
 			fprintf(stderr, "loragw-double: %s:%u: cannot read this line\n", path,
@@ -327,7 +406,8 @@ int lgw_start(void)
 		return LGW_HAL_ERROR;
 	}
 	hal.started = true;
-	hal.start_ms = now_ms();
+	hal.start_us = now_us();
+	hal.tx_pending = false;
 	record("lgw_start result=ok");
 	return LGW_HAL_SUCCESS;
 }
@@ -361,7 +441,12 @@ int lgw_receive(uint8_t max_pkt, struct lgw_pkt_rx_s *pkt_data)
 			hal.next++;
 			continue;
 		}
-		pkt_data[n++] = it->pkt;
+		pkt_data[n] = it->pkt;
+		if (it->relative)
+			pkt_data[n].count_us += counter();
+		record("lgw_receive count_us=%" PRIu32 " size=%u", pkt_data[n].count_us,
+		       pkt_data[n].size);
+		n++;
 		hal.next++;
 	}
 	return n;
@@ -371,6 +456,10 @@ int lgw_send(struct lgw_pkt_tx_s *pkt_data)
 {
 	const struct lgw_pkt_tx_s *p = pkt_data;
 	char hex[2 * sizeof(p->payload) + 1];
+	static const char *const tx_status[] = { "unknown", "off", "free", "scheduled",
+						 "emitting" };
+	uint8_t status;
+	uint32_t now;
 
 	if (!hal.started || !p || p->rf_chain >= LGW_RF_CHAIN_NB || p->size > 255)
 		return LGW_HAL_ERROR;
@@ -387,17 +476,25 @@ int lgw_send(struct lgw_pkt_tx_s *pkt_data)
 	for (size_t i = 0; i < p->size; i++)
 		snprintf(hex + 2 * i, 3, "%02x", p->payload[i]);
 	hex[2 * p->size] = '\0';
+	/* What the modem was doing when handed this one (it replaces a scheduled one). */
+	status = tx_status_now();
+	now = counter();
 	record("lgw_send freq_hz=%" PRIu32 " tx_mode=%s count_us=%" PRIu32
 	       " rf_chain=%u rf_power=%d "
 	       "modulation=%s bandwidth=%lu datarate=%" PRIu32 " coderate=4/%u invert_pol=%d "
-	       "preamble=%u no_crc=%d no_header=%d size=%u payload=%s",
+	       "preamble=%u no_crc=%d no_header=%d size=%u payload=%s counter=%" PRIu32
+	       " tx_status=%s",
 	       p->freq_hz,
 	       p->tx_mode == IMMEDIATE	   ? "immediate"
 	       : p->tx_mode == TIMESTAMPED ? "timestamped"
 					   : "gps",
 	       p->count_us, p->rf_chain, p->rf_power, p->modulation == MOD_LORA ? "lora" : "fsk",
 	       bw_hz(p->bandwidth), p->datarate, 4u + p->coderate, p->invert_pol, p->preamble,
-	       p->no_crc, p->no_header, p->size, hex);
+	       p->no_crc, p->no_header, p->size, hex, now,
+	       status < sizeof(tx_status) / sizeof(tx_status[0]) ? tx_status[status] : "?");
+	hal.tx_pending = true;
+	hal.tx_at = p->tx_mode == TIMESTAMPED ? p->count_us : now;
+	hal.tx_end = hal.tx_at + time_on_air_us(p);
 	return LGW_HAL_SUCCESS;
 }
 
@@ -405,8 +502,11 @@ int lgw_status(uint8_t rf_chain, uint8_t select, uint8_t *code)
 {
 	if (!code || rf_chain >= LGW_RF_CHAIN_NB)
 		return LGW_HAL_ERROR;
-	if (select == TX_STATUS)
-		*code = hal.started ? TX_FREE : TX_OFF;
+	if (select == TX_STATUS && hal.started && hal.tx_busy > 0) {
+		hal.tx_busy--;
+		*code = TX_EMITTING;
+	} else if (select == TX_STATUS)
+		*code = tx_status_now();
 	else if (select == RX_STATUS)
 		*code = hal.started ? 2 /* RX_ON */ : 1 /* RX_OFF */;
 	else
@@ -418,7 +518,7 @@ int lgw_get_instcnt(uint32_t *inst_cnt_us)
 {
 	if (!hal.started || !inst_cnt_us)
 		return LGW_HAL_ERROR;
-	*inst_cnt_us = (uint32_t) (now_us() - hal.start_ms * 1000);
+	*inst_cnt_us = counter();
 	return LGW_HAL_SUCCESS;
 }
 

@@ -42,6 +42,7 @@ static size_t n_kv;
 static struct fg_lw_txpk sent[64];
 static size_t n_sent;
 static int send_result;
+static int refuse_next; /* sends refused with -EEXIST before send_result applies */
 static size_t n_readings;
 
 static uint64_t now_usec = 1000000000;
@@ -96,6 +97,10 @@ static int send(void *userdata, const struct fg_lw_txpk *tx, const struct fg_lor
 	(void) userdata;
 	ck_assert_int_eq(via->via, FG_LORA_VIA_GWMP);
 	ck_assert_uint_eq(via->gateway, 0xaa555a0000000001);
+	if (refuse_next > 0) {
+		refuse_next--;
+		return -EEXIST;
+	}
 	if (send_result < 0)
 		return send_result;
 	ck_assert_uint_lt(n_sent, 64);
@@ -142,6 +147,7 @@ static void setup(void)
 	unhex(APP_KEY, app_key);
 	n_kv = n_sent = n_readings = 0;
 	send_result = 0;
+	refuse_next = 0;
 	start();
 }
 
@@ -379,6 +385,28 @@ START_TEST(a_radio_that_refuses_is_counted_and_the_join_is_kept)
 }
 END_TEST
 
+START_TEST(a_window_the_radio_refuses_falls_back_to_rx2)
+{
+	struct fg_lora_stats st;
+
+	/* RX1's time is taken (another downlink there): RX2, a second later, 869.525 MHz. */
+	refuse_next = 1;
+	ck_assert_int_eq(join_request(21, 868100000, 7), FG_LW_OK);
+	ck_assert_uint_eq(n_sent, 1);
+	ck_assert_uint_eq(sent[0].count_us, TMST + 6000000u);
+	ck_assert_uint_eq(sent[0].freq_hz, 869525000);
+	ck_assert_uint_eq(sent[0].rate.sf, 12);
+	/* Both refused: nothing sent, counted. */
+	an_hour_later();
+	refuse_next = 2;
+	ck_assert_int_eq(join_request(22, 868100000, 7), FG_LW_OK);
+	ck_assert_uint_eq(n_sent, 1);
+	fg_lora_get_stats(lora, &st);
+	ck_assert_uint_eq(st.joins, 1);
+	ck_assert_uint_eq(st.downlink_failed, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lora_join");
@@ -392,6 +420,7 @@ int main(void)
 	tcase_add_test(tc, abp_devices_are_acknowledged_too);
 	tcase_add_test(tc, the_duty_cycle_moves_downlinks_to_rx2_then_stops_them);
 	tcase_add_test(tc, a_radio_that_refuses_is_counted_and_the_join_is_kept);
+	tcase_add_test(tc, a_window_the_radio_refuses_falls_back_to_rx2);
 	suite_add_tcase(s, tc);
 	return fg_check_main(s);
 }

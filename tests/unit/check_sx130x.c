@@ -538,47 +538,435 @@ START_TEST(sx130x_good_frames_are_handed_on_and_bad_ones_counted)
 }
 END_TEST
 
-START_TEST(sx130x_send_hands_the_hal_a_timestamped_packet)
+/* ---------------------------------------------------------------- the transmit queue */
+
+/*
+ * How long before its time a queued transmission reaches lgw_send(): the
+ * source hands it over 40 ms ahead, and drops it once under 5 ms.
+ */
+#define LEAD_MAX_USEC 40000
+#define LEAD_MIN_USEC 4000
+
+/* One lgw_send line of the double's record. */
+struct sent {
+	uint32_t count_us;
+	uint32_t counter; /* the double's counter at the call */
+	unsigned first;	  /* the payload's first byte: which one it was */
+	char mode[16];
+	char status[16]; /* the TX modem's when it was called */
+};
+
+static const char *field(const char *line, const char *key)
 {
-	sd_event *loop;
-	struct fg_sx130x *s;
+	char k[32];
+	const char *p;
+
+	snprintf(k, sizeof(k), " %s=", key);
+	p = strstr(line, k);
+	ck_assert_msg(p != NULL, "no %s in '%s'", key, line);
+	return p + strlen(k);
+}
+
+/* The lgw_send calls recorded so far, up to max of them into out; returns how many there were. */
+static size_t sends(struct sent *out, size_t max)
+{
+	char line[1024];
+	size_t n = 0;
+	FILE *f = fopen(record_path, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "lgw_send ", 9) != 0)
+			continue;
+		if (n < max) {
+			struct sent *x = &out[n];
+
+			x->count_us = (uint32_t) strtoul(field(line, "count_us"), NULL, 10);
+			x->counter = (uint32_t) strtoul(field(line, "counter"), NULL, 10);
+			ck_assert_int_eq(sscanf(field(line, "payload"), "%2x", &x->first), 1);
+			ck_assert_int_eq(sscanf(field(line, "tx_mode"), "%15s", x->mode), 1);
+			ck_assert_int_eq(sscanf(field(line, "tx_status"), "%15s", x->status), 1);
+		}
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* How long before its time x was handed over, on the wrapping counter. */
+static int64_t lead(const struct sent *x)
+{
+	return (int32_t) (x->count_us - x->counter);
+}
+
+/* x reached lgw_send() just in time: within 40 ms of its time, and not late. */
+static void assert_in_time(const struct sent *x)
+{
+	ck_assert_int_le(lead(x), LEAD_MAX_USEC);
+	ck_assert_int_ge(lead(x), LEAD_MIN_USEC);
+}
+
+static size_t want_sends;
+
+static bool has_restarted(struct fg_sx130x *s);
+
+static bool has_sends(struct fg_sx130x *s)
+{
+	return sends(NULL, 0) >= want_sends;
+}
+
+static bool has_late(struct fg_sx130x *s)
+{
 	struct fg_sx130x_stats st;
-	struct fg_lw_txpk tx = {
-		.count_us = 3512348611u + 1000000,
+
+	fg_sx130x_get_stats(s, &st);
+	return st.tx_late >= 1;
+}
+
+static bool never(struct fg_sx130x *s)
+{
+	return false;
+}
+
+/* The concentrator's counter now. */
+static uint32_t counter_now(struct fg_sx130x *s)
+{
+	uint32_t c;
+
+	ck_assert_int_eq(fg_sx130x_counter(s, &c), 0);
+	return c;
+}
+
+/* An EU868 RX1 answer at SF7 for count_us, its payload starting with mark. */
+static struct fg_lw_txpk txpk(uint32_t count_us, uint8_t mark)
+{
+	return (struct fg_lw_txpk){
+		.count_us = count_us,
 		.freq_hz = 868100000,
 		.dr = 5,
 		.rate = { .sf = 7, .bw_hz = 125000 },
 		.cr = 1,
-		.power_dbm = 16,
+		.power_dbm = 14,
 		.preamble = 8,
 		.invert_pol = true,
 		.no_crc = true,
-		.payload = { 0x60, 0xda, 0x1b, 0x01, 0x26 },
+		.payload = { mark, 0xda, 0x1b, 0x01, 0x26 },
 		.len = 5,
 	};
+}
 
+/* A source started on the double, running. */
+static struct fg_sx130x *running_source(sd_event **ret_loop, const char *script)
+{
+	struct fg_sx130x *s;
+
+	write_script(script);
+	s = start_source(ret_loop, "");
+	ck_assert(run_until(*ret_loop, s, is_running, 3 * FG_USEC_PER_SEC));
+	return s;
+}
+
+START_TEST(sx130x_send_hands_the_hal_a_timestamped_packet_just_in_time)
+{
+	sd_event *loop;
+	struct fg_sx130x *s;
+	struct fg_sx130x_stats st;
+	struct sent x[2];
+	char expected[512];
+	struct fg_lw_txpk tx = txpk(0, 0x60);
+
+	tx.power_dbm = 16;
 	write_script("");
 	s = start_source(&loop, "antenna_gain = 2;");
 	ck_assert_int_eq(fg_sx130x_send(s, &tx), -EAGAIN); /* not started yet */
 	ck_assert(run_until(loop, s, is_running, 3 * FG_USEC_PER_SEC));
+	tx.count_us = counter_now(s) + 300000;
 	ck_assert_int_eq(fg_sx130x_send(s, &tx), 0);
-	ck_assert_str_eq(recorded("lgw_send"),
-			 "lgw_send freq_hz=868100000 tx_mode=timestamped count_us=3513348611 "
-			 "rf_chain=0 rf_power=14 modulation=lora bandwidth=125000 datarate=7 "
-			 "coderate=4/5 invert_pol=1 preamble=8 no_crc=1 no_header=0 size=5 "
-			 "payload=60da1b0126");
-	/* RX2 in EU868: 869.525 MHz, SF12, sent immediately. */
+	/* Queued, not handed over 300 ms early. */
+	ck_assert_str_eq(recorded("lgw_send"), "");
+	want_sends = 1;
+	ck_assert(run_until(loop, s, has_sends, 2 * FG_USEC_PER_SEC));
+	snprintf(expected, sizeof(expected),
+		 "lgw_send freq_hz=868100000 tx_mode=timestamped count_us=%u rf_chain=0 "
+		 "rf_power=14 modulation=lora bandwidth=125000 datarate=7 coderate=4/5 "
+		 "invert_pol=1 preamble=8 no_crc=1 no_header=0 size=5 payload=60da1b0126 counter=",
+		 (unsigned) tx.count_us);
+	ck_assert_int_eq(strncmp(recorded("lgw_send"), expected, strlen(expected)), 0);
+	ck_assert_uint_eq(sends(x, 1), 1);
+	assert_in_time(&x[0]);
+	ck_assert_str_eq(x[0].status, "free");
+	/* RX2 in EU868, 869.525 MHz SF12, sent immediately once the first is over. */
+	ck_assert(!run_until(loop, s, never, 150 * FG_USEC_PER_MSEC));
 	tx.immediate = true;
 	tx.freq_hz = 869525000;
 	tx.rate.sf = 12;
 	ck_assert_int_eq(fg_sx130x_send(s, &tx), 0);
+	ck_assert_uint_eq(sends(x, 2), 2);
+	ck_assert_str_eq(x[1].mode, "immediate");
+	ck_assert_str_eq(x[1].status, "free");
 	ck_assert_ptr_nonnull(strstr(recorded("lgw_send"), "|lgw_send freq_hz=869525000 "
 							   "tx_mode=immediate"));
 	tx.rate.sf = 4; /* no such spreading factor */
 	ck_assert_int_eq(fg_sx130x_send(s, &tx), -EINVAL);
 	fg_sx130x_get_stats(s, &st);
+	ck_assert_uint_eq(st.tx_queued, 1);
 	ck_assert_uint_eq(st.tx_sent, 2);
 	ck_assert_uint_eq(st.tx_failed, 1);
+	fg_sx130x_free(s);
+	sd_event_unref(loop);
+}
+END_TEST
+
+START_TEST(sx130x_queue_hands_over_in_time_order)
+{
+	sd_event *loop;
+	struct fg_sx130x *s = running_source(&loop, "");
+	struct fg_sx130x_stats st;
+	struct sent x[3];
+	uint32_t c = counter_now(s);
+	struct fg_lw_txpk a = txpk(c + 700000, 0xa0), b = txpk(c + 300000, 0xb0),
+			  d = txpk(c + 500000, 0xd0);
+
+	ck_assert_int_eq(fg_sx130x_send(s, &a), 0);
+	ck_assert_int_eq(fg_sx130x_send(s, &b), 0);
+	ck_assert_int_eq(fg_sx130x_send(s, &d), 0);
+	want_sends = 3;
+	ck_assert(run_until(loop, s, has_sends, 3 * FG_USEC_PER_SEC));
+	ck_assert_uint_eq(sends(x, 3), 3);
+	ck_assert_uint_eq(x[0].first, 0xb0);
+	ck_assert_uint_eq(x[1].first, 0xd0);
+	ck_assert_uint_eq(x[2].first, 0xa0);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_str_eq(x[i].mode, "timestamped");
+		assert_in_time(&x[i]);
+		/* The one before was over: the modem never had two at once. */
+		ck_assert_str_eq(x[i].status, "free");
+	}
+	fg_sx130x_get_stats(s, &st);
+	ck_assert_uint_eq(st.tx_queued, 3);
+	ck_assert_uint_eq(st.tx_sent, 3);
+	fg_sx130x_free(s);
+	sd_event_unref(loop);
+}
+END_TEST
+
+START_TEST(sx130x_queue_refuses_one_that_overlaps)
+{
+	sd_event *loop;
+	struct fg_sx130x *s = running_source(&loop, "");
+	struct fg_sx130x_stats st;
+	uint32_t c = counter_now(s);
+	struct fg_lw_txpk a = txpk(c + 400000, 0xa0), t;
+	/* a on air, then 42.5 ms for the next to be handed over. */
+	uint32_t busy = fg_lw_txpk_airtime_us(&a) + 42500;
+
+	ck_assert_uint_gt(fg_lw_txpk_airtime_us(&a), 20000);
+	ck_assert_int_eq(fg_sx130x_send(s, &a), 0);
+	t = txpk(a.count_us + 50000, 0xb0); /* while a is on air */
+	ck_assert_int_eq(fg_sx130x_send(s, &t), -EEXIST);
+	t = txpk(a.count_us + busy - 1000, 0xb1); /* a is over, but no time to hand it over */
+	ck_assert_int_eq(fg_sx130x_send(s, &t), -EEXIST);
+	t = txpk(a.count_us - 50000, 0xb2); /* before a, still on air at a's turn */
+	ck_assert_int_eq(fg_sx130x_send(s, &t), -EEXIST);
+	t = txpk(a.count_us + busy + 1000, 0xc0);
+	ck_assert_int_eq(fg_sx130x_send(s, &t), 0);
+	want_sends = 1;
+	ck_assert(run_until(loop, s, has_sends, 2 * FG_USEC_PER_SEC));
+	/* a is with the modem: an immediate one now would cut it off. */
+	t = txpk(0, 0xe0);
+	t.immediate = true;
+	ck_assert_int_eq(fg_sx130x_send(s, &t), -EEXIST);
+	want_sends = 2;
+	ck_assert(run_until(loop, s, has_sends, 2 * FG_USEC_PER_SEC));
+	fg_sx130x_get_stats(s, &st);
+	ck_assert_uint_eq(st.tx_collided, 4);
+	ck_assert_uint_eq(st.tx_queued, 2);
+	ck_assert_uint_eq(st.tx_sent, 2);
+	ck_assert(strstr(recorded("lgw_send"), "payload=a0") &&
+		  strstr(recorded("lgw_send"), "payload=c0"));
+	ck_assert_ptr_null(strstr(recorded("lgw_send"), "payload=b"));
+	ck_assert_ptr_null(strstr(recorded("lgw_send"), "payload=e0"));
+	fg_sx130x_free(s);
+	sd_event_unref(loop);
+}
+END_TEST
+
+START_TEST(sx130x_queue_refuses_what_is_too_late)
+{
+	sd_event *loop;
+	struct fg_sx130x *s = running_source(&loop, "");
+	struct fg_sx130x_stats st;
+	struct sent x;
+	uint32_t c = counter_now(s);
+	struct fg_lw_txpk t;
+
+	t = txpk(c + 10000, 0xb0);
+	ck_assert_int_eq(fg_sx130x_send(s, &t), -ETIME);
+	t = txpk(c + 29000, 0xb1);
+	ck_assert_int_eq(fg_sx130x_send(s, &t), -ETIME);
+	t = txpk(c - 1000000, 0xb2); /* a second ago */
+	ck_assert_int_eq(fg_sx130x_send(s, &t), -ETIME);
+	/* 35 ms ahead: within the 40 ms lead, handed over at once. */
+	t = txpk(counter_now(s) + 35000, 0xa0);
+	ck_assert_int_eq(fg_sx130x_send(s, &t), 0);
+	want_sends = 1;
+	ck_assert(run_until(loop, s, has_sends, FG_USEC_PER_SEC));
+	ck_assert_uint_eq(sends(&x, 1), 1);
+	ck_assert_uint_eq(x.first, 0xa0);
+	assert_in_time(&x);
+	fg_sx130x_get_stats(s, &st);
+	ck_assert_uint_eq(st.tx_late, 3);
+	ck_assert_uint_eq(st.tx_sent, 1);
+	fg_sx130x_free(s);
+	sd_event_unref(loop);
+}
+END_TEST
+
+START_TEST(sx130x_queue_waits_while_the_modem_is_emitting)
+{
+	sd_event *loop;
+	/* The modem says it is emitting for the next 3 looks. */
+	struct fg_sx130x *s = running_source(&loop, "tx_busy 3\n");
+	struct fg_sx130x_stats st;
+	struct sent x;
+	struct fg_lw_txpk t = txpk(counter_now(s) + 200000, 0xa0);
+
+	ck_assert_int_eq(fg_sx130x_send(s, &t), 0);
+	want_sends = 1;
+	ck_assert(run_until(loop, s, has_sends, 2 * FG_USEC_PER_SEC));
+	ck_assert_uint_eq(sends(&x, 1), 1);
+	/* Three looks 2 ms apart: at most 34 ms ahead, but still in time. */
+	assert_in_time(&x);
+	ck_assert_int_le(lead(&x), 34500);
+	ck_assert_str_eq(x.status, "free");
+	fg_sx130x_get_stats(s, &st);
+	ck_assert_uint_eq(st.tx_sent, 1);
+	ck_assert_uint_eq(st.tx_late, 0);
+	fg_sx130x_free(s);
+	sd_event_unref(loop);
+}
+END_TEST
+
+START_TEST(sx130x_queue_drops_what_the_busy_modem_made_late)
+{
+	sd_event *loop;
+	struct fg_sx130x *s = running_source(&loop, "tx_busy 1000\n");
+	struct fg_sx130x_stats st;
+	struct fg_lw_txpk t = txpk(counter_now(s) + 200000, 0xb0);
+
+	ck_assert_int_eq(fg_sx130x_send(s, &t), 0);
+	ck_assert(run_until(loop, s, has_late, 2 * FG_USEC_PER_SEC));
+	fg_sx130x_get_stats(s, &st);
+	ck_assert_uint_eq(st.tx_late, 1);
+	ck_assert_uint_eq(st.tx_sent, 0);
+	ck_assert_str_eq(recorded("lgw_send"), "");
+	fg_sx130x_free(s);
+	sd_event_unref(loop);
+}
+END_TEST
+
+START_TEST(sx130x_queue_refuses_what_is_too_far_ahead)
+{
+	sd_event *loop;
+	struct fg_sx130x *s = running_source(&loop, "");
+	struct fg_sx130x_stats st;
+	uint32_t c = counter_now(s);
+	struct fg_lw_txpk t;
+
+	t = txpk(c + 10500000, 0xb0);
+	ck_assert_int_eq(fg_sx130x_send(s, &t), -ERANGE);
+	t = txpk(c + 0x7fffffffu, 0xb1); /* the farthest ahead a wrapping counter says */
+	ck_assert_int_eq(fg_sx130x_send(s, &t), -ERANGE);
+	t = txpk(c + 0x80000000u + 1000000, 0xb2); /* by the wrapping counter: behind */
+	ck_assert_int_eq(fg_sx130x_send(s, &t), -ETIME);
+	t = txpk(c + 9500000, 0xa0);
+	ck_assert_int_eq(fg_sx130x_send(s, &t), 0);
+	fg_sx130x_get_stats(s, &st);
+	ck_assert_uint_eq(st.tx_too_far, 2);
+	ck_assert_uint_eq(st.tx_late, 1);
+	ck_assert_uint_eq(st.tx_queued, 1);
+	ck_assert_str_eq(recorded("lgw_send"), "");
+	fg_sx130x_free(s);
+	sd_event_unref(loop);
+}
+END_TEST
+
+START_TEST(sx130x_queue_orders_and_collides_across_the_counter_wrap)
+{
+	sd_event *loop;
+	/* The counter starts 500 ms before it wraps. */
+	struct fg_sx130x *s = running_source(&loop, "counter_start 4294467296\n");
+	struct fg_sx130x_stats st;
+	struct sent x[2];
+	struct fg_lw_txpk before = txpk(4294967296u - 30000, 0xa0), after = txpk(200000, 0xb0),
+			  across = txpk(30000, 0xc0);
+
+	ck_assert_uint_gt(counter_now(s), 4294467296u); /* not wrapped yet */
+	ck_assert_int_eq(fg_sx130x_send(s, &after), 0);
+	ck_assert_int_eq(fg_sx130x_send(s, &before), 0);
+	/* 60 ms after `before`, on the other side of the wrap: while it is on air. */
+	ck_assert_int_eq(fg_sx130x_send(s, &across), -EEXIST);
+	want_sends = 2;
+	ck_assert(run_until(loop, s, has_sends, 3 * FG_USEC_PER_SEC));
+	ck_assert_uint_eq(sends(x, 2), 2);
+	ck_assert_uint_eq(x[0].count_us, before.count_us);
+	ck_assert_uint_eq(x[1].count_us, after.count_us);
+	ck_assert_uint_lt(x[1].counter, 1000000); /* the counter had wrapped */
+	assert_in_time(&x[0]);
+	assert_in_time(&x[1]);
+	fg_sx130x_get_stats(s, &st);
+	ck_assert_uint_eq(st.tx_sent, 2);
+	ck_assert_uint_eq(st.tx_collided, 1);
+	fg_sx130x_free(s);
+	sd_event_unref(loop);
+}
+END_TEST
+
+START_TEST(sx130x_queue_holds_sixteen)
+{
+	sd_event *loop;
+	struct fg_sx130x *s = running_source(&loop, "");
+	struct fg_sx130x_stats st;
+	uint32_t c = counter_now(s);
+	struct fg_lw_txpk t;
+
+	for (unsigned i = 0; i < 16; i++) {
+		t = txpk(c + 200000 + i * 100000, (uint8_t) i);
+		ck_assert_int_eq(fg_sx130x_send(s, &t), 0);
+	}
+	t = txpk(c + 200000 + 16 * 100000, 0x10);
+	ck_assert_int_eq(fg_sx130x_send(s, &t), -ENOBUFS);
+	fg_sx130x_get_stats(s, &st);
+	ck_assert_uint_eq(st.tx_queued, 16);
+	ck_assert_uint_eq(st.tx_queue_full, 1);
+	/* One handed over makes room for one more. */
+	want_sends = 1;
+	ck_assert(run_until(loop, s, has_sends, 2 * FG_USEC_PER_SEC));
+	ck_assert_int_eq(fg_sx130x_send(s, &t), 0);
+	fg_sx130x_get_stats(s, &st);
+	ck_assert_uint_eq(st.tx_queued, 17);
+	fg_sx130x_free(s);
+	sd_event_unref(loop);
+}
+END_TEST
+
+START_TEST(sx130x_queue_is_dropped_when_the_concentrator_is_reset)
+{
+	sd_event *loop;
+	struct fg_sx130x *s = running_source(&loop, "pause 100\nreceive_fail 5\n");
+	struct fg_sx130x_stats st;
+	uint32_t c = counter_now(s);
+	struct fg_lw_txpk a = txpk(c + 2000000, 0xa0), b = txpk(c + 3000000, 0xb0);
+
+	ck_assert_int_eq(fg_sx130x_send(s, &a), 0);
+	ck_assert_int_eq(fg_sx130x_send(s, &b), 0);
+	ck_assert(run_until(loop, s, has_restarted, 5 * FG_USEC_PER_SEC));
+	fg_sx130x_get_stats(s, &st);
+	ck_assert_uint_eq(st.tx_lost, 2);
+	/* The counter started over: nothing queued for the old one is sent. */
+	ck_assert(!run_until(loop, s, never, 2500 * FG_USEC_PER_MSEC));
+	ck_assert_str_eq(recorded("lgw_send"), "");
 	fg_sx130x_free(s);
 	sd_event_unref(loop);
 }
@@ -706,11 +1094,25 @@ int main(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, sx130x_reset_sequence_powers_then_pulses_reset_before_the_start);
 	tcase_add_test(tc, sx130x_good_frames_are_handed_on_and_bad_ones_counted);
-	tcase_add_test(tc, sx130x_send_hands_the_hal_a_timestamped_packet);
 	tcase_add_test(tc, sx130x_a_failed_start_is_tried_again_after_a_second);
 	tcase_add_test(tc, sx130x_a_busy_reset_line_is_a_failed_start_not_an_error);
 	tcase_add_test(tc, sx130x_a_concentrator_that_stops_answering_is_reset);
 	tcase_add_test(tc, sx130x_only_one_source_drives_the_hal);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("transmit");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, sx130x_send_hands_the_hal_a_timestamped_packet_just_in_time);
+	tcase_add_test(tc, sx130x_queue_hands_over_in_time_order);
+	tcase_add_test(tc, sx130x_queue_refuses_one_that_overlaps);
+	tcase_add_test(tc, sx130x_queue_refuses_what_is_too_late);
+	tcase_add_test(tc, sx130x_queue_waits_while_the_modem_is_emitting);
+	tcase_add_test(tc, sx130x_queue_drops_what_the_busy_modem_made_late);
+	tcase_add_test(tc, sx130x_queue_refuses_what_is_too_far_ahead);
+	tcase_add_test(tc, sx130x_queue_orders_and_collides_across_the_counter_wrap);
+	tcase_add_test(tc, sx130x_queue_holds_sixteen);
+	tcase_add_test(tc, sx130x_queue_is_dropped_when_the_concentrator_is_reset);
 	suite_add_tcase(s, tc);
 	return fg_check_main(s);
 }
