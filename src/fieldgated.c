@@ -60,6 +60,7 @@ struct daemon {
 	struct fg_lora *lora;
 	struct fg_gwmp *gwmp;
 	struct fg_sx130x *sx130x;
+	uint64_t concentrator_eui; /* as kept in the buffer, 0 none */
 	struct fg_ble *ble;
 	struct fg_ble_rx *ble_rx;
 	struct fg_store *store;
@@ -500,6 +501,37 @@ static int rules_start(struct daemon *d)
 	return r < 0 ? fg_log_errno(r, "rules", "cannot add the window timer: %m") : 0;
 }
 
+/*
+ * Without gateway.id, a gateway with a concentrator is named by its EUI. The
+ * EUI is read only once the concentrator has started (after a reset sequence,
+ * perhaps retried for minutes), and topics cannot wait for it: it is kept in
+ * the buffer, and names the gateway from the next start on. cfg is the
+ * configuration about to be used (at start or reload).
+ */
+static void name_by_concentrator(struct daemon *d, struct fg_config *cfg)
+{
+	char id[20], *client = NULL;
+	uint64_t eui = 0;
+	size_t len = 0;
+
+	if (!d->store || fg_store_state_get(d->store, "sx130x", "eui", &eui, sizeof(eui), &len) < 0 ||
+	    len != sizeof(eui))
+		return;
+	d->concentrator_eui = eui;
+	if (!cfg->gateway.id_default || !cfg->sources.sx130x.enabled || !eui)
+		return;
+	snprintf(id, sizeof(id), "%016llx", (unsigned long long)eui);
+	if (cfg->mqtt.client_id_default && asprintf(&client, "fieldgate-%s", id) < 0)
+		return;
+	free(cfg->gateway.id);
+	cfg->gateway.id = strdup(id);
+	if (client) {
+		free(cfg->mqtt.client_id);
+		cfg->mqtt.client_id = client;
+	}
+	fg_log_info("core", "gateway id %s: the concentrator's EUI (gateway.id is not set)", id);
+}
+
 static int pipeline_start(struct daemon *d)
 {
 	char *moved = NULL;
@@ -510,6 +542,7 @@ static int pipeline_start(struct daemon *d)
 	r = fg_store_open(&d->cfg->buffer, transform, d, &d->store, &moved);
 	if (r < 0)
 		return fg_log_errno(r, "store", "cannot open the buffer '%s': %m", d->cfg->buffer.path);
+	name_by_concentrator(d, d->cfg);
 	r = rules_start(d);
 	if (r < 0)
 		return r;
@@ -1155,10 +1188,30 @@ static int sources_start(struct daemon *d)
 	return 0;
 }
 
+/* Keep the concentrator's EUI once it is read; say what it will name. */
+static void keep_concentrator_eui(struct daemon *d)
+{
+	uint64_t eui;
+	char id[20];
+
+	if (!d->sx130x || !d->store || fg_sx130x_eui(d->sx130x, &eui) < 0 ||
+	    eui == d->concentrator_eui)
+		return;
+	if (fg_store_state_put(d->store, "sx130x", "eui", &eui, sizeof(eui)) < 0)
+		return;
+	d->concentrator_eui = eui;
+	snprintf(id, sizeof(id), "%016llx", (unsigned long long)eui);
+	if (d->cfg->gateway.id_default && strcmp(d->cfg->gateway.id, id))
+		fg_log_notice("core", "gateway.id is not set: from the next start this gateway is "
+			      "named %s, its concentrator's EUI (now '%s')", id, d->cfg->gateway.id);
+}
+
 static int on_status_timer(sd_event_source *es, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
 	struct fg_mqtt_stats ms = { 0 };
+
+	keep_concentrator_eui(d);
 
 	if (d->mqtt)
 		fg_mqtt_get_stats(d->mqtt, &ms);
@@ -1244,6 +1297,8 @@ static int on_reload_signal(sd_event_source *es, const struct signalfd_siginfo *
 		store_commit(d);
 		pipeline_free(d);
 	}
+	if (!d->dry_run)
+		name_by_concentrator(d, cfg);
 	old = d->cfg;
 	d->cfg = cfg;
 	if (!d->dry_run && rules_start(d) < 0)

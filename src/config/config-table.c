@@ -238,7 +238,7 @@ const struct fg_config_row fg_config_table[] = {
 	  .check = check_name_chars,
 	  .expect = "1..64 characters from " NAME_CHARS,
 	  .help = "name of this gateway in topics, the MQTT client id and logs; default: the "
-		  "host name" },
+		  "host name, or the concentrator's EUI" },
 	{ .path = "gateway.state_dir",
 	  .type = FG_CT_STRING,
 	  FIELD(gateway.state_dir),

@@ -810,8 +810,12 @@ static void note_sx130x_given(struct fg_config *cfg, const struct loader *ld)
 /* Fill the defaults that depend on other settings. ld is NULL for a config of defaults only. */
 static int derive_defaults(struct fg_config *cfg, const struct loader *ld)
 {
-	if (!cfg->gateway.id && !(cfg->gateway.id = default_gateway_id()))
-		return -ENOMEM;
+	if (!cfg->gateway.id) {
+		cfg->gateway.id = default_gateway_id();
+		if (!cfg->gateway.id)
+			return -ENOMEM;
+		cfg->gateway.id_default = true;
+	}
 	if (!cfg->buffer.path && cfg->gateway.state_dir) {
 		size_t n = strlen(cfg->gateway.state_dir);
 
@@ -823,10 +827,12 @@ static int derive_defaults(struct fg_config *cfg, const struct loader *ld)
 			return -ENOMEM;
 		}
 	}
-	if (!cfg->mqtt.client_id &&
-	    asprintf(&cfg->mqtt.client_id, "fieldgate-%s", cfg->gateway.id) < 0) {
-		cfg->mqtt.client_id = NULL;
-		return -ENOMEM;
+	if (!cfg->mqtt.client_id) {
+		if (asprintf(&cfg->mqtt.client_id, "fieldgate-%s", cfg->gateway.id) < 0) {
+			cfg->mqtt.client_id = NULL;
+			return -ENOMEM;
+		}
+		cfg->mqtt.client_id_default = true;
 	}
 	if (!seen_setting(ld, "mqtt.tls"))
 		cfg->mqtt.tls = tls_reason(cfg) != NULL;

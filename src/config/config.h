@@ -79,6 +79,7 @@ enum fg_mqtt_protocol {
 
 struct fg_gateway_config {
 	char *id;                 /* default: the host name; [A-Za-z0-9_.-], 1..64 */
+	bool id_default;          /* id is the host name: the file gave none */
 	char *state_dir;          /* default: LOCALSTATEDIR "/lib/fieldgate" */
 	char *runtime_dir;        /* control socket; default: RUNSTATEDIR "/fieldgate" */
 	int log_level;            /* syslog level, default LOG_INFO */
@@ -99,6 +100,7 @@ struct fg_mqtt_config {
 	char *host;               /* default "localhost" */
 	uint16_t port;            /* default 1883, or 8883 when TLS is configured */
 	char *client_id;          /* default "fieldgate-" + gateway.id */
+	bool client_id_default;   /* client_id is derived: the file gave none */
 	enum fg_mqtt_protocol protocol; /* default v311 */
 	uint32_t keepalive_s;     /* 5..3600, default 60 */
 	uint32_t session_expiry_s;/* v5 only, default 86400 */

@@ -69,9 +69,10 @@ OTAA_DEVICE = (f'{{ name = "door-1"; dev_eui = "{OTAA_EUI}"; join_eui = "{JOIN_E
                f'  app_key = "{APP_KEY}"; codec = "cayenne"; }}')
 
 
-def config(state, broker_port, extra="", sx130x="", devices=(ABP_DEVICE,)):
+def config(state, broker_port, extra="", sx130x="", devices=(ABP_DEVICE,), gateway_id="itest"):
+    name = f'id = "{gateway_id}";' if gateway_id else ""
     return f"""
-gateway = {{ id = "itest"; state_dir = "{state}"; runtime_dir = "{state}";
+gateway = {{ {name} state_dir = "{state}"; runtime_dir = "{state}";
   log_level = "info"; trust_system_clock = true; }};
 buffer = {{ commit_interval_ms = 50; }};
 mqtt = {{ host = "127.0.0.1"; port = {broker_port}; stats_interval = 0; }};
@@ -120,11 +121,12 @@ class Sx130xTest(unittest.TestCase):
         self.notify.close()
         self.tmp.cleanup()
 
-    def start(self, script, sx130x="", devices=(ABP_DEVICE,)):
+    def start(self, script, sx130x="", devices=(ABP_DEVICE,), gateway_id="itest"):
         with open(self.script, "w") as f:
             f.write(script)
         with open(self.conf, "w") as f:
-            f.write(config(self.dir, self.broker.port, sx130x=sx130x, devices=devices))
+            f.write(config(self.dir, self.broker.port, sx130x=sx130x, devices=devices,
+                           gateway_id=gateway_id))
         os.chmod(self.conf, 0o600)
         env = {"FG_LORAGW_SCRIPT": self.script, "FG_LORAGW_RECORD": self.record,
                "FG_LORAGW_EUI": CHIP_EUI.upper()}
@@ -384,6 +386,26 @@ class Sx130xTest(unittest.TestCase):
         released = err.index("sim line 17 released")
         self.assertGreater(err.index("sim line 17 requested", released), released)
         self.assertEqual(self.status()["sx130x_starts"], 1)  # the new source's own count
+
+    def test_without_gateway_id_the_concentrator_eui_names_the_gateway(self):
+        d = self.start(rx(frame(1, "016700fa")), gateway_id=None)
+        d.wait_stderr("concentrator started", 10)
+        # The EUI is read after the start: it names the gateway from the next start on.
+        d.wait_stderr(f"gateway.id is not set: from the next start this gateway is named "
+                      f"{CHIP_EUI}, its concentrator's EUI", 15)
+        self.assertNotEqual(self.status()["gateway"], CHIP_EUI)
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait_exit(5), 0, d.stderr())
+        d.kill()
+        sub = Subscriber(self.broker.port, topic=f"fieldgate/{CHIP_EUI}/#", client_id="eui-sub")
+        try:
+            d = self.start(rx(frame(2, "016700c8")), gateway_id=None)
+            d.wait_stderr(f"gateway id {CHIP_EUI}: the concentrator's EUI (gateway.id is not set)")
+            self.assertEqual(self.status()["gateway"], CHIP_EUI)
+            self.assertTrue(sub.wait(lambda s: any(t == f"fieldgate/{CHIP_EUI}/lora/{DEV_EUI}"
+                                                   for t, _ in s.readings()), 15), d.stderr())
+        finally:
+            sub.stop()
 
     def test_a_build_without_libloragw_refuses_the_concentrator(self):
         if built_with_libloragw():
