@@ -272,27 +272,46 @@ static void unknown_members(struct loader *ld, const config_setting_t *elem, con
 	}
 }
 
-/* lorawan.devices: a list of groups, one per ABP device. */
+/*
+ * The start every list loader shares: s must be a list (a group when
+ * `group`) of at most max elements. Returns a zeroed array of n + 1
+ * elements of elem_size with n in *ret_n, or NULL (reported, or out of
+ * memory).
+ */
+static void *list_begin(struct loader *ld, const config_setting_t *s, const char *path,
+			bool group, int max, const char *what, const char *expect,
+			size_t elem_size, int *ret_n)
+{
+	void *a;
+	int n;
+
+	if (group ? !config_setting_is_group(s) : !config_setting_is_list(s)) {
+		report(ld, FG_DIAG_ERROR, s, path, "expected %s", expect);
+		return NULL;
+	}
+	n = config_setting_length(s);
+	if (n > max) {
+		report(ld, FG_DIAG_ERROR, s, path, "at most %d %s, got %d", max, what, n);
+		return NULL;
+	}
+	a = calloc((size_t) n + 1, elem_size);
+	if (!a)
+		ld->oom = true;
+	*ret_n = n;
+	return a;
+}
+
+/* lorawan.devices: a list of groups, one per device (ABP or OTAA). */
 static void load_devices(struct loader *ld, const config_setting_t *s, const char *path)
 {
 	struct fg_lorawan_config *lw = &ld->cfg->lorawan;
 	int n;
 
-	if (!config_setting_is_list(s)) {
-		report(ld, FG_DIAG_ERROR, s, path,
-		       "expected a list of devices, ( { name = ...; dev_addr = ...; ... }, ... )");
+	lw->devices = list_begin(ld, s, path, false, DEVICES_MAX, "devices",
+			"a list of devices, ( { name = ...; dev_addr = ...; ... }, ... )",
+			sizeof(*lw->devices), &n);
+	if (!lw->devices)
 		return;
-	}
-	n = config_setting_length(s);
-	if (n > DEVICES_MAX) {
-		report(ld, FG_DIAG_ERROR, s, path, "at most %d devices, got %d", DEVICES_MAX, n);
-		return;
-	}
-	lw->devices = calloc((size_t) n + 1, sizeof(*lw->devices));
-	if (!lw->devices) {
-		ld->oom = true;
-		return;
-	}
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
 		struct fg_lorawan_device *d = &lw->devices[lw->n_devices];
@@ -370,21 +389,11 @@ static void load_ble_devices(struct loader *ld, const config_setting_t *s, const
 	struct fg_ble_config *ble = &ld->cfg->ble;
 	int n;
 
-	if (!config_setting_is_list(s)) {
-		report(ld, FG_DIAG_ERROR, s, path,
-		       "expected a list of devices, ( { name = ...; address = ...; }, ... )");
+	ble->devices = list_begin(ld, s, path, false, DEVICES_MAX, "devices",
+			"a list of devices, ( { name = ...; address = ...; }, ... )",
+			sizeof(*ble->devices), &n);
+	if (!ble->devices)
 		return;
-	}
-	n = config_setting_length(s);
-	if (n > DEVICES_MAX) {
-		report(ld, FG_DIAG_ERROR, s, path, "at most %d devices, got %d", DEVICES_MAX, n);
-		return;
-	}
-	ble->devices = calloc((size_t) n + 1, sizeof(*ble->devices));
-	if (!ble->devices) {
-		ld->oom = true;
-		return;
-	}
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
 		const config_setting_t *m;
@@ -587,21 +596,11 @@ static void load_codecs(struct loader *ld, const config_setting_t *s, const char
 	struct fg_config *cfg = ld->cfg;
 	int n;
 
-	if (!config_setting_is_group(s)) {
-		report(ld, FG_DIAG_ERROR, s, path,
-		       "expected a group of named codecs, { name = { fields = ( ... ); }; }");
+	cfg->codecs = list_begin(ld, s, path, true, CODECS_MAX, "codecs",
+			"a group of named codecs, { name = { fields = ( ... ); }; }",
+			sizeof(*cfg->codecs), &n);
+	if (!cfg->codecs)
 		return;
-	}
-	n = config_setting_length(s);
-	if (n > CODECS_MAX) {
-		report(ld, FG_DIAG_ERROR, s, path, "at most %d codecs, got %d", CODECS_MAX, n);
-		return;
-	}
-	cfg->codecs = calloc((size_t) n + 1, sizeof(*cfg->codecs));
-	if (!cfg->codecs) {
-		ld->oom = true;
-		return;
-	}
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(s, (unsigned) i);
 		const char *name = config_setting_name(g);
@@ -913,21 +912,11 @@ static void load_rules(struct loader *ld, const config_setting_t *s, const char 
 	struct fg_config *cfg = ld->cfg;
 	int n;
 
-	if (!config_setting_is_list(s)) {
-		report(ld, FG_DIAG_ERROR, s, path,
-		       "expected a list of rules, ( { name = ...; match = ...; ... }, ... )");
+	cfg->rules = list_begin(ld, s, path, false, RULES_MAX, "rules",
+			"a list of rules, ( { name = ...; match = ...; ... }, ... )",
+			sizeof(*cfg->rules), &n);
+	if (!cfg->rules)
 		return;
-	}
-	n = config_setting_length(s);
-	if (n > RULES_MAX) {
-		report(ld, FG_DIAG_ERROR, s, path, "at most %d rules, got %d", RULES_MAX, n);
-		return;
-	}
-	cfg->rules = calloc((size_t) n + 1, sizeof(*cfg->rules));
-	if (!cfg->rules) {
-		ld->oom = true;
-		return;
-	}
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(s, (unsigned) i);
 		struct fg_rule_config *r = &cfg->rules[cfg->n_rules];

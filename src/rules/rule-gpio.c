@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "rules/rule-gpio.h"
+#include "source/gpio-sim.h"
 #include "util/json.h"
 
 #define CONSUMER "fieldgate"
@@ -24,7 +25,7 @@ struct line_state {
 	 */
 	char key[32];
 	unsigned offset;
-	struct fg_gpio_line *line; /* held from the first request on; always NULL for sim */
+	struct fg_gpio_line *line; /* held from the first request on */
 	int level;		   /* last driven to, or -1 */
 	int off;		   /* the level it is left at when released */
 	unsigned long long failures;
@@ -40,6 +41,12 @@ struct fg_rule_gpio {
 static bool is_sim(const struct line_state *l)
 {
 	return !strcmp(l->key, SIM_CHIP);
+}
+
+/* The ops that drive l: the simulated chip's for "sim", else the object's. */
+static const struct fg_gpio_ops *ops_of(const struct fg_rule_gpio *g, const struct line_state *l)
+{
+	return is_sim(l) ? fg_gpio_sim_ops() : g->ops;
 }
 
 /* Describe rule's line, not requested yet. */
@@ -131,8 +138,8 @@ void fg_rule_gpio_free(struct fg_rule_gpio *g)
 	 */
 	for (size_t i = 0; i < g->n; i++)
 		if (g->lines[i].line) {
-			(void) g->ops->line_set(g->lines[i].line, g->lines[i].off);
-			g->ops->line_release(g->lines[i].line);
+			(void) ops_of(g, &g->lines[i])->line_set(g->lines[i].line, g->lines[i].off);
+			ops_of(g, &g->lines[i])->line_release(g->lines[i].line);
 		}
 	free(g->lines);
 	free(g);
@@ -145,8 +152,8 @@ static int drive(struct fg_rule_gpio *g, struct line_state *l, int value)
 	int r;
 
 	if (l->line)
-		return g->ops->line_set(l->line, value);
-	r = g->ops->line_request(l->rule->gpio_chip, l->offset, value, CONSUMER, &line);
+		return ops_of(g, l)->line_set(l->line, value);
+	r = ops_of(g, l)->line_request(l->rule->gpio_chip, l->offset, value, CONSUMER, &line);
 	if (r < 0)
 		return r;
 	l->line = line;
@@ -204,8 +211,7 @@ int fg_rule_gpio_set(struct fg_rule_gpio *g, size_t rule, bool raised)
 	if (l->level == want)
 		return 0;
 	requesting = !l->line;
-	if (!is_sim(l))
-		r = drive(g, l, want);
+	r = drive(g, l, want);
 	if (r < 0)
 		return fail(g, l, requesting, r);
 	l->level = want;

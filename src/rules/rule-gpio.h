@@ -8,8 +8,9 @@
  * outputs and held while the daemon runs, through the seam of
  * source/gpio.h, so tests swap the hardware for a recording ops table.
  *
- * The chip name "sim" is a simulated chip that needs no hardware: each
- * change is logged at info level ("rule 'frost': gpio sim line 27 set to 1
+ * The chip name "sim" is the simulated chip of source/gpio-sim.h, the one
+ * the concentrator's lines use too: no hardware; each change is logged at
+ * info level ("rule 'frost': gpio sim line 27 set to 1
  * (raised)") and kept in the status, so an operator can try a rule on a
  * machine without GPIO and the integration tests can watch it.
  *
