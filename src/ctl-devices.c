@@ -83,11 +83,10 @@ static int print_table(const char *answer)
 	return EXIT_SUCCESS;
 }
 
-int fg_ctl_devices(int argc, char **argv, const char *config_path)
+int fg_ctl_devices(int argc, char **argv, const char *config_path, const char *socket_path)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
 	static char answer[ANSWER_MAX];
-	struct fg_diags diags = { 0 };
 	struct fg_config *cfg = NULL;
 	bool json = false;
 	char sock[160];
@@ -105,15 +104,13 @@ int fg_ctl_devices(int argc, char **argv, const char *config_path)
 		fprintf(stderr, "fieldgatectl: usage: devices [--json]\n");
 		return EXIT_USAGE;
 	}
-	r = fg_config_load(config_path ? config_path : FG_CONFIG_DEFAULT_PATH, &cfg, &diags);
-	fg_diags_clear(&diags);
-	if (r < 0) {
-		fprintf(stderr, "fieldgatectl: cannot use configuration '%s'\n",
-			config_path ? config_path : FG_CONFIG_DEFAULT_PATH);
-		return EXIT_REFUSED;
-	}
-	snprintf(sock, sizeof(sock), "%s/control", cfg->gateway.runtime_dir);
+	/* The socket is all this needs: an operator may not read the configuration. */
+	r = fg_ctl_socket(config_path, socket_path, &cfg, sock, sizeof(sock));
 	fg_config_free(cfg);
+	if (r < 0) {
+		fprintf(stderr, "fieldgatectl: control socket path too long\n");
+		return EXIT_USAGE;
+	}
 	r = fg_control_query(sock, "devices", answer, sizeof(answer));
 	if (r <= 0) {
 		fprintf(stderr, "fieldgatectl: the daemon is not answering on '%s' (%s)\n", sock,

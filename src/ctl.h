@@ -1,10 +1,29 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include <stddef.h>
+
 /* fieldgatectl's commands that live in files of their own. */
 
 /* rules test --config FILE READINGS.jsonl (config_path: the -c/--config given before it, or NULL). */
 int fg_ctl_rules(int argc, char **argv, const char *config_path);
 
 /* devices [--json]: the daemon's LoRaWAN devices, asked of its control socket. */
-int fg_ctl_devices(int argc, char **argv, const char *config_path);
+int fg_ctl_devices(int argc, char **argv, const char *config_path, const char *socket_path);
+
+/* The runtime directory when the configuration cannot be read (gateway.runtime_dir's default). */
+#define FG_CTL_RUNTIME_DIR "/run/fieldgate"
+
+struct fg_config;
+
+/*
+ * The control socket to ask, into buf: socket_path (--socket) when given, else
+ * "control" in the runtime_dir of the configuration at config_path (NULL: the
+ * default file), else in FG_CTL_RUNTIME_DIR when that file cannot be read: an
+ * operator in the fieldgate group asks the daemon without reading its secrets.
+ * A configuration with errors is reported on stderr; one refused for its
+ * permissions silently. *ret_cfg: the configuration, or NULL. Returns 0 or
+ * -ENAMETOOLONG.
+ */
+int fg_ctl_socket(const char *config_path, const char *socket_path, struct fg_config **ret_cfg,
+		  char *buf, size_t size);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/control.h"
@@ -23,9 +25,11 @@ enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: fieldgatectl [-c FILE] [--help] [--version] COMMAND [ARGS]\n"
+		"Usage: fieldgatectl [-c FILE] [-s SOCKET] [--help] [--version] COMMAND [ARGS]\n"
 		"\n"
 		"  -c, --config FILE     the daemon's configuration (default %s)\n"
+		"  -s, --socket SOCKET   the daemon's control socket (default: in the\n"
+		"                        configuration's runtime_dir, else %s/control)\n"
 		"\n"
 		"Commands:\n"
 		"  check-config [FILE]   validate a configuration file\n"
@@ -41,7 +45,7 @@ static void usage(FILE *f)
 		"                        run readings (JSON lines) through the configured rules offline\n"
 		"\n"
 		"See fieldgatectl(1).\n",
-		FG_CONFIG_DEFAULT_PATH);
+		FG_CONFIG_DEFAULT_PATH, FG_CTL_RUNTIME_DIR);
 }
 
 /* check-config [FILE]: the daemon's own loader, findings on stderr. */
@@ -84,24 +88,56 @@ static struct fg_config *load_quietly(const char *path)
 	return cfg;
 }
 
-/* status: ask the daemon; when none answers, read the buffer file. */
-static int cmd_status(const char *config_path)
+int fg_ctl_socket(const char *config_path, const char *socket_path, struct fg_config **ret_cfg,
+		  char *buf, size_t size)
 {
-	struct fg_config *cfg = load_quietly(config_path);
+	struct fg_diags diags = { 0 };
+	struct fg_config *cfg = NULL;
+	const char *dir = FG_CTL_RUNTIME_DIR;
+	int r, k;
+
+	r = fg_config_load(config_path ? config_path : FG_CONFIG_DEFAULT_PATH, &cfg, &diags);
+	/* Unreadable by design for an operator: the socket is all it needs. Other findings show. */
+	if (r < 0 && r != -EACCES) {
+		fg_diags_print(&diags, stderr);
+		fprintf(stderr, "fieldgatectl: cannot use configuration '%s'\n",
+			config_path ? config_path : FG_CONFIG_DEFAULT_PATH);
+	}
+	fg_diags_clear(&diags);
+	if (cfg)
+		dir = cfg->gateway.runtime_dir;
+	k = socket_path ? snprintf(buf, size, "%s", socket_path)
+			: snprintf(buf, size, "%s/control", dir);
+	*ret_cfg = cfg;
+	return k < 0 || (size_t)k >= size ? -ENAMETOOLONG : 0;
+}
+
+/* status: ask the daemon; when none answers, read the buffer file (if the configuration says where). */
+static int cmd_status(const char *config_path, const char *socket_path)
+{
+	struct fg_config *cfg = NULL;
 	struct fg_store_summary sum;
 	char sock[160], answer[8192];
 	int r;
 
-	if (!cfg)
-		return EXIT_REFUSED;
-	snprintf(sock, sizeof(sock), "%s/control", cfg->gateway.runtime_dir);
+	r = fg_ctl_socket(config_path, socket_path, &cfg, sock, sizeof(sock));
+	if (r < 0) {
+		fprintf(stderr, "fieldgatectl: control socket path too long\n");
+		fg_config_free(cfg);
+		return EXIT_USAGE;
+	}
 	r = fg_control_query(sock, "status", answer, sizeof(answer));
 	if (r > 0) {
 		fputs(answer, stdout);
 		fg_config_free(cfg);
 		return EXIT_SUCCESS;
 	}
-	printf("daemon: not answering on '%s' (%s)\n", sock, strerror(-r));
+	printf("daemon: not answering on '%s' (%s)\n", sock, strerror(r < 0 ? -r : ENODATA));
+	if (!cfg) {
+		fprintf(stderr, "fieldgatectl: without the configuration '%s' the buffer file is "
+				"unknown\n", config_path);
+		return EXIT_REFUSED;
+	}
 	r = fg_store_read_summary(cfg->buffer.path, &sum);
 	if (r < 0) {
 		fprintf(stderr, "fieldgatectl: cannot read buffer '%s': %s\n", cfg->buffer.path,
@@ -129,14 +165,59 @@ static int print_topic(const char *topic, uint64_t count, uint64_t first, uint64
 	return 0;
 }
 
-/* buffer: what waits, per topic, read-only from the file. */
-static int cmd_buffer(const char *config_path)
+/* The daemon's answer to "buffer" as the table; 1 when it is not one. */
+static int print_topics_answer(const char *answer)
 {
-	struct fg_config *cfg = load_quietly(config_path);
+	json_t *root = json_loads(answer, 0, NULL), *topics = json_object_get(root, "topics"), *t;
+	const char *error = json_string_value(json_object_get(root, "error"));
+	size_t i;
+
+	if (!json_is_array(topics)) {
+		fprintf(stderr, "fieldgatectl: the daemon has no buffer to show: %s\n",
+			error ? error : answer);
+		json_decref(root);
+		return EXIT_REFUSED;
+	}
+	printf("%10s  %10s  %10s  %s\n", "messages", "first seq", "last seq", "topic");
+	json_array_foreach(topics, i, t) {
+		const char *topic = json_string_value(json_object_get(t, "topic"));
+
+		print_topic(topic ? topic : "-",
+			    (uint64_t)json_integer_value(json_object_get(t, "messages")),
+			    (uint64_t)json_integer_value(json_object_get(t, "first_seq")),
+			    (uint64_t)json_integer_value(json_object_get(t, "last_seq")), NULL);
+	}
+	if (json_is_true(json_object_get(root, "truncated")))
+		printf("(more topics than one answer holds)\n");
+	json_decref(root);
+	return EXIT_SUCCESS;
+}
+
+/* buffer: what waits, per topic: asked of the daemon, else read-only from the file. */
+static int cmd_buffer(const char *config_path, const char *socket_path)
+{
+	static char answer[65536];
+	struct fg_config *cfg = NULL;
+	char sock[160];
 	int r;
 
-	if (!cfg)
+	r = fg_ctl_socket(config_path, socket_path, &cfg, sock, sizeof(sock));
+	if (r < 0) {
+		fprintf(stderr, "fieldgatectl: control socket path too long\n");
+		fg_config_free(cfg);
+		return EXIT_USAGE;
+	}
+	r = fg_control_query(sock, "buffer", answer, sizeof(answer));
+	if (r > 0) {
+		fg_config_free(cfg);
+		return print_topics_answer(answer);
+	}
+	if (!cfg) {
+		fprintf(stderr, "fieldgatectl: the daemon is not answering on '%s' (%s), and "
+				"without the configuration '%s' the buffer file is unknown\n", sock,
+			strerror(r < 0 ? -r : ENODATA), config_path);
 		return EXIT_REFUSED;
+	}
 	printf("%10s  %10s  %10s  %s\n", "messages", "first seq", "last seq", "topic");
 	r = fg_store_read_topics(cfg->buffer.path, print_topic, NULL);
 	if (r < 0)
@@ -504,18 +585,23 @@ int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *config_path = FG_CONFIG_DEFAULT_PATH;
+	const char *socket_path = NULL;
 	int c;
 
 	/* "+": stop at the command so its own arguments are left alone. */
-	while ((c = getopt_long(argc, argv, "+c:Vh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:s:Vh", options, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config_path = optarg;
+			break;
+		case 's':
+			socket_path = optarg;
 			break;
 		case 'V':
 			printf("fieldgatectl %s\n", PACKAGE_VERSION);
@@ -535,13 +621,13 @@ int main(int argc, char **argv)
 	if (strcmp(argv[optind], "check-config") == 0)
 		return cmd_check_config(argc - optind, argv + optind, config_path);
 	if (strcmp(argv[optind], "status") == 0 && argc - optind == 1)
-		return cmd_status(config_path);
+		return cmd_status(config_path, socket_path);
 	if (strcmp(argv[optind], "buffer") == 0 && argc - optind == 1)
-		return cmd_buffer(config_path);
+		return cmd_buffer(config_path, socket_path);
 	if (strcmp(argv[optind], "decode") == 0)
 		return cmd_decode(argc - optind, argv + optind, config_path);
 	if (strcmp(argv[optind], "devices") == 0)
-		return fg_ctl_devices(argc - optind, argv + optind, config_path);
+		return fg_ctl_devices(argc - optind, argv + optind, config_path, socket_path);
 	if (strcmp(argv[optind], "rules") == 0)
 		return fg_ctl_rules(argc - optind, argv + optind, config_path);
 	fprintf(stderr, "fieldgatectl: unknown command '%s'\n", argv[optind]);

@@ -749,6 +749,69 @@ static int devices_json(struct daemon *d, char *buf, size_t size)
 	return (int)n;
 }
 
+/* The answer to "buffer" being built: per topic, what waits in the outbox. */
+struct topics_answer {
+	char *buf;
+	size_t size;
+	size_t n;
+	size_t topics;
+	bool truncated;
+};
+
+/* Append one topic (a JSON-escaped string: {device} may come from the air); stop when full. */
+static int topic_json(const char *topic, uint64_t count, uint64_t first, uint64_t last, void *u)
+{
+	struct topics_answer *a = u;
+	char esc[2 * 256 + 1];
+	size_t j = 0;
+	int k;
+
+	for (const char *p = topic; *p && j + 7 < sizeof(esc); p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '"' || ch == '\\') {
+			esc[j++] = '\\';
+			esc[j++] = (char)ch;
+		} else if (ch < 0x20) {
+			j += (size_t)snprintf(esc + j, sizeof(esc) - j, "\\u%04x", ch);
+		} else {
+			esc[j++] = (char)ch;
+		}
+	}
+	esc[j] = '\0';
+	/* Room kept for the closing "],\"truncated\":true}". */
+	k = snprintf(a->buf + a->n, a->size - a->n, "%s{\"topic\":\"%s\",\"messages\":%llu,"
+		     "\"first_seq\":%llu,\"last_seq\":%llu}", a->topics ? "," : "", esc,
+		     (unsigned long long)count, (unsigned long long)first, (unsigned long long)last);
+	if (k < 0 || a->n + (size_t)k + 32 >= a->size) {
+		a->truncated = true;
+		return -ENOBUFS;
+	}
+	a->n += (size_t)k;
+	a->topics++;
+	return 0;
+}
+
+/* The control socket's answer to "buffer": messages waiting per topic, so that fieldgatectl
+ * need not read the buffer file (it holds device session keys). */
+static int buffer_json(struct daemon *d, char *buf, size_t size)
+{
+	struct topics_answer a = { .buf = buf, .size = size };
+	int r, k;
+
+	if (!d->store)
+		return snprintf(buf, size, "{\"error\":\"no buffer: the daemon runs with --dry-run\"}\n");
+	/* What is committed: the file as fieldgatectl would read it. */
+	a.n = (size_t)snprintf(buf, size, "{\"topics\":[");
+	r = fg_store_read_topics(d->cfg->buffer.path, topic_json, &a);
+	if (r < 0 && !a.truncated)
+		return r;
+	k = snprintf(buf + a.n, size - a.n, "],\"truncated\":%s}\n", a.truncated ? "true" : "false");
+	if (k < 0 || a.n + (size_t)k >= size)
+		return -ENOBUFS;
+	return (int)(a.n + (size_t)k);
+}
+
 static int control_answer(const char *command, char *buf, size_t size, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -760,6 +823,8 @@ static int control_answer(const char *command, char *buf, size_t size, void *use
 
 	if (strcmp(command, "devices") == 0)
 		return devices_json(d, buf, size);
+	if (strcmp(command, "buffer") == 0)
+		return buffer_json(d, buf, size);
 	if (strcmp(command, "status") != 0)
 		return snprintf(buf, size, "{\"error\":\"unknown command\"}\n");
 	if (d->store)
@@ -811,9 +876,20 @@ static void control_start(struct daemon *d)
 
 	snprintf(path, sizeof(path), "%s/control", d->cfg->gateway.runtime_dir);
 	r = fg_control_new(path, d->loop, control_answer, d, &d->control);
-	if (r < 0)
+	if (r < 0) {
 		fg_log_level_errno(LOG_WARNING, r, "core", "no control socket at '%s': %m; "
 				   "fieldgatectl status will read the buffer file instead", path);
+		return;
+	}
+	/* Operators in the group ask the daemon; they need not read the configuration. */
+	r = fg_control_set_group(d->control, FG_CONTROL_GROUP);
+	if (r == -ENOENT)
+		fg_log_debug("core", "no group '%s': the control socket stays the daemon's",
+			     FG_CONTROL_GROUP);
+	else if (r < 0)
+		fg_log_level_errno(LOG_WARNING, r, "core", "cannot give the control socket to "
+				   "group '%s': %m; only the daemon's own group can ask it",
+				   FG_CONTROL_GROUP);
 }
 
 /* Every source's readings arrive here. */
@@ -1182,9 +1258,14 @@ static int sources_start(struct daemon *d)
 			fg_log_warning("sim", "sources.sim.ble is set but no device of ble.devices "
 				       "has the bthome, ruuvi5, atc1441 or auto codec");
 	}
-	if (!d->sim && !d->gwmp && !d->ble && !d->sx130x)
-		fg_log_warning("core", "no source is enabled in '%s': nothing to do until one is",
-			       d->config_path);
+	/* As installed: nothing arrives, nothing is buffered. Say what to configure, once. */
+	if (!d->sim && !d->gwmp && !d->ble && !d->sx130x) {
+		bool no_broker = !d->dry_run && strcmp(d->cfg->mqtt.host, "localhost") == 0;
+
+		fg_log_warning("core", "no source is enabled: set sources.gwmp, sources.sx130x or "
+			       "sources.ble in '%s'%s, then systemctl reload fieldgate",
+			       d->config_path, no_broker ? " and mqtt.host (now 'localhost')" : "");
+	}
 	return 0;
 }
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +158,19 @@ int fg_control_new(const char *path, sd_event *loop, fg_control_fn fn, void *use
 fail:
 	fg_control_free(c);
 	return r;
+}
+
+int fg_control_set_group(struct fg_control *c, const char *group)
+{
+	struct group *g;
+
+	errno = 0;
+	g = getgrnam(group);
+	if (!g)
+		return errno && errno != ENOENT && errno != ESRCH ? -errno : -ENOENT;
+	if (fchownat(AT_FDCWD, c->path, (uid_t)-1, g->gr_gid, 0) < 0)
+		return -errno;
+	return 0;
 }
 
 void fg_control_free(struct fg_control *c)

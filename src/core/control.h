@@ -20,6 +20,19 @@ typedef int (*fg_control_fn)(const char *command, char *buf, size_t size, void *
 /* Listen on path (an existing socket file is replaced). Returns 0 or a negative errno. */
 int fg_control_new(const char *path, sd_event *loop, fg_control_fn fn, void *userdata,
 		   struct fg_control **ret);
+/*
+ * The group whose members may use the control socket (fieldgatectl status,
+ * buffer, devices) without reading the configuration; the package creates it.
+ */
+#define FG_CONTROL_GROUP "fieldgate"
+
+/*
+ * Give the socket file to the group named group (its mode stays 0660).
+ * Returns 0, -ENOENT when no such group exists, or a negative errno (-EPERM
+ * when the daemon is neither root nor a member of the group). Never logs.
+ */
+int fg_control_set_group(struct fg_control *c, const char *group);
+
 /* Stop listening and remove the socket file. NULL is fine. */
 void fg_control_free(struct fg_control *c);
 
