@@ -12,7 +12,7 @@ int fg_ctl_rules(int argc, char **argv, const char *config_path);
 int fg_ctl_devices(int argc, char **argv, const char *config_path, const char *socket_path);
 
 /* The runtime directory when the configuration cannot be read (gateway.runtime_dir's default). */
-#define FG_CTL_RUNTIME_DIR "/run/fieldgate"
+#define FG_CTL_RUNTIME_DIR RUNSTATEDIR "/fieldgate"
 
 struct fg_config;
 

@@ -412,9 +412,11 @@ START_TEST(config_sample_file_loads_without_findings)
 	fg_diags_print(&diags, stderr);
 	ck_assert_int_eq(r, 0);
 	ck_assert_uint_eq(diags.n, 0);
-	ck_assert(cfg->sources.sim.enabled);
-	ck_assert_uint_eq(cfg->sources.sim.devices, 3);
-	ck_assert_uint_eq(cfg->sources.sim.interval_ms, 2000);
+	/* A fresh install starts no source: no simulated readings toward a real broker. */
+	ck_assert(!cfg->sources.sim.enabled);
+	ck_assert(!cfg->sources.gwmp.enabled);
+	ck_assert(!cfg->sources.sx130x.enabled);
+	ck_assert(!cfg->sources.ble.enabled);
 	ck_assert_uint_eq(cfg->mqtt.port, 1883);
 	ck_assert_uint_eq(cfg->lorawan.n_devices, 1);
 	ck_assert_str_eq(cfg->lorawan.devices[0].name, "soil-1");
