@@ -173,7 +173,7 @@ static int print_topics_answer(const char *answer)
 	size_t i;
 
 	if (!json_is_array(topics)) {
-		fprintf(stderr, "fieldgatectl: the daemon has no buffer to show: %s\n",
+		fprintf(stderr, "fieldgatectl: no buffer to show: %s\n",
 			error ? error : answer);
 		json_decref(root);
 		return EXIT_REFUSED;

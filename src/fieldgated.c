@@ -800,7 +800,7 @@ static int buffer_json(struct daemon *d, char *buf, size_t size)
 	int r, k;
 
 	if (!d->store)
-		return snprintf(buf, size, "{\"error\":\"no buffer: the daemon runs with --dry-run\"}\n");
+		return snprintf(buf, size, "{\"error\":\"the daemon runs with --dry-run\"}\n");
 	/* What is committed: the file as fieldgatectl would read it. */
 	a.n = (size_t)snprintf(buf, size, "{\"topics\":[");
 	r = fg_store_read_topics(d->cfg->buffer.path, topic_json, &a);
