@@ -15,7 +15,7 @@
 
 #define ANSWER_MAX 65536 /* the status, or the devices of a few hundred */
 #define COMMAND_MAX 64
-#define REFUSAL "{\"error\":\"too many clients\"}\n"
+#define REFUSAL	    "{\"error\":\"too many clients\"}\n"
 
 struct client;
 
@@ -141,7 +141,7 @@ static void accept_pause(struct fg_control *c, sd_event *loop, int error)
 	if (c->pause)
 		return;
 	r = sd_event_add_time_relative(loop, &c->pause, CLOCK_MONOTONIC,
-				       (uint64_t)FG_CONTROL_PAUSE_MS * FG_USEC_PER_MSEC,
+				       (uint64_t) FG_CONTROL_PAUSE_MS * FG_USEC_PER_MSEC,
 				       10 * FG_USEC_PER_MSEC, on_pause_end, c);
 	if (r < 0)
 		return; /* keep listening: a busy loop is better than a deaf socket */
@@ -199,7 +199,7 @@ static int on_accept(sd_event_source *es, int fd, uint32_t revents, void *userda
 	c->stats.clients++;
 	if (sd_event_add_io(loop, &cl->io, cfd, EPOLLIN, on_client_io, cl) < 0 ||
 	    sd_event_add_time_relative(loop, &cl->timer, CLOCK_MONOTONIC,
-				       (uint64_t)FG_CONTROL_TIMEOUT_MS * FG_USEC_PER_MSEC, 0,
+				       (uint64_t) FG_CONTROL_TIMEOUT_MS * FG_USEC_PER_MSEC, 0,
 				       on_client_timeout, cl) < 0)
 		client_free(cl);
 	return 0;
@@ -289,7 +289,7 @@ int fg_control_query(const char *path, const char *command, char *buf, size_t si
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
 		r = -errno;
 		goto out;
 	}
@@ -298,11 +298,11 @@ int fg_control_query(const char *path, const char *command, char *buf, size_t si
 	 * no SIGPIPE, and read what it said all the same.
 	 */
 	n = snprintf(line, sizeof(line), "%s\n", command);
-	if (n < 0 || (size_t)n >= sizeof(line)) {
+	if (n < 0 || (size_t) n >= sizeof(line)) {
 		r = -EINVAL;
 		goto out;
 	}
-	if (send(fd, line, (size_t)n, MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET) {
+	if (send(fd, line, (size_t) n, MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET) {
 		r = -errno;
 		goto out;
 	}
@@ -325,7 +325,7 @@ int fg_control_query(const char *path, const char *command, char *buf, size_t si
 		}
 		if (got == 0)
 			break;
-		len += (size_t)got;
+		len += (size_t) got;
 	}
 	buf[len] = '\0';
 	r = (int)len;

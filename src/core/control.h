@@ -24,15 +24,15 @@
 #include <systemd/sd-event.h>
 
 #define FG_CONTROL_CLIENTS_MAX 32
-#define FG_CONTROL_TIMEOUT_MS 2000
-#define FG_CONTROL_PAUSE_MS 250
+#define FG_CONTROL_TIMEOUT_MS  2000
+#define FG_CONTROL_PAUSE_MS    250
 
 struct fg_control;
 
 struct fg_control_stats {
-	unsigned clients;	 /* connected now, waiting for their command */
-	unsigned long long refused;	 /* past FG_CONTROL_CLIENTS_MAX */
-	unsigned long long timeouts;	 /* no command in time */
+	unsigned clients;		  /* connected now, waiting for their command */
+	unsigned long long refused;	  /* past FG_CONTROL_CLIENTS_MAX */
+	unsigned long long timeouts;	  /* no command in time */
 	unsigned long long accept_failed; /* accept4 out of descriptors or memory */
 };
 

@@ -926,17 +926,20 @@ static int size_receive_buffer(int fd, const char *listen, int *ret_rcvbuf)
 	socklen_t len = sizeof(got);
 
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want)) < 0)
-		fg_log_level_errno(LOG_WARNING, -errno, "gwmp",
-				   "cannot size the receive buffer of '%s': %m, keeping the default",
-				   listen);
+		fg_log_level_errno(
+			LOG_WARNING, -errno, "gwmp",
+			"cannot size the receive buffer of '%s': %m, keeping the default", listen);
 	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) < 0)
 		return fg_log_errno(-errno, "gwmp", "cannot read the receive buffer of '%s': %m",
 				    listen);
 	/* Linux doubles what it grants, for its bookkeeping, and reports the doubled size. */
 	if (got / 2 < want)
-		fg_log_warning("gwmp", "receive buffer of '%s' is %d bytes, not the %d asked for "
-			       "(raise net.core.rmem_max): a burst of large datagrams may be dropped "
-			       "(counted in gwmp_kernel_drops)", listen, got / 2, want);
+		fg_log_warning(
+			"gwmp",
+			"receive buffer of '%s' is %d bytes, not the %d asked for "
+			"(raise net.core.rmem_max): a burst of large datagrams may be dropped "
+			"(counted in gwmp_kernel_drops)",
+			listen, got / 2, want);
 	if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on)) < 0)
 		return fg_log_errno(-errno, "gwmp", "cannot count the drops of '%s': %m", listen);
 	*ret_rcvbuf = got / 2;
