@@ -106,7 +106,7 @@ static int on_client_timeout(sd_event_source *es, uint64_t usec, void *userdata)
 	(void) es;
 	(void) usec;
 	cl->c->stats.timeouts++;
-	fg_log_device(LOG_WARNING, "control", NULL, "control",
+	fg_log_device(LOG_WARNING, "control", NULL, "control-timeout",
 		      "control client sent no command within %d ms, closing it",
 		      FG_CONTROL_TIMEOUT_MS);
 	client_free(cl);
@@ -135,7 +135,7 @@ static void accept_pause(struct fg_control *c, sd_event *loop, int error)
 	int r;
 
 	c->stats.accept_failed++;
-	fg_log_device(LOG_WARNING, "control", NULL, "control",
+	fg_log_device(LOG_WARNING, "control", NULL, "control-accept",
 		      "cannot accept a control client: %s, not listening for %d ms",
 		      strerror(error), FG_CONTROL_PAUSE_MS);
 	if (c->pause)
@@ -148,13 +148,17 @@ static void accept_pause(struct fg_control *c, sd_event *loop, int error)
 	(void) sd_event_source_set_enabled(c->listen, SD_EVENT_OFF);
 }
 
-/* Past FG_CONTROL_CLIENTS_MAX: tell the client in one line, close, count. */
+/*
+ * Past FG_CONTROL_CLIENTS_MAX: tell the client in one line, close, count.
+ * Each kind of trouble has its own rate-limit key, so a flood of one does
+ * not hide another.
+ */
 static void client_refuse(struct fg_control *c, int cfd)
 {
 	char cmd[COMMAND_MAX];
 
 	c->stats.refused++;
-	fg_log_device(LOG_WARNING, "control", NULL, "control",
+	fg_log_device(LOG_WARNING, "control", NULL, "control-refused",
 		      "too many control clients (%d), refusing one", FG_CONTROL_CLIENTS_MAX);
 	/*
 	 * Read what the client has sent already: closing a Unix socket with
