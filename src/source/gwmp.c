@@ -48,7 +48,8 @@ enum {
  * Receive buffer asked for: a forwarder flushing a backlog sends datagrams of
  * up to 64 KB back to back, and the default buffer (net.core.rmem_default,
  * about 200 KB) holds three of them while the loop is busy with a commit.
- * 2 MB holds a burst of about 30; the kernel caps it at net.core.rmem_max.
+ * Linux doubles a granted 2 MB for its bookkeeping, which holds some 60 of
+ * them; an unprivileged process gets at most net.core.rmem_max.
  */
 #define GWMP_RCVBUF_WANT (2 * 1024 * 1024)
 
