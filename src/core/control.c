@@ -23,7 +23,7 @@ struct fg_control {
 	char *path;
 	int fd;
 	sd_event_source *listen;
-	sd_event_source *pause; /* while accept4 lacks descriptors: re-enables listen */
+	sd_event_source *pause; /* off; after accept4 lacked descriptors: re-enables listen */
 	fg_control_fn fn;
 	void *userdata;
 	struct client *clients; /* connected, waiting for their command line */
@@ -120,7 +120,6 @@ static int on_pause_end(sd_event_source *es, uint64_t usec, void *userdata)
 
 	(void) es;
 	(void) usec;
-	c->pause = sd_event_source_disable_unref(c->pause);
 	(void) sd_event_source_set_enabled(c->listen, SD_EVENT_ON);
 	return 0;
 }
@@ -129,21 +128,17 @@ static int on_pause_end(sd_event_source *es, uint64_t usec, void *userdata)
  * accept4 failed for want of descriptors or memory. The pending connection
  * stays queued and the listener readable, so retrying at once would spin the
  * loop: stop listening for FG_CONTROL_PAUSE_MS, say so (rate-limited), count.
+ * The pause timer was made with the socket, as nothing can be allocated now.
  */
-static void accept_pause(struct fg_control *c, sd_event *loop, int error)
+static void accept_pause(struct fg_control *c, int error)
 {
-	int r;
-
 	c->stats.accept_failed++;
 	fg_log_device(LOG_WARNING, "control", NULL, "control-accept",
 		      "cannot accept a control client: %s, not listening for %d ms",
 		      strerror(error), FG_CONTROL_PAUSE_MS);
-	if (c->pause)
-		return;
-	r = sd_event_add_time_relative(loop, &c->pause, CLOCK_MONOTONIC,
-				       (uint64_t) FG_CONTROL_PAUSE_MS * FG_USEC_PER_MSEC,
-				       10 * FG_USEC_PER_MSEC, on_pause_end, c);
-	if (r < 0)
+	if (sd_event_source_set_time_relative(c->pause, (uint64_t) FG_CONTROL_PAUSE_MS *
+								FG_USEC_PER_MSEC) < 0 ||
+	    sd_event_source_set_enabled(c->pause, SD_EVENT_ONESHOT) < 0)
 		return; /* keep listening: a busy loop is better than a deaf socket */
 	(void) sd_event_source_set_enabled(c->listen, SD_EVENT_OFF);
 }
@@ -181,7 +176,7 @@ static int on_accept(sd_event_source *es, int fd, uint32_t revents, void *userda
 	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-			accept_pause(c, loop, errno);
+			accept_pause(c, errno);
 		return 0; /* EAGAIN, EINTR, ECONNABORTED: nothing to do */
 	}
 	if (c->stats.clients >= FG_CONTROL_CLIENTS_MAX) {
@@ -191,7 +186,7 @@ static int on_accept(sd_event_source *es, int fd, uint32_t revents, void *userda
 	cl = calloc(1, sizeof(*cl));
 	if (!cl) {
 		close(cfd);
-		accept_pause(c, loop, ENOMEM);
+		accept_pause(c, ENOMEM);
 		return 0;
 	}
 	cl->c = c;
@@ -248,6 +243,13 @@ int fg_control_new(const char *path, sd_event *loop, fg_control_fn fn, void *use
 		goto fail;
 	}
 	r = sd_event_add_io(loop, &c->listen, c->fd, EPOLLIN, on_accept, c);
+	if (r < 0)
+		goto fail;
+	r = sd_event_add_time_relative(loop, &c->pause, CLOCK_MONOTONIC,
+				       (uint64_t) FG_CONTROL_PAUSE_MS * FG_USEC_PER_MSEC,
+				       10 * FG_USEC_PER_MSEC, on_pause_end, c);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(c->pause, SD_EVENT_OFF);
 	if (r < 0)
 		goto fail;
 	*ret = c;
