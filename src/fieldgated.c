@@ -636,7 +636,17 @@ static int source_stats_json(struct daemon *d, char *buf, size_t size, size_t n)
 	for (int i = 0; i < FG_GWMP_TX__COUNT; i++)
 		PUT("%s\"%s\":%llu", i > 0 ? "," : "", fg_gwmp_tx_error_to_string(i),
 		    (unsigned long long)gs.tx_errors[i]);
-	PUT("},");
+	PUT("},\"gwmp_kernel_drops\":%llu,\"gwmp_receive_buffer\":%d,",
+	    (unsigned long long)gs.kernel_drops, gs.receive_buffer);
+	{
+		struct fg_control_stats cs = { 0 };
+
+		if (d->control)
+			fg_control_get_stats(d->control, &cs);
+		PUT("\"control_clients\":%u,\"control_refused\":%llu,\"control_timeouts\":%llu,"
+		    "\"control_accept_failed\":%llu,",
+		    cs.clients, cs.refused, cs.timeouts, cs.accept_failed);
+	}
 	{
 		struct fg_sx130x_stats xs = { .state = FG_SX130X_STOPPED };
 		char eui[24] = "null", temp[24] = "null";

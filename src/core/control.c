@@ -13,22 +13,29 @@
 
 #include "core/clock.h"
 #include "core/control.h"
+#include "core/log.h"
 
 #define ANSWER_MAX 65536 /* the status, or the devices of a few hundred */
 #define COMMAND_MAX 64
-#define CLIENT_TIMEOUT_USEC (2 * FG_USEC_PER_SEC)
+#define REFUSAL	    "{\"error\":\"too many clients\"}\n"
+
+struct client;
 
 struct fg_control {
 	char *path;
 	int fd;
 	sd_event_source *listen;
+	sd_event_source *pause; /* off; after accept4 lacked descriptors: re-enables listen */
 	fg_control_fn fn;
 	void *userdata;
+	struct client *clients; /* connected, waiting for their command line */
+	struct fg_control_stats stats;
 };
 
 /* One connected client: read a command line, answer, close. */
 struct client {
 	struct fg_control *c;
+	struct client *prev, *next;
 	int fd;
 	sd_event_source *io;
 	sd_event_source *timer;
@@ -38,13 +45,27 @@ struct client {
 
 static void client_free(struct client *cl)
 {
+	struct fg_control *c = cl->c;
+
+	if (cl->prev)
+		cl->prev->next = cl->next;
+	else
+		c->clients = cl->next;
+	if (cl->next)
+		cl->next->prev = cl->prev;
+	c->stats.clients--;
 	sd_event_source_disable_unref(cl->io);
 	sd_event_source_disable_unref(cl->timer);
 	close(cl->fd);
 	free(cl);
 }
 
-/* Answer the command; the socket is non-blocking and the answer small, so one send. */
+/*
+ * Answer the command and close. The socket is non-blocking and the answer at
+ * most ANSWER_MAX, less than a Unix socket's send buffer: one send, and a
+ * client that never reads holds nothing of ours (the kernel keeps the bytes
+ * until it reads or closes).
+ */
 static void client_answer(struct client *cl)
 {
 	static char answer[ANSWER_MAX]; /* one thread, one answer at a time */
@@ -79,12 +100,71 @@ static int on_client_io(sd_event_source *es, int fd, uint32_t revents, void *use
 	return 0;
 }
 
+/* No complete command line within FG_CONTROL_TIMEOUT_MS of the connect: close, count. */
 static int on_client_timeout(sd_event_source *es, uint64_t usec, void *userdata)
 {
+	struct client *cl = userdata;
+
 	(void) es;
 	(void) usec;
-	client_free(userdata);
+	cl->c->stats.timeouts++;
+	fg_log_device(LOG_WARNING, "control", NULL, "control-timeout",
+		      "control client sent no command within %d ms, closing it",
+		      FG_CONTROL_TIMEOUT_MS);
+	client_free(cl);
 	return 0;
+}
+
+/* The pause after accept4 ran out of descriptors is over: listen again. */
+static int on_pause_end(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct fg_control *c = userdata;
+
+	(void) es;
+	(void) usec;
+	(void) sd_event_source_set_enabled(c->listen, SD_EVENT_ON);
+	return 0;
+}
+
+/*
+ * accept4 failed for want of descriptors or memory. The pending connection
+ * stays queued and the listener readable, so retrying at once would spin the
+ * loop: stop listening for FG_CONTROL_PAUSE_MS, say so (rate-limited), count.
+ * The pause timer was made with the socket, as nothing can be allocated now.
+ */
+static void accept_pause(struct fg_control *c, int error)
+{
+	c->stats.accept_failed++;
+	fg_log_device(LOG_WARNING, "control", NULL, "control-accept",
+		      "cannot accept a control client: %s, not listening for %d ms",
+		      strerror(error), FG_CONTROL_PAUSE_MS);
+	if (sd_event_source_set_time_relative(c->pause, (uint64_t) FG_CONTROL_PAUSE_MS *
+								FG_USEC_PER_MSEC) < 0 ||
+	    sd_event_source_set_enabled(c->pause, SD_EVENT_ONESHOT) < 0)
+		return; /* keep listening: a busy loop is better than a deaf socket */
+	(void) sd_event_source_set_enabled(c->listen, SD_EVENT_OFF);
+}
+
+/*
+ * Past FG_CONTROL_CLIENTS_MAX: tell the client in one line, close, count.
+ * Each kind of trouble has its own rate-limit key, so a flood of one does
+ * not hide another.
+ */
+static void client_refuse(struct fg_control *c, int cfd)
+{
+	char cmd[COMMAND_MAX];
+
+	c->stats.refused++;
+	fg_log_device(LOG_WARNING, "control", NULL, "control-refused",
+		      "too many control clients (%d), refusing one", FG_CONTROL_CLIENTS_MAX);
+	/*
+	 * Read what the client has sent already: closing a Unix socket with
+	 * unread bytes resets the connection, and the client would see an
+	 * error instead of the end of the refusal.
+	 */
+	(void) recv(cfd, cmd, sizeof(cmd), MSG_DONTWAIT);
+	(void) send(cfd, REFUSAL, sizeof(REFUSAL) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(cfd);
 }
 
 static int on_accept(sd_event_source *es, int fd, uint32_t revents, void *userdata)
@@ -96,17 +176,31 @@ static int on_accept(sd_event_source *es, int fd, uint32_t revents, void *userda
 
 	(void) revents;
 	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0)
+	if (cfd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			accept_pause(c, errno);
+		return 0; /* EAGAIN, EINTR, ECONNABORTED: nothing to do */
+	}
+	if (c->stats.clients >= FG_CONTROL_CLIENTS_MAX) {
+		client_refuse(c, cfd);
 		return 0;
+	}
 	cl = calloc(1, sizeof(*cl));
 	if (!cl) {
 		close(cfd);
+		accept_pause(c, ENOMEM);
 		return 0;
 	}
 	cl->c = c;
 	cl->fd = cfd;
+	cl->next = c->clients;
+	if (c->clients)
+		c->clients->prev = cl;
+	c->clients = cl;
+	c->stats.clients++;
 	if (sd_event_add_io(loop, &cl->io, cfd, EPOLLIN, on_client_io, cl) < 0 ||
-	    sd_event_add_time_relative(loop, &cl->timer, CLOCK_MONOTONIC, CLIENT_TIMEOUT_USEC, 0,
+	    sd_event_add_time_relative(loop, &cl->timer, CLOCK_MONOTONIC,
+				       (uint64_t) FG_CONTROL_TIMEOUT_MS * FG_USEC_PER_MSEC, 0,
 				       on_client_timeout, cl) < 0)
 		client_free(cl);
 	return 0;
@@ -153,6 +247,13 @@ int fg_control_new(const char *path, sd_event *loop, fg_control_fn fn, void *use
 	r = sd_event_add_io(loop, &c->listen, c->fd, EPOLLIN, on_accept, c);
 	if (r < 0)
 		goto fail;
+	r = sd_event_add_time_relative(loop, &c->pause, CLOCK_MONOTONIC,
+				       (uint64_t) FG_CONTROL_PAUSE_MS * FG_USEC_PER_MSEC,
+				       10 * FG_USEC_PER_MSEC, on_pause_end, c);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(c->pause, SD_EVENT_OFF);
+	if (r < 0)
+		goto fail;
 	*ret = c;
 	return 0;
 fail:
@@ -177,6 +278,9 @@ void fg_control_free(struct fg_control *c)
 {
 	if (!c)
 		return;
+	while (c->clients)
+		client_free(c->clients);
+	sd_event_source_disable_unref(c->pause);
 	sd_event_source_disable_unref(c->listen);
 	if (c->fd >= 0) {
 		close(c->fd);
@@ -187,12 +291,18 @@ void fg_control_free(struct fg_control *c)
 	free(c);
 }
 
+void fg_control_get_stats(const struct fg_control *c, struct fg_control_stats *ret)
+{
+	*ret = c->stats;
+}
+
 int fg_control_query(const char *path, const char *command, char *buf, size_t size)
 {
 	struct sockaddr_un sa;
+	char line[256]; /* the daemon reads at most COMMAND_MAX of it */
 	struct pollfd pfd;
 	size_t len = 0;
-	int fd, r;
+	int fd, r, n;
 
 	r = make_addr(path, &sa);
 	if (r < 0)
@@ -200,28 +310,43 @@ int fg_control_query(const char *path, const char *command, char *buf, size_t si
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    dprintf(fd, "%s\n", command) < 0) {
+	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	/*
+	 * A daemon with too many clients answers and closes before it reads:
+	 * no SIGPIPE, and read what it said all the same.
+	 */
+	n = snprintf(line, sizeof(line), "%s\n", command);
+	if (n < 0 || (size_t) n >= sizeof(line)) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (send(fd, line, (size_t) n, MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET) {
 		r = -errno;
 		goto out;
 	}
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
 	while (len + 1 < size) {
-		ssize_t n;
+		ssize_t got;
 
 		r = poll(&pfd, 1, 5000);
 		if (r <= 0) {
 			r = r == 0 ? -ETIMEDOUT : -errno;
 			goto out;
 		}
-		n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
+		got = read(fd, buf + len, size - 1 - len);
+		/* A refusal ends with a reset when the daemon closed before it read. */
+		if (got < 0 && errno == ECONNRESET && len > 0)
+			break;
+		if (got < 0) {
 			r = -errno;
 			goto out;
 		}
-		if (n == 0)
+		if (got == 0)
 			break;
-		len += (size_t)n;
+		len += (size_t) got;
 	}
 	buf[len] = '\0';
 	r = (int)len;

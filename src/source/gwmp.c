@@ -7,6 +7,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <math.h>
 #include <stdarg.h>
 #include <net/if.h>
@@ -43,6 +44,14 @@ enum {
 #define GWMP_PEERS_MAX 16 /* forwarders whose PULL_DATA address is kept */
 /* Datagrams read per wake-up, so that a flood does not starve the loop's other sources. */
 #define GWMP_READS_PER_WAKEUP 64
+/*
+ * Receive buffer asked for: a forwarder flushing a backlog sends datagrams of
+ * up to 64 KB back to back, and the default buffer (net.core.rmem_default,
+ * about 200 KB) holds three of them while the loop is busy with a commit.
+ * Linux doubles a granted 2 MB for its bookkeeping, which holds some 60 of
+ * them; an unprivileged process gets at most net.core.rmem_max.
+ */
+#define GWMP_RCVBUF_WANT (2 * 1024 * 1024)
 
 static const char *const reason_names[FG_GWMP_REASON__COUNT] = {
 	[FG_GWMP_OK] = "ok",
@@ -670,6 +679,7 @@ struct fg_gwmp {
 	uint16_t port;
 	sd_event_source *io;
 	struct fg_gwmp_stats stats;
+	uint32_t drops_seen; /* the socket's cumulative drop count at the last datagram */
 	uint8_t *buf; /* GWMP_DGRAM_MAX */
 	struct peer peers[GWMP_PEERS_MAX];
 	uint16_t next_token;
@@ -799,6 +809,24 @@ static void serve(struct fg_gwmp *g, size_t len, const struct sockaddr *from, so
 	}
 }
 
+/*
+ * The kernel's count of datagrams dropped on the socket (receive buffer full),
+ * cumulative since it was opened, from the SO_RXQ_OVFL message of a datagram;
+ * it wraps at 2^32, so the difference is taken modulo that.
+ */
+static void count_kernel_drops(struct fg_gwmp *g, uint32_t drops)
+{
+	uint32_t new_drops = drops - g->drops_seen;
+
+	if (new_drops == 0)
+		return;
+	g->drops_seen = drops;
+	g->stats.kernel_drops += new_drops;
+	fg_log_device(LOG_WARNING, "gwmp", "gwmp", NULL,
+		      "the kernel dropped %u datagrams: the receive buffer (%d bytes) was full",
+		      new_drops, g->stats.receive_buffer);
+}
+
 /* Readable socket: serve a bounded number of datagrams, the rest on the next iteration. */
 static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 {
@@ -808,11 +836,22 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 	(void) revents;
 	for (int i = 0; i < GWMP_READS_PER_WAKEUP; i++) {
 		struct sockaddr_storage from;
-		socklen_t fromlen = sizeof(from);
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(sizeof(uint32_t))];
+		} control;
+		struct iovec iov = { .iov_base = g->buf, .iov_len = GWMP_DGRAM_MAX };
+		struct msghdr msg = {
+			.msg_name = &from,
+			.msg_namelen = sizeof(from),
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = control.buf,
+			.msg_controllen = sizeof(control.buf),
+		};
 		ssize_t n;
 
-		n = recvfrom(fd, g->buf, GWMP_DGRAM_MAX, MSG_DONTWAIT, (struct sockaddr *) &from,
-			     &fromlen);
+		n = recvmsg(fd, &msg, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -822,7 +861,15 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 			/* Returning 0 keeps the source: a negative return would disable it. */
 			return 0;
 		}
-		serve(g, (size_t) n, (struct sockaddr *) &from, fromlen);
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL &&
+			    c->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+				uint32_t drops;
+
+				memcpy(&drops, CMSG_DATA(c), sizeof(drops));
+				count_kernel_drops(g, drops);
+			}
+		serve(g, (size_t) n, (struct sockaddr *) &from, msg.msg_namelen);
 	}
 	return 0;
 }
@@ -869,8 +916,39 @@ static int split_listen(const char *listen, char *host, size_t host_size, char *
 	return 0;
 }
 
+/*
+ * Ask for a receive buffer that holds a burst (GWMP_RCVBUF_WANT) and for the
+ * kernel's drop count on each datagram (SO_RXQ_OVFL). An unprivileged daemon
+ * gets at most net.core.rmem_max: say so when that is less, and carry on.
+ */
+static int size_receive_buffer(int fd, const char *listen, int *ret_rcvbuf)
+{
+	int want = GWMP_RCVBUF_WANT, got = 0, on = 1;
+	socklen_t len = sizeof(got);
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want)) < 0)
+		fg_log_level_errno(
+			LOG_WARNING, -errno, "gwmp",
+			"cannot size the receive buffer of '%s': %m, keeping the default", listen);
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) < 0)
+		return fg_log_errno(-errno, "gwmp", "cannot read the receive buffer of '%s': %m",
+				    listen);
+	/* Linux doubles what it grants, for its bookkeeping, and reports the doubled size. */
+	if (got / 2 < want)
+		fg_log_warning(
+			"gwmp",
+			"receive buffer of '%s' is %d bytes, not the %d asked for "
+			"(raise net.core.rmem_max): a burst of large datagrams may be dropped "
+			"(counted in gwmp_kernel_drops)",
+			listen, got / 2, want);
+	if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on)) < 0)
+		return fg_log_errno(-errno, "gwmp", "cannot count the drops of '%s': %m", listen);
+	*ret_rcvbuf = got / 2;
+	return 0;
+}
+
 /* Create, configure and bind the socket for listen; logs why when it cannot. */
-static int open_socket(const char *listen, int *ret_fd, uint16_t *ret_port)
+static int open_socket(const char *listen, int *ret_fd, uint16_t *ret_port, int *ret_rcvbuf)
 {
 	struct addrinfo hints = {
 		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
@@ -910,6 +988,9 @@ static int open_socket(const char *listen, int *ret_fd, uint16_t *ret_port)
 		r = fg_log_errno(-errno, "gwmp", "cannot bind to '%s': %m", listen);
 		goto fail;
 	}
+	r = size_receive_buffer(fd, listen, ret_rcvbuf);
+	if (r < 0)
+		goto fail;
 	if (getsockname(fd, (struct sockaddr *) &bound, &bound_len) < 0) {
 		r = fg_log_errno(-errno, "gwmp", "cannot read the port bound for '%s': %m", listen);
 		goto fail;
@@ -953,7 +1034,7 @@ int fg_gwmp_new(const struct fg_gwmp_config *cfg, sd_event *loop, const struct f
 		r = fg_log_errno(-ENOMEM, "gwmp", "cannot start: %m");
 		goto fail;
 	}
-	r = open_socket(cfg->listen, &g->fd, &g->port);
+	r = open_socket(cfg->listen, &g->fd, &g->port, &g->stats.receive_buffer);
 	if (r < 0)
 		goto fail;
 	r = sd_event_add_io(loop, &g->io, g->fd, EPOLLIN, on_io, g);
@@ -983,7 +1064,17 @@ void fg_gwmp_free(struct fg_gwmp *g)
 
 void fg_gwmp_get_stats(const struct fg_gwmp *g, struct fg_gwmp_stats *ret)
 {
+	uint32_t meminfo[SK_MEMINFO_VARS] = { 0 };
+	socklen_t len = sizeof(meminfo);
+
 	*ret = g->stats;
+	/*
+	 * SO_RXQ_OVFL tells of drops only with the next datagram that gets in;
+	 * the socket's counter itself is current (the same sk_drops).
+	 */
+	if (getsockopt(g->fd, SOL_SOCKET, SO_MEMINFO, meminfo, &len) == 0 &&
+	    len > SK_MEMINFO_DROPS * sizeof(uint32_t))
+		ret->kernel_drops += (uint32_t) (meminfo[SK_MEMINFO_DROPS] - g->drops_seen);
 }
 
 uint16_t fg_gwmp_port(const struct fg_gwmp *g)

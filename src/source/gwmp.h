@@ -160,6 +160,9 @@ struct fg_gwmp_stats {
 	uint64_t rxpk;		/* frames handed over */
 	uint64_t stat;
 	uint64_t refused[FG_GWMP_REASON__COUNT];
+	/* datagrams the kernel dropped (receive buffer full), from SO_RXQ_OVFL */
+	uint64_t kernel_drops;
+	int receive_buffer; /* bytes the kernel granted for SO_RCVBUF */
 };
 
 struct fg_gwmp;
