@@ -72,6 +72,7 @@ struct fg_mqtt {
 	bool connect_called;
 	bool freeing;
 	bool refill; /* PUBACKs freed room in the window: refill once per wake-up */
+	bool resume; /* a CONNACK came: status and refill once libmosquitto has resent its window */
 	struct fg_mqtt_stats stats;
 	struct fg_hist latency; /* reading created -> PUBACK */
 };
@@ -304,8 +305,19 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 		    m->cfg.tls ? " over TLS" : "",
 		    m->stats.session_present ? "session present (the broker kept our session)"
 					     : "new session");
-	publish_status(m, "online");
-	fg_mqtt_kick(m);
+	/*
+	 * Nothing is published from here: libmosquitto 2.0 calls this from
+	 * handle__connack before message__retry_check resends the window that
+	 * was in flight when the connection broke. A message published now
+	 * would overtake those, and a consumer keeping a high-water mark of
+	 * seq would drop them. on_io publishes once mosquitto_loop_read has
+	 * returned, behind the resent window. That holds whether the broker
+	 * kept our session or lost it: libmosquitto resends the window either
+	 * way (a broker without our session takes them as new messages), and
+	 * messages beyond its send quota (the broker's receive maximum in
+	 * MQTT 5) wait in its queue in the order they were published.
+	 */
+	m->resume = true;
 }
 
 /* Any disconnection: lost, refused, or ours. */
@@ -371,10 +383,17 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 		rc = mosquitto_loop_read(m->mosq, 1);
 	if (rc == MOSQ_ERR_SUCCESS && (revents & EPOLLOUT))
 		rc = mosquitto_loop_write(m->mosq, 1);
-	if (rc == MOSQ_ERR_SUCCESS && m->refill) {
+	if (rc == MOSQ_ERR_SUCCESS && m->resume && m->stats.state == FG_MQTT_CONNECTED) {
+		/* After the CONNACK and the resent window: status, then new messages. */
+		m->resume = false;
+		publish_status(m, "online");
+		fg_mqtt_kick(m);
+	} else if (rc == MOSQ_ERR_SUCCESS && m->refill) {
 		m->refill = false;
 		fg_mqtt_kick(m);
 	}
+	if (rc != MOSQ_ERR_SUCCESS)
+		m->resume = false;
 	if (rc != MOSQ_ERR_SUCCESS && m->stats.state != FG_MQTT_WAITING) {
 		/* libmosquitto closed the socket; on_disconnect may not have run for a refused CONNACK. */
 		if (m->stats.state == FG_MQTT_CONNECTING)
