@@ -74,6 +74,16 @@ int fg_mqtt_new(const struct fg_mqtt_config *cfg, const char *gateway_id,
 		const char *content_type, sd_event *loop, const struct fg_mqtt_queue *queue,
 		struct fg_mqtt **ret_mqtt);
 
+/*
+ * Whether a sink made from these settings would be m: the broker, the
+ * identity, the session and window settings, the TLS settings (and the
+ * files they name, so a certificate renewed in place counts as a change),
+ * the gateway id and the content type. A reload that changes none of them
+ * keeps m, its connection, its window and its counters. Never logs.
+ */
+bool fg_mqtt_same_setup(const struct fg_mqtt *m, const struct fg_mqtt_config *cfg,
+			const char *gateway_id, const char *content_type);
+
 /* Publish "offline" as status, disconnect and free. NULL is fine. */
 void fg_mqtt_free(struct fg_mqtt *m);
 

@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Order per device across broker restarts: after each reconnect the window
-that was in flight is resent before anything new, so each message's first
-arrival at a persistent consumer comes in sequence order."""
+"""The MQTT connection across broker restarts and reloads. Order per device:
+after each reconnect the window that was in flight is resent before anything
+new, so each message's first arrival at a persistent consumer comes in
+sequence order. A SIGHUP that changes nothing the sink uses keeps the
+connection and its counters; one that changes a broker setting reconnects."""
 import os
+import signal
 import sys
 import time
 import unittest
@@ -88,6 +91,80 @@ class OrderTest(unittest.TestCase):
         # A v5 broker's receive maximum (20 in mosquitto) is below the window (100):
         # libmosquitto queues the rest and must still resend in order.
         self.restarts_keep_order('protocol = "v5"; session_expiry = "1h";')
+
+
+class ReloadTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempdir()
+        self.dir = self.tmp.name
+        self.conf = os.path.join(self.dir, "fieldgate.conf")
+        self.notify = NotifySocket(self.dir)
+        self.daemon = self.broker = self.sub = None
+
+    def tearDown(self):
+        if self.daemon:
+            self.daemon.kill()
+        if self.sub:
+            self.sub.stop()
+        if self.broker:
+            self.broker.stop()
+        self.notify.close()
+        self.tmp.cleanup()
+
+    def write_conf(self, interval_ms, extra):
+        with open(self.conf, "w") as f:
+            f.write(sim_config(self.dir, devices=2, interval_ms=interval_ms) +
+                    mqtt_block(self.broker.port, extra))
+        os.chmod(self.conf, 0o600)
+
+    def broker_connections(self):
+        """CONNECTs of the daemon the broker has logged."""
+        return self.broker.log().count(" as fieldgate-itest ")
+
+    def reload(self):
+        """SIGHUP, then wait until the reload is done and messages flow again after it."""
+        d = self.daemon
+        done = d.stderr().count("reloaded '")
+        d.signal(signal.SIGHUP)
+        self.notify.wait_for("READY=1")
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while d.stderr().count("reloaded '") <= done and time.monotonic() < deadline:
+            d.pump(0.05)
+        self.assertGreater(d.stderr().count("reloaded '"), done, d.stderr()[-2000:])
+        # New messages reach the consumer: a reconnect, if there was one, is behind us.
+        self.assertTrue(self.sub.wait_for_seq(self.sub.highest() + 20, STEP_TIMEOUT),
+                        d.stderr()[-2000:])
+        return wait_status(self.conf, lambda s: s["broker"] == "connected", STEP_TIMEOUT)
+
+    def test_reload_keeps_the_connection_unless_a_broker_setting_changed(self):
+        self.broker = Broker(self.dir)
+        self.broker.start()
+        self.sub = SeqConsumer(self.broker.port, client_id="itest-reload")
+        self.sub.wait_subscribed()
+        self.write_conf(50, 'keepalive = "60s";')
+        self.daemon = Daemon(self.conf, notify=self.notify, dry_run=False)
+        self.notify.wait_for("READY=1")
+        self.assertTrue(self.sub.wait_for_seq(20, STEP_TIMEOUT), self.daemon.stderr())
+        before = wait_status(self.conf, lambda s: s["published"] >= 20, STEP_TIMEOUT)
+        self.assertEqual(before["connects"], 1, before)
+        self.assertEqual(self.broker_connections(), 1, self.broker.log()[-2000:])
+
+        # Another sim interval, the same mqtt section: the connection and counters stay.
+        self.write_conf(40, 'keepalive = "60s";')
+        after = self.reload()
+        self.assertEqual(self.broker_connections(), 1, self.broker.log()[-2000:])
+        self.assertEqual(after["connects"], 1, after)
+        self.assertGreater(after["published"], before["published"], (before, after))
+        self.assertGreaterEqual(after["last_acked_seq"], before["last_acked_seq"])
+        self.assertIn("broker settings unchanged", self.daemon.stderr())
+
+        # A broker setting changed: the daemon connects again with it.
+        self.write_conf(40, 'keepalive = "30s";')
+        self.reload()
+        self.assertIn("broker settings changed: reconnecting", self.daemon.stderr())
+        self.assertEqual(self.broker_connections(), 2, self.broker.log()[-2000:])
+        self.assertEqual(self.sub.late, [])
+        self.assertEqual(self.sub.missing(self.sub.highest()), [])
 
 
 if __name__ == "__main__":
