@@ -10,8 +10,9 @@
  * order with a window of mqtt.max_inflight messages, and acks each message
  * to the queue only when the broker has it (PUBACK for QoS 1, PUBCOMP for
  * QoS 2, handed to the socket for QoS 0). On reconnect, libmosquitto resends
- * what was in flight (clean session off); on a daemon restart everything not
- * acked is peeked again: delivery is at least once, in order.
+ * what was in flight (clean session off), and nothing new is published
+ * before it has; on a daemon restart everything not acked is peeked again:
+ * delivery is at least once, in order of first arrival.
  *
  * Connection: non-blocking connect, reconnect with exponential backoff and
  * jitter (1 s to 60 s), slower (from 30 s) when the broker refuses us. The
