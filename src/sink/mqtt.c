@@ -685,6 +685,67 @@ void fg_mqtt_get_stats(const struct fg_mqtt *m, struct fg_mqtt_stats *ret)
 	ret->latency_max_usec = m->latency.max_usec;
 }
 
+/* The file path names now (all zero when unset or unreadable). */
+static struct file_id file_id_of(const char *path)
+{
+	struct stat st;
+
+	if (!path || stat(path, &st) < 0)
+		return (struct file_id){ 0 };
+	return (struct file_id){ .dev = st.st_dev, .ino = st.st_ino, .size = st.st_size,
+				 .mtime = st.st_mtim, .present = true };
+}
+
+static bool file_id_equal(const struct file_id *a, const struct file_id *b)
+{
+	return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+static void tls_files_of(const struct fg_mqtt_config *c, struct file_id ret[TLS_FILE__COUNT])
+{
+	ret[TLS_FILE_CA] = file_id_of(c->ca_file);
+	ret[TLS_FILE_CA_PATH] = file_id_of(c->ca_path);
+	ret[TLS_FILE_CERT] = file_id_of(c->cert_file);
+	ret[TLS_FILE_KEY] = file_id_of(c->key_file);
+}
+
+static bool str_equal(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/*
+ * Every setting of struct fg_mqtt_config that the connection uses is compared
+ * here: one added to the sink must be added here too, or a reload that
+ * changes it keeps the old connection.
+ */
+bool fg_mqtt_same_setup(const struct fg_mqtt *m, const struct fg_mqtt_config *cfg,
+			const char *gateway_id, const char *content_type)
+{
+	const struct fg_mqtt_config *a = &m->cfg;
+	struct file_id files[TLS_FILE__COUNT];
+
+	if (!str_equal(a->host, cfg->host) || a->port != cfg->port ||
+	    !str_equal(a->client_id, cfg->client_id) || a->protocol != cfg->protocol ||
+	    a->keepalive_s != cfg->keepalive_s || a->session_expiry_s != cfg->session_expiry_s ||
+	    !str_equal(a->username, cfg->username) || !str_equal(a->password, cfg->password) ||
+	    a->max_inflight != cfg->max_inflight || a->message_expiry_s != cfg->message_expiry_s ||
+	    a->tls != cfg->tls || !str_equal(a->ca_file, cfg->ca_file) ||
+	    !str_equal(a->ca_path, cfg->ca_path) || !str_equal(a->cert_file, cfg->cert_file) ||
+	    !str_equal(a->key_file, cfg->key_file) || !str_equal(a->alpn, cfg->alpn) ||
+	    a->tls_insecure != cfg->tls_insecure || !str_equal(m->gateway, gateway_id) ||
+	    !str_equal(m->content_type, content_type))
+		return false;
+	/* The same names, but perhaps a certificate or key renewed in place. */
+	tls_files_of(cfg, files);
+	for (size_t i = 0; i < TLS_FILE__COUNT; i++)
+		if (!file_id_equal(&files[i], &m->tls_files[i]))
+			return false;
+	return true;
+}
+
 int fg_mqtt_publish_direct(struct fg_mqtt *m, const char *topic, const char *payload, int qos,
 			   bool retain)
 {
@@ -759,62 +820,6 @@ static int setup_tls(struct fg_mqtt *m)
 		rc = mosquitto_tls_insecure_set(m->mosq, true);
 	}
 	return mosq_to_errno(rc);
-}
-
-/* The file path names now (all zero when unset or unreadable). */
-static struct file_id file_id_of(const char *path)
-{
-	struct stat st;
-
-	if (!path || stat(path, &st) < 0)
-		return (struct file_id){ 0 };
-	return (struct file_id){ .dev = st.st_dev, .ino = st.st_ino, .size = st.st_size,
-				 .mtime = st.st_mtim, .present = true };
-}
-
-static bool file_id_equal(const struct file_id *a, const struct file_id *b)
-{
-	return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
-	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
-	       a->mtime.tv_nsec == b->mtime.tv_nsec;
-}
-
-static void tls_files_of(const struct fg_mqtt_config *c, struct file_id ret[TLS_FILE__COUNT])
-{
-	ret[TLS_FILE_CA] = file_id_of(c->ca_file);
-	ret[TLS_FILE_CA_PATH] = file_id_of(c->ca_path);
-	ret[TLS_FILE_CERT] = file_id_of(c->cert_file);
-	ret[TLS_FILE_KEY] = file_id_of(c->key_file);
-}
-
-static bool str_equal(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-bool fg_mqtt_same_setup(const struct fg_mqtt *m, const struct fg_mqtt_config *cfg,
-			const char *gateway_id, const char *content_type)
-{
-	const struct fg_mqtt_config *a = &m->cfg;
-	struct file_id files[TLS_FILE__COUNT];
-
-	if (!str_equal(a->host, cfg->host) || a->port != cfg->port ||
-	    !str_equal(a->client_id, cfg->client_id) || a->protocol != cfg->protocol ||
-	    a->keepalive_s != cfg->keepalive_s || a->session_expiry_s != cfg->session_expiry_s ||
-	    !str_equal(a->username, cfg->username) || !str_equal(a->password, cfg->password) ||
-	    a->max_inflight != cfg->max_inflight || a->message_expiry_s != cfg->message_expiry_s ||
-	    a->tls != cfg->tls || !str_equal(a->ca_file, cfg->ca_file) ||
-	    !str_equal(a->ca_path, cfg->ca_path) || !str_equal(a->cert_file, cfg->cert_file) ||
-	    !str_equal(a->key_file, cfg->key_file) || !str_equal(a->alpn, cfg->alpn) ||
-	    a->tls_insecure != cfg->tls_insecure || !str_equal(m->gateway, gateway_id) ||
-	    !str_equal(m->content_type, content_type))
-		return false;
-	/* The same names, but perhaps a certificate or key renewed in place. */
-	tls_files_of(cfg, files);
-	for (size_t i = 0; i < TLS_FILE__COUNT; i++)
-		if (!file_id_equal(&files[i], &m->tls_files[i]))
-			return false;
-	return true;
 }
 
 int fg_mqtt_new(const struct fg_mqtt_config *cfg, const char *gateway_id,
