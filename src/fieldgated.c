@@ -848,6 +848,7 @@ static int control_answer(const char *command, char *buf, size_t size, void *use
 		     "\"readings_per_s\":%.1f,\"published_per_s\":%.1f,"
 		     "\"buffer_depth\":%llu,\"oldest_age_s\":%llu,\"db_bytes\":%llu,"
 		     "\"broker\":\"%s\",\"inflight\":%llu,\"connects\":%llu,"
+		     "\"last_acked_seq\":%llu,"
 		     "\"session_present\":%s,\"latency_count\":%llu,\"latency_p50_ms\":%.1f,"
 		     "\"latency_p99_ms\":%.1f,\"latency_max_ms\":%.1f,",
 		     d->cfg->gateway.id, PACKAGE_VERSION,
@@ -862,7 +863,8 @@ static int control_answer(const char *command, char *buf, size_t size, void *use
 		     (unsigned long long)ss.db_bytes,
 		     d->dry_run ? "none" : fg_mqtt_state_to_string(ms.state),
 		     (unsigned long long)ms.inflight, (unsigned long long)ms.connects,
-		     ms.session_present ? "true" : "false", (unsigned long long)ms.latency_count,
+		     (unsigned long long)ms.last_acked_seq, ms.session_present ? "true" : "false",
+		     (unsigned long long)ms.latency_count,
 		     (double)ms.latency_p50_usec / 1000.0, (double)ms.latency_p99_usec / 1000.0,
 		     (double)ms.latency_max_usec / 1000.0);
 	if (n < 0 || (size_t)n >= size)
@@ -1396,8 +1398,17 @@ static int on_reload_signal(sd_event_source *es, const struct signalfd_siginfo *
 		fg_log_error("rules", "no rules after reload: readings stay in the buffer until "
 			     "a configuration whose rules start");
 	apply_log_level(d);
-	if (!d->dry_run) {
+	if (!d->dry_run && d->mqtt &&
+	    fg_mqtt_same_setup(d->mqtt, &d->cfg->mqtt, d->cfg->gateway.id,
+			       fg_format_content_type((enum fg_format)d->cfg->mqtt.format))) {
+		/* Nothing the sink uses changed: no reconnect, the window and counters stay. */
+		fg_log_info("mqtt", "broker settings unchanged: the connection to '%s:%u' is kept",
+			    d->cfg->mqtt.host, d->cfg->mqtt.port);
+		fg_mqtt_kick(d->mqtt);
+	} else if (!d->dry_run) {
 		/* Reconnect with the new broker settings; what is in flight is peeked again. */
+		if (d->mqtt)
+			fg_log_info("mqtt", "broker settings changed: reconnecting");
 		fg_mqtt_free(d->mqtt);
 		d->mqtt = NULL;
 		if (sink_start(d) < 0)

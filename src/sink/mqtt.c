@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <mosquitto.h>
 #include <openssl/ssl.h>
@@ -27,6 +28,17 @@
 #define LOOKUP_MAX_USEC  (30 * FG_USEC_PER_SEC)
 #define REFUSED_MIN_USEC (30 * FG_USEC_PER_SEC)
 #define REFUSED_MAX_USEC (300 * FG_USEC_PER_SEC)
+
+/* Which file a TLS setting named when the sink was made: a renewed certificate is a change. */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	bool present;
+};
+
+enum { TLS_FILE_CA, TLS_FILE_CA_PATH, TLS_FILE_CERT, TLS_FILE_KEY, TLS_FILE__COUNT };
 
 struct inflight {
 	int mid;
@@ -72,8 +84,10 @@ struct fg_mqtt {
 	bool connect_called;
 	bool freeing;
 	bool refill; /* PUBACKs freed room in the window: refill once per wake-up */
+	bool resume; /* a CONNACK came: status and refill once libmosquitto has resent its window */
 	struct fg_mqtt_stats stats;
 	struct fg_hist latency; /* reading created -> PUBACK */
+	struct file_id tls_files[TLS_FILE__COUNT];
 };
 
 static const char *const state_names[FG_MQTT_STATE__COUNT] = {
@@ -304,8 +318,19 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 		    m->cfg.tls ? " over TLS" : "",
 		    m->stats.session_present ? "session present (the broker kept our session)"
 					     : "new session");
-	publish_status(m, "online");
-	fg_mqtt_kick(m);
+	/*
+	 * Nothing is published from here: libmosquitto 2.0 calls this from
+	 * handle__connack before message__retry_check resends the window that
+	 * was in flight when the connection broke. A message published now
+	 * would overtake those, and a consumer keeping a high-water mark of
+	 * seq would drop them. on_io publishes once mosquitto_loop_read has
+	 * returned, behind the resent window. That holds whether the broker
+	 * kept our session or lost it: libmosquitto resends the window either
+	 * way (a broker without our session takes them as new messages), and
+	 * messages beyond its send quota (the broker's receive maximum in
+	 * MQTT 5) wait in its queue in the order they were published.
+	 */
+	m->resume = true;
 }
 
 /* Any disconnection: lost, refused, or ours. */
@@ -371,10 +396,17 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 		rc = mosquitto_loop_read(m->mosq, 1);
 	if (rc == MOSQ_ERR_SUCCESS && (revents & EPOLLOUT))
 		rc = mosquitto_loop_write(m->mosq, 1);
-	if (rc == MOSQ_ERR_SUCCESS && m->refill) {
+	if (rc == MOSQ_ERR_SUCCESS && m->resume && m->stats.state == FG_MQTT_CONNECTED) {
+		/* After the CONNACK and the resent window: status, then new messages. */
+		m->resume = false;
+		publish_status(m, "online");
+		fg_mqtt_kick(m);
+	} else if (rc == MOSQ_ERR_SUCCESS && m->refill) {
 		m->refill = false;
 		fg_mqtt_kick(m);
 	}
+	if (rc != MOSQ_ERR_SUCCESS)
+		m->resume = false;
 	if (rc != MOSQ_ERR_SUCCESS && m->stats.state != FG_MQTT_WAITING) {
 		/* libmosquitto closed the socket; on_disconnect may not have run for a refused CONNACK. */
 		if (m->stats.state == FG_MQTT_CONNECTING)
@@ -653,6 +685,67 @@ void fg_mqtt_get_stats(const struct fg_mqtt *m, struct fg_mqtt_stats *ret)
 	ret->latency_max_usec = m->latency.max_usec;
 }
 
+/* The file path names now (all zero when unset or unreadable). */
+static struct file_id file_id_of(const char *path)
+{
+	struct stat st;
+
+	if (!path || stat(path, &st) < 0)
+		return (struct file_id){ 0 };
+	return (struct file_id){ .dev = st.st_dev, .ino = st.st_ino, .size = st.st_size,
+				 .mtime = st.st_mtim, .present = true };
+}
+
+static bool file_id_equal(const struct file_id *a, const struct file_id *b)
+{
+	return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+static void tls_files_of(const struct fg_mqtt_config *c, struct file_id ret[TLS_FILE__COUNT])
+{
+	ret[TLS_FILE_CA] = file_id_of(c->ca_file);
+	ret[TLS_FILE_CA_PATH] = file_id_of(c->ca_path);
+	ret[TLS_FILE_CERT] = file_id_of(c->cert_file);
+	ret[TLS_FILE_KEY] = file_id_of(c->key_file);
+}
+
+static bool str_equal(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/*
+ * Every setting of struct fg_mqtt_config that the connection uses is compared
+ * here: one added to the sink must be added here too, or a reload that
+ * changes it keeps the old connection.
+ */
+bool fg_mqtt_same_setup(const struct fg_mqtt *m, const struct fg_mqtt_config *cfg,
+			const char *gateway_id, const char *content_type)
+{
+	const struct fg_mqtt_config *a = &m->cfg;
+	struct file_id files[TLS_FILE__COUNT];
+
+	if (!str_equal(a->host, cfg->host) || a->port != cfg->port ||
+	    !str_equal(a->client_id, cfg->client_id) || a->protocol != cfg->protocol ||
+	    a->keepalive_s != cfg->keepalive_s || a->session_expiry_s != cfg->session_expiry_s ||
+	    !str_equal(a->username, cfg->username) || !str_equal(a->password, cfg->password) ||
+	    a->max_inflight != cfg->max_inflight || a->message_expiry_s != cfg->message_expiry_s ||
+	    a->tls != cfg->tls || !str_equal(a->ca_file, cfg->ca_file) ||
+	    !str_equal(a->ca_path, cfg->ca_path) || !str_equal(a->cert_file, cfg->cert_file) ||
+	    !str_equal(a->key_file, cfg->key_file) || !str_equal(a->alpn, cfg->alpn) ||
+	    a->tls_insecure != cfg->tls_insecure || !str_equal(m->gateway, gateway_id) ||
+	    !str_equal(m->content_type, content_type))
+		return false;
+	/* The same names, but perhaps a certificate or key renewed in place. */
+	tls_files_of(cfg, files);
+	for (size_t i = 0; i < TLS_FILE__COUNT; i++)
+		if (!file_id_equal(&files[i], &m->tls_files[i]))
+			return false;
+	return true;
+}
+
 int fg_mqtt_publish_direct(struct fg_mqtt *m, const char *topic, const char *payload, int qos,
 			   bool retain)
 {
@@ -762,6 +855,7 @@ int fg_mqtt_new(const struct fg_mqtt_config *cfg, const char *gateway_id,
 		goto fail;
 	}
 	snprintf(m->endpoint, sizeof(m->endpoint), "%s:%u", m->cfg.host, m->cfg.port);
+	tls_files_of(&m->cfg, m->tls_files);
 
 	/* Clean session off: the broker keeps our session, libmosquitto resends what was in flight. */
 	m->mosq = mosquitto_new(m->cfg.client_id, false, m);

@@ -10,8 +10,9 @@
  * order with a window of mqtt.max_inflight messages, and acks each message
  * to the queue only when the broker has it (PUBACK for QoS 1, PUBCOMP for
  * QoS 2, handed to the socket for QoS 0). On reconnect, libmosquitto resends
- * what was in flight (clean session off); on a daemon restart everything not
- * acked is peeked again: delivery is at least once, in order.
+ * what was in flight (clean session off), and nothing new is published
+ * before it has; on a daemon restart everything not acked is peeked again:
+ * delivery is at least once, in order of first arrival.
  *
  * Connection: non-blocking connect, reconnect with exponential backoff and
  * jitter (1 s to 60 s), slower (from 30 s) when the broker refuses us. The
@@ -73,6 +74,16 @@ struct fg_mqtt_stats {
 int fg_mqtt_new(const struct fg_mqtt_config *cfg, const char *gateway_id,
 		const char *content_type, sd_event *loop, const struct fg_mqtt_queue *queue,
 		struct fg_mqtt **ret_mqtt);
+
+/*
+ * Whether a sink made from these settings would be m: the broker, the
+ * identity, the session and window settings, the TLS settings (and the
+ * files they name, so a certificate renewed in place counts as a change),
+ * the gateway id and the content type. A reload that changes none of them
+ * keeps m, its connection, its window and its counters. Never logs.
+ */
+bool fg_mqtt_same_setup(const struct fg_mqtt *m, const struct fg_mqtt_config *cfg,
+			const char *gateway_id, const char *content_type);
 
 /* Publish "offline" as status, disconnect and free. NULL is fine. */
 void fg_mqtt_free(struct fg_mqtt *m);

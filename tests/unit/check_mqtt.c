@@ -295,6 +295,78 @@ START_TEST(mqtt_v5_delivers)
 }
 END_TEST
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* What a reload compares: every setting the connection uses, and the TLS files themselves. */
+START_TEST(mqtt_same_setup_notices_each_change_and_a_renewed_file)
+{
+	struct fg_mqtt_config c = plain_config(), x;
+	struct queue *q = queue_new(1);
+	struct fg_mqtt_queue ops = { .peek = q_peek, .ack = q_ack, .userdata = q };
+	char ca[300];
+	struct fg_mqtt *m;
+	sd_event *loop;
+
+	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+	write_file(ca, "not a certificate yet\n");
+	c.tls = true;
+	c.ca_file = ca;
+	c.topic = "fieldgate/{gateway}/{source}/{device}";
+	ck_assert_int_eq(sd_event_new(&loop), 0);
+	/* No broker listens: the sink waits to reconnect, which is all this test needs. */
+	ck_assert_int_eq(fg_mqtt_new(&c, "test", "application/senml+json", loop, &ops, &m), 0);
+
+	ck_assert(fg_mqtt_same_setup(m, &c, "test", "application/senml+json"));
+	/* The topic template and the stats interval are not the connection's. */
+	x = c;
+	x.topic = "other/{device}";
+	x.stats_interval_s = 5;
+	ck_assert(fg_mqtt_same_setup(m, &x, "test", "application/senml+json"));
+
+	ck_assert(!fg_mqtt_same_setup(m, &c, "other", "application/senml+json"));
+	ck_assert(!fg_mqtt_same_setup(m, &c, "test", "application/json"));
+	ck_assert(!fg_mqtt_same_setup(m, &c, "test", NULL));
+	x = c;
+	x.host = "localhost";
+	ck_assert(!fg_mqtt_same_setup(m, &x, "test", "application/senml+json"));
+	x = c;
+	x.port++;
+	ck_assert(!fg_mqtt_same_setup(m, &x, "test", "application/senml+json"));
+	x = c;
+	x.client_id = "fieldgate-other";
+	ck_assert(!fg_mqtt_same_setup(m, &x, "test", "application/senml+json"));
+	x = c;
+	x.keepalive_s = 30;
+	ck_assert(!fg_mqtt_same_setup(m, &x, "test", "application/senml+json"));
+	x = c;
+	x.password = "secret";
+	ck_assert(!fg_mqtt_same_setup(m, &x, "test", "application/senml+json"));
+	x = c;
+	x.max_inflight = 10;
+	ck_assert(!fg_mqtt_same_setup(m, &x, "test", "application/senml+json"));
+	x = c;
+	x.protocol = FG_MQTT_V5;
+	ck_assert(!fg_mqtt_same_setup(m, &x, "test", "application/senml+json"));
+	x = c;
+	x.ca_file = NULL;
+	ck_assert(!fg_mqtt_same_setup(m, &x, "test", "application/senml+json"));
+
+	/* The same name, a renewed file: a change. */
+	write_file(ca, "a renewed certificate, of another size\n");
+	ck_assert(!fg_mqtt_same_setup(m, &c, "test", "application/senml+json"));
+	fg_mqtt_free(m);
+	sd_event_unref(loop);
+	free(q);
+}
+END_TEST
+
 START_TEST(mqtt_backoff_state_names)
 {
 	ck_assert_str_eq(fg_mqtt_state_to_string(FG_MQTT_CONNECTED), "connected");
@@ -313,6 +385,7 @@ static Suite *mqtt_suite(void)
 	tcase_add_test(tc, mqtt_without_broker_waits_and_says_why);
 	tcase_add_test(tc, mqtt_reconnects_after_broker_restart_and_loses_nothing);
 	tcase_add_test(tc, mqtt_v5_delivers);
+	tcase_add_test(tc, mqtt_same_setup_notices_each_change_and_a_renewed_file);
 	tcase_add_test(tc, mqtt_backoff_state_names);
 	suite_add_tcase(s, tc);
 	return s;
