@@ -311,7 +311,7 @@ static struct {
 	char what[EVENTS_MAX][64];
 	uint64_t usec[EVENTS_MAX];
 	size_t n;
-	int fail_request; /* errno to fail line_request with, 0: succeed */
+	int fail_request;    /* errno to fail line_request with, 0: succeed */
 	unsigned request_ms; /* how long line_request takes, as on a loaded Pi Zero */
 } gpio;
 
