@@ -111,16 +111,21 @@ struct fg_sx130x {
 /* libloragw keeps one concentrator in global state: so may we have only one source. */
 static bool instance_exists;
 
-/* Arm a one-shot timer usec from now, creating it on first use. */
+/*
+ * Arm a one-shot timer usec from now, creating it on first use. Now is the
+ * clock's, not the loop's idea of it (sd_event_now, the iteration's wake-up,
+ * which the _relative calls count from): a reset step that took 30 ms would
+ * otherwise leave the concentrator 30 ms less than its 100 ms.
+ */
 static int arm(struct fg_sx130x *s, sd_event_source **es, uint64_t usec, uint64_t accuracy,
 	       sd_event_time_handler_t cb)
 {
+	uint64_t at = fg_clock_mono_usec() + usec;
 	int r;
 
 	if (!*es)
-		return sd_event_add_time_relative(s->loop, es, CLOCK_MONOTONIC, usec, accuracy, cb,
-						  s);
-	r = sd_event_source_set_time_relative(*es, usec);
+		return sd_event_add_time(s->loop, es, CLOCK_MONOTONIC, at, accuracy, cb, s);
+	r = sd_event_source_set_time(*es, at);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(*es, SD_EVENT_ONESHOT);
 	return r;

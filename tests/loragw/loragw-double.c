@@ -201,6 +201,32 @@ static uint8_t tx_status_now(void)
 	return TX_FREE;
 }
 
+/*
+ * A decimal number 0..max into *ret, with an optional sign when signed_ok (a
+ * negative one wraps, as a counter offset does); false on anything else.
+ * strtoull and not strtol: a 32-bit counter value does not fit a long where
+ * long has 32 bits (armhf), and strtol would saturate it at LONG_MAX.
+ */
+static bool parse_u32(const char *v, bool signed_ok, uint32_t max, uint32_t *ret)
+{
+	unsigned long long n;
+	bool neg = false;
+	char *end;
+
+	if (signed_ok && (*v == '+' || *v == '-'))
+		neg = *v++ == '-';
+	if (*v < '0' || *v > '9')
+		return false;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (errno || *end || n > max)
+		return false;
+	*ret = neg ? (uint32_t) (0u - (uint32_t) n) : (uint32_t) n;
+	return true;
+}
+
 /* One "rx" line's KEY=VALUE words into a packet; false on a word it does not know. */
 static bool parse_rx(char *words, struct rx_item *it)
 {
@@ -216,23 +242,32 @@ static bool parse_rx(char *words, struct rx_item *it)
 	p->rssic = p->rssis = -60;
 	for (char *w = strtok(words, " \t"); w; w = strtok(NULL, " \t")) {
 		char *v = strchr(w, '=');
+		uint32_t u;
 
 		if (!v)
 			return false;
 		*v++ = '\0';
-		if (!strcmp(w, "freq"))
-			p->freq_hz = (uint32_t) strtoul(v, NULL, 10);
-		else if (!strcmp(w, "if"))
-			p->if_chain = (uint8_t) strtoul(v, NULL, 10);
-		else if (!strcmp(w, "rf"))
-			p->rf_chain = (uint8_t) strtoul(v, NULL, 10);
-		else if (!strcmp(w, "mod"))
+		if (!strcmp(w, "freq")) {
+			if (!parse_u32(v, false, UINT32_MAX, &p->freq_hz))
+				return false;
+		} else if (!strcmp(w, "if")) {
+			if (!parse_u32(v, false, UINT8_MAX, &u))
+				return false;
+			p->if_chain = (uint8_t) u;
+		} else if (!strcmp(w, "rf")) {
+			if (!parse_u32(v, false, UINT8_MAX, &u))
+				return false;
+			p->rf_chain = (uint8_t) u;
+		} else if (!strcmp(w, "mod"))
 			p->modulation = !strcmp(v, "fsk") ? MOD_FSK : MOD_LORA;
-		else if (!strcmp(w, "sf") || !strcmp(w, "datarate"))
-			p->datarate = (uint32_t) strtoul(v, NULL, 10);
-		else if (!strcmp(w, "bw"))
-			p->bandwidth = bw_code(strtoul(v, NULL, 10));
-		else if (!strcmp(w, "cr"))
+		else if (!strcmp(w, "sf") || !strcmp(w, "datarate")) {
+			if (!parse_u32(v, false, UINT32_MAX, &p->datarate))
+				return false;
+		} else if (!strcmp(w, "bw")) {
+			if (!parse_u32(v, false, UINT32_MAX, &u))
+				return false;
+			p->bandwidth = bw_code(u);
+		} else if (!strcmp(w, "cr"))
 			p->coderate = !strcmp(v, "4/5")	  ? CR_LORA_4_5
 				      : !strcmp(v, "4/6") ? CR_LORA_4_6
 				      : !strcmp(v, "4/7") ? CR_LORA_4_7
@@ -249,7 +284,8 @@ static bool parse_rx(char *words, struct rx_item *it)
 							 : STAT_UNDEFINED;
 		else if (!strcmp(w, "count_us")) {
 			it->relative = *v == '+' || *v == '-';
-			p->count_us = (uint32_t) strtol(v, NULL, 10);
+			if (!parse_u32(v, true, UINT32_MAX, &p->count_us))
+				return false;
 		} else if (!strcmp(w, "payload")) {
 			size_t n = strlen(v);
 
@@ -304,8 +340,8 @@ static void load_script(void)
 			hal.receive_fail += (unsigned) strtoul(p, NULL, 10);
 		} else if (!strcmp(word, "temperature")) {
 			hal.temperature = strtof(p, NULL);
-		} else if (!strcmp(word, "counter_start")) {
-			hal.counter_start = (uint32_t) strtoul(p, NULL, 10);
+		} else if (!strcmp(word, "counter_start") &&
+			   parse_u32(p, false, UINT32_MAX, &hal.counter_start)) {
 		} else if (!strcmp(word, "tx_busy")) {
 			hal.tx_busy += (unsigned) strtoul(p, NULL, 10);
 		} else if (!strcmp(word, "pause") && hal.n < RX_MAX) {

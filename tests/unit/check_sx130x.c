@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-event.h>
@@ -310,7 +311,8 @@ static struct {
 	char what[EVENTS_MAX][64];
 	uint64_t usec[EVENTS_MAX];
 	size_t n;
-	int fail_request; /* errno to fail line_request with, 0: succeed */
+	int fail_request;    /* errno to fail line_request with, 0: succeed */
+	unsigned request_ms; /* how long line_request takes, as on a loaded Pi Zero */
 } gpio;
 
 struct fg_gpio_line {
@@ -332,6 +334,12 @@ static int rec_request(const char *chip, unsigned offset, int initial, const cha
 	ck_assert_str_eq(chip, "gpiochip0");
 	if (gpio.fail_request)
 		return -gpio.fail_request;
+	if (gpio.request_ms) {
+		struct timespec ts = { .tv_nsec = (long) gpio.request_ms * 1000000L };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
 	l = calloc(1, sizeof(*l));
 	l->offset = offset;
 	event("request %u = %d", offset, initial);
@@ -486,6 +494,32 @@ START_TEST(sx130x_reset_sequence_powers_then_pulses_reset_before_the_start)
 	ck_assert_str_eq(recorded("lgw_stop"), "lgw_stop was_started=1");
 	ck_assert_str_eq(gpio.what[gpio.n - 2], "release 23");
 	ck_assert_str_eq(gpio.what[gpio.n - 1], "release 18");
+	sd_event_unref(loop);
+}
+END_TEST
+
+/*
+ * The steps are 100 ms apart from the line change before them, however long
+ * the step took: a GPIO request that takes 30 ms (a loaded Pi Zero, or qemu)
+ * may not shorten the wait between power and reset. Timers armed from the
+ * loop's wake-up, not from the change, did (seen under qemu-aarch64).
+ */
+START_TEST(sx130x_slow_gpio_requests_do_not_shorten_the_reset_steps)
+{
+	sd_event *loop;
+	struct fg_sx130x *s = start_source(&loop, "");
+
+	gpio.request_ms = 30;
+	write_script("");
+	ck_assert(run_until(loop, s, is_running, 3 * FG_USEC_PER_SEC));
+	ck_assert_uint_eq(gpio.n, 5);
+	ck_assert_str_eq(gpio.what[1], "set 18 = 1");
+	ck_assert_str_eq(gpio.what[3], "set 23 = 1");
+	ck_assert_str_eq(gpio.what[4], "set 23 = 0");
+	ck_assert_uint_ge(gpio.usec[3] - gpio.usec[2], 95 * FG_USEC_PER_MSEC);
+	ck_assert_uint_ge(gpio.usec[3] - gpio.usec[1], 95 * FG_USEC_PER_MSEC);
+	ck_assert_uint_ge(gpio.usec[4] - gpio.usec[3], 95 * FG_USEC_PER_MSEC);
+	fg_sx130x_free(s);
 	sd_event_unref(loop);
 }
 END_TEST
@@ -1093,6 +1127,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, sx130x_reset_sequence_powers_then_pulses_reset_before_the_start);
+	tcase_add_test(tc, sx130x_slow_gpio_requests_do_not_shorten_the_reset_steps);
 	tcase_add_test(tc, sx130x_good_frames_are_handed_on_and_bad_ones_counted);
 	tcase_add_test(tc, sx130x_a_failed_start_is_tried_again_after_a_second);
 	tcase_add_test(tc, sx130x_a_busy_reset_line_is_a_failed_start_not_an_error);
