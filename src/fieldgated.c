@@ -142,7 +142,7 @@ static void usage(FILE *f)
 /*
  * Load a configuration and refuse what this binary cannot run: a
  * concentrator (sources.sx130x) in a build without libloragw, or one its HAL
- * does not drive. Findings go to diags.
+ * does not drive; TLS files the MQTT sink cannot use. Findings go to diags.
  */
 static int config_load(const char *path, struct fg_config **ret, struct fg_diags *diags)
 {
@@ -151,6 +151,8 @@ static int config_load(const char *path, struct fg_config **ret, struct fg_diags
 
 	if (r >= 0)
 		r = fg_sx130x_check_config(cfg, fg_sx130x_hal(), diags);
+	if (r >= 0)
+		r = fg_mqtt_check_tls(cfg, diags);
 	if (r < 0) {
 		fg_config_free(cfg);
 		return r;
