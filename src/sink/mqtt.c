@@ -725,18 +725,21 @@ static const char *system_ca_file(void)
  * Without mqtt.ca_file and ca_path the broker is verified against the
  * system's CA store: MOSQ_OPT_TLS_USE_OS_CERTS makes libmosquitto 2.0 call
  * SSL_CTX_set_default_verify_paths, which follows SSL_CERT_FILE and
- * SSL_CERT_DIR. mosquitto_tls_set refuses a NULL CA file and path even so,
- * and a client certificate can only be given through it: then the system's
- * CA directory is named as ca_path, which adds nothing to what the system
- * store already trusts. In every case libmosquitto builds its SSL_CTX itself
- * with the same verify callback (peer, then host name unless tls_insecure),
- * tls_opts_set's version and ALPN.
+ * SSL_CERT_DIR. That option alone is not enough in 2.0.11:
+ * mosquitto_tls_set (the only way to give a client certificate) refuses a
+ * NULL CA file and path, and every connection after the first refuses to
+ * reuse its SSL_CTX without one ("MOSQ_OPT_SSL_CTX_WITH_DEFAULTS used without
+ * specifying cafile, capath or psk"). So the system's CA directory is named
+ * as ca_path too, which trusts nothing more than the system store already
+ * does. In every case libmosquitto builds the SSL_CTX itself, with its verify
+ * callback (peer, then host name unless tls_insecure), tls_opts_set's
+ * version and the ALPN.
  */
 static int setup_tls(struct fg_mqtt *m)
 {
 	const struct fg_mqtt_config *c = &m->cfg;
 	const char *ca_path = c->ca_path;
-	int rc = MOSQ_ERR_SUCCESS;
+	int rc;
 
 	if (!c->ca_file && !c->ca_path) {
 		rc = mosquitto_int_option(m->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
@@ -746,9 +749,7 @@ static int setup_tls(struct fg_mqtt *m)
 		fg_log_info("mqtt", "verifying '%s' against the system's CA certificates ('%s', '%s')",
 			    m->endpoint, system_ca_file(), ca_path);
 	}
-	if (c->ca_file || c->ca_path || c->cert_file)
-		rc = mosquitto_tls_set(m->mosq, c->ca_file, ca_path, c->cert_file, c->key_file,
-				       NULL);
+	rc = mosquitto_tls_set(m->mosq, c->ca_file, ca_path, c->cert_file, c->key_file, NULL);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		/* fg_mqtt_check_tls passed them; they changed since, or cannot be read now. */
 		fg_log_error("mqtt", "TLS files not usable (ca_file '%s', ca_path '%s', cert_file "
