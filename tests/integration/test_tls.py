@@ -10,6 +10,8 @@ real without touching the machine's store. And whatever start refuses about
 the TLS files, both check-config commands refuse too, with the same words."""
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
@@ -112,6 +114,21 @@ class TlsTest(unittest.TestCase):
     def test_system_store_still_checks_the_host_name(self):
         d = self.start("tls = true;", server_cert="wrongname", subscribe=False)
         d.wait_stderr("host name verification failed", 20)
+        self.assertIsNone(d.proc.poll(), d.stderr())
+
+    def test_reload_with_an_unusable_tls_file_is_refused_and_delivery_goes_on(self):
+        d = self.start(f'ca_file = "{self.certs["ca.crt"]}";')
+        self.assert_delivers(d)
+        path = os.path.join(self.dir, "nope.pem")
+        with open(self.conf, "w") as f:
+            f.write(sim_config(self.dir, devices=2, interval_ms=50)
+                    + mqtt_block(self.broker.tls_port, f'ca_file = "{path}";'))
+        d.signal(signal.SIGHUP)
+        d.wait_stderr(f"reload of '{self.conf}' refused, keeping the running configuration", 20)
+        self.assertRegex(d.stderr(), re.escape(self.conf) + r":\d+: mqtt.ca_file: cannot read "
+                         + re.escape(f"'{path}'"))
+        n = len(self.sub.readings())
+        self.assertTrue(self.sub.wait(lambda s: len(s.readings()) >= n + 5, 30), d.stderr())
         self.assertIsNone(d.proc.poll(), d.stderr())
 
     def test_system_store_with_a_client_certificate_connects(self):
