@@ -152,7 +152,7 @@ static int config_load(const char *path, struct fg_config **ret, struct fg_diags
 	if (r >= 0)
 		r = fg_sx130x_check_config(cfg, fg_sx130x_hal(), diags);
 	if (r >= 0)
-		r = fg_mqtt_check_tls(cfg, diags);
+		r = fg_mqtt_check_tls(cfg, NULL, diags);
 	if (r < 0) {
 		fg_config_free(cfg);
 		return r;
@@ -1402,6 +1402,9 @@ static int load_config(struct daemon *d, bool check_only)
 	int r;
 
 	r = config_load(d->config_path, &d->cfg, &diags);
+	/* Run as root, the check also names the TLS files the daemon's user cannot read. */
+	if (r >= 0 && check_only)
+		r = fg_mqtt_check_tls(d->cfg, FG_DAEMON_USER, &diags);
 	if (check_only)
 		fg_diags_print(&diags, stderr);
 	else

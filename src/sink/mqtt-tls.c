@@ -10,11 +10,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -115,7 +118,80 @@ static bool load_key(struct check *c, SSL_CTX *ctx, bool report)
 	return false;
 }
 
-int fg_mqtt_check_tls(const struct fg_config *cfg, struct fg_diags *diags)
+#define AS_USER_GROUPS_MAX 64
+
+/*
+ * Run as root for a daemon that runs as user: can that user open the files?
+ * A child process takes the user's identity (its groups resolved before the
+ * fork) and tries each; a warning for each it cannot open. The daemon's
+ * sandbox (ProtectHome= etc.) is not modelled.
+ */
+static void check_as_user(struct check *c, const char *user)
+{
+	const struct fg_mqtt_config *m = &c->cfg->mqtt;
+	const struct {
+		const char *path;
+		int line;
+		const char *setting;
+		int flags;
+	} f[] = {
+		{ m->ca_file, m->ca_file_line, "mqtt.ca_file", 0 },
+		{ m->ca_path, m->ca_path_line, "mqtt.ca_path", O_DIRECTORY },
+		{ m->cert_file, m->cert_file_line, "mqtt.cert_file", 0 },
+		{ m->key_file, m->key_file_line, "mqtt.key_file", 0 },
+	};
+	gid_t groups[AS_USER_GROUPS_MAX];
+	int ngroups = AS_USER_GROUPS_MAX, status;
+	const struct passwd *pw;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+
+	if (!user || geteuid() != 0)
+		return;
+	pw = getpwnam(user);
+	if (!pw || pw->pw_uid == 0)
+		return;
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (getgrouplist(user, gid, groups, &ngroups) < 0) {
+		groups[0] = gid;
+		ngroups = 1;
+	}
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (pid == 0) {
+		int bits = 0;
+
+		if (setgroups((size_t)ngroups, groups) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+			_exit(255);
+		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+			int fd;
+
+			if (!f[i].path)
+				continue;
+			fd = open(f[i].path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | f[i].flags);
+			if (fd < 0)
+				bits |= 1 << i;
+			else
+				(void) close(fd);
+		}
+		_exit(bits);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 255)
+		return;
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (WEXITSTATUS(status) & (1 << i))
+			finding(c, FG_DIAG_WARNING, f[i].line, f[i].setting,
+				"user '%s', as whom fieldgated runs, cannot read '%s'; the daemon "
+				"would refuse it at start", user, f[i].path);
+}
+
+int fg_mqtt_check_tls(const struct fg_config *cfg, const char *as_user, struct fg_diags *diags)
 {
 	const struct fg_mqtt_config *m = &cfg->mqtt;
 	struct check c = { .cfg = cfg, .diags = diags };
@@ -163,6 +239,8 @@ int fg_mqtt_check_tls(const struct fg_config *cfg, struct fg_diags *diags)
 			"'%s' is not the private key of the certificate in mqtt.cert_file '%s'",
 			m->key_file, m->cert_file);
 	}
+	if (c.errors == 0)
+		check_as_user(&c, as_user);
 out:
 	SSL_CTX_free(ctx);
 	SSL_CTX_free(key_ctx);

@@ -7,6 +7,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,9 @@ static void make_files(void)
 	sh("openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -aes256 "
 	   "-pass pass:secret -out encrypted.key");
 	sh("echo 'not a certificate' >junk.pem && mkdir cadir");
+	/* Others may enter the directory and read the certificate, not this copy of the key. */
+	sh("chmod 755 . && chmod 644 client.crt && cp client.key private.key && "
+	   "chmod 600 private.key");
 }
 
 static void remove_files(void)
@@ -92,7 +96,7 @@ static int check(const char *fmt, ...)
 	ck_assert_msg(fg_config_load_string(text, "fieldgate.conf", &cfg, &diags) == 0,
 		      "config refused: %s", diags.n ? diags.v[0].message : "?");
 	ck_assert_uint_eq(diags.n, 0);
-	return fg_mqtt_check_tls(cfg, &diags);
+	return fg_mqtt_check_tls(cfg, NULL, &diags);
 }
 
 /* The only finding is this error, formatted as the commands print it. */
@@ -227,7 +231,7 @@ START_TEST(tls_check_reports_every_problem_on_its_line)
 		 "mqtt = {\n\tca_file = \"%s/nope.pem\";\n\n\tcert_file = \"%s/client.crt\";\n"
 		 "\tkey_file = \"%s/other.key\";\n};\n", dir, dir, dir);
 	ck_assert_int_eq(fg_config_load_string(text, "gw.conf", &cfg, &diags), 0);
-	ck_assert_int_eq(fg_mqtt_check_tls(cfg, &diags), -EINVAL);
+	ck_assert_int_eq(fg_mqtt_check_tls(cfg, NULL, &diags), -EINVAL);
 	ck_assert_uint_eq(diags.n, 2);
 	a = fg_diag_format(&diags.v[0]);
 	b = fg_diag_format(&diags.v[1]);
@@ -238,12 +242,38 @@ START_TEST(tls_check_reports_every_problem_on_its_line)
 }
 END_TEST
 
+/* Run as root for a daemon running as another user ("nobody" here, _fieldgate in the field). */
+START_TEST(tls_check_as_root_warns_about_files_the_daemons_user_cannot_read)
+{
+	char want[600];
+	char *got;
+
+	snprintf(text, sizeof(text), "mqtt = {\n\ttls = true;\n\tcert_file = \"%s/client.crt\";\n"
+		 "\tkey_file = \"%s/private.key\";\n};\n", dir, dir);
+	ck_assert_int_eq(fg_config_load_string(text, "fieldgate.conf", &cfg, &diags), 0);
+	ck_assert_int_eq(fg_mqtt_check_tls(cfg, "nobody", &diags), 0);
+	if (geteuid() != 0 || !getpwnam("nobody")) {
+		/* Not root: the check reads the files as this user, which is the daemon's own case. */
+		ck_assert_uint_eq(diags.n, 0);
+		return;
+	}
+	ck_assert_uint_eq(diags.n, 1);
+	ck_assert_int_eq(diags.v[0].severity, FG_DIAG_WARNING);
+	got = fg_diag_format(&diags.v[0]);
+	snprintf(want, sizeof(want), "fieldgate.conf:4: warning: mqtt.key_file: user 'nobody', as "
+		 "whom fieldgated runs, cannot read '%s/private.key'; the daemon would refuse it "
+		 "at start", dir);
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+END_TEST
+
 START_TEST(tls_check_checks_nothing_without_tls)
 {
 	ck_assert_int_eq(fg_config_load_string("mqtt = { host = \"127.0.0.1\"; };\n",
 					       "fieldgate.conf", &cfg, &diags), 0);
 	ck_assert(!cfg->mqtt.tls);
-	ck_assert_int_eq(fg_mqtt_check_tls(cfg, &diags), 0);
+	ck_assert_int_eq(fg_mqtt_check_tls(cfg, NULL, &diags), 0);
 	ck_assert_uint_eq(diags.n, 0);
 }
 END_TEST
@@ -268,6 +298,7 @@ static Suite *mqtt_tls_suite(void)
 	tcase_add_test(tc, tls_check_rejects_the_key_of_another_certificate);
 	tcase_add_test(tc, tls_check_rejects_a_key_of_another_type);
 	tcase_add_test(tc, tls_check_reports_every_problem_on_its_line);
+	tcase_add_test(tc, tls_check_as_root_warns_about_files_the_daemons_user_cannot_read);
 	tcase_add_test(tc, tls_check_checks_nothing_without_tls);
 	suite_add_tcase(s, tc);
 	return s;
