@@ -110,7 +110,8 @@ static bool load_key(struct check *c, SSL_CTX *ctx, bool report)
 	if (asked)
 		finding(c, FG_DIAG_ERROR, m->key_file_line, "mqtt.key_file",
 			"'%s' is an encrypted private key; fieldgated has no passphrase for it, "
-			"expected an unencrypted PEM key", m->key_file);
+			"expected an unencrypted PEM key",
+			m->key_file);
 	else
 		/* OpenSSL 3's decoders only say "unsupported": no reason is better than that. */
 		finding(c, FG_DIAG_ERROR, m->key_file_line, "mqtt.key_file",
@@ -164,14 +165,15 @@ static void check_as_user(struct check *c, const char *user)
 	if (pid == 0) {
 		int bits = 0;
 
-		if (setgroups((size_t)ngroups, groups) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+		if (setgroups((size_t) ngroups, groups) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
 			_exit(255);
 		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 			int fd;
 
 			if (!f[i].path)
 				continue;
-			fd = open(f[i].path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | f[i].flags);
+			fd = open(f[i].path,
+				  O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | f[i].flags);
 			if (fd < 0)
 				bits |= 1 << i;
 			else
@@ -188,7 +190,8 @@ static void check_as_user(struct check *c, const char *user)
 		if (WEXITSTATUS(status) & (1 << i))
 			finding(c, FG_DIAG_WARNING, f[i].line, f[i].setting,
 				"user '%s', as whom fieldgated runs, cannot read '%s'; the daemon "
-				"would refuse it at start", user, f[i].path);
+				"would refuse it at start",
+				user, f[i].path);
 }
 
 int fg_mqtt_check_tls(const struct fg_config *cfg, const char *as_user, struct fg_diags *diags)
@@ -211,7 +214,8 @@ int fg_mqtt_check_tls(const struct fg_config *cfg, const char *as_user, struct f
 	    SSL_CTX_load_verify_file(ctx, m->ca_file) != 1)
 		finding(&c, FG_DIAG_ERROR, m->ca_file_line, "mqtt.ca_file",
 			"'%s' holds no PEM certificate (%s); expected the CA certificates that "
-			"signed the broker's", m->ca_file, ssl_reason(why, sizeof(why)));
+			"signed the broker's",
+			m->ca_file, ssl_reason(why, sizeof(why)));
 	if (m->ca_path) {
 		DIR *dir = opendir(m->ca_path);
 
@@ -226,8 +230,8 @@ int fg_mqtt_check_tls(const struct fg_config *cfg, const char *as_user, struct f
 		if (!cert_ok)
 			finding(&c, FG_DIAG_ERROR, m->cert_file_line, "mqtt.cert_file",
 				"'%s' is not a PEM certificate (%s); expected the client "
-				"certificate, then any intermediate CA certificates", m->cert_file,
-				ssl_reason(why, sizeof(why)));
+				"certificate, then any intermediate CA certificates",
+				m->cert_file, ssl_reason(why, sizeof(why)));
 	}
 	/* The key alone first (is it a key?), then next to the certificate (is it its key?). */
 	if (m->key_file && readable_file(&c, m->key_file_line, "mqtt.key_file", m->key_file))

@@ -746,15 +746,18 @@ static int setup_tls(struct fg_mqtt *m)
 		if (rc != MOSQ_ERR_SUCCESS)
 			return mosq_to_errno(rc);
 		ca_path = system_ca_dir();
-		fg_log_info("mqtt", "verifying '%s' against the system's CA certificates ('%s', '%s')",
+		fg_log_info("mqtt",
+			    "verifying '%s' against the system's CA certificates ('%s', '%s')",
 			    m->endpoint, system_ca_file(), ca_path);
 	}
 	rc = mosquitto_tls_set(m->mosq, c->ca_file, ca_path, c->cert_file, c->key_file, NULL);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		/* fg_mqtt_check_tls passed them; they changed since, or cannot be read now. */
-		fg_log_error("mqtt", "TLS files not usable (ca_file '%s', ca_path '%s', cert_file "
-			     "'%s', key_file '%s'): %s", c->ca_file ? c->ca_file : "(none)",
-			     ca_path ? ca_path : "(none)", c->cert_file ? c->cert_file : "(none)",
+		fg_log_error("mqtt",
+			     "TLS files not usable (ca_file '%s', ca_path '%s', cert_file "
+			     "'%s', key_file '%s'): %s",
+			     c->ca_file ? c->ca_file : "(none)", ca_path ? ca_path : "(none)",
+			     c->cert_file ? c->cert_file : "(none)",
 			     c->key_file ? c->key_file : "(none)", mosquitto_strerror(rc));
 		return mosq_to_errno(rc);
 	}

@@ -33,9 +33,9 @@ static void sh(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	n += vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
+	n += vsnprintf(cmd + n, sizeof(cmd) - (size_t) n, fmt, ap);
 	va_end(ap);
-	snprintf(cmd + n, sizeof(cmd) - (size_t)n, " ) >openssl.log 2>&1 </dev/null");
+	snprintf(cmd + n, sizeof(cmd) - (size_t) n, " ) >openssl.log 2>&1 </dev/null");
 	ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
 }
 
@@ -122,15 +122,16 @@ START_TEST(tls_check_accepts_usable_files)
 {
 	ck_assert_int_eq(check("ca_file = \"%s/ca.crt\"; ca_path = \"%s/cadir\"; cert_file = "
 			       "\"%s/client.crt\"; key_file = \"%s/client.key\";",
-			       dir, dir, dir, dir), 0);
+			       dir, dir, dir, dir),
+			 0);
 	ck_assert_uint_eq(diags.n, 0);
 }
 END_TEST
 
 START_TEST(tls_check_accepts_the_system_store_with_a_client_certificate)
 {
-	ck_assert_int_eq(check("cert_file = \"%s/client.crt\"; key_file = \"%s/client.key\";",
-			       dir, dir), 0);
+	ck_assert_int_eq(
+		check("cert_file = \"%s/client.crt\"; key_file = \"%s/client.key\";", dir, dir), 0);
 	ck_assert_uint_eq(diags.n, 0);
 }
 END_TEST
@@ -139,7 +140,8 @@ START_TEST(tls_check_rejects_missing_ca_file)
 {
 	assert_only_error(check("ca_file = \"%s/nope.pem\";", dir),
 			  "fieldgate.conf:3: mqtt.ca_file: cannot read '%s/nope.pem': No such file "
-			  "or directory", dir);
+			  "or directory",
+			  dir);
 }
 END_TEST
 
@@ -148,7 +150,8 @@ START_TEST(tls_check_rejects_ca_file_without_a_certificate)
 	assert_only_error(check("ca_file = \"%s/junk.pem\";", dir),
 			  "fieldgate.conf:3: mqtt.ca_file: '%s/junk.pem' holds no PEM certificate "
 			  "(no certificate or crl found); expected the CA certificates that signed "
-			  "the broker's", dir);
+			  "the broker's",
+			  dir);
 }
 END_TEST
 
@@ -161,65 +164,71 @@ END_TEST
 
 START_TEST(tls_check_rejects_missing_ca_path)
 {
-	assert_only_error(check("ca_path = \"%s/nodir\";", dir),
-			  "fieldgate.conf:3: mqtt.ca_path: cannot open directory '%s/nodir': No such "
-			  "file or directory", dir);
+	assert_only_error(
+		check("ca_path = \"%s/nodir\";", dir),
+		"fieldgate.conf:3: mqtt.ca_path: cannot open directory '%s/nodir': No such "
+		"file or directory",
+		dir);
 }
 END_TEST
 
 START_TEST(tls_check_rejects_a_key_as_cert_file)
 {
-	assert_only_error(check("cert_file = \"%s/client.key\"; key_file = \"%s/client.key\";",
-				dir, dir),
-			  "fieldgate.conf:3: mqtt.cert_file: '%s/client.key' is not a PEM "
-			  "certificate (no start line); expected the client certificate, then any "
-			  "intermediate CA certificates", dir);
+	assert_only_error(
+		check("cert_file = \"%s/client.key\"; key_file = \"%s/client.key\";", dir, dir),
+		"fieldgate.conf:3: mqtt.cert_file: '%s/client.key' is not a PEM "
+		"certificate (no start line); expected the client certificate, then any "
+		"intermediate CA certificates",
+		dir);
 }
 END_TEST
 
 START_TEST(tls_check_rejects_missing_key_file)
 {
-	assert_only_error(check("cert_file = \"%s/client.crt\"; key_file = \"%s/nope.key\";",
-				dir, dir),
-			  "fieldgate.conf:3: mqtt.key_file: cannot read '%s/nope.key': No such file "
-			  "or directory", dir);
+	assert_only_error(
+		check("cert_file = \"%s/client.crt\"; key_file = \"%s/nope.key\";", dir, dir),
+		"fieldgate.conf:3: mqtt.key_file: cannot read '%s/nope.key': No such file "
+		"or directory",
+		dir);
 }
 END_TEST
 
 START_TEST(tls_check_rejects_a_certificate_as_key_file)
 {
-	assert_only_error(check("cert_file = \"%s/client.crt\"; key_file = \"%s/ca.crt\";",
-				dir, dir),
-			  "fieldgate.conf:3: mqtt.key_file: '%s/ca.crt' is not a PEM private key",
-			  dir);
+	assert_only_error(
+		check("cert_file = \"%s/client.crt\"; key_file = \"%s/ca.crt\";", dir, dir),
+		"fieldgate.conf:3: mqtt.key_file: '%s/ca.crt' is not a PEM private key", dir);
 }
 END_TEST
 
 START_TEST(tls_check_rejects_an_encrypted_key_without_asking)
 {
-	assert_only_error(check("cert_file = \"%s/client.crt\"; key_file = \"%s/encrypted.key\";",
-				dir, dir),
-			  "fieldgate.conf:3: mqtt.key_file: '%s/encrypted.key' is an encrypted "
-			  "private key; fieldgated has no passphrase for it, expected an unencrypted "
-			  "PEM key", dir);
+	assert_only_error(
+		check("cert_file = \"%s/client.crt\"; key_file = \"%s/encrypted.key\";", dir, dir),
+		"fieldgate.conf:3: mqtt.key_file: '%s/encrypted.key' is an encrypted "
+		"private key; fieldgated has no passphrase for it, expected an unencrypted "
+		"PEM key",
+		dir);
 }
 END_TEST
 
 START_TEST(tls_check_rejects_the_key_of_another_certificate)
 {
-	assert_only_error(check("cert_file = \"%s/client.crt\"; key_file = \"%s/other.key\";",
-				dir, dir),
-			  "fieldgate.conf:3: mqtt.key_file: '%s/other.key' is not the private key of "
-			  "the certificate in mqtt.cert_file '%s/client.crt'", dir, dir);
+	assert_only_error(
+		check("cert_file = \"%s/client.crt\"; key_file = \"%s/other.key\";", dir, dir),
+		"fieldgate.conf:3: mqtt.key_file: '%s/other.key' is not the private key of "
+		"the certificate in mqtt.cert_file '%s/client.crt'",
+		dir, dir);
 }
 END_TEST
 
 START_TEST(tls_check_rejects_a_key_of_another_type)
 {
-	assert_only_error(check("cert_file = \"%s/client.crt\"; key_file = \"%s/rsa.key\";",
-				dir, dir),
-			  "fieldgate.conf:3: mqtt.key_file: '%s/rsa.key' is not the private key of "
-			  "the certificate in mqtt.cert_file '%s/client.crt'", dir, dir);
+	assert_only_error(
+		check("cert_file = \"%s/client.crt\"; key_file = \"%s/rsa.key\";", dir, dir),
+		"fieldgate.conf:3: mqtt.key_file: '%s/rsa.key' is not the private key of "
+		"the certificate in mqtt.cert_file '%s/client.crt'",
+		dir, dir);
 }
 END_TEST
 
@@ -229,7 +238,8 @@ START_TEST(tls_check_reports_every_problem_on_its_line)
 
 	snprintf(text, sizeof(text),
 		 "mqtt = {\n\tca_file = \"%s/nope.pem\";\n\n\tcert_file = \"%s/client.crt\";\n"
-		 "\tkey_file = \"%s/other.key\";\n};\n", dir, dir, dir);
+		 "\tkey_file = \"%s/other.key\";\n};\n",
+		 dir, dir, dir);
 	ck_assert_int_eq(fg_config_load_string(text, "gw.conf", &cfg, &diags), 0);
 	ck_assert_int_eq(fg_mqtt_check_tls(cfg, NULL, &diags), -EINVAL);
 	ck_assert_uint_eq(diags.n, 2);
@@ -248,21 +258,26 @@ START_TEST(tls_check_as_root_warns_about_files_the_daemons_user_cannot_read)
 	char want[600];
 	char *got;
 
-	snprintf(text, sizeof(text), "mqtt = {\n\ttls = true;\n\tcert_file = \"%s/client.crt\";\n"
-		 "\tkey_file = \"%s/private.key\";\n};\n", dir, dir);
+	snprintf(text, sizeof(text),
+		 "mqtt = {\n\ttls = true;\n\tcert_file = \"%s/client.crt\";\n"
+		 "\tkey_file = \"%s/private.key\";\n};\n",
+		 dir, dir);
 	ck_assert_int_eq(fg_config_load_string(text, "fieldgate.conf", &cfg, &diags), 0);
 	ck_assert_int_eq(fg_mqtt_check_tls(cfg, "nobody", &diags), 0);
 	if (geteuid() != 0 || !getpwnam("nobody")) {
-		/* Not root: the check reads the files as this user, which is the daemon's own case. */
+		/* Not root: the check reads the files as this user, which is the daemon's own case.
+		 */
 		ck_assert_uint_eq(diags.n, 0);
 		return;
 	}
 	ck_assert_uint_eq(diags.n, 1);
 	ck_assert_int_eq(diags.v[0].severity, FG_DIAG_WARNING);
 	got = fg_diag_format(&diags.v[0]);
-	snprintf(want, sizeof(want), "fieldgate.conf:4: warning: mqtt.key_file: user 'nobody', as "
+	snprintf(want, sizeof(want),
+		 "fieldgate.conf:4: warning: mqtt.key_file: user 'nobody', as "
 		 "whom fieldgated runs, cannot read '%s/private.key'; the daemon would refuse it "
-		 "at start", dir);
+		 "at start",
+		 dir);
 	ck_assert_str_eq(got, want);
 	free(got);
 }
@@ -271,7 +286,8 @@ END_TEST
 START_TEST(tls_check_checks_nothing_without_tls)
 {
 	ck_assert_int_eq(fg_config_load_string("mqtt = { host = \"127.0.0.1\"; };\n",
-					       "fieldgate.conf", &cfg, &diags), 0);
+					       "fieldgate.conf", &cfg, &diags),
+			 0);
 	ck_assert(!cfg->mqtt.tls);
 	ck_assert_int_eq(fg_mqtt_check_tls(cfg, NULL, &diags), 0);
 	ck_assert_uint_eq(diags.n, 0);
