@@ -11,6 +11,7 @@ the TLS files, both check-config commands refuse too, with the same words."""
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from broker import Broker, Subscriber, make_certs  # noqa: E402
+from broker import Broker, Subscriber, free_port, make_certs, port_open  # noqa: E402
 from fgtest import FIELDGATECTL, FIELDGATED, Daemon, NotifySocket, run, sim_config, tempdir  # noqa: E402
 
 
@@ -139,6 +140,34 @@ class TlsTest(unittest.TestCase):
     def test_alpn_alone_starts_and_connects(self):
         d = self.start('alpn = "mqtt";')
         self.assert_delivers(d)
+
+    def test_alpn_is_offered_in_the_handshake_with_the_system_store(self):
+        # openssl s_server stands in for the broker: it reports the client's ALPN offer.
+        port = free_port()
+        server = subprocess.Popen(
+            ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", self.certs["server.crt"],
+             "-key", self.certs["server.key"], "-alpn", "x-fieldgate-test"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            os.set_blocking(server.stdout.fileno(), False)
+            deadline = time.monotonic() + 10
+            while not port_open(port) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            with open(self.conf, "w") as f:
+                f.write(sim_config(self.dir) + mqtt_block(port, 'alpn = "x-fieldgate-test";'))
+            self.daemon = Daemon(self.conf, notify=self.notify, dry_run=False, env=self.store("ca.crt"))
+            out = b""
+            deadline = time.monotonic() + 20
+            while b"x-fieldgate-test" not in out and time.monotonic() < deadline:
+                select.select([server.stdout], [], [], 0.1)
+                out += server.stdout.read() or b""
+            self.assertIn(b"ALPN protocols advertised by the client: x-fieldgate-test", out,
+                          self.daemon.stderr())
+        finally:
+            server.kill()
+            server.wait(timeout=10)
+            server.stdout.close()
+            server.stdin.close()
 
     def test_tls_insecure_alone_starts_and_connects_to_another_name(self):
         # The peer is still verified against the system store; only the name is not checked.
