@@ -14,6 +14,7 @@
 #include "core/control.h"
 #include "codec/ble.h"
 #include "lora/lorawan.h"
+#include "sink/mqtt.h"
 #include "source/lora.h"
 #include "source/sx130x.h"
 #include "store/store.h"
@@ -65,6 +66,9 @@ static int cmd_check_config(int argc, char **argv, const char *path)
 	/* What this build's fieldgated would refuse too: a concentrator it cannot drive. */
 	if (r >= 0)
 		r = fg_sx130x_check_config(cfg, fg_sx130x_hal(), &diags);
+	/* TLS files the MQTT sink cannot use; as root, also those the daemon's user cannot read. */
+	if (r >= 0)
+		r = fg_mqtt_check_tls(cfg, FG_DAEMON_USER, &diags);
 	fg_diags_print(&diags, stderr);
 	fg_diags_clear(&diags);
 	fg_config_free(cfg);

@@ -142,7 +142,7 @@ static void usage(FILE *f)
 /*
  * Load a configuration and refuse what this binary cannot run: a
  * concentrator (sources.sx130x) in a build without libloragw, or one its HAL
- * does not drive. Findings go to diags.
+ * does not drive; TLS files the MQTT sink cannot use. Findings go to diags.
  */
 static int config_load(const char *path, struct fg_config **ret, struct fg_diags *diags)
 {
@@ -151,6 +151,8 @@ static int config_load(const char *path, struct fg_config **ret, struct fg_diags
 
 	if (r >= 0)
 		r = fg_sx130x_check_config(cfg, fg_sx130x_hal(), diags);
+	if (r >= 0)
+		r = fg_mqtt_check_tls(cfg, NULL, diags);
 	if (r < 0) {
 		fg_config_free(cfg);
 		return r;
@@ -1502,6 +1504,9 @@ static int load_config(struct daemon *d, bool check_only)
 	int r;
 
 	r = config_load(d->config_path, &d->cfg, &diags);
+	/* Run as root, the check also names the TLS files the daemon's user cannot read. */
+	if (r >= 0 && check_only)
+		r = fg_mqtt_check_tls(d->cfg, FG_DAEMON_USER, &diags);
 	if (check_only)
 		fg_diags_print(&diags, stderr);
 	else

@@ -807,6 +807,23 @@ static void note_sx130x_given(struct fg_config *cfg, const struct loader *ld)
 		x->region = cfg->lorawan.region;
 }
 
+/* The line of a setting in the file, or 0. */
+static int setting_line(const struct loader *ld, const char *path)
+{
+	const config_setting_t *s = seen_setting(ld, path);
+
+	return s ? (int) config_setting_source_line(s) : 0;
+}
+
+/* Where the TLS files were named, for the sink's check of them (sink/mqtt.h). */
+static void note_tls_lines(struct fg_config *cfg, const struct loader *ld)
+{
+	cfg->mqtt.ca_file_line = setting_line(ld, "mqtt.ca_file");
+	cfg->mqtt.ca_path_line = setting_line(ld, "mqtt.ca_path");
+	cfg->mqtt.cert_file_line = setting_line(ld, "mqtt.cert_file");
+	cfg->mqtt.key_file_line = setting_line(ld, "mqtt.key_file");
+}
+
 /* Fill the defaults that depend on other settings. ld is NULL for a config of defaults only. */
 static int derive_defaults(struct fg_config *cfg, const struct loader *ld)
 {
@@ -839,6 +856,7 @@ static int derive_defaults(struct fg_config *cfg, const struct loader *ld)
 	if (!seen_setting(ld, "mqtt.port") && cfg->mqtt.tls)
 		cfg->mqtt.port = 8883;
 	note_sx130x_given(cfg, ld);
+	note_tls_lines(cfg, ld);
 	return 0;
 }
 

@@ -121,6 +121,11 @@ struct fg_mqtt_config {
 	char *key_file;
 	char *alpn;
 	bool tls_insecure;        /* default false */
+	/* Where the TLS files were set, for fg_mqtt_check_tls(); 0 when not in the file. */
+	int ca_file_line;
+	int ca_path_line;
+	int cert_file_line;
+	int key_file_line;
 };
 
 struct fg_sim_config {

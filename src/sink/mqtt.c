@@ -792,21 +792,64 @@ static void free_config(struct fg_mqtt_config *c)
 	free(c->alpn);
 }
 
-/* TLS settings: TLS >= 1.2, peer and host name verified unless tls_insecure. */
+/*
+ * The system's CA directory as OpenSSL sees it: $SSL_CERT_DIR when set (a
+ * list, like OpenSSL's own lookup takes), else the directory OpenSSL was
+ * built with (/usr/lib/ssl/certs on Debian, a link to /etc/ssl/certs).
+ */
+static const char *system_ca_dir(void)
+{
+	const char *env = secure_getenv(X509_get_default_cert_dir_env());
+
+	return env && *env ? env : X509_get_default_cert_dir();
+}
+
+/* The system's CA file as OpenSSL sees it: $SSL_CERT_FILE when set, else its built-in one. */
+static const char *system_ca_file(void)
+{
+	const char *env = secure_getenv(X509_get_default_cert_file_env());
+
+	return env && *env ? env : X509_get_default_cert_file();
+}
+
+/*
+ * TLS settings: TLS >= 1.2, peer and host name verified unless tls_insecure.
+ *
+ * Without mqtt.ca_file and ca_path the broker is verified against the
+ * system's CA store: MOSQ_OPT_TLS_USE_OS_CERTS makes libmosquitto 2.0 call
+ * SSL_CTX_set_default_verify_paths, which follows SSL_CERT_FILE and
+ * SSL_CERT_DIR. That option alone is not enough in 2.0.11:
+ * mosquitto_tls_set (the only way to give a client certificate) refuses a
+ * NULL CA file and path, and every connection after the first refuses to
+ * reuse its SSL_CTX without one ("MOSQ_OPT_SSL_CTX_WITH_DEFAULTS used without
+ * specifying cafile, capath or psk"). So the system's CA directory is named
+ * as ca_path too, which trusts nothing more than the system store already
+ * does. In every case libmosquitto builds the SSL_CTX itself, with its verify
+ * callback (peer, then host name unless tls_insecure), tls_opts_set's
+ * version and the ALPN.
+ */
 static int setup_tls(struct fg_mqtt *m)
 {
 	const struct fg_mqtt_config *c = &m->cfg;
+	const char *ca_path = c->ca_path;
 	int rc;
 
 	if (!c->ca_file && !c->ca_path) {
 		rc = mosquitto_int_option(m->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
 		if (rc != MOSQ_ERR_SUCCESS)
 			return mosq_to_errno(rc);
+		ca_path = system_ca_dir();
+		fg_log_info("mqtt",
+			    "verifying '%s' against the system's CA certificates ('%s', '%s')",
+			    m->endpoint, system_ca_file(), ca_path);
 	}
-	rc = mosquitto_tls_set(m->mosq, c->ca_file, c->ca_path, c->cert_file, c->key_file, NULL);
+	rc = mosquitto_tls_set(m->mosq, c->ca_file, ca_path, c->cert_file, c->key_file, NULL);
 	if (rc != MOSQ_ERR_SUCCESS) {
-		fg_log_error("mqtt", "TLS files not usable (ca_file '%s', cert_file '%s', "
-			     "key_file '%s'): %s", c->ca_file ? c->ca_file : "(system)",
+		/* fg_mqtt_check_tls passed them; they changed since, or cannot be read now. */
+		fg_log_error("mqtt",
+			     "TLS files not usable (ca_file '%s', ca_path '%s', cert_file "
+			     "'%s', key_file '%s'): %s",
+			     c->ca_file ? c->ca_file : "(none)", ca_path ? ca_path : "(none)",
 			     c->cert_file ? c->cert_file : "(none)",
 			     c->key_file ? c->key_file : "(none)", mosquitto_strerror(rc));
 		return mosq_to_errno(rc);

@@ -98,6 +98,25 @@ int fg_mqtt_publish_direct(struct fg_mqtt *m, const char *topic, const char *pay
 void fg_mqtt_get_stats(const struct fg_mqtt *m, struct fg_mqtt_stats *ret);
 const char *fg_mqtt_state_to_string(enum fg_mqtt_state s);
 
+/*
+ * Refuse the TLS files of cfg->mqtt that the sink could not use: mqtt.ca_file,
+ * cert_file or key_file missing, unreadable or not a regular file, ca_path
+ * not a directory one can open, a ca_file without a PEM certificate, a
+ * cert_file that is not a PEM certificate, a key_file that is not a PEM
+ * private key or is encrypted, a key that does not belong to the certificate.
+ * The files are loaded as libmosquitto loads them, by the user running the
+ * check (which is why fieldgated repeats it at start and reload). When the
+ * check runs as root and as_user names another user (the daemon's), a warning
+ * for each file that user cannot open. Nothing is checked when mqtt.tls is
+ * off. Findings go to diags, named by cfg->path, the line and the setting;
+ * nothing is logged. Returns 0 (also with warnings), -EINVAL when it added an
+ * error, or -ENOMEM.
+ */
+int fg_mqtt_check_tls(const struct fg_config *cfg, const char *as_user, struct fg_diags *diags);
+
+/* The user the packaged unit runs fieldgated as (fieldgate.service's User=). */
+#define FG_DAEMON_USER "_fieldgate"
+
 /* Call once per process before any fg_mqtt_new, and its cleanup at exit. */
 int fg_mqtt_lib_init(void);
 void fg_mqtt_lib_cleanup(void);
