@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 
 SRCDIR = os.environ.get("FG_SRCDIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BUILDDIR = os.environ.get("FG_BUILDDIR", SRCDIR)
@@ -196,5 +197,53 @@ def run(args, **kw):
     return subprocess.run(args, capture_output=True, text=True, timeout=30, **kw)
 
 
+def mqtt_block(port, extra="", commit_interval_ms=50, stats_interval=None):
+    """The mqtt and buffer sections of a test configuration: a broker on loopback."""
+    stats = f'  stats_interval = "{stats_interval}";\n' if stats_interval else ""
+    return f"""
+mqtt = {{
+  host = "127.0.0.1";
+  port = {port};
+{stats}  {extra}
+}};
+buffer = {{ commit_interval_ms = {commit_interval_ms}; }};
+"""
+
+
+class DaemonTestCase(unittest.TestCase):
+    """A temporary directory with a configuration path and a notify socket; the
+    daemon, broker and subscriber a test starts (self.daemon, self.broker,
+    self.sub) are stopped after it."""
+
+    def setUp(self):
+        self.tmp = tempdir()
+        self.dir = self.tmp.name
+        self.conf = os.path.join(self.dir, "fieldgate.conf")
+        self.notify = NotifySocket(self.dir)
+        self.daemon = self.broker = self.sub = None
+
+    def tearDown(self):
+        if self.daemon:
+            self.daemon.kill()
+        if self.sub:
+            self.sub.stop()
+        if self.broker:
+            self.broker.stop()
+        self.notify.close()
+        self.tmp.cleanup()
+
+    def write_conf(self, text):
+        """The configuration, readable by its owner only (it may hold keys)."""
+        with open(self.conf, "w") as f:
+            f.write(text)
+        os.chmod(self.conf, 0o600)
+
+    def start_daemon(self, **kw):
+        """The daemon on self.conf, publishing (no --dry-run), once it is ready."""
+        self.daemon = Daemon(self.conf, notify=self.notify, dry_run=False, **kw)
+        self.notify.wait_for("READY=1")
+        return self.daemon
+
+
 __all__ = ["SRCDIR", "BUILDDIR", "FIELDGATED", "FIELDGATECTL", "sim_config", "NotifySocket",
-           "Daemon", "tempdir", "run", "signal"]
+           "Daemon", "tempdir", "run", "signal", "mqtt_block", "DaemonTestCase"]

@@ -12,7 +12,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from broker import Broker  # noqa: E402
-from fgtest import Daemon, NotifySocket, sim_config, tempdir  # noqa: E402
+from fgtest import DaemonTestCase, mqtt_block, sim_config  # noqa: E402
 from seqorder import SeqConsumer, restart_broker, wait_status  # noqa: E402
 
 FAULTS = ("kill", "broker") * 4
@@ -21,42 +21,13 @@ STEP_TIMEOUT = 30
 
 
 def config(state_dir, port, sim=True):
-    text = sim_config(state_dir, devices=8, interval_ms=25) + f"""
-mqtt = {{
-  host = "127.0.0.1";
-  port = {port};
-}};
-buffer = {{ commit_interval_ms = 20; }};
-"""
+    text = sim_config(state_dir, devices=8, interval_ms=25) + mqtt_block(port, commit_interval_ms=20)
     return text if sim else text.replace("enabled = true;", "enabled = false;", 1)
 
 
-class FaultTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempdir()
-        self.dir = self.tmp.name
-        self.conf = os.path.join(self.dir, "fieldgate.conf")
-        self.notify = NotifySocket(self.dir)
-        self.daemon = self.broker = self.sub = None
-
-    def tearDown(self):
-        if self.daemon:
-            self.daemon.kill()
-        if self.sub:
-            self.sub.stop()
-        if self.broker:
-            self.broker.stop()
-        self.notify.close()
-        self.tmp.cleanup()
-
-    def write_conf(self, sim):
-        with open(self.conf, "w") as f:
-            f.write(config(self.dir, self.broker.port, sim))
-        os.chmod(self.conf, 0o600)
-
-    def start_daemon(self):
-        self.daemon = Daemon(self.conf, notify=self.notify, dry_run=False)
-        self.notify.wait_for("READY=1")
+class FaultTest(DaemonTestCase):
+    def write_sim_conf(self, sim):
+        self.write_conf(config(self.dir, self.broker.port, sim))
 
     def connected(self):
         st = wait_status(self.conf, lambda s: s["broker"] == "connected", STEP_TIMEOUT)
@@ -70,7 +41,7 @@ class FaultTest(unittest.TestCase):
                         f"{self.daemon.stderr()[-2000:]}")
 
     def reload(self, sim):
-        self.write_conf(sim)
+        self.write_sim_conf(sim)
         self.daemon.signal(signal.SIGHUP)
         self.notify.wait_for("RELOADING=1")
         self.notify.wait_for("READY=1")
@@ -90,7 +61,7 @@ class FaultTest(unittest.TestCase):
         self.broker.start()
         self.sub = SeqConsumer(self.broker.port, client_id="itest-faults")
         self.sub.wait_subscribed()
-        self.write_conf(sim=True)
+        self.write_sim_conf(sim=True)
         self.start_daemon()
         for fault in FAULTS:
             self.connected()

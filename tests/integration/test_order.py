@@ -13,7 +13,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from broker import Broker  # noqa: E402
-from fgtest import Daemon, NotifySocket, sim_config, tempdir  # noqa: E402
+import fgtest  # noqa: E402
+from fgtest import DaemonTestCase, sim_config  # noqa: E402
 from seqorder import SeqConsumer, restart_broker, wait_status  # noqa: E402
 
 RESTARTS = 6
@@ -22,34 +23,10 @@ STEP_TIMEOUT = 30
 
 
 def mqtt_block(port, extra=""):
-    return f"""
-mqtt = {{
-  host = "127.0.0.1";
-  port = {port};
-  {extra}
-}};
-buffer = {{ commit_interval_ms = 20; }};
-"""
+    return fgtest.mqtt_block(port, extra, commit_interval_ms=20)
 
 
-class OrderTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempdir()
-        self.dir = self.tmp.name
-        self.conf = os.path.join(self.dir, "fieldgate.conf")
-        self.notify = NotifySocket(self.dir)
-        self.daemon = self.broker = self.sub = None
-
-    def tearDown(self):
-        if self.daemon:
-            self.daemon.kill()
-        if self.sub:
-            self.sub.stop()
-        if self.broker:
-            self.broker.stop()
-        self.notify.close()
-        self.tmp.cleanup()
-
+class OrderTest(DaemonTestCase):
     def restarts_keep_order(self, extra):
         # Persistence keeps the consumer's session and queue across restarts; the broker's
         # queue for it is unbounded (max_queued_messages 0), so the broker drops nothing.
@@ -57,12 +34,9 @@ class OrderTest(unittest.TestCase):
         self.broker.start()
         self.sub = SeqConsumer(self.broker.port, client_id="itest-order")
         self.sub.wait_subscribed()
-        with open(self.conf, "w") as f:
-            f.write(sim_config(self.dir, devices=8, interval_ms=20) + mqtt_block(self.broker.port, extra))
-        os.chmod(self.conf, 0o600)
-        self.daemon = Daemon(self.conf, notify=self.notify, dry_run=False)
-        self.notify.wait_for("READY=1")
-        d = self.daemon
+        self.write_conf(sim_config(self.dir, devices=8, interval_ms=20) +
+                        mqtt_block(self.broker.port, extra))
+        d = self.start_daemon()
         for i in range(RESTARTS):
             # Connected again (i + 1 connections so far) and messages flowing before the next.
             st = wait_status(self.conf, lambda s: s["connects"] >= i + 1, STEP_TIMEOUT)
@@ -93,29 +67,10 @@ class OrderTest(unittest.TestCase):
         self.restarts_keep_order('protocol = "v5"; session_expiry = "1h";')
 
 
-class ReloadTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempdir()
-        self.dir = self.tmp.name
-        self.conf = os.path.join(self.dir, "fieldgate.conf")
-        self.notify = NotifySocket(self.dir)
-        self.daemon = self.broker = self.sub = None
-
-    def tearDown(self):
-        if self.daemon:
-            self.daemon.kill()
-        if self.sub:
-            self.sub.stop()
-        if self.broker:
-            self.broker.stop()
-        self.notify.close()
-        self.tmp.cleanup()
-
-    def write_conf(self, interval_ms, extra):
-        with open(self.conf, "w") as f:
-            f.write(sim_config(self.dir, devices=2, interval_ms=interval_ms) +
-                    mqtt_block(self.broker.port, extra))
-        os.chmod(self.conf, 0o600)
+class ReloadTest(DaemonTestCase):
+    def write_sim_conf(self, interval_ms, extra):
+        self.write_conf(sim_config(self.dir, devices=2, interval_ms=interval_ms) +
+                        mqtt_block(self.broker.port, extra))
 
     def broker_connections(self):
         """CONNECTs of the daemon the broker has logged."""
@@ -141,16 +96,15 @@ class ReloadTest(unittest.TestCase):
         self.broker.start()
         self.sub = SeqConsumer(self.broker.port, client_id="itest-reload")
         self.sub.wait_subscribed()
-        self.write_conf(50, 'keepalive = "60s";')
-        self.daemon = Daemon(self.conf, notify=self.notify, dry_run=False)
-        self.notify.wait_for("READY=1")
+        self.write_sim_conf(50, 'keepalive = "60s";')
+        self.start_daemon()
         self.assertTrue(self.sub.wait_for_seq(20, STEP_TIMEOUT), self.daemon.stderr())
         before = wait_status(self.conf, lambda s: s["published"] >= 20, STEP_TIMEOUT)
         self.assertEqual(before["connects"], 1, before)
         self.assertEqual(self.broker_connections(), 1, self.broker.log()[-2000:])
 
         # Another sim interval, the same mqtt section: the connection and counters stay.
-        self.write_conf(40, 'keepalive = "60s";')
+        self.write_sim_conf(40, 'keepalive = "60s";')
         after = self.reload()
         self.assertEqual(self.broker_connections(), 1, self.broker.log()[-2000:])
         self.assertEqual(after["connects"], 1, after)
@@ -159,7 +113,7 @@ class ReloadTest(unittest.TestCase):
         self.assertIn("broker settings unchanged", self.daemon.stderr())
 
         # A broker setting changed: the daemon connects again with it.
-        self.write_conf(40, 'keepalive = "30s";')
+        self.write_sim_conf(40, 'keepalive = "30s";')
         self.reload()
         self.assertIn("broker settings changed: reconnecting", self.daemon.stderr())
         self.assertEqual(self.broker_connections(), 2, self.broker.log()[-2000:])

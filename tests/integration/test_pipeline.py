@@ -13,53 +13,16 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from broker import Broker, Subscriber, free_port, make_certs, senml_seq  # noqa: E402
-from fgtest import FIELDGATECTL, Daemon, NotifySocket, run, sim_config, tempdir  # noqa: E402
+import fgtest  # noqa: E402
+from fgtest import FIELDGATECTL, Daemon, DaemonTestCase, run, sim_config  # noqa: E402
 import json  # noqa: E402
 
 
 def mqtt_block(broker_port, extra=""):
-    return f"""
-mqtt = {{
-  host = "127.0.0.1";
-  port = {broker_port};
-  stats_interval = "1s";
-  {extra}
-}};
-buffer = {{ commit_interval_ms = 50; }};
-"""
+    return fgtest.mqtt_block(broker_port, extra, stats_interval="1s")
 
 
-class PipelineTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempdir()
-        self.dir = self.tmp.name
-        self.conf = os.path.join(self.dir, "fieldgate.conf")
-        self.notify = NotifySocket(self.dir)
-        self.daemon = None
-        self.broker = None
-        self.sub = None
-
-    def tearDown(self):
-        for x in (self.daemon,):
-            if x:
-                x.kill()
-        if self.sub:
-            self.sub.stop()
-        if self.broker:
-            self.broker.stop()
-        self.notify.close()
-        self.tmp.cleanup()
-
-    def write_conf(self, text):
-        with open(self.conf, "w") as f:
-            f.write(text)
-        os.chmod(self.conf, 0o600)
-
-    def start_daemon(self):
-        self.daemon = Daemon(self.conf, notify=self.notify, dry_run=False)
-        self.notify.wait_for("READY=1")
-        return self.daemon
-
+class PipelineTest(DaemonTestCase):
     def seqs(self):
         return [senml_seq(p) for _, p in self.sub.readings()]
 

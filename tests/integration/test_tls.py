@@ -20,42 +20,16 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from broker import Broker, Subscriber, free_port, make_certs, port_open  # noqa: E402
-from fgtest import FIELDGATECTL, FIELDGATED, Daemon, NotifySocket, run, sim_config, tempdir  # noqa: E402
+from fgtest import (FIELDGATECTL, FIELDGATED, Daemon, DaemonTestCase, mqtt_block, run,  # noqa: E402
+                    sim_config, tempdir)
 
 
-def mqtt_block(port, extra):
-    return f"""
-mqtt = {{
-  host = "127.0.0.1";
-  port = {port};
-  {extra}
-}};
-buffer = {{ commit_interval_ms = 50; }};
-"""
-
-
-class TlsTest(unittest.TestCase):
+class TlsTest(DaemonTestCase):
     def setUp(self):
-        self.tmp = tempdir()
-        self.dir = self.tmp.name
-        self.conf = os.path.join(self.dir, "fieldgate.conf")
-        self.notify = NotifySocket(self.dir)
-        self.daemon = None
-        self.broker = None
-        self.sub = None
+        super().setUp()
         self.certs = make_certs(self.dir)
         self.empty = os.path.join(self.dir, "empty-ca-dir")
         os.mkdir(self.empty)
-
-    def tearDown(self):
-        if self.daemon:
-            self.daemon.kill()
-        if self.sub:
-            self.sub.stop()
-        if self.broker:
-            self.broker.stop()
-        self.notify.close()
-        self.tmp.cleanup()
 
     def store(self, ca):
         """An environment whose system CA store holds only the given CA certificate."""
@@ -67,9 +41,7 @@ class TlsTest(unittest.TestCase):
         if subscribe:
             self.sub = Subscriber(self.broker.port)
         port = self.broker.mtls_port if port_kind == "mtls" else self.broker.tls_port
-        with open(self.conf, "w") as f:
-            f.write(sim_config(self.dir, devices=2, interval_ms=50) + mqtt_block(port, extra))
-        os.chmod(self.conf, 0o600)
+        self.write_conf(sim_config(self.dir, devices=2, interval_ms=50) + mqtt_block(port, extra))
         self.daemon = Daemon(self.conf, notify=self.notify, dry_run=False, env=self.store(ca))
         return self.daemon
 
