@@ -117,6 +117,8 @@ int fg_ctl_devices(int argc, char **argv, const char *config_path, const char *s
 			strerror(r < 0 ? -r : ENODATA));
 		return EXIT_REFUSED;
 	}
+	if (fg_ctl_refused(answer, sock))
+		return EXIT_REFUSED;
 	if (json) {
 		fputs(answer, stdout);
 		return EXIT_SUCCESS;

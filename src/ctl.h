@@ -27,3 +27,9 @@ struct fg_config;
  */
 int fg_ctl_socket(const char *config_path, const char *socket_path, struct fg_config **ret_cfg,
 		  char *buf, size_t size);
+
+/*
+ * Whether the daemon's answer is a refusal ({"error":...}, e.g. past its
+ * client cap); if so it is said on stderr, naming the socket.
+ */
+int fg_ctl_refused(const char *answer, const char *sock);

@@ -92,6 +92,18 @@ static struct fg_config *load_quietly(const char *path)
 	return cfg;
 }
 
+int fg_ctl_refused(const char *answer, const char *sock)
+{
+	static const char prefix[] = "{\"error\":";
+
+	if (strncmp(answer, prefix, sizeof(prefix) - 1) != 0)
+		return 0;
+	fprintf(stderr, "fieldgatectl: the daemon on '%s' refused: %s", sock, answer);
+	if (answer[0] && answer[strlen(answer) - 1] != '\n')
+		fputc('\n', stderr);
+	return 1;
+}
+
 int fg_ctl_socket(const char *config_path, const char *socket_path, struct fg_config **ret_cfg,
 		  char *buf, size_t size)
 {
@@ -132,8 +144,10 @@ static int cmd_status(const char *config_path, const char *socket_path)
 	}
 	r = fg_control_query(sock, "status", answer, sizeof(answer));
 	if (r > 0) {
-		fputs(answer, stdout);
 		fg_config_free(cfg);
+		if (fg_ctl_refused(answer, sock))
+			return EXIT_REFUSED;
+		fputs(answer, stdout);
 		return EXIT_SUCCESS;
 	}
 	printf("daemon: not answering on '%s' (%s)\n", sock, strerror(r < 0 ? -r : ENODATA));
