@@ -161,6 +161,7 @@ struct fg_store {
 	bool avail_known; /* avail was measured for this commit */
 	uint64_t avail;	  /* bytes free for us on the filesystem, this commit */
 	int wal_mode;	  /* 0 not set yet, 1 normal, 2 low space */
+	uint64_t wal_limit; /* journal_size_limit in force */
 	struct fg_store_stats stats;
 	char last_error[256];
 };
@@ -1373,8 +1374,10 @@ static void watch_space(struct fg_store *s)
 	}
 	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint = %llu; PRAGMA journal_size_limit = %llu",
 		 (unsigned long long) pages, (unsigned long long) limit);
-	if (exec(s, sql) == 0)
+	if (exec(s, sql) == 0) {
 		s->wal_mode = mode;
+		s->wal_limit = limit;
+	}
 }
 
 static int store_commit(struct fg_store *s, bool force)
@@ -1420,7 +1423,15 @@ static int store_commit(struct fg_store *s, bool force)
 	if (r >= 0 &&
 	    query_int(s, "SELECT created_ms FROM outbox ORDER BY seq LIMIT 1", &oldest) >= 0)
 		s->stats.oldest_ms = (uint64_t) oldest;
+	/*
+	 * A commit bigger than the WAL's share (of max_bytes, or of a low disk)
+	 * left the log past it: checkpoint and cut it now rather than at the
+	 * next checkpoint, so the WAL's room is given back.
+	 */
 	s->stats.wal_bytes = file_size(s->wal_path);
+	if (s->wal_limit && s->stats.wal_bytes > s->wal_limit &&
+	    sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) == SQLITE_OK)
+		s->stats.wal_bytes = file_size(s->wal_path);
 	return r;
 }
 
