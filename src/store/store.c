@@ -1253,35 +1253,66 @@ static int commit_once(struct fg_store *s)
 }
 
 /*
- * The acks (and device state) alone in a transaction of their own, when the
- * commit with the readings failed for want of space: deleting rows needs no
- * new pages (a few WAL frames, in the room the failed commit already took),
- * and the rows deleted make room for the readings. Without this the acks
- * rolled back with the readings every time and the buffer never drained.
+ * The acks (and device state) alone, when the commit with the readings failed
+ * for want of space: deleting rows needs no new pages, and the rows deleted
+ * make room for the readings. Without this the acks rolled back with the
+ * readings every time and the buffer never drained. In transactions of
+ * ACK_CHUNK rows, each followed by a checkpoint: a delete dirties every leaf
+ * page it touches, and a small transaction fits in the WAL's existing room,
+ * which the checkpoint (copying pages the main file already has, so needing
+ * no space either) lets the next one reuse. Acks left when one fails wait.
  */
+#define ACK_CHUNK 128
 static int commit_acks(struct fg_store *s)
 {
-	uint64_t deleted = 0;
-	int r;
+	size_t done = 0;
+	int r = 0;
 
-	if (!s->nacks && !s->nstates)
-		return 0;
-	r = exec(s, "BEGIN IMMEDIATE");
-	if (r >= 0)
-		r = apply_acks_and_state(s, &deleted);
-	if (r >= 0)
-		r = exec(s, "COMMIT");
-	if (r < 0) {
-		(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return r;
+	while (r >= 0 && (done < s->nacks || s->nstates)) {
+		size_t n = s->nacks - done < ACK_CHUNK ? s->nacks - done : ACK_CHUNK;
+		uint64_t deleted = 0;
+
+		r = exec(s, "BEGIN IMMEDIATE");
+		for (size_t i = 0; r >= 0 && i < n; i++) {
+			sqlite3_stmt *st = stmt(s, ST_DELETE_OUTBOX);
+			int rc;
+
+			sqlite3_bind_int64(st, 1, (sqlite3_int64) s->acks[done + i]);
+			rc = sqlite3_step(st);
+			if (rc != SQLITE_DONE)
+				r = sql_err(s, rc);
+			else
+				deleted += (uint64_t) sqlite3_changes(s->db);
+		}
+		for (size_t i = 0; r >= 0 && i < s->nstates; i++) {
+			sqlite3_stmt *st = stmt(s, ST_SET_STATE);
+
+			sqlite3_bind_text(st, 1, s->states[i].device, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, s->states[i].key, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 3, s->states[i].value);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				r = sql_err(s, sqlite3_errcode(s->db));
+		}
+		if (r >= 0)
+			r = exec(s, "COMMIT");
+		if (r < 0) {
+			(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			break;
+		}
+		(void) sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		s->stats.outbox_rows -=
+			deleted < s->stats.outbox_rows ? deleted : s->stats.outbox_rows;
+		s->stats.messages_acked += deleted;
+		s->stats.commits++;
+		s->nstates = 0;
+		done += n;
 	}
-	s->stats.outbox_rows -= deleted < s->stats.outbox_rows ? deleted : s->stats.outbox_rows;
-	s->stats.messages_acked += deleted;
-	s->stats.commits++;
-	s->nacks = 0;
-	s->acks_sorted = true;
-	s->nstates = 0;
-	return 0;
+	/* What is left stays for the next commit, still in order. */
+	memmove(s->acks, s->acks + done, (s->nacks - done) * sizeof(*s->acks));
+	s->nacks -= done;
+	if (s->nacks == 0)
+		s->acks_sorted = true;
+	return r < 0 ? r : 0;
 }
 
 /*
@@ -1428,6 +1459,14 @@ static int store_commit(struct fg_store *s, bool force)
 	 * left the log past it: checkpoint and cut it now rather than at the
 	 * next checkpoint, so the WAL's room is given back.
 	 */
+	/*
+	 * Low on space: checkpoint after every commit, so the WAL holds no page
+	 * the main file still lacks. Should the disk then fill to the last byte
+	 * (another program), the next transaction starts the WAL over in the
+	 * room it already has and needs no new space to delete acked rows.
+	 */
+	if (r >= 0 && s->wal_mode == 2)
+		(void) sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	s->stats.wal_bytes = file_size(s->wal_path);
 	if (s->wal_limit && s->stats.wal_bytes > s->wal_limit &&
 	    sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) == SQLITE_OK)
