@@ -1068,23 +1068,27 @@ static uint64_t free_floor(const struct fg_store *s)
 }
 
 /*
- * How many bytes short of the free space to keep the buffer is, 0 if none.
- * The room it has is what the filesystem has free, plus its own free pages
- * (inserts reuse them before the file grows), less what the file must still
- * grow by at the next checkpoint (pages now only in the WAL).
+ * Below the free space to keep, the file must not grow: how many bytes of free
+ * pages the buffer lacks to take the next commits (DISK_HEADROOM), 0 if none
+ * or while the filesystem has room. The room is what the filesystem has free
+ * less what the file must still grow by at the next checkpoint (pages now only
+ * in the WAL). Evicting more than the headroom would give nothing back (the
+ * file does not shrink) and, on a disk full to the last byte, make a delete
+ * too big for the WAL's room.
  */
+#define DISK_HEADROOM (128 * 1024)
 static uint64_t disk_deficit(struct fg_store *s)
 {
-	uint64_t free_bytes, all_bytes, file, grow, room, floor = free_floor(s);
+	uint64_t free_bytes, all_bytes, file, grow;
 
 	if (!s->avail_known)
 		return 0;
 	(void) page_bytes(s, &free_bytes, &all_bytes);
 	file = file_size(s->cfg.path);
 	grow = all_bytes > file ? all_bytes - file : 0;
-	room = s->avail + free_bytes;
-	room = room > grow ? room - grow : 0;
-	return room < floor ? floor - room : 0;
+	if (s->avail > grow && s->avail - grow >= free_floor(s))
+		return 0;
+	return free_bytes < DISK_HEADROOM ? DISK_HEADROOM - free_bytes : 0;
 }
 
 /* Rows to evict to free about `bytes`, from the average size of a row in use. */
@@ -1146,9 +1150,9 @@ static int enforce_bounds(struct fg_store *s)
 			return r;
 	}
 	/*
-	 * Free space: evict what the file would grow by past the free space to
-	 * keep, so the pages freed take the next commits' rows and the file stops
-	 * growing (it does not shrink: the free list is reused, not returned).
+	 * Free space: below it, evict so that the pages freed take the next
+	 * commits' rows and the file stops growing (it does not shrink: the free
+	 * list is reused, not returned).
 	 */
 	for (int i = 0; i < 10 && s->stats.outbox_rows > 0 && (deficit = disk_deficit(s)) > 0;
 	     i++) {

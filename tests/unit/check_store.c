@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,9 +36,16 @@ static void setup(void)
 	transform_seen[0] = '\0';
 }
 
+/* Set when a test mounted a tmpfs on dir (teardown unmounts it). */
+static bool mounted;
+
 static void teardown(void)
 {
 	char cmd[400];
+
+	if (mounted)
+		(void) umount2(dir, MNT_DETACH);
+	mounted = false;
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
@@ -811,6 +819,21 @@ static void fill_past_full(struct fg_store *s, int rounds)
 	}
 }
 
+/* Stage five 2 KiB readings (frames round*5..round*5+4) without committing. */
+static void fill_past_full_once(struct fg_store *s, int round)
+{
+	struct fg_reading r;
+	static char text[2000];
+
+	memset(text, 'x', sizeof(text) - 1);
+	for (int k = 0; k < 5; k++) {
+		fg_reading_init(&r, FG_SOURCE_BLE, "aa", "aa", "note", "");
+		fg_reading_set_text(&r, text);
+		r.frame_id = (uint64_t) (round * 5 + k);
+		ck_assert_int_eq(fg_store_append(s, &r, 1), 0);
+	}
+}
+
 START_TEST(store_full_disk_drop_oldest_evicts_and_keeps_the_new)
 {
 	struct fg_buffer_config c = cfg();
@@ -1136,7 +1159,7 @@ START_TEST(store_min_free_evicts_oldest_and_stops_the_file_growing)
 	s = open_store(&c);
 	fg_store_set_free_space_fn(s, fake_free_space, NULL);
 	fake_free = 64 * 1024 * 1024;
-	for (int i = 0; i < 20; i++)
+	for (int i = 0; i < 100; i++)
 		commit_frames(s, 50, (uint64_t) i * 50 + 1);
 	fg_store_get_stats(s, &st);
 	ck_assert_uint_eq(st.evicted, 0);
@@ -1148,11 +1171,12 @@ START_TEST(store_min_free_evicts_oldest_and_stops_the_file_growing)
 	fg_store_set_free_space_fn(s, fake_free_space, NULL);
 	/* The filesystem drops under min_free: the oldest go, counted for the disk. */
 	fake_free = c.min_free - 8 * 1024;
-	commit_frames(s, 50, 2000);
+	commit_frames(s, 50, 6000);
 	fg_store_get_stats(s, &st);
 	ck_assert_uint_gt(st.evicted_disk, 0);
 	ck_assert_uint_eq(st.evicted, st.evicted_disk);
-	ck_assert_uint_eq(st.outbox_rows + st.evicted, 1050);
+	ck_assert_uint_eq(st.outbox_rows + st.evicted, 5050);
+	ck_assert_uint_gt(st.outbox_rows, 2500); /* what the next commits need, not all */
 	ck_assert_uint_eq(st.disk_free, fake_free);
 	ck_assert(fg_store_evicting(s));
 	fg_store_get_episode(s, &ep);
@@ -1172,7 +1196,7 @@ START_TEST(store_min_free_evicts_oldest_and_stops_the_file_growing)
 		ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
 		pages_before = (uint64_t) sqlite3_column_int64(q, 0);
 		for (int i = 0; i < 10; i++)
-			commit_frames(s, 50, 3000 + (uint64_t) i * 50);
+			commit_frames(s, 50, 7000 + (uint64_t) i * 50);
 		sqlite3_reset(q);
 		ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
 		pages_after = (uint64_t) sqlite3_column_int64(q, 0);
@@ -1296,6 +1320,64 @@ START_TEST(store_open_names_the_real_cause)
 }
 END_TEST
 
+/*
+ * A real filesystem full to the last byte: a 3 MiB tmpfs on the test's
+ * directory (root only; CI runs as root), filled by the buffer with the broker
+ * "away" and then by another file. Acks must still delete their rows, and the
+ * room they free must take new readings.
+ */
+START_TEST(store_acks_are_applied_on_a_disk_full_to_the_last_byte)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store_stats st;
+	struct seen seen = { .n = 0 };
+	struct fg_store *s;
+	char filler[300];
+	static char zero[4096];
+	uint64_t queued;
+	int fd, r = 0;
+
+	if (geteuid() != 0 || mount("fieldgate-test", dir, "tmpfs", 0, "size=3m,mode=0700") < 0) {
+		fprintf(stderr, "store_acks_are_applied_on_a_disk_full_to_the_last_byte: "
+				"skipped, cannot mount a tmpfs here\n");
+		return;
+	}
+	mounted = true;
+	s = open_store(&c);
+	for (int i = 0; i < 2000 && r >= 0; i++) {
+		fg_store_get_stats(s, &st);
+		if (st.evicted > 0)
+			break;
+		fill_past_full_once(s, i);
+		r = fg_store_commit(s);
+	}
+	snprintf(filler, sizeof(filler) - 16, "%s/filler", dir);
+	fd = open(filler, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	while (write(fd, zero, sizeof(zero)) > 0)
+		;
+	close(fd);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_gt(st.outbox_rows, 100);
+	ck_assert_int_eq(fg_store_peek(s, 0, 1, collect, &seen), 1);
+	for (uint64_t q = seen.seq[0]; q < seen.seq[0] + 100; q++)
+		ck_assert_int_eq(fg_store_ack(s, q), 0);
+	queued = st.messages_queued;
+	(void) fg_store_flush(s);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.messages_acked, 100);
+	seen.n = 0;
+	ck_assert_int_eq(fg_store_peek(s, 0, 1, collect, &seen), 1);
+	ck_assert_uint_ge(seen.seq[0], 101);
+	/* The freed rows take new readings. */
+	fill_past_full_once(s, 5000);
+	ck_assert_int_ge(fg_store_commit(s), 0);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.messages_queued, queued + 5);
+	fg_store_close(s);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -1337,6 +1419,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, store_min_free_evicts_oldest_and_stops_the_file_growing);
 	tcase_add_test(tc, store_min_free_drop_newest_refuses_new_readings);
 	tcase_add_test(tc, store_max_bytes_counts_the_wal);
+	tcase_add_test(tc, store_acks_are_applied_on_a_disk_full_to_the_last_byte);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("recovery");
 	tcase_add_checked_fixture(tc, setup, teardown);
