@@ -26,11 +26,12 @@
  * file does not shrink, but later inserts reuse those pages; so when the
  * filesystem has less than min_free (at least FG_STORE_DISK_RESERVE) left,
  * the buffer stops growing its file and makes room inside it by policy. A
- * full disk (SQLITE_FULL) all the same: the acks are then written in a
- * transaction of their own, since deleting rows needs no new space, the WAL
- * is checkpointed, room is made by policy and the commit retried; readings
- * that still do not fit are counted as evicted for the disk. Nothing needs a
- * restart: once acks or the filesystem give room back, readings flow again.
+ * full disk (SQLITE_FULL) all the same: the acks are then written apart, in
+ * small transactions with a checkpoint between, since deleting rows needs no
+ * new space and a small transaction fits in the WAL's existing room; room is
+ * made by policy and the commit retried; readings that still do not fit are
+ * counted as evicted for the disk. Nothing needs a restart: once acks or the
+ * filesystem give room back, readings flow again.
  *
  * Memory is bounded whatever the backlog (invariant 4): the backlog lives on
  * disk; peek returns at most `max` rows.
