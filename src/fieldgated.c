@@ -72,7 +72,6 @@ struct daemon {
 	uint64_t start_usec;
 	sd_event_source *commit_timer;
 	sd_event_source *stats_timer;
-	uint64_t evicted_logged;   /* evictions before the current episode */
 	bool evicting;             /* an eviction episode is going on */
 	uint64_t transform_dropped;
 	uint64_t gateway_frames;   /* frame ids for the gateway's own readings */
@@ -229,26 +228,46 @@ static void dryrun_write(struct daemon *d, const struct fg_reading *r, size_t n)
 	}
 }
 
-/* Log evictions once per episode: when it begins, and its count when it ends. */
+/* Log evictions once per episode: when it begins, with its cause, and its count when it ends. */
 static void report_evictions(struct daemon *d)
 {
-	const char *policy = d->cfg->buffer.overflow == FG_OVERFLOW_DROP_OLDEST ? "drop_oldest"
-										: "drop_newest";
-	struct fg_store_stats ss;
+	const struct fg_buffer_config *b = &d->cfg->buffer;
 	bool evicting = fg_store_evicting(d->store);
+	struct fg_store_episode ep;
+	struct fg_store_stats ss;
+	char why[600];
 
+	if (evicting == d->evicting)
+		return;
 	fg_store_get_stats(d->store, &ss);
-	if (evicting && !d->evicting) {
-		fg_log_warning("store", "buffer full: evicted %llu so far in this episode, policy %s; "
-			       "more will go until there is room",
-			       (unsigned long long)(ss.evicted - d->evicted_logged), policy);
-	} else if (!evicting && d->evicting) {
-		fg_log_notice("store", "buffer has room again: evicted %llu in this episode "
-			      "(%llu in all), policy %s",
-			      (unsigned long long)(ss.evicted - d->evicted_logged),
-			      (unsigned long long)ss.evicted, policy);
-		d->evicted_logged = ss.evicted;
+	fg_store_get_episode(d->store, &ep);
+	switch (ep.cause) {
+	case FG_EVICT_MAX_ROWS:
+		snprintf(why, sizeof(why), "max_rows %llu reached", (unsigned long long)b->max_rows);
+		break;
+	case FG_EVICT_MAX_BYTES:
+		snprintf(why, sizeof(why), "max_bytes %llu reached, WAL included",
+			 (unsigned long long)b->max_bytes);
+		break;
+	case FG_EVICT_MIN_FREE:
+		snprintf(why, sizeof(why), "%llu bytes free on the filesystem of '%s', "
+			 "buffer.min_free keeps %llu", (unsigned long long)ss.disk_free, b->path,
+			 (unsigned long long)(b->min_free > FG_STORE_DISK_RESERVE ?
+					      b->min_free : FG_STORE_DISK_RESERVE));
+		break;
+	default:
+		snprintf(why, sizeof(why), "disk full writing '%s'", b->path);
+		break;
 	}
+	if (evicting)
+		fg_log_warning("store", "buffer full (%s): %s until there is room, policy %s", why,
+			       b->overflow == FG_OVERFLOW_DROP_OLDEST ? "evicting oldest messages"
+								      : "refusing new readings",
+			       b->overflow == FG_OVERFLOW_DROP_OLDEST ? "drop_oldest" : "drop_newest");
+	else
+		fg_log_notice("store", "buffer full (%s) ended: %llu evicted in this episode, "
+			      "%llu in all", fg_store_evict_cause_to_string(ep.cause),
+			      (unsigned long long)ep.evicted, (unsigned long long)ss.evicted);
 	d->evicting = evicting;
 }
 
@@ -849,6 +868,8 @@ static int control_answer(const char *command, char *buf, size_t size, void *use
 		     "\"readings_in\":%llu,\"published\":%llu,\"evicted\":%llu,\"dropped\":%llu,"
 		     "\"readings_per_s\":%.1f,\"published_per_s\":%.1f,"
 		     "\"buffer_depth\":%llu,\"oldest_age_s\":%llu,\"db_bytes\":%llu,"
+		     "\"evicted_rows\":%llu,\"evicted_bytes\":%llu,\"evicted_disk\":%llu,"
+		     "\"evicted_age\":%llu,\"disk_free\":%llu,\"wal_bytes\":%llu,"
 		     "\"broker\":\"%s\",\"inflight\":%llu,\"connects\":%llu,"
 		     "\"last_acked_seq\":%llu,"
 		     "\"session_present\":%s,\"latency_count\":%llu,\"latency_p50_ms\":%.1f,"
@@ -862,7 +883,10 @@ static int control_answer(const char *command, char *buf, size_t size, void *use
 		     (unsigned long long)(ss.outbox_rows + ss.readings_rows),
 		     (unsigned long long)(ss.oldest_ms && now > ss.oldest_ms ?
 						  (now - ss.oldest_ms) / 1000 : 0),
-		     (unsigned long long)ss.db_bytes,
+		     (unsigned long long)ss.db_bytes, (unsigned long long)ss.evicted_rows,
+		     (unsigned long long)ss.evicted_bytes, (unsigned long long)ss.evicted_disk,
+		     (unsigned long long)ss.evicted_age, (unsigned long long)ss.disk_free,
+		     (unsigned long long)ss.wal_bytes,
 		     d->dry_run ? "none" : fg_mqtt_state_to_string(ms.state),
 		     (unsigned long long)ms.inflight, (unsigned long long)ms.connects,
 		     (unsigned long long)ms.last_acked_seq, ms.session_present ? "true" : "false",

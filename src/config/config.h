@@ -91,7 +91,8 @@ struct fg_buffer_config {
 	uint32_t commit_interval_ms; /* 10..10000, default 100 */
 	uint32_t commit_batch;    /* 1..100000, default 1000 */
 	uint64_t max_rows;        /* 1000..100000000, default 1000000 */
-	uint64_t max_bytes;       /* 1 MiB..1 TiB, default 256 MiB */
+	uint64_t max_bytes;       /* 1 MiB..1 TiB, default 256 MiB (database and WAL) */
+	uint64_t min_free;        /* 0..1 TiB, default 32 MiB: left free on the filesystem */
 	uint64_t max_age_s;       /* 0 (no limit)..10 years, default 30 days */
 	enum fg_buffer_overflow overflow; /* default drop_oldest */
 };

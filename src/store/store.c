@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +26,19 @@
  */
 #define ACK_BATCH 4096
 #define ACK_FLUSH_USEC (1 * FG_USEC_PER_SEC)
+/*
+ * The WAL between checkpoints: 2000 pages normally (see configure_db), less
+ * for a small max_bytes (it counts there), and 128 pages (with the file cut
+ * back to 256 KiB after a checkpoint) once the filesystem has less than
+ * LOW_SPACE more than the free space to keep: a checkpoint must copy the
+ * WAL's new pages into the main file, which needs room of its own, and a WAL
+ * that cannot be checkpointed cannot be reused (the disk-full wedge).
+ */
+#define WAL_PAGES	   2000
+#define WAL_LIMIT	   (8 * 1024 * 1024)
+#define WAL_PAGES_LOW	   128
+#define WAL_LIMIT_LOW	   (256 * 1024)
+#define LOW_SPACE	   (4 * 1024 * 1024)
 
 struct pending_state {
 	char device[FG_DEVICE_ID_MAX];
@@ -134,7 +150,18 @@ struct fg_store {
 	int64_t boot;		   /* this boot's key (boot_key), 0 if unknown */
 	uint64_t unstamped_from;   /* lowest seq that may lack its wall time, 0 none */
 	bool age_due;
-	bool evicting; /* the last commit that wrote evicted something */
+	bool evicting; /* an eviction episode is going on (see fg_store_get_episode) */
+	struct fg_store_episode episode;
+	uint64_t rows_at_evict;		 /* outbox rows after the last eviction */
+	enum fg_store_evict_cause cause; /* the first cause of eviction in this commit */
+	char *dir;			 /* the buffer's directory, for statvfs */
+	char *wal_path;
+	fg_store_free_space_fn free_space;
+	void *free_space_userdata;
+	bool avail_known; /* avail was measured for this commit */
+	uint64_t avail;	  /* bytes free for us on the filesystem, this commit */
+	int wal_mode;	  /* 0 not set yet, 1 normal, 2 low space */
+	uint64_t wal_limit; /* journal_size_limit in force */
 	struct fg_store_stats stats;
 	char last_error[256];
 };
@@ -161,6 +188,9 @@ static int sql_err(struct fg_store *s, int rc)
 	case SQLITE_NOMEM:
 		return -ENOMEM;
 	case SQLITE_CANTOPEN:
+		/* The system's own reason (EROFS, EACCES, ENOENT, ...), not a guess. */
+		if (s->db && sqlite3_system_errno(s->db) > 0)
+			return -sqlite3_system_errno(s->db);
 		return access(s->cfg.path, F_OK) == 0 ? -EACCES : -ENOENT;
 	case SQLITE_READONLY:
 	case SQLITE_PERM:
@@ -319,6 +349,39 @@ static int migrate(struct fg_store *s)
 	return 0;
 }
 
+/*
+ * Create the buffer file mode 0600 before SQLite opens it, whatever the
+ * umask (SQLite would make it 0644 less the umask): it holds OTAA session
+ * keys. SQLite creates the -wal and -shm files with the mode of the database
+ * file; files left wider by an older version are narrowed. Doing the open
+ * ourselves also gives the real reason a directory cannot be written
+ * (EROFS, EACCES), where SQLite says only "unable to open database file".
+ */
+static int create_private(struct fg_store *s)
+{
+	static const char *const sfx[] = { "-wal", "-shm" };
+	struct stat st;
+	char other[4200];
+	int fd;
+
+	fd = open(s->cfg.path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int e = errno;
+
+		snprintf(s->last_error, sizeof(s->last_error), "%s", strerror(e));
+		return -e;
+	}
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077))
+		(void) fchmod(fd, st.st_mode & 0700);
+	close(fd);
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(other, sizeof(other), "%s%s", s->cfg.path, sfx[i]);
+		if (stat(other, &st) == 0 && (st.st_mode & 077))
+			(void) chmod(other, st.st_mode & 0700);
+	}
+	return 0;
+}
+
 /* Open, check, migrate, prepare; -EBADMSG when the file is not a sound database. */
 static int open_db(struct fg_store *s)
 {
@@ -326,6 +389,9 @@ static int open_db(struct fg_store *s)
 	sqlite3_stmt *st;
 	int rc, r;
 
+	r = create_private(s);
+	if (r < 0)
+		return r;
 	rc = sqlite3_open_v2(s->cfg.path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			     NULL);
@@ -440,7 +506,19 @@ int fg_store_open(const struct fg_buffer_config *cfg, fg_store_transform_fn tran
 	s->staged = calloc(cfg->commit_batch ? cfg->commit_batch : 1, sizeof(*s->staged));
 	s->acks = calloc(ACKS_MAX, sizeof(*s->acks));
 	s->acks_sorted = true;
-	if (!s->cfg.path || !s->staged || !s->acks) {
+	if (s->cfg.path) {
+		const char *slash = strrchr(s->cfg.path, '/');
+
+		if (!slash)
+			s->dir = strdup(".");
+		else if (slash == s->cfg.path)
+			s->dir = strdup("/");
+		else
+			s->dir = strndup(s->cfg.path, (size_t) (slash - s->cfg.path));
+		if (asprintf(&s->wal_path, "%s-wal", s->cfg.path) < 0)
+			s->wal_path = NULL;
+	}
+	if (!s->cfg.path || !s->staged || !s->acks || !s->dir || !s->wal_path) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -487,6 +565,8 @@ void fg_store_close(struct fg_store *s)
 	free(s->staged);
 	free(s->acks);
 	free(s->cfg.path);
+	free(s->dir);
+	free(s->wal_path);
 	free(s);
 }
 
@@ -892,8 +972,33 @@ static int apply_acks_and_state(struct fg_store *s, uint64_t *ret_deleted)
 	return 0;
 }
 
-/* Delete the oldest n outbox rows, counted as evicted. */
-static int evict_oldest(struct fg_store *s, uint64_t n)
+/* Count n rows evicted (or readings refused) for a cause; the commit's first cause is kept. */
+static void count_evicted(struct fg_store *s, uint64_t n, enum fg_store_evict_cause cause)
+{
+	if (n == 0)
+		return;
+	s->stats.evicted += n;
+	switch (cause) {
+	case FG_EVICT_MAX_ROWS:
+		s->stats.evicted_rows += n;
+		break;
+	case FG_EVICT_MAX_BYTES:
+		s->stats.evicted_bytes += n;
+		break;
+	case FG_EVICT_MIN_FREE:
+	case FG_EVICT_DISK_FULL:
+		s->stats.evicted_disk += n;
+		break;
+	case FG_EVICT_NONE:
+		s->stats.evicted_age += n;
+		return;
+	}
+	if (s->cause == FG_EVICT_NONE)
+		s->cause = cause;
+}
+
+/* Delete the oldest n outbox rows, counted as evicted for cause. */
+static int evict_oldest(struct fg_store *s, uint64_t n, enum fg_store_evict_cause cause)
 {
 	char sql[160];
 	int r;
@@ -907,24 +1012,98 @@ static int evict_oldest(struct fg_store *s, uint64_t n)
 	if (r < 0)
 		return r;
 	n = (uint64_t) sqlite3_changes(s->db);
-	s->stats.evicted += n;
+	count_evicted(s, n, cause);
 	s->stats.outbox_rows -= n < s->stats.outbox_rows ? n : s->stats.outbox_rows;
 	return 0;
 }
 
-/* Bytes the database holds in use (pages not on the free list). */
-static uint64_t used_bytes(struct fg_store *s)
+/* Size of a file, 0 if it does not exist. */
+static uint64_t file_size(const char *path)
+{
+	struct stat st;
+
+	return path && stat(path, &st) == 0 ? (uint64_t) st.st_size : 0;
+}
+
+/* Pages of the database in use (not on the free list), in bytes. */
+static uint64_t page_bytes(struct fg_store *s, uint64_t *ret_free_bytes, uint64_t *ret_all_bytes)
 {
 	int64_t pages = 0, free_pages = 0;
 
 	(void) query_int(s, "PRAGMA page_count", &pages);
 	(void) query_int(s, "PRAGMA freelist_count", &free_pages);
+	if (ret_free_bytes)
+		*ret_free_bytes = (uint64_t) free_pages * s->page_size;
+	if (ret_all_bytes)
+		*ret_all_bytes = (uint64_t) pages * s->page_size;
 	return (uint64_t) (pages - free_pages) * s->page_size;
 }
 
-/* drop_oldest: evict by age, count and size, inside the commit's transaction. */
+/*
+ * Bytes the buffer holds in use: pages not on the free list, and the WAL,
+ * which takes room on the disk as much as the database does (max_bytes).
+ */
+static uint64_t used_bytes(struct fg_store *s)
+{
+	return page_bytes(s, NULL, NULL) + file_size(s->wal_path);
+}
+
+/* Free space for us on the buffer's filesystem: statvfs f_bavail * f_frsize. */
+static int measure_free(struct fg_store *s, uint64_t *ret)
+{
+	struct statvfs v;
+
+	if (s->free_space)
+		return s->free_space(s->dir, ret, s->free_space_userdata);
+	if (statvfs(s->dir, &v) < 0)
+		return -errno;
+	*ret = (uint64_t) v.f_bavail * v.f_frsize;
+	return 0;
+}
+
+/* The free space to keep on the filesystem: min_free, and never less than the WAL's reserve. */
+static uint64_t free_floor(const struct fg_store *s)
+{
+	return s->cfg.min_free > FG_STORE_DISK_RESERVE ? s->cfg.min_free : FG_STORE_DISK_RESERVE;
+}
+
+/*
+ * Below the free space to keep, the file must not grow: how many bytes of free
+ * pages the buffer lacks to take the next commits (DISK_HEADROOM), 0 if none
+ * or while the filesystem has room. The room is what the filesystem has free
+ * less what the file must still grow by at the next checkpoint (pages now only
+ * in the WAL). Evicting more than the headroom would give nothing back (the
+ * file does not shrink) and, on a disk full to the last byte, make a delete
+ * too big for the WAL's room.
+ */
+#define DISK_HEADROOM (128 * 1024)
+static uint64_t disk_deficit(struct fg_store *s)
+{
+	uint64_t free_bytes, all_bytes, file, grow;
+
+	if (!s->avail_known)
+		return 0;
+	(void) page_bytes(s, &free_bytes, &all_bytes);
+	file = file_size(s->cfg.path);
+	grow = all_bytes > file ? all_bytes - file : 0;
+	if (s->avail > grow && s->avail - grow >= free_floor(s))
+		return 0;
+	return free_bytes < DISK_HEADROOM ? DISK_HEADROOM - free_bytes : 0;
+}
+
+/* Rows to evict to free about `bytes`, from the average size of a row in use. */
+static uint64_t rows_for_bytes(struct fg_store *s, uint64_t bytes)
+{
+	uint64_t used = page_bytes(s, NULL, NULL), rows = s->stats.outbox_rows;
+	uint64_t avg = rows ? used / rows : 1;
+
+	return bytes / (avg ? avg : 1) + 1;
+}
+
+/* drop_oldest: evict by age, count, size and free space, inside the commit's transaction. */
 static int enforce_bounds(struct fg_store *s)
 {
+	uint64_t deficit;
 	int r;
 
 	if (s->age_due) {
@@ -952,21 +1131,32 @@ static int enforce_bounds(struct fg_store *s)
 			if (r < 0)
 				return r;
 			n = (uint64_t) sqlite3_changes(s->db);
-			s->stats.evicted += n;
+			count_evicted(s, n, FG_EVICT_NONE);
 			s->stats.outbox_rows -= n < s->stats.outbox_rows ? n : s->stats.outbox_rows;
 		}
 	}
 	if (s->cfg.overflow != FG_OVERFLOW_DROP_OLDEST)
 		return 0;
 	if (s->stats.outbox_rows > s->cfg.max_rows) {
-		r = evict_oldest(s, s->stats.outbox_rows - s->cfg.max_rows);
+		r = evict_oldest(s, s->stats.outbox_rows - s->cfg.max_rows, FG_EVICT_MAX_ROWS);
 		if (r < 0)
 			return r;
 	}
 	/* Size: shed a tenth of the backlog at a time until under the bound. */
 	for (int i = 0; i < 10 && s->stats.outbox_rows > 0 && used_bytes(s) > s->cfg.max_bytes;
 	     i++) {
-		r = evict_oldest(s, s->stats.outbox_rows / 10 + 1);
+		r = evict_oldest(s, s->stats.outbox_rows / 10 + 1, FG_EVICT_MAX_BYTES);
+		if (r < 0)
+			return r;
+	}
+	/*
+	 * Free space: below it, evict so that the pages freed take the next
+	 * commits' rows and the file stops growing (it does not shrink: the free
+	 * list is reused, not returned).
+	 */
+	for (int i = 0; i < 10 && s->stats.outbox_rows > 0 && (deficit = disk_deficit(s)) > 0;
+	     i++) {
+		r = evict_oldest(s, rows_for_bytes(s, deficit), FG_EVICT_MIN_FREE);
 		if (r < 0)
 			return r;
 	}
@@ -976,10 +1166,18 @@ static int enforce_bounds(struct fg_store *s)
 /* drop_newest: refuse this commit's readings when the buffer is already full. */
 static void refuse_if_full(struct fg_store *s)
 {
+	enum fg_store_evict_cause cause = FG_EVICT_NONE;
+
 	if (s->cfg.overflow != FG_OVERFLOW_DROP_NEWEST || s->nstaged == 0)
 		return;
-	if (s->stats.outbox_rows >= s->cfg.max_rows || used_bytes(s) > s->cfg.max_bytes) {
-		s->stats.evicted += s->nstaged;
+	if (s->stats.outbox_rows >= s->cfg.max_rows)
+		cause = FG_EVICT_MAX_ROWS;
+	else if (used_bytes(s) > s->cfg.max_bytes)
+		cause = FG_EVICT_MAX_BYTES;
+	else if (disk_deficit(s) > 0)
+		cause = FG_EVICT_MIN_FREE;
+	if (cause != FG_EVICT_NONE) {
+		count_evicted(s, s->nstaged, cause);
 		free_staged(s);
 	}
 }
@@ -988,6 +1186,7 @@ static void refuse_if_full(struct fg_store *s)
 static int commit_once(struct fg_store *s)
 {
 	struct fg_store_stats before = s->stats;
+	enum fg_store_evict_cause cause_before = s->cause;
 	uint64_t deleted = 0, seq_before = s->next_seq;
 	bool meta_written = false;
 	int r;
@@ -1037,6 +1236,7 @@ static int commit_once(struct fg_store *s)
 		(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		/* Nothing of the transaction happened: neither do its counters. */
 		s->stats = before;
+		s->cause = cause_before;
 		s->next_seq = seq_before;
 		if (s->transform && s->hooks.rolled_back)
 			s->hooks.rolled_back(s->userdata);
@@ -1056,19 +1256,168 @@ static int commit_once(struct fg_store *s)
 	return s->emitted;
 }
 
-/* An episode begins at the first commit that evicts and ends at the first that writes without. */
+/*
+ * The acks (and device state) alone, when the commit with the readings failed
+ * for want of space: deleting rows needs no new pages, and the rows deleted
+ * make room for the readings. Without this the acks rolled back with the
+ * readings every time and the buffer never drained. In transactions of
+ * ACK_CHUNK rows, each followed by a checkpoint: a delete dirties every leaf
+ * page it touches, and a small transaction fits in the WAL's existing room,
+ * which the checkpoint (copying pages the main file already has, so needing
+ * no space either) lets the next one reuse. Acks left when one fails wait.
+ */
+#define ACK_CHUNK 128
+static int commit_acks(struct fg_store *s)
+{
+	size_t done = 0;
+	int r = 0;
+
+	while (r >= 0 && (done < s->nacks || s->nstates)) {
+		size_t n = s->nacks - done < ACK_CHUNK ? s->nacks - done : ACK_CHUNK;
+		uint64_t deleted = 0;
+
+		r = exec(s, "BEGIN IMMEDIATE");
+		for (size_t i = 0; r >= 0 && i < n; i++) {
+			sqlite3_stmt *st = stmt(s, ST_DELETE_OUTBOX);
+			int rc;
+
+			sqlite3_bind_int64(st, 1, (sqlite3_int64) s->acks[done + i]);
+			rc = sqlite3_step(st);
+			if (rc != SQLITE_DONE)
+				r = sql_err(s, rc);
+			else
+				deleted += (uint64_t) sqlite3_changes(s->db);
+		}
+		for (size_t i = 0; r >= 0 && i < s->nstates; i++) {
+			sqlite3_stmt *st = stmt(s, ST_SET_STATE);
+
+			sqlite3_bind_text(st, 1, s->states[i].device, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, s->states[i].key, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 3, s->states[i].value);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				r = sql_err(s, sqlite3_errcode(s->db));
+		}
+		if (r >= 0)
+			r = exec(s, "COMMIT");
+		if (r < 0) {
+			(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			break;
+		}
+		(void) sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		s->stats.outbox_rows -=
+			deleted < s->stats.outbox_rows ? deleted : s->stats.outbox_rows;
+		s->stats.messages_acked += deleted;
+		s->stats.commits++;
+		s->nstates = 0;
+		done += n;
+	}
+	/* What is left stays for the next commit, still in order. */
+	memmove(s->acks, s->acks + done, (s->nacks - done) * sizeof(*s->acks));
+	s->nacks -= done;
+	if (s->nacks == 0)
+		s->acks_sorted = true;
+	return r < 0 ? r : 0;
+}
+
+/*
+ * The disk is full: write the acks alone, checkpoint the WAL so its space can
+ * be reused (or given back), and make room by policy, counted: drop_oldest
+ * evicts (if its free pages cannot take the staged readings) about what the
+ * staged readings need, at least a tenth of the backlog; drop_newest, or with
+ * nothing old to drop, the staged readings go.
+ */
+static void make_room(struct fg_store *s)
+{
+	(void) commit_acks(s);
+	(void) sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	if (s->cfg.overflow == FG_OVERFLOW_DROP_OLDEST && s->stats.outbox_rows > 0) {
+		uint64_t free_bytes = 0, need = s->nstaged * 512 + 16 * s->page_size;
+		struct fg_store_stats before = s->stats;
+		enum fg_store_evict_cause cause_before = s->cause;
+		uint64_t n;
+
+		(void) page_bytes(s, &free_bytes, NULL);
+		if (free_bytes >= need)
+			return;
+		n = rows_for_bytes(s, need - free_bytes);
+		if (n < s->stats.outbox_rows / 10 + 1)
+			n = s->stats.outbox_rows / 10 + 1;
+		if (exec(s, "BEGIN IMMEDIATE") < 0 || evict_oldest(s, n, FG_EVICT_DISK_FULL) < 0 ||
+		    exec(s, "COMMIT") < 0) {
+			(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			s->stats = before;
+			s->cause = cause_before;
+		}
+	} else {
+		count_evicted(s, s->nstaged, FG_EVICT_DISK_FULL);
+		free_staged(s);
+	}
+}
+
+/*
+ * Evictions for max_rows, max_bytes and the disk make episodes (max_age
+ * sweeps do not). One begins at the first such commit and ends at a commit
+ * that evicts nothing once the backlog has moved by a quarter since the last
+ * eviction: drained by acks, or grown because there is room again.
+ */
 static void track_episode(struct fg_store *s, uint64_t evicted_before)
 {
-	bool now = s->stats.evicted != evicted_before;
+	uint64_t n = s->stats.evicted - s->stats.evicted_age - evicted_before;
+	uint64_t rows = s->stats.outbox_rows, last = s->rows_at_evict;
 
-	if (now && !s->evicting)
-		s->stats.evict_episodes++;
-	s->evicting = now;
+	if (n) {
+		if (!s->evicting) {
+			s->evicting = true;
+			s->stats.evict_episodes++;
+			s->episode = (struct fg_store_episode){ .cause = s->cause };
+		}
+		s->episode.evicted += n;
+		s->rows_at_evict = rows;
+		return;
+	}
+	if (s->evicting && (rows * 4 <= last * 3 || rows * 4 >= last * 5))
+		s->evicting = false;
+}
+
+/*
+ * Measure the free space once per commit, and size the WAL for it: small
+ * when the filesystem is low, so that a checkpoint always has room to run.
+ */
+static void watch_space(struct fg_store *s)
+{
+	uint64_t pages = WAL_PAGES, limit = WAL_LIMIT;
+	int mode;
+	char sql[120];
+
+	s->avail_known = measure_free(s, &s->avail) == 0;
+	if (s->avail_known)
+		s->stats.disk_free = s->avail;
+	mode = s->avail_known && s->avail < free_floor(s) + LOW_SPACE ? 2 : 1;
+	if (mode == s->wal_mode)
+		return;
+	if (mode == 2) {
+		pages = WAL_PAGES_LOW;
+		limit = WAL_LIMIT_LOW;
+	} else {
+		/* A small max_bytes, which the WAL counts in, gets a WAL of its size. */
+		if (pages * s->page_size > s->cfg.max_bytes / 8)
+			pages = s->cfg.max_bytes / 8 / s->page_size;
+		if (pages < WAL_PAGES_LOW)
+			pages = WAL_PAGES_LOW;
+		if (limit > s->cfg.max_bytes / 4)
+			limit = s->cfg.max_bytes / 4;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint = %llu; PRAGMA journal_size_limit = %llu",
+		 (unsigned long long) pages, (unsigned long long) limit);
+	if (exec(s, sql) == 0) {
+		s->wal_mode = mode;
+		s->wal_limit = limit;
+	}
 }
 
 static int store_commit(struct fg_store *s, bool force)
 {
-	uint64_t evicted_before = s->stats.evicted;
+	uint64_t evicted_before = s->stats.evicted - s->stats.evicted_age;
 	int64_t oldest = 0;
 	bool acks_due;
 	int r;
@@ -1085,38 +1434,47 @@ static int store_commit(struct fg_store *s, bool force)
 	if (!s->nstaged && !acks_due && !s->nstates && !s->want_commit &&
 	    (!s->stats.readings_rows || !s->transform) && !s->age_due)
 		return 0;
+	s->cause = FG_EVICT_NONE;
+	watch_space(s);
 	refuse_if_full(s);
 	r = commit_once(s);
 	if (r == -ENOSPC) {
-		/*
-		 * The disk is full: make room by policy, counted, then try once more.
-		 * drop_oldest frees a tenth of the backlog, and at least as many rows
-		 * as there are staged readings, so the retry has room and the next
-		 * commits do not each pay for a failed transaction. With nothing old
-		 * to drop, the staged readings go, as with drop_newest.
-		 */
-		if (s->cfg.overflow == FG_OVERFLOW_DROP_OLDEST && s->stats.outbox_rows > 0) {
-			uint64_t n = s->stats.outbox_rows / 10 + 1;
-			struct fg_store_stats before = s->stats;
-
-			if (n < s->nstaged)
-				n = s->nstaged;
-			if (exec(s, "BEGIN IMMEDIATE") < 0 || evict_oldest(s, n) < 0 ||
-			    exec(s, "COMMIT") < 0) {
-				(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-				s->stats = before;
-			}
-		} else {
-			s->stats.evicted += s->nstaged;
-			free_staged(s);
-		}
+		make_room(s);
 		r = commit_once(s);
+		if (r == -ENOSPC) {
+			/*
+			 * Still no room (the filesystem is full of something else, or
+			 * the WAL cannot be checkpointed yet): these readings are lost
+			 * to the disk, counted, rather than staged until the stage
+			 * overflows; acks and state wait for the next commit.
+			 */
+			count_evicted(s, s->nstaged, FG_EVICT_DISK_FULL);
+			free_staged(s);
+			r = 0;
+		}
 	}
 	if (r >= 0)
 		track_episode(s, evicted_before);
 	if (r >= 0 &&
 	    query_int(s, "SELECT created_ms FROM outbox ORDER BY seq LIMIT 1", &oldest) >= 0)
 		s->stats.oldest_ms = (uint64_t) oldest;
+	/*
+	 * A commit bigger than the WAL's share (of max_bytes, or of a low disk)
+	 * left the log past it: checkpoint and cut it now rather than at the
+	 * next checkpoint, so the WAL's room is given back.
+	 */
+	/*
+	 * Low on space: checkpoint after every commit, so the WAL holds no page
+	 * the main file still lacks. Should the disk then fill to the last byte
+	 * (another program), the next transaction starts the WAL over in the
+	 * room it already has and needs no new space to delete acked rows.
+	 */
+	if (r >= 0 && s->wal_mode == 2)
+		(void) sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	s->stats.wal_bytes = file_size(s->wal_path);
+	if (s->wal_limit && s->stats.wal_bytes > s->wal_limit &&
+	    sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) == SQLITE_OK)
+		s->stats.wal_bytes = file_size(s->wal_path);
 	return r;
 }
 
@@ -1306,6 +1664,34 @@ void fg_store_get_stats(const struct fg_store *s, struct fg_store_stats *ret)
 bool fg_store_evicting(const struct fg_store *s)
 {
 	return s->evicting;
+}
+
+void fg_store_get_episode(const struct fg_store *s, struct fg_store_episode *ret)
+{
+	*ret = s->episode;
+}
+
+const char *fg_store_evict_cause_to_string(enum fg_store_evict_cause c)
+{
+	switch (c) {
+	case FG_EVICT_MAX_ROWS:
+		return "max_rows";
+	case FG_EVICT_MAX_BYTES:
+		return "max_bytes";
+	case FG_EVICT_MIN_FREE:
+		return "min_free";
+	case FG_EVICT_DISK_FULL:
+		return "disk full";
+	case FG_EVICT_NONE:
+		break;
+	}
+	return "none";
+}
+
+void fg_store_set_free_space_fn(struct fg_store *s, fg_store_free_space_fn fn, void *userdata)
+{
+	s->free_space = fn;
+	s->free_space_userdata = userdata;
 }
 
 const char *fg_store_last_error(const struct fg_store *s)

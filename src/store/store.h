@@ -19,9 +19,19 @@
  * (one WAL page less per commit); the readings table holds only readings
  * left by a store opened without a transform, and those go first.
  *
- * Bounds (max_rows, max_bytes, max_age_s) are enforced at commit: rows are
- * evicted oldest-first (drop_oldest) or incoming rows are refused
- * (drop_newest), and counted. SQLITE_FULL is handled the same way.
+ * Bounds (max_rows, max_bytes with the WAL counted, free space on the
+ * filesystem, max_age_s) are enforced at commit: rows are evicted
+ * oldest-first (drop_oldest) or incoming rows are refused (drop_newest), and
+ * counted by cause. Free space: deleted rows go to SQLite's free list and the
+ * file does not shrink, but later inserts reuse those pages; so when the
+ * filesystem has less than min_free (at least FG_STORE_DISK_RESERVE) left,
+ * the buffer stops growing its file and makes room inside it by policy. A
+ * full disk (SQLITE_FULL) all the same: the acks are then written apart, in
+ * small transactions with a checkpoint between, since deleting rows needs no
+ * new space and a small transaction fits in the WAL's existing room; room is
+ * made by policy and the commit retried; readings that still do not fit are
+ * counted as evicted for the disk. Nothing needs a restart: once acks or the
+ * filesystem give room back, readings flow again.
  *
  * Memory is bounded whatever the backlog (invariant 4): the backlog lives on
  * disk; peek returns at most `max` rows.
@@ -121,12 +131,18 @@ struct fg_store_stats {
 	uint64_t messages_queued;     /* written to the outbox */
 	uint64_t messages_acked;      /* deleted after the sink's ack */
 	uint64_t evicted;             /* outbox rows or readings dropped by a bound or a full disk */
+	uint64_t evicted_rows;        /* of which for max_rows */
+	uint64_t evicted_bytes;       /* for max_bytes */
+	uint64_t evicted_disk;        /* for min_free or a full disk */
+	uint64_t evicted_age;         /* for max_age */
 	uint64_t evict_episodes;      /* eviction episodes begun (see fg_store_evicting) */
+	uint64_t disk_free;           /* bytes available on the buffer's filesystem, last commit */
+	uint64_t wal_bytes;           /* size of the WAL file, last commit */
 	uint64_t commits;
 	uint64_t outbox_rows;         /* current depth */
 	uint64_t readings_rows;       /* not yet transformed (normally 0 after a commit) */
 	uint64_t oldest_ms;           /* created_ms of the oldest outbox row, 0 if none/unknown */
-	uint64_t db_bytes;            /* page_count * page_size */
+	uint64_t db_bytes;            /* pages in use * page_size, plus the WAL (what max_bytes bounds) */
 	uint64_t stamped;             /* messages given their wall time late (fg_store_stamp_times) */
 	bool recovered_corrupt;       /* the file was moved aside at open */
 };
@@ -135,9 +151,12 @@ struct fg_store_stats {
  * Open (create, migrate) the buffer at cfg->path. cfg is copied. A file that is not a
  * database or fails the integrity check is renamed to PATH.corrupt-YYYYmmddTHHMMSSZ
  * and a fresh buffer is created; *ret_moved_to (if not NULL) gets that name
- * (malloc'd) or NULL. Returns 0 or a negative errno (-ENOENT when the
- * directory is missing: it is not created here). With transform NULL, commits
+ * (malloc'd) or NULL. Returns 0 or a negative errno naming the real cause
+ * (-ENOENT when the directory is missing: it is not created here; -EACCES,
+ * -EROFS for a directory that cannot be written). With transform NULL, commits
  * keep readings in the readings table for a later store that has one.
+ * The file is made mode 0600 whatever the umask (it holds OTAA session keys),
+ * and SQLite gives its -wal and -shm files the same mode.
  */
 int fg_store_open(const struct fg_buffer_config *cfg, fg_store_transform_fn transform,
 		  void *userdata, struct fg_store **ret_store, char **ret_moved_to);
@@ -200,6 +219,42 @@ void fg_store_get_stats(const struct fg_store *s, struct fg_store_stats *ret);
  * episode count grow, and once with the evicted total when this turns false.
  */
 bool fg_store_evicting(const struct fg_store *s);
+
+/* Free space the buffer always leaves on its filesystem, whatever min_free: room for the WAL. */
+#define FG_STORE_DISK_RESERVE (1024 * 1024)
+
+/* What made the current (or last) eviction episode begin. */
+enum fg_store_evict_cause {
+	FG_EVICT_NONE,
+	FG_EVICT_MAX_ROWS,
+	FG_EVICT_MAX_BYTES,
+	FG_EVICT_MIN_FREE,  /* the filesystem has less than min_free (or the reserve) left */
+	FG_EVICT_DISK_FULL, /* SQLITE_FULL: the filesystem ran out */
+};
+const char *fg_store_evict_cause_to_string(enum fg_store_evict_cause c);
+
+/*
+ * The current eviction episode (or the last one, once fg_store_evicting turns
+ * false): its cause and how many rows it has evicted or refused. An episode
+ * begins at the first eviction by max_rows, max_bytes or the disk (max_age
+ * sweeps are counted but make no episode) and ends at a commit that evicts
+ * nothing once the backlog has moved by a quarter since the last eviction
+ * (drained by acks, or grown because there is room again), so a buffer that
+ * sheds a little every few commits is one episode, not many.
+ */
+struct fg_store_episode {
+	enum fg_store_evict_cause cause;
+	uint64_t evicted;
+};
+void fg_store_get_episode(const struct fg_store *s, struct fg_store_episode *ret);
+
+/*
+ * Tests: measure free space with fn instead of statvfs(2) on the buffer's
+ * directory (f_bavail * f_frsize). fn returns 0 and *ret_bytes, or a negative
+ * errno (then the free-space bound is not applied). NULL restores statvfs.
+ */
+typedef int (*fg_store_free_space_fn)(const char *dir, uint64_t *ret_bytes, void *userdata);
+void fg_store_set_free_space_fn(struct fg_store *s, fg_store_free_space_fn fn, void *userdata);
 
 /* SQLite's message for the last failure, "" if none. */
 const char *fg_store_last_error(const struct fg_store *s);

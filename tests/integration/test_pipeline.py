@@ -321,12 +321,12 @@ class PipelineTest(DaemonTestCase):
                         mqtt_block(free_port()).replace("buffer = { commit_interval_ms = 50; };",
                                                         "buffer = { commit_interval_ms = 50; max_rows = 1000; };"))
         d = self.start_daemon()
-        d.wait_stderr("buffer full: evicted", 15)
+        d.wait_stderr("buffer full (max_rows 1000 reached): evicting oldest messages", 15)
         self.assertIn("policy drop_oldest", d.stderr())
         time.sleep(1.0)
         d.pump(0.1)
         # Logged once per episode, not once per commit.
-        self.assertEqual(d.stderr().count("buffer full:"), 1, d.stderr())
+        self.assertEqual(d.stderr().count("buffer full ("), 1, d.stderr())
         st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
         self.assertGreater(st["evicted"], 0)
         self.assertLessEqual(st["buffer_depth"], 1000 + 20)  # the bound, plus at most one commit of readings

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,9 +36,16 @@ static void setup(void)
 	transform_seen[0] = '\0';
 }
 
+/* Set when a test mounted a tmpfs on dir (teardown unmounts it). */
+static bool mounted;
+
 static void teardown(void)
 {
 	char cmd[400];
+
+	if (mounted)
+		(void) umount2(dir, MNT_DETACH);
+	mounted = false;
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
@@ -810,6 +819,21 @@ static void fill_past_full(struct fg_store *s, int rounds)
 	}
 }
 
+/* Stage five 2 KiB readings (frames round*5..round*5+4) without committing. */
+static void fill_past_full_once(struct fg_store *s, int round)
+{
+	struct fg_reading r;
+	static char text[2000];
+
+	memset(text, 'x', sizeof(text) - 1);
+	for (int k = 0; k < 5; k++) {
+		fg_reading_init(&r, FG_SOURCE_BLE, "aa", "aa", "note", "");
+		fg_reading_set_text(&r, text);
+		r.frame_id = (uint64_t) (round * 5 + k);
+		ck_assert_int_eq(fg_store_append(s, &r, 1), 0);
+	}
+}
+
 START_TEST(store_full_disk_drop_oldest_evicts_and_keeps_the_new)
 {
 	struct fg_buffer_config c = cfg();
@@ -1104,6 +1128,267 @@ START_TEST(store_a_rolled_back_commit_keeps_neither_messages_nor_state)
 }
 END_TEST
 
+/* The free space the store sees, set by the test. */
+static uint64_t fake_free;
+
+static int fake_free_space(const char *d, uint64_t *ret_bytes, void *userdata)
+{
+	(void) userdata;
+	ck_assert_str_eq(d, dir);
+	*ret_bytes = fake_free;
+	return 0;
+}
+
+/* Commit `count` frames (one message each) in one commit. */
+static void commit_frames(struct fg_store *s, int count, uint64_t first)
+{
+	add_frames(s, count, first);
+	ck_assert_int_eq(fg_store_commit(s), count);
+}
+
+START_TEST(store_min_free_evicts_oldest_and_stops_the_file_growing)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store_episode ep;
+	struct fg_store_stats st;
+	struct seen seen = { .n = 0 };
+	struct fg_store *s;
+	uint64_t pages_before, pages_after;
+
+	c.min_free = 4 * 1024 * 1024;
+	s = open_store(&c);
+	fg_store_set_free_space_fn(s, fake_free_space, NULL);
+	fake_free = 64 * 1024 * 1024;
+	for (int i = 0; i < 100; i++)
+		commit_frames(s, 50, (uint64_t) i * 50 + 1);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.evicted, 0);
+	ck_assert_uint_eq(st.disk_free, fake_free);
+	ck_assert(!fg_store_evicting(s));
+	/* Checkpointed (at close): the file holds every page, none waits in the WAL. */
+	fg_store_close(s);
+	s = open_store(&c);
+	fg_store_set_free_space_fn(s, fake_free_space, NULL);
+	/* The filesystem drops under min_free: the oldest go, counted for the disk. */
+	fake_free = c.min_free - 8 * 1024;
+	commit_frames(s, 50, 6000);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_gt(st.evicted_disk, 0);
+	ck_assert_uint_eq(st.evicted, st.evicted_disk);
+	ck_assert_uint_eq(st.outbox_rows + st.evicted, 5050);
+	ck_assert_uint_gt(st.outbox_rows, 2500); /* what the next commits need, not all */
+	ck_assert_uint_eq(st.disk_free, fake_free);
+	ck_assert(fg_store_evicting(s));
+	fg_store_get_episode(s, &ep);
+	ck_assert_int_eq(ep.cause, FG_EVICT_MIN_FREE);
+	ck_assert_uint_eq(ep.evicted, st.evicted);
+	ck_assert_str_eq(fg_store_evict_cause_to_string(ep.cause), "min_free");
+	ck_assert_int_eq(fg_store_peek(s, 0, 1, collect, &seen), 1);
+	ck_assert_uint_eq(seen.seq[0], st.evicted + 1);
+	/* From now on the freed pages take the new rows: the file does not grow. */
+	{
+		sqlite3 *db;
+		sqlite3_stmt *q;
+
+		ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &q, NULL),
+				 SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+		pages_before = (uint64_t) sqlite3_column_int64(q, 0);
+		for (int i = 0; i < 10; i++)
+			commit_frames(s, 50, 7000 + (uint64_t) i * 50);
+		sqlite3_reset(q);
+		ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+		pages_after = (uint64_t) sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+	}
+	ck_assert_uint_eq(pages_after, pages_before);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_gt(st.evicted_disk, 0);
+	ck_assert_uint_eq(st.evict_episodes, 1); /* shedding a little now and then: one episode */
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_min_free_drop_newest_refuses_new_readings)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store_stats st;
+	struct fg_store *s;
+
+	c.min_free = 4 * 1024 * 1024;
+	c.overflow = FG_OVERFLOW_DROP_NEWEST;
+	s = open_store(&c);
+	fg_store_set_free_space_fn(s, fake_free_space, NULL);
+	fake_free = 64 * 1024 * 1024;
+	commit_frames(s, 10, 1);
+	fake_free = 1024 * 1024;
+	add_frames(s, 10, 100);
+	ck_assert_int_eq(fg_store_commit(s), 0);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.evicted_disk, 30); /* the readings of the ten refused frames */
+	ck_assert_uint_eq(st.outbox_rows, 10);	/* the oldest stay */
+	ck_assert(fg_store_evicting(s));
+	/* Room again (acks, or the filesystem): readings are taken again and the episode ends. */
+	fake_free = 64 * 1024 * 1024;
+	for (uint64_t q = 1; q <= 5; q++)
+		ck_assert_int_eq(fg_store_ack(s, q), 0);
+	add_frames(s, 2, 200);
+	ck_assert_int_eq(fg_store_flush(s), 2);
+	ck_assert(!fg_store_evicting(s));
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 7);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_max_bytes_counts_the_wal)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store_stats st;
+	struct fg_store *s;
+	struct stat wal;
+	char wal_path[320];
+
+	s = open_store(&c);
+	commit_frames(s, 200, 1);
+	fg_store_get_stats(s, &st);
+	snprintf(wal_path, sizeof(wal_path), "%s-wal", path);
+	ck_assert_int_eq(stat(wal_path, &wal), 0);
+	ck_assert_uint_gt(wal.st_size, 0);
+	ck_assert_uint_eq(st.wal_bytes, (uint64_t) wal.st_size);
+	ck_assert_uint_ge(st.db_bytes, st.wal_bytes);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_files_are_private_under_umask_022)
+{
+	struct fg_buffer_config c = cfg();
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	struct fg_store *s;
+	mode_t old = umask(022);
+
+	s = open_store(&c);
+	umask(old);
+	commit_frames(s, 2, 1);
+	for (size_t i = 0; i < 3; i++) {
+		char p[320];
+		struct stat st;
+
+		snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
+		ck_assert_int_eq(stat(p, &st), 0);
+		ck_assert_msg((st.st_mode & 0777) == 0600, "%s is %o", p, st.st_mode & 0777);
+	}
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_files_left_readable_by_others_are_made_private)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s;
+	struct stat st;
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fchmod(fd, 0644), 0);
+	close(fd);
+	s = open_store(&c);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	fg_store_close(s);
+}
+END_TEST
+
+START_TEST(store_open_names_the_real_cause)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = NULL;
+	char file[280];
+	int fd;
+
+	/* A state_dir that is a file, not "No such file or directory". */
+	snprintf(file, sizeof(file) - 16, "%s/plain", dir);
+	fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/buffer.db", file);
+	ck_assert_int_eq(fg_store_open(&c, transform, NULL, &s, NULL), -ENOTDIR);
+	ck_assert_ptr_null(s);
+}
+END_TEST
+
+/*
+ * A real filesystem full to the last byte: a 3 MiB tmpfs on the test's
+ * directory (root only; CI runs as root), filled by the buffer with the broker
+ * "away" and then by another file. Acks must still delete their rows, and the
+ * room they free must take new readings.
+ */
+START_TEST(store_acks_are_applied_on_a_disk_full_to_the_last_byte)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store_stats st;
+	struct seen seen = { .n = 0 };
+	struct fg_store *s;
+	char filler[300];
+	static char zero[4096];
+	uint64_t rows, first, acked, next_first, queued, queued_after;
+	int fd, r = 0;
+
+	if (geteuid() != 0 || mount("fieldgate-test", dir, "tmpfs", 0, "size=3m,mode=0700") < 0) {
+		fprintf(stderr, "store_acks_are_applied_on_a_disk_full_to_the_last_byte: "
+				"skipped, cannot mount a tmpfs here\n");
+		return;
+	}
+	mounted = true;
+	/*
+	 * Nothing asserted until the tmpfs is unmounted: a failed assertion ends
+	 * the test's process without the teardown, which would leave it mounted.
+	 */
+	r = fg_store_open(&c, transform, NULL, &s, NULL);
+	for (int i = 0; r >= 0 && i < 2000; i++) {
+		fg_store_get_stats(s, &st);
+		if (st.evicted > 0)
+			break;
+		fill_past_full_once(s, i);
+		r = fg_store_commit(s);
+	}
+	snprintf(filler, sizeof(filler) - 16, "%s/filler", dir);
+	fd = open(filler, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	while (fd >= 0 && write(fd, zero, sizeof(zero)) > 0)
+		;
+	if (fd >= 0)
+		close(fd);
+	fg_store_get_stats(s, &st);
+	rows = st.outbox_rows;
+	queued = st.messages_queued;
+	first = fg_store_peek(s, 0, 1, collect, &seen) == 1 ? seen.seq[0] : 0;
+	for (uint64_t q = first; q < first + 100; q++)
+		(void) fg_store_ack(s, q);
+	(void) fg_store_flush(s);
+	fg_store_get_stats(s, &st);
+	acked = st.messages_acked;
+	seen.n = 0;
+	next_first = fg_store_peek(s, 0, 1, collect, &seen) == 1 ? seen.seq[0] : 0;
+	/* The freed rows take new readings. */
+	fill_past_full_once(s, 5000);
+	(void) fg_store_commit(s);
+	fg_store_get_stats(s, &st);
+	queued_after = st.messages_queued;
+	fg_store_close(s);
+	(void) umount2(dir, MNT_DETACH);
+	mounted = false;
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_gt(rows, 100);
+	ck_assert_uint_gt(first, 0);
+	ck_assert_uint_eq(acked, 100);
+	ck_assert_uint_eq(next_first, first + 100);
+	ck_assert_uint_eq(queued_after, queued + 5);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -1142,6 +1427,10 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, store_eviction_episode_begins_once_and_ends_on_a_clean_commit);
 	tcase_add_test(tc, store_full_disk_drop_oldest_evicts_and_keeps_the_new);
 	tcase_add_test(tc, store_full_disk_drop_newest_refuses_the_staged);
+	tcase_add_test(tc, store_min_free_evicts_oldest_and_stops_the_file_growing);
+	tcase_add_test(tc, store_min_free_drop_newest_refuses_new_readings);
+	tcase_add_test(tc, store_max_bytes_counts_the_wal);
+	tcase_add_test(tc, store_acks_are_applied_on_a_disk_full_to_the_last_byte);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("recovery");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -1149,6 +1438,9 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, store_moves_database_with_corrupt_pages_aside);
 	tcase_add_test(tc, store_committed_readings_survive_a_crash);
 	tcase_add_test(tc, store_open_fails_cleanly_without_directory);
+	tcase_add_test(tc, store_open_names_the_real_cause);
+	tcase_add_test(tc, store_files_are_private_under_umask_022);
+	tcase_add_test(tc, store_files_left_readable_by_others_are_made_private);
 	suite_add_tcase(s, tc);
 	return s;
 }
