@@ -5,6 +5,18 @@
 
 /* fieldgatectl's commands that live in files of their own. */
 
+/* Exit codes: 0 answered, EXIT_REFUSED an error, EXIT_USAGE a bad command line. */
+enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
+
+/* status: the daemon's state, else the buffer file's. */
+int fg_ctl_status(const char *config_path, const char *socket_path);
+
+/* buffer: what waits, per topic. */
+int fg_ctl_buffer(const char *config_path, const char *socket_path);
+
+/* decode lorawan|ble ...: one frame through the daemon's decoders. */
+int fg_ctl_decode(int argc, char **argv, const char *config_path);
+
 /* rules test --config FILE READINGS.jsonl (config_path: the -c/--config given before it, or NULL). */
 int fg_ctl_rules(int argc, char **argv, const char *config_path);
 
@@ -15,6 +27,9 @@ int fg_ctl_devices(int argc, char **argv, const char *config_path, const char *s
 #define FG_CTL_RUNTIME_DIR RUNSTATEDIR "/fieldgate"
 
 struct fg_config;
+
+/* The configuration at path, or NULL with the findings on stderr. */
+struct fg_config *fg_ctl_load_quietly(const char *path);
 
 /*
  * The control socket to ask, into buf: socket_path (--socket) when given, else

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* fieldgatectl: inspect and control fieldgated. */
+/* fieldgatectl decode: one LoRaWAN or BLE frame through the daemon's own decoders. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -21,229 +21,6 @@
 #include "util/base64.h"
 #include "ctl.h"
 
-enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: fieldgatectl [-c FILE] [-s SOCKET] [--help] [--version] COMMAND [ARGS]\n"
-		"\n"
-		"  -c, --config FILE     the daemon's configuration (default %s)\n"
-		"  -s, --socket SOCKET   the daemon's control socket (default: in the\n"
-		"                        configuration's runtime_dir, else %s/control)\n"
-		"\n"
-		"Commands:\n"
-		"  check-config [FILE]   validate a configuration file\n"
-		"  status                the daemon's state, or the buffer's when it is not running\n"
-		"  buffer                messages waiting in the buffer, per topic\n"
-		"  devices [--json]      the LoRaWAN devices: join state, last frame, counters\n"
-		"  decode lorawan [--config FILE] [--nwk-s-key HEX --app-s-key HEX] [--fcnt N]\n"
-		"                 [--codec NAME] FRAME\n"
-		"  decode ble --service-data UUID:HEX | --manufacturer-data ID:HEX [--bindkey K]\n"
-		"             [--address MAC] [--codec NAME]\n"
-		"                        decode one PHYPayload (hex or base64) with the configured keys\n"
-		"  rules test [--config FILE] READINGS.jsonl|-\n"
-		"                        run readings (JSON lines) through the configured rules offline\n"
-		"\n"
-		"See fieldgatectl(1).\n",
-		FG_CONFIG_DEFAULT_PATH, FG_CTL_RUNTIME_DIR);
-}
-
-/* check-config [FILE]: the daemon's own loader, findings on stderr. */
-static int cmd_check_config(int argc, char **argv, const char *path)
-{
-	struct fg_diags diags = { 0 };
-	struct fg_config *cfg = NULL;
-	int r;
-
-	if (argc > 2) {
-		fprintf(stderr, "fieldgatectl: check-config takes at most one file\n");
-		return EXIT_USAGE;
-	}
-	if (argc == 2)
-		path = argv[1];
-	r = fg_config_load(path, &cfg, &diags);
-	/* What this build's fieldgated would refuse too: a concentrator it cannot drive. */
-	if (r >= 0)
-		r = fg_sx130x_check_config(cfg, fg_sx130x_hal(), &diags);
-	/* TLS files the MQTT sink cannot use; as root, also those the daemon's user cannot read. */
-	if (r >= 0)
-		r = fg_mqtt_check_tls(cfg, FG_DAEMON_USER, &diags);
-	fg_diags_print(&diags, stderr);
-	fg_diags_clear(&diags);
-	fg_config_free(cfg);
-	if (r < 0)
-		return EXIT_REFUSED;
-	printf("configuration OK\n");
-	return EXIT_SUCCESS;
-}
-
-/* Load the configuration quietly, for the paths in it; findings go to stderr. */
-static struct fg_config *load_quietly(const char *path)
-{
-	struct fg_diags diags = { 0 };
-	struct fg_config *cfg = NULL;
-
-	if (fg_config_load(path, &cfg, &diags) < 0) {
-		fg_diags_print(&diags, stderr);
-		fprintf(stderr, "fieldgatectl: cannot use configuration '%s'\n", path);
-	}
-	fg_diags_clear(&diags);
-	return cfg;
-}
-
-int fg_ctl_refused(const char *answer, const char *sock)
-{
-	static const char prefix[] = "{\"error\":";
-
-	if (strncmp(answer, prefix, sizeof(prefix) - 1) != 0)
-		return 0;
-	fprintf(stderr, "fieldgatectl: the daemon on '%s' refused: %s", sock, answer);
-	if (answer[0] && answer[strlen(answer) - 1] != '\n')
-		fputc('\n', stderr);
-	return 1;
-}
-
-int fg_ctl_socket(const char *config_path, const char *socket_path, struct fg_config **ret_cfg,
-		  char *buf, size_t size)
-{
-	struct fg_diags diags = { 0 };
-	struct fg_config *cfg = NULL;
-	const char *dir = FG_CTL_RUNTIME_DIR;
-	int r, k;
-
-	r = fg_config_load(config_path ? config_path : FG_CONFIG_DEFAULT_PATH, &cfg, &diags);
-	/* Unreadable by design for an operator: the socket is all it needs. Other findings show. */
-	if (r < 0 && r != -EACCES) {
-		fg_diags_print(&diags, stderr);
-		fprintf(stderr, "fieldgatectl: cannot use configuration '%s'\n",
-			config_path ? config_path : FG_CONFIG_DEFAULT_PATH);
-	}
-	fg_diags_clear(&diags);
-	if (cfg)
-		dir = cfg->gateway.runtime_dir;
-	k = socket_path ? snprintf(buf, size, "%s", socket_path)
-			: snprintf(buf, size, "%s/control", dir);
-	*ret_cfg = cfg;
-	return k < 0 || (size_t)k >= size ? -ENAMETOOLONG : 0;
-}
-
-/* status: ask the daemon; when none answers, read the buffer file (if the configuration says where). */
-static int cmd_status(const char *config_path, const char *socket_path)
-{
-	struct fg_config *cfg = NULL;
-	struct fg_store_summary sum;
-	char sock[160], answer[8192];
-	int r;
-
-	r = fg_ctl_socket(config_path, socket_path, &cfg, sock, sizeof(sock));
-	if (r < 0) {
-		fprintf(stderr, "fieldgatectl: control socket path too long\n");
-		fg_config_free(cfg);
-		return EXIT_USAGE;
-	}
-	r = fg_control_query(sock, "status", answer, sizeof(answer));
-	if (r > 0) {
-		fg_config_free(cfg);
-		if (fg_ctl_refused(answer, sock))
-			return EXIT_REFUSED;
-		fputs(answer, stdout);
-		return EXIT_SUCCESS;
-	}
-	printf("daemon: not answering on '%s' (%s)\n", sock, strerror(r < 0 ? -r : ENODATA));
-	if (!cfg) {
-		fprintf(stderr, "fieldgatectl: without the configuration '%s' the buffer file is "
-				"unknown\n", config_path);
-		return EXIT_REFUSED;
-	}
-	r = fg_store_read_summary(cfg->buffer.path, &sum);
-	if (r < 0) {
-		fprintf(stderr, "fieldgatectl: cannot read buffer '%s': %s\n", cfg->buffer.path,
-			strerror(-r));
-		fg_config_free(cfg);
-		return EXIT_REFUSED;
-	}
-	printf("buffer: %s\n", cfg->buffer.path);
-	printf("messages waiting: %llu\n", (unsigned long long)sum.outbox_rows);
-	printf("readings not yet transformed: %llu\n", (unsigned long long)sum.readings_rows);
-	if (sum.oldest_ms && fg_clock_wall_ms() > sum.oldest_ms)
-		printf("oldest message: %llu s old\n",
-		       (unsigned long long)((fg_clock_wall_ms() - sum.oldest_ms) / 1000));
-	printf("next sequence number: %llu\n", (unsigned long long)sum.next_seq);
-	printf("database size: %llu bytes\n", (unsigned long long)sum.db_bytes);
-	fg_config_free(cfg);
-	return EXIT_SUCCESS;
-}
-
-static int print_topic(const char *topic, uint64_t count, uint64_t first, uint64_t last, void *u)
-{
-	(void) u;
-	printf("%10llu  %10llu  %10llu  %s\n", (unsigned long long)count, (unsigned long long)first,
-	       (unsigned long long)last, topic);
-	return 0;
-}
-
-/* The daemon's answer to "buffer" as the table; 1 when it is not one. */
-static int print_topics_answer(const char *answer)
-{
-	json_t *root = json_loads(answer, 0, NULL), *topics = json_object_get(root, "topics"), *t;
-	const char *error = json_string_value(json_object_get(root, "error"));
-	size_t i;
-
-	if (!json_is_array(topics)) {
-		fprintf(stderr, "fieldgatectl: no buffer to show: %s\n",
-			error ? error : answer);
-		json_decref(root);
-		return EXIT_REFUSED;
-	}
-	printf("%10s  %10s  %10s  %s\n", "messages", "first seq", "last seq", "topic");
-	json_array_foreach(topics, i, t) {
-		const char *topic = json_string_value(json_object_get(t, "topic"));
-
-		print_topic(topic ? topic : "-",
-			    (uint64_t)json_integer_value(json_object_get(t, "messages")),
-			    (uint64_t)json_integer_value(json_object_get(t, "first_seq")),
-			    (uint64_t)json_integer_value(json_object_get(t, "last_seq")), NULL);
-	}
-	if (json_is_true(json_object_get(root, "truncated")))
-		printf("(more topics than one answer holds)\n");
-	json_decref(root);
-	return EXIT_SUCCESS;
-}
-
-/* buffer: what waits, per topic: asked of the daemon, else read-only from the file. */
-static int cmd_buffer(const char *config_path, const char *socket_path)
-{
-	static char answer[65536];
-	struct fg_config *cfg = NULL;
-	char sock[160];
-	int r;
-
-	r = fg_ctl_socket(config_path, socket_path, &cfg, sock, sizeof(sock));
-	if (r < 0) {
-		fprintf(stderr, "fieldgatectl: control socket path too long\n");
-		fg_config_free(cfg);
-		return EXIT_USAGE;
-	}
-	r = fg_control_query(sock, "buffer", answer, sizeof(answer));
-	if (r > 0) {
-		fg_config_free(cfg);
-		return print_topics_answer(answer);
-	}
-	if (!cfg) {
-		fprintf(stderr, "fieldgatectl: the daemon is not answering on '%s' (%s), and "
-				"without the configuration '%s' the buffer file is unknown\n", sock,
-			strerror(r < 0 ? -r : ENODATA), config_path);
-		return EXIT_REFUSED;
-	}
-	printf("%10s  %10s  %10s  %s\n", "messages", "first seq", "last seq", "topic");
-	r = fg_store_read_topics(cfg->buffer.path, print_topic, NULL);
-	if (r < 0)
-		fprintf(stderr, "fieldgatectl: cannot read buffer '%s': %s\n", cfg->buffer.path,
-			strerror(-r));
-	fg_config_free(cfg);
-	return r < 0 ? EXIT_REFUSED : EXIT_SUCCESS;
-}
 
 /* HEX (an even number of hex digits) or base64 into buf. */
 static int frame_bytes(const char *s, uint8_t *buf, size_t size, size_t *ret_len)
@@ -419,7 +196,7 @@ static int cmd_decode_ble(int argc, char **argv)
 }
 
 /* decode lorawan: every field, the MIC verdict, the payload and its readings. */
-static int cmd_decode(int argc, char **argv, const char *config_path)
+int fg_ctl_decode(int argc, char **argv, const char *config_path)
 {
 	static const struct option options[] = {
 		{ "nwk-s-key", required_argument, NULL, 'n' },
@@ -504,7 +281,7 @@ static int cmd_decode(int argc, char **argv, const char *config_path)
 	}
 	/* Keys on the command line: the configuration is not needed (nor read). */
 	if (!have_nwk || !have_app) {
-		cfg = load_quietly(config_path);
+		cfg = fg_ctl_load_quietly(config_path);
 		if (!cfg)
 			return EXIT_REFUSED;
 	} else if (fg_config_new_default(&cfg) < 0) {
@@ -596,59 +373,5 @@ out:
 	return status;
 bad_key:
 	fprintf(stderr, "fieldgatectl: a key is 32 hex digits\n");
-	return EXIT_USAGE;
-}
-
-int main(int argc, char **argv)
-{
-	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *config_path = FG_CONFIG_DEFAULT_PATH;
-	const char *socket_path = NULL;
-	int c;
-
-	/* "+": stop at the command so its own arguments are left alone. */
-	while ((c = getopt_long(argc, argv, "+c:s:Vh", options, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 's':
-			socket_path = optarg;
-			break;
-		case 'V':
-			printf("fieldgatectl %s\n", PACKAGE_VERSION);
-			return EXIT_SUCCESS;
-		case 'h':
-			usage(stdout);
-			return EXIT_SUCCESS;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[optind], "check-config") == 0)
-		return cmd_check_config(argc - optind, argv + optind, config_path);
-	if (strcmp(argv[optind], "status") == 0 && argc - optind == 1)
-		return cmd_status(config_path, socket_path);
-	if (strcmp(argv[optind], "buffer") == 0 && argc - optind == 1)
-		return cmd_buffer(config_path, socket_path);
-	if (strcmp(argv[optind], "decode") == 0)
-		return cmd_decode(argc - optind, argv + optind, config_path);
-	if (strcmp(argv[optind], "devices") == 0)
-		return fg_ctl_devices(argc - optind, argv + optind, config_path, socket_path);
-	if (strcmp(argv[optind], "rules") == 0)
-		return fg_ctl_rules(argc - optind, argv + optind, config_path);
-	fprintf(stderr, "fieldgatectl: unknown command '%s'\n", argv[optind]);
-	usage(stderr);
 	return EXIT_USAGE;
 }

@@ -37,7 +37,6 @@
 #define FRAME_MAX      64	   /* readings committed as one frame at most */
 #define PEEK_BATCH     256
 
-enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 
 /* Set by SIGINT, SIGTERM and SIGHUP: stop reading, remove the scratch buffer, exit. */
 static volatile sig_atomic_t interrupted;

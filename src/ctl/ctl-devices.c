@@ -18,7 +18,6 @@
 #include "core/control.h"
 #include "ctl.h"
 
-enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 
 #define ANSWER_MAX 65536
 
