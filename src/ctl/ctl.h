@@ -5,8 +5,12 @@
 
 /* fieldgatectl's commands that live in files of their own. */
 
-/* Exit codes: 0 answered, EXIT_REFUSED an error, EXIT_USAGE a bad command line. */
-enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
+/*
+ * Exit codes: 0 answered, EXIT_REFUSED an error, EXIT_USAGE a bad command
+ * line, EXIT_NOT_RUNNING no daemon answered (3, as `systemctl is-active` and
+ * LSB's "program is not running").
+ */
+enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOT_RUNNING = 3 };
 
 /* status: the daemon's state, else the buffer file's. */
 int fg_ctl_status(const char *config_path, const char *socket_path);
