@@ -47,6 +47,7 @@ struct fg_lw_join_accept {
 	uint8_t rx_delay;       /* RxDelay, seconds (0 means 1) */
 	bool has_cflist;
 	uint8_t cflist[16];
+	uint32_t mic;           /* fg_lw_join_accept_open: the MIC, as fg_lw_frame holds one */
 };
 
 /*

@@ -146,6 +146,7 @@ int fg_lw_join_accept_open(const uint8_t app_key[FG_LW_KEY_LEN], const uint8_t *
 	ja.has_cflist = len == JOIN_ACCEPT_CF_LEN;
 	if (ja.has_cflist)
 		memcpy(ja.cflist, plain + 13, sizeof(ja.cflist));
+	ja.mic = get_le32(plain + n);
 	*ret = ja;
 	r = 0;
 out:
