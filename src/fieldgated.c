@@ -34,6 +34,7 @@
 #include "store/store.h"
 #include "source/ble-rx.h"
 #include "source/ble.h"
+#include "source/devices.h"
 #include "source/gwmp.h"
 #include "source/lora.h"
 #include "source/sim-ble.h"
@@ -745,39 +746,64 @@ static int source_stats_json(struct daemon *d, char *buf, size_t size, size_t n)
 	return (int)n;
 }
 
-/* The control socket's answer to "devices": the LoRaWAN devices, one object each. */
+/* The device list being built for "devices", each device appended while there is room. */
+struct devices_answer {
+	char *buf;
+	size_t size;
+	size_t n;
+	size_t devices;
+	bool truncated;
+};
+
+static int device_state(const char *device, const char *key, int64_t *ret, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	return d->store ? fg_store_device_state_get(d->store, device, key, ret) : -ENOENT;
+}
+
+/* Append one device; stop when the answer is full, keeping room for its end. */
+static int device_json(json_t *dev, void *userdata)
+{
+	struct devices_answer *a = userdata;
+	size_t k, room = a->size - a->n;
+
+	if (a->devices && room > 1) {
+		a->buf[a->n] = ',';
+		room--;
+	}
+	k = json_dumpb(dev, a->buf + a->n + (a->devices ? 1 : 0), room,
+		       JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	json_decref(dev);
+	/* Room kept for the closing "],\"truncated\":true}\n". */
+	if (k == 0 || k + 32 >= room) {
+		a->truncated = true;
+		return -ENOBUFS;
+	}
+	a->n += k + (a->devices ? 1 : 0);
+	a->devices++;
+	return 0;
+}
+
+/*
+ * The control socket's answer to "devices": every source's devices (see
+ * source/devices.h), {"devices":[...],"truncated":false}; truncated when
+ * more than one answer holds.
+ */
 static int devices_json(struct daemon *d, char *buf, size_t size)
 {
-	struct fg_lora_device_info info;
-	size_t n = 0;
-	int k;
+	const struct fg_devices_sources src = { d->lora, d->ble_rx, d->sim };
+	struct devices_answer a = { .buf = buf, .size = size };
+	int r, k;
 
-	PUT("[");
-	for (size_t i = 0; d->lora && fg_lora_device_info(d->lora, i, &info) == 0; i++) {
-		char addr[16] = "null", last[24] = "null", radio[48] = "\"rssi\":null,\"snr\":null";
-		uint32_t fcnt_up = info.fcnt_up;
-		int64_t v;
-
-		/* Not heard since start: the counter the buffer kept. */
-		if (!info.heard && d->store &&
-		    fg_store_device_state_get(d->store, info.name, "fcnt_up", &v) == 0)
-			fcnt_up = (uint32_t)v;
-		if (info.joined)
-			snprintf(addr, sizeof(addr), "\"%08x\"", info.dev_addr);
-		if (info.heard && info.last_ms)
-			snprintf(last, sizeof(last), "%llu", (unsigned long long)info.last_ms);
-		if (info.heard)
-			snprintf(radio, sizeof(radio), "\"rssi\":%d,\"snr\":%.1f", info.rssi,
-				 (double)info.snr);
-		PUT("%s{\"name\":\"%s\",\"dev_eui\":\"%016llx\",\"activation\":\"%s\","
-		    "\"joined\":%s,\"dev_addr\":%s,\"last_seen_ms\":%s,\"fcnt_up\":%u,"
-		    "\"fcnt_down\":%u,%s}",
-		    i ? "," : "", info.name, (unsigned long long)info.dev_eui,
-		    info.otaa ? "otaa" : "abp", info.joined ? "true" : "false", addr, last, fcnt_up,
-		    info.fcnt_down, radio);
-	}
-	PUT("]\n");
-	return (int)n;
+	a.n = (size_t)snprintf(buf, size, "{\"devices\":[");
+	r = fg_devices_each(d->cfg, &src, device_state, d, device_json, &a);
+	if (r < 0 && !a.truncated)
+		return r;
+	k = snprintf(buf + a.n, size - a.n, "],\"truncated\":%s}\n", a.truncated ? "true" : "false");
+	if (k < 0 || a.n + (size_t)k >= size)
+		return -ENOBUFS;
+	return (int)(a.n + (size_t)k);
 }
 
 /* The answer to "buffer" being built: per topic, what waits in the outbox. */

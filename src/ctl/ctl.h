@@ -24,7 +24,10 @@ int fg_ctl_decode(int argc, char **argv, const char *config_path);
 /* rules test --config FILE READINGS.jsonl (config_path: the -c/--config given before it, or NULL). */
 int fg_ctl_rules(int argc, char **argv, const char *config_path);
 
-/* devices [--json]: the daemon's LoRaWAN devices, asked of its control socket. */
+/*
+ * devices [--json]: every source's devices, asked of the daemon's control
+ * socket, else from the configuration and the buffer file (exit 3).
+ */
 int fg_ctl_devices(int argc, char **argv, const char *config_path, const char *socket_path);
 
 /* The runtime directory when the configuration cannot be read (gateway.runtime_dir's default). */
@@ -46,6 +49,14 @@ struct fg_config *fg_ctl_load_quietly(const char *path);
  */
 int fg_ctl_socket(const char *config_path, const char *socket_path, struct fg_config **ret_cfg,
 		  char *buf, size_t size);
+
+/*
+ * No answer from the daemon on sock (r: fg_control_query's result), said on
+ * stderr. Returns EXIT_NOT_RUNNING when nothing listens there (no socket
+ * file, connection refused), else EXIT_REFUSED (a daemon may run but cannot
+ * be asked: permission denied, no answer in time).
+ */
+int fg_ctl_not_answering(int r, const char *sock);
 
 /*
  * Whether the daemon's answer is a refusal ({"error":...}, e.g. past its

@@ -103,6 +103,15 @@ int fg_ctl_refused(const char *answer, const char *sock)
 	return 1;
 }
 
+int fg_ctl_not_answering(int r, const char *sock)
+{
+	int e = r < 0 ? -r : ENODATA;
+
+	fprintf(stderr, "fieldgatectl: the daemon is not answering on '%s' (%s)\n", sock,
+		strerror(e));
+	return e == ENOENT || e == ECONNREFUSED ? EXIT_NOT_RUNNING : EXIT_REFUSED;
+}
+
 int fg_ctl_socket(const char *config_path, const char *socket_path, struct fg_config **ret_cfg,
 		  char *buf, size_t size)
 {

@@ -48,3 +48,22 @@ void fg_ble_rx_handle(struct fg_ble_rx *x, const struct fg_ble_adv *adv, fg_read
 /* Whether the source should keep this advertiser in bluetoothd. */
 bool fg_ble_rx_wanted(struct fg_ble_rx *x, const char *address);
 void fg_ble_rx_get_stats(const struct fg_ble_rx *x, struct fg_ble_rx_stats *ret);
+
+/* One advertiser as `fieldgatectl devices` shows it. Strings belong to x (or the config). */
+struct fg_ble_rx_device_info {
+	const char *name;	/* its name in ble.devices; a stranger's is its address */
+	const char *address;	/* "A4:C1:38:00:11:22" */
+	bool configured;	/* in ble.devices (else heard with ble.unknown = "decode") */
+	uint64_t last_ms;	/* wall time of the last reading, 0 none since start */
+	uint64_t readings;	/* emitted since start */
+	uint64_t refused;	/* advertisements refused (malformed, unauthenticated, replayed) */
+	bool has_rssi;
+	int rssi;		/* of the last reading's advertisement */
+	int format;		/* enum fg_ble_format of the last one decoded or refused, -1 none */
+};
+/*
+ * Advertiser i (0.. while it returns 0): the configured devices in their
+ * order, then the strangers decoded or refused lately (at most 256, oldest
+ * first); -ENOENT past the last.
+ */
+int fg_ble_rx_device_info(const struct fg_ble_rx *x, size_t i, struct fg_ble_rx_device_info *ret);

@@ -35,6 +35,8 @@ struct device {
 	uint32_t fcnt_up;
 	int rssi;
 	float snr;
+	uint64_t readings;	/* emitted since start */
+	uint64_t refused;	/* its frames (and joins) refused since start */
 };
 
 struct fg_lora {
@@ -194,6 +196,8 @@ int fg_lora_device_info(const struct fg_lora *l, size_t i, struct fg_lora_device
 		.fcnt_down = dv->s.fcnt_down,
 		.rssi = dv->rssi,
 		.snr = dv->snr,
+		.readings = dv->readings,
+		.refused = dv->refused,
 	};
 	return 0;
 }
@@ -271,8 +275,11 @@ static void forward_unknown(struct fg_lora *l, const struct fg_lw_frame *f,
 	emit(&r, 1, userdata);
 }
 
-/* Emit the decoded values of an accepted frame; a payload the codec refuses goes out raw. */
-static void emit_frame(struct fg_lora *l, const struct fg_lorawan_device *d,
+/*
+ * Emit the decoded values of an accepted frame; a payload the codec refuses
+ * goes out raw. Returns the number of readings emitted.
+ */
+static size_t emit_frame(struct fg_lora *l, const struct fg_lorawan_device *d,
 		       const struct fg_lw_uplink *up, const struct fg_radio_meta *radio,
 		       fg_reading_fn emit, void *userdata)
 {
@@ -311,6 +318,7 @@ static void emit_frame(struct fg_lora *l, const struct fg_lorawan_device *d,
 	}
 	if (n > 0)
 		emit(r, n, userdata);
+	return n;
 }
 
 /* ------------------------------------------------------------------ downlinks */
@@ -452,8 +460,10 @@ static enum fg_lw_reason join(struct fg_lora *l, const struct fg_lw_frame *f,
 		return FG_LW_UNKNOWN_DEVICE;
 	}
 	l->stats.join_requests++;
-	if (fg_lw_join_request_verify(dv->d->app_key, f) != 0)
+	if (fg_lw_join_request_verify(dv->d->app_key, f) != 0) {
+		dv->refused++;
 		return FG_LW_BAD_MIC;
+	}
 	if (!l->ops.load || !l->ops.save || !l->ops.send) {
 		fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
 			      "%s: JoinRequest not answered: no radio to send through here",
@@ -462,6 +472,7 @@ static enum fg_lw_reason join(struct fg_lora *l, const struct fg_lw_frame *f,
 	}
 	r = use_dev_nonce(l, dv, f->dev_nonce);
 	if (r == -EEXIST) {
+		dv->refused++;
 		fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
 			      "%s: JoinRequest with DevNonce %u, used before: refused (a replayed "
 			      "join, or a device that reuses nonces)", dv->d->name, f->dev_nonce);
@@ -548,10 +559,13 @@ enum fg_lw_reason fg_lora_handle(struct fg_lora *l, const uint8_t *phy, size_t l
 }
 
 /* Count and log a refusal. */
-static enum fg_lw_reason refused(struct fg_lora *l, enum fg_lw_reason why, const char *who,
+static enum fg_lw_reason refused(struct fg_lora *l, enum fg_lw_reason why, struct device *dv,
 				 const struct fg_lw_frame *f, uint32_t last)
 {
+	const char *who = dv->d->name;
+
 	l->stats.refused[why]++;
+	dv->refused++;
 	if (why == FG_LW_REPLAY || why == FG_LW_FCNT_GAP)
 		fg_log_device(LOG_WARNING, "lora", "lora", who,
 			      "%s: frame with counter %u on air refused: %s (last accepted %u)", who,
@@ -631,12 +645,13 @@ enum fg_lw_reason fg_lora_handle_from(struct fg_lora *l, const uint8_t *phy, siz
 			      "%s: cannot read the frame counter: %s; frame dropped", dv->d->name,
 			      strerror(-r));
 		l->stats.refused[FG_LW_REPLAY]++;
+		dv->refused++;
 		return FG_LW_REPLAY;
 	}
 	why = fg_lw_uplink_open(&s, &f, last, have_last, l->cfg->lorawan.max_fcnt_gap, &up);
 	explicit_bzero(&s, sizeof(s));
 	if (why != FG_LW_OK)
-		return refused(l, why, dv->d->name, &f, last);
+		return refused(l, why, dv, &f, last);
 	if (f.fopts_len || (up.f.has_port && up.f.fport == 0)) {
 		char mac[256];
 
@@ -653,6 +668,7 @@ enum fg_lw_reason fg_lora_handle_from(struct fg_lora *l, const uint8_t *phy, siz
 				      "%s: cannot keep the frame counter: %s; frame dropped",
 				      dv->d->name, strerror(-r));
 			l->stats.refused[FG_LW_REPLAY]++;
+			dv->refused++;
 			return FG_LW_REPLAY;
 		}
 	}
@@ -671,6 +687,6 @@ enum fg_lw_reason fg_lora_handle_from(struct fg_lora *l, const uint8_t *phy, siz
 	dv->snr = radio.snr;
 	if (f.mtype == FG_LW_CONFIRMED_UP)
 		ack(l, dv, radio_in ? &radio : NULL, origin);
-	emit_frame(l, dv->d, &up, radio_in ? &radio : NULL, emit, userdata);
+	dv->readings += emit_frame(l, dv->d, &up, radio_in ? &radio : NULL, emit, userdata);
 	return FG_LW_OK;
 }

@@ -120,6 +120,8 @@ struct fg_lora_device_info {
 	uint32_t fcnt_up, fcnt_down;
 	int rssi;
 	float snr;
+	uint64_t readings;	/* readings emitted since start */
+	uint64_t refused;	/* frames and JoinRequests of it refused since start */
 };
 /* Device i (0.. while it returns 0); -ENOENT past the last. */
 int fg_lora_device_info(const struct fg_lora *l, size_t i, struct fg_lora_device_info *ret);

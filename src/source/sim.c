@@ -17,6 +17,8 @@ struct sim_device {
 	double hum_noise;
 	double battery;     /* %EL */
 	double phase;       /* offset of the daily swing, radians */
+	uint64_t readings;  /* emitted since start */
+	uint64_t last_ms;   /* wall time of the last report, 0 none */
 };
 
 struct fg_sim {
@@ -93,6 +95,8 @@ static void device_report(struct fg_sim *s, uint32_t i, uint64_t now, struct fg_
 		d->battery = 100.0; /* someone changed the battery */
 
 	s->frame++;
+	d->readings += FG_SIM_QUANTITIES;
+	d->last_ms = fg_clock_wall_ms();
 	fg_reading_init(&out[0], FG_SOURCE_SIM, d->id, d->id, "temperature", "Cel");
 	fg_reading_set_number(&out[0], quantize(temp, 0.01));
 	fg_reading_init(&out[1], FG_SOURCE_SIM, d->id, d->id, "humidity", "%RH");
@@ -160,6 +164,18 @@ uint64_t fg_sim_next_due(const struct fg_sim *s)
 uint64_t fg_sim_skipped(const struct fg_sim *s)
 {
 	return s->skipped;
+}
+
+int fg_sim_device_info(const struct fg_sim *s, size_t i, struct fg_sim_device_info *ret)
+{
+	if (i >= s->cfg.devices)
+		return -ENOENT;
+	*ret = (struct fg_sim_device_info){
+		.name = s->dev[i].id,
+		.readings = s->dev[i].readings,
+		.last_ms = s->dev[i].last_ms,
+	};
+	return 0;
 }
 
 int fg_sim_new(const struct fg_sim_config *cfg, sd_event *loop, fg_reading_fn emit,

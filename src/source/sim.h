@@ -9,6 +9,7 @@
  * battery), reproducibly for a given seed.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <systemd/sd-event.h>
@@ -41,6 +42,15 @@ uint64_t fg_sim_next_due(const struct fg_sim *s);
 
 /* Reports skipped because the loop could not keep up. */
 uint64_t fg_sim_skipped(const struct fg_sim *s);
+
+/* One simulated device as `fieldgatectl devices` shows it. */
+struct fg_sim_device_info {
+	const char *name;	/* also its device id: "sim-0001" (owned by s) */
+	uint64_t readings;	/* emitted since start */
+	uint64_t last_ms;	/* wall time of its last report, 0 none yet */
+};
+/* Device i (0.. while it returns 0); -ENOENT past the last. */
+int fg_sim_device_info(const struct fg_sim *s, size_t i, struct fg_sim_device_info *ret);
 
 #define FG_SIM_MAX_PER_TICK 128
 #define FG_SIM_QUANTITIES 3

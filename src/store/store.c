@@ -1822,3 +1822,31 @@ int fg_store_read_topics(const char *path, fg_store_topic_fn fn, void *userdata)
 	sqlite3_close(s.db);
 	return r;
 }
+
+int fg_store_read_device_state(const char *path, fg_store_device_state_fn fn, void *userdata)
+{
+	struct fg_store s;
+	sqlite3_stmt *st;
+	int r, rc, n = 0;
+
+	r = open_readonly(path, &s);
+	if (r < 0)
+		return r;
+	rc = sqlite3_prepare_v2(s.db, "SELECT device, key, value FROM device_state ORDER BY device, key",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		r = sql_err(&s, rc);
+		sqlite3_close(s.db);
+		return r;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fn((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+		       sqlite3_column_int64(st, 2), userdata) < 0)
+			break;
+		n++;
+	}
+	r = rc == SQLITE_ROW || rc == SQLITE_DONE ? n : sql_err(&s, rc);
+	sqlite3_finalize(st);
+	sqlite3_close(s.db);
+	return r;
+}

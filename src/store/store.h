@@ -283,3 +283,9 @@ typedef int (*fg_store_topic_fn)(const char *topic, uint64_t count, uint64_t fir
 				 uint64_t last_seq, void *userdata);
 /* Call fn for each topic in the outbox, read-only. Returns the number of topics or a negative errno. */
 int fg_store_read_topics(const char *path, fg_store_topic_fn fn, void *userdata);
+
+/* Each row of the per-device state (fieldgatectl devices without a daemon). */
+typedef int (*fg_store_device_state_fn)(const char *device, const char *key, int64_t value,
+					void *userdata);
+/* Call fn for each device state row, read-only. Returns the number of rows or a negative errno. */
+int fg_store_read_device_state(const char *path, fg_store_device_state_fn fn, void *userdata);
