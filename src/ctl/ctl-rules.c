@@ -23,6 +23,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -67,7 +69,16 @@ struct rules_test {
 	char *texts[FRAME_MAX];
 	size_t n_frame;
 	uint64_t frame_ms; /* the latest wall time in it, 0 if none */
+	bool json;	   /* --json: one JSON object per line */
 };
+
+/* --json: one object as one line of output. */
+static void print_json_line(json_t *o)
+{
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+	fputc('\n', stdout);
+	json_decref(o);
+}
 
 static uint64_t offline_wall_ms(void *userdata)
 {
@@ -104,9 +115,19 @@ static int print_message(const struct fg_outbox_msg *m, void *userdata)
 {
 	struct rules_test *t = userdata;
 
-	printf("publish %s%s ", m->topic, m->retain ? " retained" : "");
-	fwrite(m->payload, 1, m->payload_len, stdout);
-	putchar('\n');
+	if (t->json) {
+		/* The payload as JSON when it is (SenML, json, alerts), else as a string. */
+		json_t *p = json_loadb(m->payload, m->payload_len, JSON_DECODE_ANY, NULL);
+
+		if (!p)
+			p = json_stringn_nocheck(m->payload, m->payload_len);
+		print_json_line(json_pack("{s:s,s:s,s:b,s:o}", "type", "publish", "topic", m->topic,
+					  "retained", m->retain, "payload", p ? p : json_null()));
+	} else {
+		printf("publish %s%s ", m->topic, m->retain ? " retained" : "");
+		fwrite(m->payload, 1, m->payload_len, stdout);
+		putchar('\n');
+	}
 	t->seqs[t->n_seqs++] = m->seq;
 	t->last_seq = m->seq;
 	t->messages++;
@@ -156,6 +177,15 @@ static void report_gpio(struct rules_test *t)
 		if (!rule->has_gpio || raised == t->raised[k])
 			continue;
 		t->raised[k] = raised;
+		if (t->json) {
+			print_json_line(json_pack("{s:s,s:s,s:s,s:i,s:i,s:s}", "type", "gpio",
+						  "rule", rule->name, "chip",
+						  chip_name(rule->gpio_chip, buf, sizeof(buf)), "line",
+						  (int)rule->gpio_line, "value",
+						  raised ? rule->gpio_on : rule->gpio_off, "state",
+						  raised ? "raised" : "cleared"));
+			continue;
+		}
 		printf("gpio rule '%s' %s line %u -> %d (%s)\n", rule->name,
 		       chip_name(rule->gpio_chip, buf, sizeof(buf)), rule->gpio_line,
 		       raised ? rule->gpio_on : rule->gpio_off, raised ? "raised" : "cleared");
@@ -407,6 +437,22 @@ static void print_summary(struct rules_test *t)
 	fg_rules_get_stats(fg_pipeline_rules(t->p), &rs);
 	fg_pipeline_get_stats(t->p, &ps);
 	open = count_open_windows(t);
+	if (t->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "type", json_string("summary"));
+		json_object_set_new(o, "readings", json_integer((json_int_t)t->readings));
+		json_object_set_new(o, "messages", json_integer((json_int_t)t->messages));
+		json_object_set_new(o, "alerts", json_integer((json_int_t)ps.alerts));
+		json_object_set_new(o, "dropped", json_integer((json_int_t)rs.dropped));
+		json_object_set_new(o, "deadband", json_integer((json_int_t)rs.suppressed));
+		json_object_set_new(o, "open_windows", json_integer((json_int_t)open));
+		json_object_set_new(o, "skipped", json_integer((json_int_t)rs.skipped));
+		json_object_set_new(o, "unformattable", json_integer((json_int_t)ps.unformattable));
+		json_object_set_new(o, "bad_lines", json_integer((json_int_t)t->bad));
+		print_json_line(o);
+		return;
+	}
 	printf("%llu %s, %llu %s (%llu %s), %llu dropped, %llu held back by deadband, "
 	       "%llu %s still open",
 	       t->readings, plural(t->readings, "reading", "readings"), t->messages,
@@ -527,15 +573,16 @@ static void stop(struct rules_test *t)
 
 static int usage_error(void)
 {
-	fprintf(stderr, "fieldgatectl: usage: rules test [--config FILE] READINGS.jsonl|-\n");
+	fprintf(stderr, "fieldgatectl: usage: rules test [--config FILE] [--json] READINGS.jsonl|-\n");
 	return EXIT_USAGE;
 }
 
-/* rules test [--config FILE] READINGS.jsonl|- */
+/* rules test [--config FILE] [--json] READINGS.jsonl|- */
 static int cmd_rules_test(int argc, char **argv, const char *config_path)
 {
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
 		{ 0 },
 	};
 	struct rules_test t = { 0 };
@@ -549,6 +596,9 @@ static int cmd_rules_test(int argc, char **argv, const char *config_path)
 		switch (c) {
 		case 'c':
 			config_path = optarg;
+			break;
+		case 'j':
+			t.json = true;
 			break;
 		default:
 			return usage_error();

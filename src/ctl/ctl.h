@@ -15,8 +15,12 @@ enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOT_RUNNING = 3 };
 /* status: the daemon's state, else the buffer file's. */
 int fg_ctl_status(const char *config_path, const char *socket_path);
 
-/* buffer: what waits, per topic. */
+/* buffer: what waits, per topic (superseded by fg_ctl_buffer_command; left in ctl-status.c). */
 int fg_ctl_buffer(const char *config_path, const char *socket_path);
+
+/* buffer [--json]: what waits, per topic, asked of the daemon, else from the file (exit 3). */
+int fg_ctl_buffer_command(int argc, char **argv, const char *config_path,
+			  const char *socket_path);
 
 /* decode lorawan|ble ...: one frame through the daemon's decoders. */
 int fg_ctl_decode(int argc, char **argv, const char *config_path);

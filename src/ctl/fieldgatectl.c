@@ -48,19 +48,50 @@ static void usage(FILE *f)
 		FG_CONFIG_DEFAULT_PATH, FG_CTL_RUNTIME_DIR);
 }
 
-/* check-config [FILE]: the daemon's own loader, findings on stderr. */
+/* The findings as --json gives them: [{"file","line","setting","message","severity"},...]. */
+static json_t *diags_json(const struct fg_diags *diags)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < diags->n; i++) {
+		const struct fg_diag *d = &diags->v[i];
+
+		json_array_append_new(a, json_pack("{s:s?,s:o,s:s?,s:s?,s:s}", "file", d->file,
+						   "line", d->line > 0 ? json_integer(d->line)
+								       : json_null(),
+						   "setting", d->setting, "message", d->message,
+						   "severity", d->severity == FG_DIAG_ERROR ? "error"
+											    : "warning"));
+	}
+	return a;
+}
+
+/*
+ * check-config [--json] [FILE]: the daemon's own loader, findings on stderr;
+ * with --json {"file":F,"ok":B,"findings":[...]} on stdout instead.
+ */
 static int cmd_check_config(int argc, char **argv, const char *path)
 {
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
 	struct fg_diags diags = { 0 };
 	struct fg_config *cfg = NULL;
-	int r;
+	bool json = false;
+	int c, r;
 
-	if (argc > 2) {
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'j') {
+			fprintf(stderr, "fieldgatectl: usage: check-config [--json] [FILE]\n");
+			return EXIT_USAGE;
+		}
+		json = true;
+	}
+	if (argc - optind > 1) {
 		fprintf(stderr, "fieldgatectl: check-config takes at most one file\n");
 		return EXIT_USAGE;
 	}
-	if (argc == 2)
-		path = argv[1];
+	if (argc - optind == 1)
+		path = argv[optind];
 	r = fg_config_load(path, &cfg, &diags);
 	/* What this build's fieldgated would refuse too: a concentrator it cannot drive. */
 	if (r >= 0)
@@ -68,12 +99,22 @@ static int cmd_check_config(int argc, char **argv, const char *path)
 	/* TLS files the MQTT sink cannot use; as root, also those the daemon's user cannot read. */
 	if (r >= 0)
 		r = fg_mqtt_check_tls(cfg, FG_DAEMON_USER, &diags);
-	fg_diags_print(&diags, stderr);
+	if (json) {
+		json_t *o = json_pack("{s:s,s:b,s:o}", "file", path, "ok", r >= 0, "findings",
+				      diags_json(&diags));
+
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(o);
+	} else {
+		fg_diags_print(&diags, stderr);
+	}
 	fg_diags_clear(&diags);
 	fg_config_free(cfg);
 	if (r < 0)
 		return EXIT_REFUSED;
-	printf("configuration OK\n");
+	if (!json)
+		printf("configuration OK\n");
 	return EXIT_SUCCESS;
 }
 
@@ -177,8 +218,8 @@ int main(int argc, char **argv)
 		return cmd_check_config(argc - optind, argv + optind, config_path);
 	if (strcmp(argv[optind], "status") == 0 && argc - optind == 1)
 		return fg_ctl_status(config_path, socket_path);
-	if (strcmp(argv[optind], "buffer") == 0 && argc - optind == 1)
-		return fg_ctl_buffer(config_path, socket_path);
+	if (strcmp(argv[optind], "buffer") == 0)
+		return fg_ctl_buffer_command(argc - optind, argv + optind, config_path, socket_path);
 	if (strcmp(argv[optind], "decode") == 0)
 		return fg_ctl_decode(argc - optind, argv + optind, config_path);
 	if (strcmp(argv[optind], "devices") == 0)
