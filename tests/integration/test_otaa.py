@@ -180,7 +180,7 @@ class OtaaTest(unittest.TestCase):
         self.uplink((addr, nwk, app), 41, "016700fa")
         self.assertTrue(self.sub.wait(lambda s: len(s.readings()) >= 1, 15), self.daemon.stderr())
         devices = json.loads(run([FIELDGATECTL, "-c", self.conf, "devices", "--json"]).stdout)
-        door = [d for d in devices if d["name"] == "door-1"][0]
+        door = [d for d in devices["devices"] if d["name"] == "door-1"][0]
         self.assertEqual(door["dev_eui"], DEV_EUI.lower())
         self.assertEqual(door["dev_addr"], addr.lower())
         self.assertTrue(door["joined"])

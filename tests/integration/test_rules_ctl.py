@@ -343,7 +343,7 @@ rules = (
                      ["rules", "test", "a.jsonl", "b.jsonl"], ["rules", "test", "--bogus", "a"]):
             r = self.rules_test("-c", self.conf, *args)
             self.assertEqual((r.returncode, r.stdout), (2, ""), args)
-            self.assertIn("fieldgatectl: usage: rules test [--config FILE] READINGS.jsonl|-\n",
+            self.assertIn("fieldgatectl: usage: rules test [--config FILE] [--json] READINGS.jsonl|-\n",
                           r.stderr, args)
         missing = os.path.join(self.dir, "nope.jsonl")
         r = self.rules_test("-c", self.conf, "rules", "test", missing)
