@@ -287,6 +287,8 @@ START_TEST(join_accept_open_reads_published_frames)
 	ck_assert(ja.has_cflist);
 	unhex(AVB_CFLIST, cf, sizeof(cf));
 	ck_assert_mem_eq(ja.cflist, cf, 16);
+	/* MIC 55121DE0 on air, held as fg_lw_frame holds one (little-endian). */
+	ck_assert_uint_eq(ja.mic, 0xE01D1255);
 
 	/* [TTS] TestJoinAcceptEncryption, read back. */
 	memset(k, 1, sizeof(k));

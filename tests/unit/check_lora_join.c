@@ -223,6 +223,8 @@ START_TEST(a_join_request_gets_a_join_accept_in_rx1_and_a_session)
 	ck_assert(info.otaa && info.joined && info.heard);
 	ck_assert_uint_eq(info.dev_addr, s.dev_addr);
 	ck_assert_int_eq(info.rssi, -80);
+	ck_assert_uint_eq(info.readings, 1);
+	ck_assert_uint_eq(info.refused, 0);
 	ck_assert_int_eq(fg_lora_device_info(lora, 2, &info), -ENOENT);
 	fg_lora_get_stats(lora, &st);
 	ck_assert_uint_eq(st.join_requests, 1);
@@ -240,6 +242,14 @@ START_TEST(a_dev_nonce_is_used_once_even_across_a_restart)
 	device_session(7, &s);
 	ck_assert_int_eq(join_request(7, 868100000, 7), FG_LW_DEVNONCE_REUSED);
 	ck_assert_uint_eq(n_sent, 1);
+	/* fieldgatectl devices counts the refusal against the device. */
+	{
+		struct fg_lora_device_info info;
+
+		ck_assert_int_eq(fg_lora_device_info(lora, 0, &info), 0);
+		ck_assert_str_eq(info.name, "otaa-1");
+		ck_assert_uint_eq(info.refused, 1);
+	}
 	/* A restart: the session and the nonces come back from the saved state. */
 	fg_lora_free(lora);
 	start();
@@ -250,6 +260,14 @@ START_TEST(a_dev_nonce_is_used_once_even_across_a_restart)
 	ck_assert_uint_eq(st.refused[FG_LW_DEVNONCE_REUSED], 1);
 	/* The new session replaces the old one (same DevAddr, new keys): its frames no longer open. */
 	ck_assert_int_eq(uplink(&s, FG_LW_UNCONFIRMED_UP, 2), FG_LW_BAD_MIC);
+	{
+		struct fg_lora_device_info info;
+
+		/* Since this start: the reused nonce and the frame of the old session. */
+		ck_assert_int_eq(fg_lora_device_info(lora, 0, &info), 0);
+		ck_assert_uint_eq(info.refused, 2);
+		ck_assert_uint_eq(info.readings, 1);
+	}
 }
 END_TEST
 

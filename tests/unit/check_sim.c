@@ -204,6 +204,33 @@ START_TEST(sim_uses_name_prefix)
 }
 END_TEST
 
+START_TEST(sim_device_info_counts_each_devices_readings)
+{
+	struct fg_sim_config c = cfg(3, 1000, 9);
+	struct fg_sim_device_info info;
+	static struct seen seen;
+	struct fg_sim *s;
+
+	seen.n = 0;
+	ck_assert_int_eq(fg_sim_new(&c, NULL, collect, &seen, &s), 0);
+	ck_assert_int_eq(fg_sim_device_info(s, 0, &info), 0);
+	ck_assert_str_eq(info.name, "sim-0001");
+	ck_assert_uint_eq(info.readings, 0);
+	ck_assert_uint_eq(info.last_ms, 0);
+	/* Four reports: the first device twice, the others once. */
+	for (int i = 0; i < 4; i++)
+		fg_sim_tick(s, fg_sim_next_due(s));
+	ck_assert_int_eq(fg_sim_device_info(s, 0, &info), 0);
+	ck_assert_uint_eq(info.readings, 2 * FG_SIM_QUANTITIES);
+	ck_assert_uint_gt(info.last_ms, 0);
+	ck_assert_int_eq(fg_sim_device_info(s, 2, &info), 0);
+	ck_assert_str_eq(info.name, "sim-0003");
+	ck_assert_uint_eq(info.readings, FG_SIM_QUANTITIES);
+	ck_assert_int_eq(fg_sim_device_info(s, 3, &info), -ENOENT);
+	fg_sim_free(s);
+}
+END_TEST
+
 START_TEST(sim_refuses_empty_config)
 {
 	struct fg_sim_config c = cfg(0, 1000, 1);
@@ -248,6 +275,7 @@ static Suite *sim_suite(void)
 	tcase_add_test(tc, sim_same_seed_gives_same_values);
 	tcase_add_test(tc, sim_values_are_realistic_and_drift_smoothly);
 	tcase_add_test(tc, sim_uses_name_prefix);
+	tcase_add_test(tc, sim_device_info_counts_each_devices_readings);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("bounds");
 	tcase_add_test(tc, sim_falling_behind_skips_instead_of_bursting);
