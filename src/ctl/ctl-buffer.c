@@ -19,14 +19,16 @@
 #include "store/store.h"
 #include "ctl.h"
 
-
 #define ANSWER_MAX 65536
 
 static int add_topic(const char *topic, uint64_t count, uint64_t first, uint64_t last, void *u)
 {
-	return json_array_append_new(u, json_pack("{s:s,s:I,s:I,s:I}", "topic", topic, "messages",
-						  (json_int_t)count, "first_seq", (json_int_t)first,
-						  "last_seq", (json_int_t)last)) < 0 ? -ENOMEM : 0;
+	return json_array_append_new(u,
+				     json_pack("{s:s,s:I,s:I,s:I}", "topic", topic, "messages",
+					       (json_int_t) count, "first_seq", (json_int_t) first,
+					       "last_seq", (json_int_t) last)) < 0
+		       ? -ENOMEM
+		       : 0;
 }
 
 /* The table of a {"topics":...} document. */
@@ -36,13 +38,14 @@ static void print_table(const json_t *root)
 	size_t i;
 
 	printf("%10s  %10s  %10s  %s\n", "messages", "first seq", "last seq", "topic");
-	json_array_foreach(json_object_get(root, "topics"), i, t) {
+	json_array_foreach(json_object_get(root, "topics"), i, t)
+	{
 		const char *topic = json_string_value(json_object_get(t, "topic"));
 
 		printf("%10lld  %10lld  %10lld  %s\n",
-		       (long long)json_integer_value(json_object_get(t, "messages")),
-		       (long long)json_integer_value(json_object_get(t, "first_seq")),
-		       (long long)json_integer_value(json_object_get(t, "last_seq")),
+		       (long long) json_integer_value(json_object_get(t, "messages")),
+		       (long long) json_integer_value(json_object_get(t, "first_seq")),
+		       (long long) json_integer_value(json_object_get(t, "last_seq")),
 		       topic ? topic : "-");
 	}
 	if (json_is_true(json_object_get(root, "truncated")))
@@ -90,8 +93,8 @@ int fg_ctl_buffer_command(int argc, char **argv, const char *config_path, const 
 		if (!json_is_array(json_object_get(root, "topics"))) {
 			const char *error = json_string_value(json_object_get(root, "error"));
 
-			fprintf(stderr, "fieldgatectl: no buffer to show: %s%s", error ? error : answer,
-				error ? "\n" : "");
+			fprintf(stderr, "fieldgatectl: no buffer to show: %s%s",
+				error ? error : answer, error ? "\n" : "");
 			json_decref(root);
 			return EXIT_REFUSED;
 		}
@@ -101,8 +104,10 @@ int fg_ctl_buffer_command(int argc, char **argv, const char *config_path, const 
 	}
 	status = fg_ctl_not_answering(r, sock);
 	if (!cfg) {
-		fprintf(stderr, "fieldgatectl: without the configuration '%s' the buffer file is "
-				"unknown\n", config_path);
+		fprintf(stderr,
+			"fieldgatectl: without the configuration '%s' the buffer file is "
+			"unknown\n",
+			config_path);
 		return status;
 	}
 	topics = json_array();

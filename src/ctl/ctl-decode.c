@@ -22,7 +22,6 @@
 #include "util/base64.h"
 #include "ctl.h"
 
-
 /* HEX (an even number of hex digits) or base64 into buf. */
 static int frame_bytes(const char *s, uint8_t *buf, size_t size, size_t *ret_len)
 {
@@ -38,7 +37,7 @@ static int frame_bytes(const char *s, uint8_t *buf, size_t size, size_t *ret_len
 
 		if (sscanf(s + 2 * i, "%2x", &v) != 1)
 			return -EBADMSG;
-		buf[i] = (uint8_t)v;
+		buf[i] = (uint8_t) v;
 	}
 	*ret_len = n / 2;
 	return 0;
@@ -123,7 +122,7 @@ static bool parse_id16(const char *s, size_t n, uint16_t *ret)
 	v = strtoul(buf, &end, 16);
 	if (!buf[0] || *end || v > 0xffff)
 		return false;
-	*ret = (uint16_t)v;
+	*ret = (uint16_t) v;
 	return true;
 }
 
@@ -158,7 +157,7 @@ static int cmd_decode_ble(int argc, char **argv)
 		case 's':
 		case 'm':
 			colon = strchr(optarg, ':');
-			if (!colon || !parse_id16(optarg, (size_t)(colon - optarg), &data.id) ||
+			if (!colon || !parse_id16(optarg, (size_t) (colon - optarg), &data.id) ||
 			    frame_bytes(colon + 1, bytes, sizeof(bytes), &len) < 0) {
 				fprintf(stderr, "fieldgatectl: --%s takes %s:HEX\n",
 					c == 's' ? "service-data" : "manufacturer-data",
@@ -178,13 +177,13 @@ static int cmd_decode_ble(int argc, char **argv)
 			keys.bindkey = key;
 			break;
 		case 'a':
-			if (sscanf(optarg, "%2x:%2x:%2x:%2x:%2x:%2x", &a[0], &a[1], &a[2], &a[3], &a[4],
-				   &a[5]) != 6) {
+			if (sscanf(optarg, "%2x:%2x:%2x:%2x:%2x:%2x", &a[0], &a[1], &a[2], &a[3],
+				   &a[4], &a[5]) != 6) {
 				fprintf(stderr, "fieldgatectl: an address is A4:C1:38:00:11:22\n");
 				return EXIT_USAGE;
 			}
 			for (int i = 0; i < 6; i++)
-				keys.address[i] = (uint8_t)a[i];
+				keys.address[i] = (uint8_t) a[i];
 			break;
 		case 'c':
 			format = fg_ble_format_from_string(optarg);
@@ -215,9 +214,10 @@ static int cmd_decode_ble(int argc, char **argv)
 		char id[8];
 
 		snprintf(id, sizeof(id), "%04x", data.id);
-		json_object_set_new(j, "kind", json_string(data.service ? "service" : "manufacturer"));
+		json_object_set_new(j, "kind",
+				    json_string(data.service ? "service" : "manufacturer"));
 		json_object_set_new(j, "id", json_string(id));
-		json_object_set_new(j, "length", json_integer((json_int_t)data.n));
+		json_object_set_new(j, "length", json_integer((json_int_t) data.n));
 	} else {
 		printf("%s data: 0x%04x, %zu bytes\n", data.service ? "service" : "manufacturer",
 		       data.id, data.n);
@@ -229,14 +229,19 @@ static int cmd_decode_ble(int argc, char **argv)
 				       why, sizeof(why));
 	explicit_bzero(key, sizeof(key));
 	if (j) {
-		json_object_set_new(j, "format", format < 0 ? json_null()
-							    : json_string(fg_ble_format_to_string(format)));
-		json_object_set_new(j, "refused", format < 0 ? json_string("format not recognised") :
-					  r < 0 ? json_string(why[0] ? why : strerror(-r)) : json_null());
-		json_object_set_new(j, "counter", r == 0 && res.has_counter ?
-					  json_integer(res.counter) : json_null());
-		json_object_set_new(j, "packet_id", r == 0 && res.has_packet_id ?
-					  json_integer(res.packet_id) : json_null());
+		json_object_set_new(j, "format",
+				    format < 0 ? json_null()
+					       : json_string(fg_ble_format_to_string(format)));
+		json_object_set_new(j, "refused",
+				    format < 0 ? json_string("format not recognised")
+				    : r < 0    ? json_string(why[0] ? why : strerror(-r))
+					       : json_null());
+		json_object_set_new(j, "counter",
+				    r == 0 && res.has_counter ? json_integer(res.counter)
+							      : json_null());
+		json_object_set_new(j, "packet_id",
+				    r == 0 && res.has_packet_id ? json_integer(res.packet_id)
+								: json_null());
 		json_object_set_new(j, "readings", json_array());
 		print_values(values, r == 0 ? n : 0, json_object_get(j, "readings"));
 		print_json(j);
@@ -264,7 +269,8 @@ static int cmd_decode_ble(int argc, char **argv)
  * One field of the answer: with --json (j) key and value v in j; else the
  * line fmt on stdout (v is dropped).
  */
-__attribute__((format(printf, 4, 5)))
+static void field(json_t *j, const char *key, json_t *v, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 static void field(json_t *j, const char *key, json_t *v, const char *fmt, ...)
 {
 	va_list ap;
@@ -298,7 +304,7 @@ static json_t *json_eui(uint64_t eui)
 {
 	char buf[20];
 
-	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)eui);
+	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long) eui);
 	return json_string(buf);
 }
 
@@ -341,14 +347,15 @@ static int decode_join_request(struct lw_args *a, const struct fg_lw_frame *f)
 		const struct fg_lorawan_device *d = &cfg->lorawan.devices[i];
 
 		/* As the daemon matches: join_eui 0 in the configuration is any JoinEUI. */
-		if (d->otaa && d->dev_eui == f->dev_eui && (!d->join_eui || d->join_eui == f->join_eui)) {
+		if (d->otaa && d->dev_eui == f->dev_eui &&
+		    (!d->join_eui || d->join_eui == f->join_eui)) {
 			dev = d;
 			key = d->app_key;
 		}
 	}
-	snprintf(eui, sizeof(eui), "%016llx", (unsigned long long)f->join_eui);
+	snprintf(eui, sizeof(eui), "%016llx", (unsigned long long) f->join_eui);
 	field(a->j, "join_eui", json_string(eui), "join_eui: %s\n", eui);
-	snprintf(eui, sizeof(eui), "%016llx", (unsigned long long)f->dev_eui);
+	snprintf(eui, sizeof(eui), "%016llx", (unsigned long long) f->dev_eui);
 	field(a->j, "dev_eui", json_string(eui), "dev_eui: %s\n", eui);
 	field(a->j, "dev_nonce", json_integer(f->dev_nonce), "dev_nonce: %u (0x%04x)\n",
 	      f->dev_nonce, f->dev_nonce);
@@ -358,8 +365,10 @@ static int decode_join_request(struct lw_args *a, const struct fg_lw_frame *f)
 		field(a->j, "device", json_device(dev), "device: %s (codec %s)\n", dev->name,
 		      dev->codec);
 	else
-		field(a->j, "device", NULL, "device: no OTAA device with this DevEUI in %s; give "
-		      "--app-key\n", a->config_path);
+		field(a->j, "device", NULL,
+		      "device: no OTAA device with this DevEUI in %s; give "
+		      "--app-key\n",
+		      a->config_path);
 	mic_hex(f->mic, mic);
 	field(a->j, "mic", json_string(mic), "%s", "");
 	if (!key) {
@@ -404,18 +413,20 @@ static int decode_join_accept(struct lw_args *a, const uint8_t *phy, size_t len)
 		field(a->j, "device", NULL, "device: AppKey from the command line\n");
 	else if (dev)
 		field(a->j, "device", json_device(dev), "device: %s (dev_eui %016llx, codec %s)\n",
-		      dev->name, (unsigned long long)dev->dev_eui, dev->codec);
+		      dev->name, (unsigned long long) dev->dev_eui, dev->codec);
 	else
-		field(a->j, "device", NULL, "device: %s\n", tried ? "none whose AppKey opens it"
-				: "no OTAA device to try; give --app-key");
+		field(a->j, "device", NULL, "device: %s\n",
+		      tried ? "none whose AppKey opens it"
+			    : "no OTAA device to try; give --app-key");
 	if (r != 0) {
 		/* Encrypted with another key, the fields and the MIC are noise: none is shown. */
 		fill_nulls(a->j, (const char *const[]){ "join_nonce", "net_id", "dev_addr",
 							"rx1_dr_offset", "rx2_dr", "rx_delay",
 							"cflist", "mic", NULL });
 		field(a->j, "mic_ok", tried ? json_false() : NULL, "mic: %s\n",
-		      !tried ? "not checked: no AppKey" : r == -EBADMSG && len != 17 && len != 33
-		      ? "BAD (a JoinAccept is 17 or 33 bytes)"
+		      !tried ? "not checked: no AppKey"
+		      : r == -EBADMSG && len != 17 && len != 33
+			      ? "BAD (a JoinAccept is 17 or 33 bytes)"
 		      : r == -EBADMSG ? "BAD (no AppKey tried decrypts it to its MIC)"
 				      : "cannot be checked");
 		fg_config_free(cfg);
@@ -427,8 +438,10 @@ static int decode_join_accept(struct lw_args *a, const uint8_t *phy, size_t len)
 	      ja.app_nonce, ja.app_nonce);
 	field(a->j, "net_id", json_string(net), "net_id: %s\n", net);
 	field(a->j, "dev_addr", json_string(addr), "dev_addr: %s\n", addr);
-	field(a->j, "rx1_dr_offset", json_integer(ja.rx1_dr_offset), "dl_settings: rx1_dr_offset %u, "
-	      "rx2_dr %u\n", ja.rx1_dr_offset, ja.rx2_dr);
+	field(a->j, "rx1_dr_offset", json_integer(ja.rx1_dr_offset),
+	      "dl_settings: rx1_dr_offset %u, "
+	      "rx2_dr %u\n",
+	      ja.rx1_dr_offset, ja.rx2_dr);
 	field(a->j, "rx2_dr", json_integer(ja.rx2_dr), "%s", "");
 	field(a->j, "rx_delay", json_integer(ja.rx_delay), "rx_delay: %u (%u s)\n", ja.rx_delay,
 	      ja.rx_delay ? ja.rx_delay : 1);
@@ -448,7 +461,7 @@ static int decode_data(struct lw_args *a, const uint8_t *phy, size_t len,
 {
 	static struct fg_codec_value values[FG_CODEC_VALUES_MAX];
 	uint8_t payload[FG_LW_FRM_MAX];
-	struct fg_lorawan_device cli = { .name = (char *)"command-line", .codec = (char *)"raw" };
+	struct fg_lorawan_device cli = { .name = (char *) "command-line", .codec = (char *) "raw" };
 	const struct fg_lorawan_device *dev = NULL;
 	struct fg_config *cfg = NULL;
 	struct fg_lora *lora = NULL;
@@ -458,7 +471,7 @@ static int decode_data(struct lw_args *a, const uint8_t *phy, size_t len,
 	int r, status = EXIT_SUCCESS;
 
 	if (a->codec)
-		cli.codec = (char *)a->codec;
+		cli.codec = (char *) a->codec;
 	/* Keys on the command line: the configuration is not needed (nor read). */
 	if (!a->have_nwk || !a->have_app) {
 		cfg = fg_ctl_load_quietly(a->config_path);
@@ -483,36 +496,42 @@ static int decode_data(struct lw_args *a, const uint8_t *phy, size_t len,
 	} else {
 		dev = fg_lora_device(lora, f->dev_addr);
 		if (dev) {
-			field(a->j, "device", json_device(dev), "device: %s (dev_eui %016llx, codec "
-			      "%s)\n", dev->name, (unsigned long long)dev->dev_eui, dev->codec);
+			field(a->j, "device", json_device(dev),
+			      "device: %s (dev_eui %016llx, codec "
+			      "%s)\n",
+			      dev->name, (unsigned long long) dev->dev_eui, dev->codec);
 			if (!a->have_nwk)
 				memcpy(a->nwk, dev->nwk_s_key, 16);
 			if (!a->have_app)
 				memcpy(a->app, dev->app_s_key, 16);
 			a->have_nwk = a->have_app = true;
 		} else {
-			field(a->j, "device", NULL, "device: not in %s; give --nwk-s-key and "
-			      "--app-s-key\n", a->config_path);
+			field(a->j, "device", NULL,
+			      "device: not in %s; give --nwk-s-key and "
+			      "--app-s-key\n",
+			      a->config_path);
 		}
 	}
 	if (a->j)
-		json_object_set_new(a->j, "fctrl", json_pack("{s:i,s:b,s:b,s:b,s:b,s:i}", "value",
-				    f->fctrl, "adr", f->adr, "adr_ack_req", f->adr_ack_req, "ack",
-				    f->ack, "class_b", f->class_b, "fopts_len", f->fopts_len));
+		json_object_set_new(a->j, "fctrl",
+				    json_pack("{s:i,s:b,s:b,s:b,s:b,s:i}", "value", f->fctrl, "adr",
+					      f->adr, "adr_ack_req", f->adr_ack_req, "ack", f->ack,
+					      "class_b", f->class_b, "fopts_len", f->fopts_len));
 	else
 		printf("fctrl: 0x%02x (adr %d, adr_ack_req %d, ack %d, class_b %d, fopts_len %u)\n",
 		       f->fctrl, f->adr, f->adr_ack_req, f->ack, f->class_b, f->fopts_len);
-	fcnt = a->have_fcnt ? (uint32_t)((a->fcnt & ~0xffffULL) | f->fcnt16)
+	fcnt = a->have_fcnt ? (uint32_t) ((a->fcnt & ~0xffffULL) | f->fcnt16)
 			    : fg_lw_fcnt_expand(f->fcnt16, 0, false);
 	field(a->j, "fcnt", json_integer(fcnt), "fcnt: %u (0x%04x on air)\n", fcnt, f->fcnt16);
 	field(a->j, "fcnt16", json_integer(f->fcnt16), "%s", "");
 	if (f->fopts_len)
-		(void)fg_lw_mac_describe(f->fopts, f->fopts_len, mac, sizeof(mac));
+		(void) fg_lw_mac_describe(f->fopts, f->fopts_len, mac, sizeof(mac));
 	field(a->j, "fopts", f->fopts_len ? json_hex(f->fopts, f->fopts_len) : NULL, "%s%s%s",
-	      f->fopts_len ? "fopts: " : "", f->fopts_len ? hex(f->fopts, f->fopts_len, hexbuf) : "",
-	      f->fopts_len ? "\n" : "");
+	      f->fopts_len ? "fopts: " : "",
+	      f->fopts_len ? hex(f->fopts, f->fopts_len, hexbuf) : "", f->fopts_len ? "\n" : "");
 	if (a->j)
-		json_object_set_new(a->j, "fport", f->has_port ? json_integer(f->fport) : json_null());
+		json_object_set_new(a->j, "fport",
+				    f->has_port ? json_integer(f->fport) : json_null());
 	else if (f->has_port)
 		printf("fport: %u\n", f->fport);
 	field(a->j, "frm_payload", json_hex(f->frm, f->frm_len), "frm_payload (encrypted): %s\n",
@@ -522,8 +541,8 @@ static int decode_data(struct lw_args *a, const uint8_t *phy, size_t len,
 	if (!a->have_nwk || !a->have_app) {
 		field(a->j, "mic_ok", NULL, "mic: %s (not checked: no keys)\n", mic);
 		if (a->j)
-			json_object_set_new(a->j, "mac_commands", f->fopts_len ? json_string(mac)
-									       : json_null());
+			json_object_set_new(a->j, "mac_commands",
+					    f->fopts_len ? json_string(mac) : json_null());
 		else if (f->fopts_len)
 			printf("mac_commands: %s\n", mac);
 		status = EXIT_REFUSED;
@@ -533,8 +552,10 @@ static int decode_data(struct lw_args *a, const uint8_t *phy, size_t len,
 	/* As on air: the four bytes in the order they were sent. */
 	mic_hex(m, computed);
 	if (r < 0 || m != f->mic) {
-		field(a->j, "mic_ok", json_false(), "mic: %s BAD (computed %s with this NwkSKey and "
-		      "counter %u)\n", mic, computed, fcnt);
+		field(a->j, "mic_ok", json_false(),
+		      "mic: %s BAD (computed %s with this NwkSKey and "
+		      "counter %u)\n",
+		      mic, computed, fcnt);
 		status = EXIT_REFUSED;
 	} else {
 		field(a->j, "mic_ok", json_true(), "mic: %s ok\n", mic);
@@ -552,13 +573,13 @@ static int decode_data(struct lw_args *a, const uint8_t *phy, size_t len,
 	field(a->j, "payload", json_hex(payload, f->frm_len), "payload: %s\n",
 	      hex(payload, f->frm_len, hexbuf));
 	if (f->fport == 0) {
-		(void)fg_lw_mac_describe(payload, f->frm_len, mac, sizeof(mac));
+		(void) fg_lw_mac_describe(payload, f->frm_len, mac, sizeof(mac));
 		field(a->j, "mac_commands", json_string(mac), "mac_commands: %s\n", mac);
 		goto out;
 	}
 	field(a->j, "codec", json_string(dev->codec), "%s", "");
-	r = fg_lora_decode(lora, dev, f->fport, payload, f->frm_len, values, FG_CODEC_VALUES_MAX, &n,
-			   whybuf, sizeof(whybuf));
+	r = fg_lora_decode(lora, dev, f->fport, payload, f->frm_len, values, FG_CODEC_VALUES_MAX,
+			   &n, whybuf, sizeof(whybuf));
 	if (r < 0) {
 		field(a->j, "refused", json_string(whybuf), "codec %s: %s\n", dev->codec, whybuf);
 		status = EXIT_REFUSED;
@@ -673,11 +694,12 @@ int fg_ctl_decode(int argc, char **argv, const char *config_path)
 		return EXIT_REFUSED;
 	}
 	a.j = json ? json_object() : NULL;
-	field(a.j, "length", json_integer((json_int_t)len), "frame: %zu bytes\n", len);
+	field(a.j, "length", json_integer((json_int_t) len), "frame: %zu bytes\n", len);
 	why = fg_lw_parse(phy, len, &f);
 	if (a.j)
-		json_object_set_new(a.j, "refused", why == FG_LW_OK ? json_null()
-					   : json_string(fg_lw_reason_to_string(why)));
+		json_object_set_new(a.j, "refused",
+				    why == FG_LW_OK ? json_null()
+						    : json_string(fg_lw_reason_to_string(why)));
 	if (why != FG_LW_OK) {
 		if (!a.j)
 			printf("refused: %s\n", fg_lw_reason_to_string(why));
@@ -697,8 +719,10 @@ int fg_ctl_decode(int argc, char **argv, const char *config_path)
 		char mic[9];
 
 		mic_hex(f.mic, mic);
-		field(a.j, "mic", json_string(mic), "mic: %s (not checked: not a data frame or "
-		      "a join)\n", mic);
+		field(a.j, "mic", json_string(mic),
+		      "mic: %s (not checked: not a data frame or "
+		      "a join)\n",
+		      mic);
 		field(a.j, "mic_ok", NULL, "%s", "");
 		r = EXIT_SUCCESS;
 	}

@@ -21,7 +21,6 @@
 #include "store/store.h"
 #include "ctl.h"
 
-
 #define ANSWER_MAX 65536
 
 /* "12 s ago", "3 min ago", "-": how long since a wall time in ms. */
@@ -72,9 +71,11 @@ static void detail(const json_t *dev, char *buf, size_t size)
 		const json_t *joined = json_object_get(dev, "joined");
 
 		snprintf(buf, size, "%s %s fcnt %s/%s", str(dev, "activation"),
-			 json_is_true(joined) ? str(dev, "dev_addr") :
-			 json_is_false(joined) ? "not joined" : "joined?",
-			 num(dev, "fcnt_up", up, sizeof(up)), num(dev, "fcnt_down", down, sizeof(down)));
+			 json_is_true(joined)	 ? str(dev, "dev_addr")
+			 : json_is_false(joined) ? "not joined"
+						 : "joined?",
+			 num(dev, "fcnt_up", up, sizeof(up)),
+			 num(dev, "fcnt_down", down, sizeof(down)));
 	} else if (!strcmp(source, "ble")) {
 		snprintf(buf, size, "%s %s%s", str(dev, "address"), str(dev, "format"),
 			 json_is_false(json_object_get(dev, "configured")) ? " (unknown)" : "");
@@ -91,7 +92,8 @@ static int print_table(const json_t *root)
 
 	printf("%-6s %-20s %-16s %-34s %-12s %8s %7s %5s\n", "SOURCE", "NAME", "ID", "STATE",
 	       "LAST SEEN", "READINGS", "REFUSED", "RSSI");
-	json_array_foreach(devices, i, dev) {
+	json_array_foreach(devices, i, dev)
+	{
 		char last[24], more[96], n1[24], n2[24], n3[24];
 
 		ago(json_object_get(dev, "last_seen_ms"), last, sizeof(last));
@@ -137,8 +139,10 @@ static json_t *devices_from_files(const struct fg_config *cfg)
 
 	r = fg_store_read_device_state(cfg->buffer.path, keep_fcnt, state);
 	if (r < 0 && r != -ENOENT)
-		fprintf(stderr, "fieldgatectl: cannot read buffer '%s': %s; its frame counters "
-				"are not shown\n", cfg->buffer.path, strerror(-r));
+		fprintf(stderr,
+			"fieldgatectl: cannot read buffer '%s': %s; its frame counters "
+			"are not shown\n",
+			cfg->buffer.path, strerror(-r));
 	r = fg_devices_each(cfg, &none, file_state, state, append, devices);
 	json_decref(state);
 	if (r < 0) {
@@ -184,7 +188,8 @@ int fg_ctl_devices(int argc, char **argv, const char *config_path, const char *s
 			return EXIT_REFUSED;
 		root = json_loads(answer, 0, NULL);
 		if (!json_is_array(json_object_get(root, "devices"))) {
-			fprintf(stderr, "fieldgatectl: the daemon's answer is not a device list: %s",
+			fprintf(stderr,
+				"fieldgatectl: the daemon's answer is not a device list: %s",
 				answer);
 			json_decref(root);
 			return EXIT_REFUSED;
@@ -198,8 +203,10 @@ int fg_ctl_devices(int argc, char **argv, const char *config_path, const char *s
 	}
 	status = fg_ctl_not_answering(r, sock);
 	if (!cfg) {
-		fprintf(stderr, "fieldgatectl: without the configuration '%s' the devices are "
-				"unknown\n", config_path);
+		fprintf(stderr,
+			"fieldgatectl: without the configuration '%s' the devices are "
+			"unknown\n",
+			config_path);
 		return status;
 	}
 	root = devices_from_files(cfg);
@@ -209,7 +216,8 @@ int fg_ctl_devices(int argc, char **argv, const char *config_path, const char *s
 		return EXIT_REFUSED;
 	}
 	if (json) {
-		json_dumpf(root, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+		json_dumpf(root, stdout,
+			   JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 		fputc('\n', stdout);
 	} else {
 		print_table(root);

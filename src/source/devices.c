@@ -29,7 +29,7 @@ static void set_hex(json_t *o, const char *key, const char *fmt, unsigned long l
 
 static void set_uint(json_t *o, const char *key, uint64_t v)
 {
-	json_object_set_new(o, key, json_integer((json_int_t)v));
+	json_object_set_new(o, key, json_integer((json_int_t) v));
 }
 
 static int lora_devices(const struct fg_config *cfg, const struct fg_lora *lora,
@@ -44,7 +44,7 @@ static int lora_devices(const struct fg_config *cfg, const struct fg_lora *lora,
 		json_t *o;
 		int r;
 
-		snprintf(id, sizeof(id), "%016llx", (unsigned long long)d->dev_eui);
+		snprintf(id, sizeof(id), "%016llx", (unsigned long long) d->dev_eui);
 		o = device_new("lora", d->name, id, true);
 		if (!o)
 			return -ENOMEM;
@@ -57,14 +57,15 @@ static int lora_devices(const struct fg_config *cfg, const struct fg_lora *lora,
 			set_uint(o, "refused", info.refused);
 			if (info.heard) {
 				json_object_set_new(o, "rssi", json_integer(info.rssi));
-				json_object_set_new(o, "snr", json_real((double)info.snr));
+				json_object_set_new(o, "snr", json_real((double) info.snr));
 			}
 			json_object_set_new(o, "joined", json_boolean(info.joined));
 			if (info.joined)
 				set_hex(o, "dev_addr", "%08llx", info.dev_addr);
 			set_uint(o, "fcnt_down", info.fcnt_down);
 		} else if (!d->otaa) {
-			/* ABP: the session is the configuration's. OTAA: unknown without the daemon. */
+			/* ABP: the session is the configuration's. OTAA: unknown without the
+			 * daemon. */
 			json_object_set_new(o, "joined", json_true());
 			set_hex(o, "dev_addr", "%08llx", d->dev_addr);
 		}
@@ -72,7 +73,7 @@ static int lora_devices(const struct fg_config *cfg, const struct fg_lora *lora,
 		if (running && info.heard)
 			set_uint(o, "fcnt_up", info.fcnt_up);
 		else if (state && state(d->name, "fcnt_up", &v, su) == 0)
-			set_uint(o, "fcnt_up", (uint64_t)v);
+			set_uint(o, "fcnt_up", (uint64_t) v);
 		else if (running)
 			set_uint(o, "fcnt_up", info.fcnt_up);
 		r = fn(o, userdata);
@@ -107,8 +108,8 @@ static int ble_devices(const struct fg_config *cfg, const struct fg_ble_rx *rx, 
 			return 0;
 		}
 		/* The device id of its readings: the address as 12 hex digits. */
-		(void)sscanf(info.address, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3],
-			     &b[4], &b[5]);
+		(void) sscanf(info.address, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3],
+			      &b[4], &b[5]);
 		snprintf(id, sizeof(id), "%02x%02x%02x%02x%02x%02x", b[0] & 0xff, b[1] & 0xff,
 			 b[2] & 0xff, b[3] & 0xff, b[4] & 0xff, b[5] & 0xff);
 		o = device_new("ble", info.name, id, info.configured);
@@ -116,8 +117,9 @@ static int ble_devices(const struct fg_config *cfg, const struct fg_ble_rx *rx, 
 			return -ENOMEM;
 		json_object_set_new(o, "address", json_string(info.address));
 		if (info.configured && cfg->ble.devices[i].codec >= 0)
-			json_object_set_new(o, "format", json_string(fg_ble_format_to_string(
-								 cfg->ble.devices[i].codec)));
+			json_object_set_new(
+				o, "format",
+				json_string(fg_ble_format_to_string(cfg->ble.devices[i].codec)));
 		if (rx) {
 			if (info.last_ms)
 				set_uint(o, "last_seen_ms", info.last_ms);
@@ -126,8 +128,9 @@ static int ble_devices(const struct fg_config *cfg, const struct fg_ble_rx *rx, 
 			if (info.has_rssi && info.last_ms)
 				json_object_set_new(o, "rssi", json_integer(info.rssi));
 			if (info.format >= 0)
-				json_object_set_new(o, "format", json_string(
-								 fg_ble_format_to_string(info.format)));
+				json_object_set_new(
+					o, "format",
+					json_string(fg_ble_format_to_string(info.format)));
 		}
 		r = fn(o, userdata);
 		if (r < 0)

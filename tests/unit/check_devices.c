@@ -14,10 +14,11 @@
 #include "source/sim.h"
 #include "check-main.h"
 
-static const char *const keys[] = { "source", "name", "id", "configured", "last_seen_ms",
-				    "readings", "refused", "rssi", "snr", "dev_eui", "activation",
-				    "joined", "dev_addr", "fcnt_up", "fcnt_down", "address",
-				    "format", NULL };
+static const char *const keys[] = { "source",	    "name",	"id",	      "configured",
+				    "last_seen_ms", "readings", "refused",    "rssi",
+				    "snr",	    "dev_eui",	"activation", "joined",
+				    "dev_addr",	    "fcnt_up",	"fcnt_down",  "address",
+				    "format",	    NULL };
 
 static const char conf[] =
 	"sources = { sim = { enabled = true; devices = 2; name_prefix = \"room-\"; }; };\n"
@@ -53,7 +54,7 @@ static int append(json_t *dev, void *userdata)
 
 static int fcnt_41(const char *device, const char *key, int64_t *ret, void *userdata)
 {
-	(void)userdata;
+	(void) userdata;
 	if (strcmp(device, "soil") || strcmp(key, "fcnt_up"))
 		return -ENOENT;
 	*ret = 41;
@@ -66,13 +67,15 @@ static json_t *walk(const struct fg_devices_sources *src, fg_devices_state_fn st
 	size_t i;
 
 	ck_assert_int_eq(fg_devices_each(cfg, src, state, NULL, append, a), 0);
-	json_array_foreach(a, i, d) {
+	json_array_foreach(a, i, d)
+	{
 		const char *k;
 		json_t *v;
 		size_t j = 0;
 
 		/* Every key, in one order, and nothing else. */
-		json_object_foreach(d, k, v) {
+		json_object_foreach(d, k, v)
+		{
 			ck_assert_ptr_nonnull(keys[j]);
 			ck_assert_str_eq(k, keys[j]);
 			j++;
@@ -84,9 +87,9 @@ static json_t *walk(const struct fg_devices_sources *src, fg_devices_state_fn st
 
 static void noop(const struct fg_reading *r, size_t n, void *userdata)
 {
-	(void)r;
-	(void)n;
-	(void)userdata;
+	(void) r;
+	(void) n;
+	(void) userdata;
 }
 
 static const char *s(const json_t *a, size_t i, const char *key)
@@ -133,12 +136,22 @@ START_TEST(devices_of_running_ble_and_sim_have_their_counters)
 {
 	static const uint8_t bthome[] = { 0x40, 0x02, 0xc4, 0x09, 0x03, 0xbf, 0x13 };
 	static const uint8_t garbage[] = { 0x40, 0x02 };
-	struct fg_ble_data data = { .service = true, .id = 0xfcd2, .p = bthome, .n = sizeof(bthome) };
-	struct fg_ble_data bad = { .service = true, .id = 0xfcd2, .p = garbage, .n = sizeof(garbage) };
-	struct fg_ble_adv porch = { .address = "A4:C1:38:00:11:22", .has_rssi = true, .rssi = -61,
-				    .data = &data, .n_data = 1 };
-	struct fg_ble_adv stranger = { .address = "11:22:33:44:55:66", .has_rssi = true,
-				       .rssi = -70, .data = &data, .n_data = 1 };
+	struct fg_ble_data data = {
+		.service = true, .id = 0xfcd2, .p = bthome, .n = sizeof(bthome)
+	};
+	struct fg_ble_data bad = {
+		.service = true, .id = 0xfcd2, .p = garbage, .n = sizeof(garbage)
+	};
+	struct fg_ble_adv porch = { .address = "A4:C1:38:00:11:22",
+				    .has_rssi = true,
+				    .rssi = -61,
+				    .data = &data,
+				    .n_data = 1 };
+	struct fg_ble_adv stranger = { .address = "11:22:33:44:55:66",
+				       .has_rssi = true,
+				       .rssi = -70,
+				       .data = &data,
+				       .n_data = 1 };
 	struct fg_ble_rx_device_info info;
 	struct fg_devices_sources src = { 0 };
 	struct fg_ble_rx *rx;
