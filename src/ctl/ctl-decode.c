@@ -366,7 +366,7 @@ static int decode_join_request(struct lw_args *a, const struct fg_lw_frame *f)
 		      dev->codec);
 	else
 		field(a->j, "device", NULL,
-		      "device: no OTAA device with this DevEUI in %s; give "
+		      "device: no OTAA device with this DevEUI (and JoinEUI) in %s; give "
 		      "--app-key\n",
 		      a->config_path);
 	mic_hex(f->mic, mic);
@@ -703,6 +703,7 @@ int fg_ctl_decode(int argc, char **argv, const char *config_path)
 	if (why != FG_LW_OK) {
 		if (!a.j)
 			printf("refused: %s\n", fg_lw_reason_to_string(why));
+		fill_nulls(a.j, (const char *const[]){ "mtype", "major", "mic", "mic_ok", NULL });
 		r = EXIT_REFUSED;
 		goto out;
 	}
