@@ -69,7 +69,7 @@
 
 #include "codec/codec.h"
 
-#define G0	   9.80665 /* standard gravity, m/s2 per G */
+#define G0 9.80665 /* standard gravity, m/s2 per G */
 
 struct lpp_type {
 	uint8_t id;
@@ -114,7 +114,13 @@ static const struct lpp_type types[] = {
 	ONE(116, 2, false, false, "voltage", 100, 1, "V"),
 	ONE(117, 2, false, false, "current", 1000, 1, "A"),
 	ONE(118, 4, false, false, "frequency", 1, 1, "Hz"),
-	{ .id = 120, .width = 1, .count = 1, .name = "percentage", .div = { 1 }, .mul = 1, .per = 100,
+	{ .id = 120,
+	  .width = 1,
+	  .count = 1,
+	  .name = "percentage",
+	  .div = { 1 },
+	  .mul = 1,
+	  .per = 100,
 	  .unit = { "/" } },
 	ONE(121, 2, true, false, "altitude", 1, 1, "m"),
 	ONE(125, 2, false, false, "concentration", 1, 1e-6, "/"),

@@ -14,6 +14,8 @@
 
 #include "core/units.h"
 
+/* In the registry's order, several to a line. */
+/* clang-format off */
 const char *const fg_units_registered[] = {
 	/* RFC 8428 section 12.1, Table 6 ("*": NOT RECOMMENDED for new producers) */
 	"m", "kg", "g" /* * */, "s", "A", "K", "cd", "mol", "Hz", "rad", "sr", "N", "Pa", "J",
@@ -26,6 +28,7 @@ const char *const fg_units_registered[] = {
 	"B", "VA", "VAs", "var", "vars", "J/m", "kg/m3", "deg" /* * */,
 	NULL,
 };
+/* clang-format on */
 
 /* RFC 8798 section 3, Table 2: primary = value * scale + offset. */
 static const struct {
@@ -105,10 +108,11 @@ int fg_unit_check(const char *u, char *why, size_t why_size)
 	if (!why || why_size == 0)
 		return -EINVAL;
 	if (fg_unit_secondary(u, &primary, &scale, &offset) < 0) {
-		(void) snprintf(why, why_size,
-				"unit '%s' is not a registered SenML unit (RFC 8428, RFC 8798): give "
-				"one, or no unit and the unit in the name (fieldgate.conf(5), UNITS)",
-				u);
+		(void) snprintf(
+			why, why_size,
+			"unit '%s' is not a registered SenML unit (RFC 8428, RFC 8798): give "
+			"one, or no unit and the unit in the name (fieldgate.conf(5), UNITS)",
+			u);
 		return -EINVAL;
 	}
 	n = snprintf(why, why_size,

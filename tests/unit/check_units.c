@@ -84,10 +84,11 @@ static void collect(const char *decoder, const struct fg_codec_value *v, size_t 
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].unit[0])
 			ck_assert_msg(in_registry(v[i].unit),
-				      "%s: %s in '%s', which is not a registered SenML unit", decoder,
-				      v[i].quantity, v[i].unit);
+				      "%s: %s in '%s', which is not a registered SenML unit",
+				      decoder, v[i].quantity, v[i].unit);
 		else
-			/* No "u": a number's unit, if it has one, is in its name (no "rad/s" in there). */
+			/* No "u": a number's unit, if it has one, is in its name (no "rad/s" in
+			 * there). */
 			ck_assert_msg(!strchr(v[i].quantity, '/'), "%s: %s", decoder,
 				      v[i].quantity);
 		ck_assert_uint_lt(n_seen, SEEN_MAX);
@@ -164,8 +165,8 @@ static void run_all_decoders(void)
 			 0);
 	ck_assert_int_eq(ble(FG_BLE_RUUVI_V5, false, 0x0499, buf, len), 0);
 	{
-		static const uint8_t r3[14] = { 0x03, 0x29, 0x1A, 0x1E, 0xCE, 0x1E, 0xFC, 0x18,
-						0xF9, 0x42, 0x02, 0xCA, 0x0B, 0x53 };
+		static const uint8_t r3[14] = { 0x03, 0x29, 0x1A, 0x1E, 0xCE, 0x1E, 0xFC,
+						0x18, 0xF9, 0x42, 0x02, 0xCA, 0x0B, 0x53 };
 		ck_assert_int_eq(ble(FG_BLE_RUUVI_V3, false, 0x0499, r3, sizeof(r3)), 0);
 	}
 
@@ -178,14 +179,14 @@ static void run_all_decoders(void)
 						  0x10, 0x0E, 0x54, 0x0B, 0x5A, 0x01, 0x00 };
 		/* MiBeacon v2, plain, every object we decode. */
 		static const uint8_t mi[] = {
-			0x40, 0x20, 0x5B, 0x05, 0x01,		/* frame control, product, counter */
-			0x04, 0x10, 0x02, 0xD6, 0x00,		/* temperature 21.4 */
-			0x06, 0x10, 0x02, 0x90, 0x01,		/* humidity 40.0 */
+			0x40, 0x20, 0x5B, 0x05, 0x01, /* frame control, product, counter */
+			0x04, 0x10, 0x02, 0xD6, 0x00, /* temperature 21.4 */
+			0x06, 0x10, 0x02, 0x90, 0x01, /* humidity 40.0 */
 			0x0D, 0x10, 0x04, 0xD6, 0x00, 0x90, 0x01, /* both */
-			0x0A, 0x10, 0x01, 0x5A,			/* battery 90 */
-			0x07, 0x10, 0x03, 0x10, 0x27, 0x00,	/* illuminance 10000 */
-			0x08, 0x10, 0x01, 0x2A,			/* moisture 42 */
-			0x09, 0x10, 0x02, 0xF4, 0x01,		/* conductivity 500 uS/cm */
+			0x0A, 0x10, 0x01, 0x5A,			  /* battery 90 */
+			0x07, 0x10, 0x03, 0x10, 0x27, 0x00,	  /* illuminance 10000 */
+			0x08, 0x10, 0x01, 0x2A,			  /* moisture 42 */
+			0x09, 0x10, 0x02, 0xF4, 0x01,		  /* conductivity 500 uS/cm */
 		};
 
 		ck_assert_int_eq(ble(FG_BLE_PVVX, true, 0x181A, pvvx, sizeof(pvvx)), 0);
@@ -277,8 +278,9 @@ END_TEST
 
 START_TEST(layout_refuses_unregistered_units)
 {
-	struct fg_layout_field f = { .name = "pressure", .unit = "hPa", .type = FG_LAYOUT_U16,
-				     .scale = 0.1, .fport = -1 };
+	struct fg_layout_field f = {
+		.name = "pressure", .unit = "hPa", .type = FG_LAYOUT_U16, .scale = 0.1, .fport = -1
+	};
 	struct fg_layout l = { &f, 1 };
 	char why[240];
 
