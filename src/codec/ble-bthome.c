@@ -114,7 +114,7 @@
  * both voltage). bthome-ble names them "_1", "_2", ... once any repeats;
  * keeping the first unsuffixed keeps its name stable across frames.
  *
- * Units, by the rule of core/units.h (fieldgate.conf(5), UNITS): only
+ * Units, by the rule of core/units.h (fieldgate.conf(5), Units): only
  * registered SenML units go out (RFC 8428 section 12.1, RFC 8798 section
  * 2), converted where BTHome's unit is not one: hPa -> Pa, kWh -> J, lb ->
  * kg, mm -> m, ug/m3 -> kg/m3, ppm -> "/" (1e-6), uS/cm -> S/m, L and mL ->

@@ -40,7 +40,7 @@
  * 142  switch              1       1                     vb = raw != 0     ""
  * ("s" = signed, two's complement; every value is big endian.)
  *
- * Units, by the rule of core/units.h (fieldgate.conf(5), UNITS). Only
+ * Units, by the rule of core/units.h (fieldgate.conf(5), Units). Only
  * registered SenML units go out: RFC 8428 section 12.1 and the primary
  * units RFC 8798 section 2 added (B, VA, var, J/m, kg/m3, deg, ...). RFC
  * 8798's "secondary units" (hPa, kWh, ppm, mV, ...) are linear

@@ -111,7 +111,7 @@ int fg_unit_check(const char *u, char *why, size_t why_size)
 		(void) snprintf(
 			why, why_size,
 			"unit '%s' is not a registered SenML unit (RFC 8428, RFC 8798): give "
-			"one, or no unit and the unit in the name (fieldgate.conf(5), UNITS)",
+			"one, or no unit and the unit in the name (fieldgate.conf(5), Units)",
 			u);
 		return -EINVAL;
 	}

@@ -15,7 +15,7 @@
  * Units IANA registered later by expert review are not listed: a consumer
  * that implements the two RFCs knows the units we send.
  *
- * The rule (fieldgate.conf(5), UNITS): a value goes out in a registered unit,
+ * The rule (fieldgate.conf(5), Units): a value goes out in a registered unit,
  * converted into one where the device's unit is not; where no registered
  * unit exists for the quantity (angular velocity: neither rad/s nor deg/s is
  * registered), the record has no "u" and the unit is in the name, as

@@ -343,7 +343,7 @@ END_TEST
 
 START_TEST(config_units_must_be_registered_senml_units)
 {
-	/* fieldgate.conf(5), UNITS: only registered units go out; a secondary one says how to convert. */
+	/* fieldgate.conf(5), Units: only registered units go out; a secondary one says how to convert. */
 	ck_assert_int_eq(load("codecs = { x = { fields = (\n"
 			      "  { name = \"pressure\"; offset = 0; type = \"u16\"; unit = \"hPa\"; },\n"
 			      "  { name = \"tx\"; offset = 2; type = \"i8\"; unit = \"dBm\"; },\n"
@@ -355,7 +355,7 @@ START_TEST(config_units_must_be_registered_senml_units)
 		       "secondary unit): write unit = \"Pa\" and multiply scale and add by 100");
 	assert_diag(1, "fieldgate.conf:5: rules: rule 'f': unit 'Fel' is not a registered SenML "
 		       "unit (RFC 8428, RFC 8798): give one, or no unit and the unit in the name "
-		       "(fieldgate.conf(5), UNITS)");
+		       "(fieldgate.conf(5), Units)");
 	fg_diags_clear(&diags);
 	ck_assert_int_eq(load("codecs = { x = { fields = (\n"
 			      "  { name = \"tx\"; offset = 2; type = \"i8\"; unit = \"dBm\"; } ); }; };\n"),
