@@ -363,6 +363,14 @@ START_TEST(config_units_must_be_registered_senml_units)
 	assert_diag(0, "fieldgate.conf:2: codecs.x: field 1: unit 'dBm' is not a SenML unit (RFC 8798 "
 		       "secondary unit): write unit = \"dBW\" and multiply scale and add by 1, then "
 		       "add -30 to add");
+	fg_diags_clear(&diags);
+	/* A rule may take the unit away, for a value whose unit is in its new name. */
+	ck_assert_int_eq(load("rules = ( { name = \"f\"; match = \"*/temperature\";"
+			      " set = \"value * 9 / 5 + 32\"; quantity = \"temperature_degF\";"
+			      " unit = \"\"; } );\n"),
+			 0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert_str_eq(cfg->rules[0].unit, "");
 }
 END_TEST
 
