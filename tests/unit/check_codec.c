@@ -588,7 +588,7 @@ static struct fg_layout_field lht65[6];
 
 static void lht65_setup(void)
 {
-	lht65[0] = bits(field("battery", "V", 0, "u16be", 0.001, 0), 0, 14);
+	lht65[0] = bits(field("battery_voltage", "V", 0, "u16be", 0.001, 0), 0, 14);
 	lht65[1] = bits(field("battery_status", "", 0, "u16be", 1, 0), 14, 2);
 	lht65[2] = field("temperature", "Cel", 2, "i16be", 0.01, 0);
 	lht65[3] = field("humidity", "%RH", 4, "u16be", 0.1, 0);
@@ -603,7 +603,7 @@ START_TEST(layout_dragino_lht65)
 	lht65_setup();
 	ck_assert_int_eq(layout(lht65, 6, 2, "CB F6 0B 0D 03 76 01 0A DD 7F FF", 8, &n), 0);
 	ck_assert_uint_eq(n, 6);
-	assert_number(&out[0], "battery", "V", 3.062, 1e-12);
+	assert_number(&out[0], "battery_voltage", "V", 3.062, 1e-12);
 	assert_number(&out[1], "battery_status", "", 3, 0);
 	assert_number(&out[2], "temperature", "Cel", 28.29, 1e-12);
 	assert_number(&out[3], "humidity", "%RH", 88.6, 1e-12);
@@ -620,7 +620,7 @@ START_TEST(layout_dragino_lht65_below_zero)
 	lht65_setup();
 	ck_assert_int_eq(layout(lht65, 6, 2, "09 92 FE 0C 01 F4 01 FB 2E 7F FF", 8, &n), 0);
 	ck_assert_uint_eq(n, 6);
-	assert_number(&out[0], "battery", "V", 2.45, 1e-12);
+	assert_number(&out[0], "battery_voltage", "V", 2.45, 1e-12);
 	assert_number(&out[1], "battery_status", "", 0, 0);
 	assert_number(&out[2], "temperature", "Cel", -5.0, 1e-12);
 	assert_number(&out[3], "humidity", "%RH", 50.0, 1e-12);
@@ -643,20 +643,20 @@ START_TEST(layout_elsys_ers)
 	f[1] = field("humidity", "%RH", 4, "u8", 1, 0);
 	f[2] = field("illuminance", "lx", 6, "u16", 1, 0);
 	f[3] = field("motion", "count", 9, "u8", 1, 0);
-	f[4] = field("battery", "V", 11, "u16", 0.001, 0);
+	f[4] = field("battery_voltage", "V", 11, "u16", 0.001, 0);
 	ck_assert_int_eq(layout(f, 5, 5, "01 00 E2 02 29 04 00 27 05 05 07 0E 10", 8, &n), 0);
 	ck_assert_uint_eq(n, 5);
 	assert_number(&out[0], "temperature", "Cel", 22.6, 1e-12);
 	assert_number(&out[1], "humidity", "%RH", 41, 0);
 	assert_number(&out[2], "illuminance", "lx", 39, 0);
 	assert_number(&out[3], "motion", "count", 5, 0);
-	assert_number(&out[4], "battery", "V", 3.6, 1e-12);
+	assert_number(&out[4], "battery_voltage", "V", 3.6, 1e-12);
 
 	ck_assert_int_eq(layout(f, 5, 5, "01 FF 9C 02 64 04 FF FF 05 00 07 0B B8", 8, &n), 0);
 	assert_number(&out[0], "temperature", "Cel", -10.0, 1e-12);
 	assert_number(&out[1], "humidity", "%RH", 100, 0);
 	assert_number(&out[2], "illuminance", "lx", 65535, 0);
-	assert_number(&out[4], "battery", "V", 3.0, 1e-12);
+	assert_number(&out[4], "battery_voltage", "V", 3.0, 1e-12);
 }
 END_TEST
 

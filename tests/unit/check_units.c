@@ -17,6 +17,7 @@
 #include "check-main.h"
 #include "codec/ble.h"
 #include "codec/codec.h"
+#include "config/config.h"
 #include "core/units.h"
 
 #define REGISTRY_MAX 128
@@ -205,6 +206,41 @@ static void run_all_decoders(void)
 		ck_assert_int_eq(ble(FG_BLE_GOVEE, false, 0xEC88, govee, sizeof(govee)), 0);
 		ck_assert_int_eq(ble(FG_BLE_IBEACON, false, 0x004C, ib, sizeof(ib)), 0);
 		ck_assert_int_eq(ble(FG_BLE_EDDYSTONE_TLM, true, 0xFEAA, tlm, sizeof(tlm)), 0);
+	}
+
+	/* The layouts of the sample configuration, which users copy. */
+	{
+		const char *top = getenv("FG_SRCDIR");
+		char path[4096], *text;
+		struct fg_config *cfg = NULL;
+		struct fg_diags diags = { 0 };
+		FILE *f;
+		long size;
+
+		snprintf(path, sizeof(path), "%s/conf/fieldgate.conf", top && *top ? top : ".");
+		f = fopen(path, "r");
+		ck_assert_msg(f != NULL, "cannot open %s", path);
+		ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+		size = ftell(f);
+		rewind(f);
+		text = calloc(1, (size_t) size + 1);
+		ck_assert_ptr_nonnull(text);
+		ck_assert_uint_eq(fread(text, 1, (size_t) size, f), (size_t) size);
+		fclose(f);
+		ck_assert_int_eq(fg_config_load_string(text, "fieldgate.conf", &cfg, &diags), 0);
+		ck_assert_uint_gt(cfg->n_codecs, 0);
+		for (size_t i = 0; i < cfg->n_codecs; i++)
+			for (size_t j = 0; j < cfg->codecs[i].n_fields; j++) {
+				struct fg_codec_value v = { 0 };
+
+				snprintf(v.quantity, sizeof(v.quantity), "%s",
+					 cfg->codecs[i].fields[j].name);
+				snprintf(v.unit, sizeof(v.unit), "%s", cfg->codecs[i].fields[j].unit);
+				collect("conf/fieldgate.conf", &v, 1);
+			}
+		fg_config_free(cfg);
+		fg_diags_clear(&diags);
+		free(text);
 	}
 
 	/* The raw codec. */
