@@ -235,7 +235,8 @@ static void run_all_decoders(void)
 
 				snprintf(v.quantity, sizeof(v.quantity), "%s",
 					 cfg->codecs[i].fields[j].name);
-				snprintf(v.unit, sizeof(v.unit), "%s", cfg->codecs[i].fields[j].unit);
+				snprintf(v.unit, sizeof(v.unit), "%s",
+					 cfg->codecs[i].fields[j].unit);
 				collect("conf/fieldgate.conf", &v, 1);
 			}
 		fg_config_free(cfg);
