@@ -1132,8 +1132,9 @@ static void on_gwmp_stat(const struct fg_gwmp_stat *st, void *userdata)
 		STAT("rx_crc_ok", "", st->rxok);
 		STAT("rx_forwarded", "", st->rxfw);
 	}
+	/* ackr is a percentage; SenML's "%" is not one but a ratio, as "/" (RFC 8428 Note 2). */
 	if (st->has_ackr)
-		STAT("upstream_acked", "%", st->ackr);
+		STAT("upstream_acked", "/", st->ackr / 100);
 	if (st->has_tx) {
 		STAT("downlinks_received", "", st->dwnb);
 		STAT("downlinks_sent", "", st->txnb);

@@ -11,12 +11,13 @@
  * 2    proximity UUID, 16 bytes        uuid       "fda50693-a4e2-4fb1-..." (s) ""
  * 18   major, u16                      major      raw                          ""
  * 20   minor, u16                      minor      raw                          ""
- * 22   measured power at 1 m, i8, dBm  tx_power   raw                          dBm
+ * 22   measured power at 1 m, i8, dBm  tx_power   raw - 30                     dBW
  *                                      present    true (boolean)               ""
  * The UUID is the canonical 8-4-4-4-12 lowercase form of RFC 9562. The
  * measured power is what a receiver 1 m away sees, the reference for a
- * distance estimate; it is published as "tx_power" in dBm like the
- * RuuviTag's (SenML registers no dBm, see ble-ruuvi.c for why it is kept).
+ * distance estimate; it is published as "tx_power" like the
+ * RuuviTag's, converted to the registered dBW (-59 dBm is -89 dBW; dBm is
+ * an RFC 8798 secondary unit, which "u" may not carry).
  * "present" says that the beacon was heard, for rules that track presence.
  *
  * Eddystone TLM: service data of UUID 0xFEAA, frame type 0x20
@@ -27,7 +28,7 @@
  * 1    version: 0x00 plain, 0x01 encrypted (eTLM)
  * 2    battery, u16, mV                battery_voltage  raw / 1000       V
  * 4    temperature, i16, 8.8 fixed     temperature      raw / 256        Cel
- * 6    advertising PDU count, u32      adv_count        raw              ""
+ * 6    advertising PDU count, u32      adv_count        raw              count
  * 10   time since boot, u32, 0.1 s     uptime           raw / 10         s
  * A plain TLM frame is exactly 14 bytes ("must be truncated after the
  * time since power-on bytes"). A battery of 0 ("not supported, e.g. a USB
@@ -80,7 +81,7 @@ int fg_ble_ibeacon_decode(const struct fg_ble_data *d, const struct fg_ble_keys 
 	}
 	add_number(&vs, "major", "", get_u16(p + 18));
 	add_number(&vs, "minor", "", get_u16(p + 20));
-	add_number(&vs, "tx_power", "dBm", (int8_t) p[22]);
+	add_number(&vs, "tx_power", "dBW", (int8_t) p[22] - 30.0);
 	v = next_value(&vs, "present", "");
 	if (v) {
 		v->kind = FG_VALUE_BOOL;
@@ -135,7 +136,7 @@ int fg_ble_eddystone_tlm_decode(const struct fg_ble_data *d, const struct fg_ble
 	temperature = (int16_t) get_u16(p + 4);
 	if (temperature != INT16_MIN)
 		add_number(&vs, "temperature", "Cel", temperature / 256.0);
-	add_number(&vs, "adv_count", "", get_u32(p + 6));
+	add_number(&vs, "adv_count", "count", get_u32(p + 6));
 	add_number(&vs, "uptime", "s", get_u32(p + 10) / 10.0);
 	if (vs.overflow)
 		return fail(-ENOBUFS, why, why_size, "more than %zu values", max);

@@ -35,9 +35,9 @@
  * 0x0E  pm10                 2      1 ug/m3               raw / 1e9             kg/m3
  * 0x12  co2                  2      1 ppm                 raw / 1e6             /
  * 0x13  tvoc                 2      1 ug/m3               raw / 1e9             kg/m3
- * 0x14  moisture             2      0.01 %                raw / 100             %
+ * 0x14  moisture             2      0.01 %                raw / 1e4             /
  * 0x2E  humidity             1      1 %                   raw                   %RH
- * 0x2F  moisture             1      1 %                   raw                   %
+ * 0x2F  moisture             1      1 %                   raw / 100             /
  * 0x3D  count                2      1                     raw                   count
  * 0x3E  count                4      1                     raw                   count
  * 0x3F  rotation             2 s    0.1 deg               raw / 10              deg
@@ -59,7 +59,7 @@
  * 0x4F  water                4      0.001 L               raw / 1e6             m3
  * 0x50  timestamp            4      1 s since 1970 UTC    raw                   s
  * 0x51  acceleration         2      0.001 m/s2            raw / 1000            m/s2
- * 0x52  gyroscope            2      0.001 deg/s           raw * pi/180 / 1000   rad/s
+ * 0x52  gyroscope_deg_per_s  2      0.001 deg/s           raw / 1000            "" (see Units)
  * 0x53  text                 1+len  UTF-8                 vs (string)           ""
  * 0x54  raw                  1+len  bytes                 vs, lowercase hex     ""
  * 0x55  volume_storage       4      0.001 L               raw / 1e6             m3
@@ -74,7 +74,7 @@
  * 0x5E  direction            2      0.01 deg              raw / 100             deg
  * 0x5F  precipitation        2      0.1 mm                raw / 1e4             m
  * 0x60  channel              1      1                     raw                   ""
- * 0x61  rotational_speed     2      1 rpm                 raw / 60              Hz
+ * 0x61  rotational_speed     2      1 rpm                 raw / 60              1/s
  * 0x62  speed                4 s    0.000001 m/s          raw / 1e6             m/s
  * 0x63  acceleration         4 s    0.000001 m/s2         raw / 1e6             m/s2
  * 0x64  light_level          1      0 dark, 1 twilight, 2 bright                ""
@@ -114,13 +114,18 @@
  * both voltage). bthome-ble names them "_1", "_2", ... once any repeats;
  * keeping the first unsuffixed keeps its name stable across frames.
  *
- * Units. As in cayenne.c: only primary SenML units (RFC 8428 section 12.1,
- * RFC 8798 section 2) go out, converted where BTHome's unit is not one or is
- * one RFC 8428 marks NOT RECOMMENDED: hPa -> Pa, kWh -> J, lb -> kg, mm ->
- * m, ug/m3 -> kg/m3, ppm -> "/" (1e-6), uS/cm -> S/m, L and mL -> m3, m3/h ->
- * m3/s, rpm -> Hz, deg/s -> rad/s (no angular velocity unit is registered).
- * "%" (moisture) and "deg" are kept as in cayenne.c; the battery level is
- * "%EL", the registered unit for exactly that. The counts use "count".
+ * Units, by the rule of core/units.h (fieldgate.conf(5), Units): only
+ * registered SenML units go out (RFC 8428 section 12.1, RFC 8798 section
+ * 2), converted where BTHome's unit is not one: hPa -> Pa, kWh -> J, lb ->
+ * kg, mm -> m, ug/m3 -> kg/m3, ppm -> "/" (1e-6), uS/cm -> S/m, L and mL ->
+ * m3, m3/h -> m3/s, rpm -> 1/s (RFC 8798's own conversion of rpm), and the
+ * percentages of moisture -> "/" (0..1). RFC 8428's "%" is not a percentage
+ * but a NOT RECOMMENDED synonym of "/", so 35 % goes out as 0.35 "/". The
+ * battery level is "%EL", the registered unit for exactly that (0..100).
+ * "deg" is registered (RFC 8798) and kept. No unit of angular velocity is
+ * registered (neither deg/s nor rad/s), so the gyroscope has no "u" and
+ * says its unit in its name: "gyroscope_deg_per_s", in BTHome's deg/s.
+ * The counts use "count".
  * Values are one division of exact integers (raw / div, or raw * mul / div
  * with raw * mul exact), so 0xC409 is the double nearest 25.00.
  *
@@ -153,7 +158,6 @@
 #define COUNTER_LEN	  4
 #define MIC_LEN		  4
 #define PLAIN_MAX	  255 /* an AD structure's length byte bounds any service data */
-#define DEG_TO_RAD	  (3.14159265358979323846 / 180.0)
 
 enum obj_kind {
 	OBJ_NUMBER,
@@ -209,7 +213,7 @@ static const struct obj_type objects[256] = {
 	BIN(0x11, "opening"),
 	NUM(0x12, 2, false, "co2", 1, 1e6, "/"),
 	NUM(0x13, 2, false, "tvoc", 1, 1e9, "kg/m3"),
-	NUM(0x14, 2, false, "moisture", 1, 100, "%"),
+	NUM(0x14, 2, false, "moisture", 1, 1e4, "/"),
 	BIN(0x15, "battery_low"),
 	BIN(0x16, "battery_charging"),
 	BIN(0x17, "carbon_monoxide"),
@@ -236,7 +240,7 @@ static const struct obj_type objects[256] = {
 	BIN(0x2C, "vibration"),
 	BIN(0x2D, "window"),
 	NUM(0x2E, 1, false, "humidity", 1, 1, "%RH"),
-	NUM(0x2F, 1, false, "moisture", 1, 1, "%"),
+	NUM(0x2F, 1, false, "moisture", 1, 100, "/"),
 	OTHER(0x3A, OBJ_BUTTON, 1, "button"),
 	OTHER(0x3B, OBJ_COMMAND, 2, "command"),
 	OTHER(0x3C, OBJ_DIMMER, 2, "dimmer"),
@@ -261,7 +265,7 @@ static const struct obj_type objects[256] = {
 	NUM(0x4F, 4, false, "water", 1, 1e6, "m3"),
 	NUM(0x50, 4, false, "timestamp", 1, 1, "s"),
 	NUM(0x51, 2, false, "acceleration", 1, 1000, "m/s2"),
-	NUM(0x52, 2, false, "gyroscope", DEG_TO_RAD, 1000, "rad/s"),
+	NUM(0x52, 2, false, "gyroscope_deg_per_s", 1, 1000, ""),
 	OTHER(0x53, OBJ_TEXT, 1, "text"),
 	OTHER(0x54, OBJ_RAW, 1, "raw"),
 	NUM(0x55, 4, false, "volume_storage", 1, 1e6, "m3"),
@@ -276,7 +280,7 @@ static const struct obj_type objects[256] = {
 	NUM(0x5E, 2, false, "direction", 1, 100, "deg"),
 	NUM(0x5F, 2, false, "precipitation", 1, 1e4, "m"),
 	NUM(0x60, 1, false, "channel", 1, 1, ""),
-	NUM(0x61, 2, false, "rotational_speed", 1, 60, "Hz"),
+	NUM(0x61, 2, false, "rotational_speed", 1, 60, "1/s"),
 	NUM(0x62, 4, true, "speed", 1, 1e6, "m/s"),
 	NUM(0x63, 4, true, "acceleration", 1, 1e6, "m/s2"),
 	NUM(0x64, 1, false, "light_level", 1, 1, ""),

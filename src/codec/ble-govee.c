@@ -19,7 +19,7 @@
  * quantity     value                                   unit
  * temperature  +-(low23 / 1000) / 10, integer division Cel
  * humidity     (low23 % 1000) / 10                     %RH
- * battery      byte 4 & 0x7F                           %
+ * battery      byte 4 & 0x7F                           %EL
  *
  * The temperature is the integer quotient: dividing the whole number by
  * 10000, as GoveeWatcher's README does (20.5149 C for 0x03215D), lets the
@@ -28,8 +28,8 @@
  * govee-ble, a frame with the error bit set or a temperature outside
  * -40..100 C (what a stuck or absent sensor sends) carries no temperature
  * and humidity: both are left out and only the battery is published.
- * "%" is registered in SenML (RFC 8428) though not recommended; as in the
- * Cayenne codec it is kept for a battery percentage.
+ * The battery percentage goes out as "%EL", SenML's unit for a remaining
+ * battery level, as from every other decoder ("%" would be a ratio 0..1).
  *
  * Exact length: company 0xEC88 is also used by the H5074 (7 bytes) and
  * the H5051 (9 bytes) with other layouts, and some non-BlueZ stacks glue
@@ -105,7 +105,7 @@ int fg_ble_govee_decode(const struct fg_ble_data *d, const struct fg_ble_keys *k
 		set_number(&out[0], "temperature", "Cel", temperature);
 		set_number(&out[1], "humidity", "%RH", humidity);
 	}
-	set_number(&out[n - 1], "battery", "%", p[4] & 0x7F);
+	set_number(&out[n - 1], "battery", "%EL", p[4] & 0x7F);
 
 	*ret_n = n;
 	if (res)

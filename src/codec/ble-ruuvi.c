@@ -13,8 +13,8 @@
  * pressure           u16, Pa - 50000        raw + 50000               pressure              Pa 7
  * acceleration x/y/z 3 x i16, mG            raw * g0 / 1000           acceleration_x/_y/_z  m/s2 13
  * power info         u16, top 11 bits       (raw >> 5) + 1600 mV, V   battery_voltage       V low 5
- * bits             (raw & 31) * 2 - 40       tx_power              dBm 15   movement counter   u8
- * raw                       movement_counter      "" 16   measurement seq.   u16 raw
+ * bits             (raw & 31) * 2 - 70       tx_power              dBW 15   movement counter   u8
+ * raw                       movement_counter      count 16   measurement seq.   u16 raw
  * measurement_sequence  "" 18   MAC                6 bytes                "cb:b8:33:4c:88:4f" mac
  * (string)          ""
  *
@@ -40,14 +40,12 @@
  *
  * Units: acceleration comes in milli-g and goes out in m/s2, the SenML
  * unit, with standard gravity g0 = 9.80665 m/s2 (1 mG = 0.00980665 m/s2),
- * as the Cayenne codec does. SenML has no unit for a power level relative
- * to 1 mW: RFC 8428 registers only "dBW", and "dBm" is one of RFC 8798's
- * secondary units (dBW + 30). The Cayenne codec converts secondary units
- * to primary ones, but a radio's tx power is read, configured and compared
- * in dBm everywhere (the tag's own documentation, BlueZ, the RSSI of
- * struct fg_radio_meta), so "tx_power" is published in "dBm" unchanged.
- * The counters are dimensionless (unit ""), as the other codecs publish
- * counts.
+ * as the Cayenne codec does. The tag sends its tx power in dBm, which
+ * is one of RFC 8798's secondary units and may not be used in "u"; the
+ * registered power level is dBW, so "tx_power" goes out in "dBW", 30 less
+ * (4 dBm is -26 dBW; RFC 8798: dBm = dBW with offset -30). The movement
+ * counter is a "count", as BTHome's counts; the measurement sequence is an
+ * identifier, not an amount, and has no unit.
  */
 #include <errno.h>
 #include <math.h>
@@ -121,9 +119,9 @@ int fg_ble_ruuvi5_decode(const struct fg_ble_data *d, const struct fg_ble_keys *
 	if (power >> 5 != 0x7FF)
 		add_number(&vs, "battery_voltage", "V", ((power >> 5) + 1600) / 1000.0);
 	if ((power & 0x1F) != 0x1F)
-		add_number(&vs, "tx_power", "dBm", (power & 0x1F) * 2.0 - 40);
+		add_number(&vs, "tx_power", "dBW", (power & 0x1F) * 2.0 - 40 - 30);
 	if (p[15] != 0xFF)
-		add_number(&vs, "movement_counter", "", p[15]);
+		add_number(&vs, "movement_counter", "count", p[15]);
 	sequence = get_u16(p + 16);
 	if (sequence != 0xFFFF)
 		add_number(&vs, "measurement_sequence", "", sequence);

@@ -57,9 +57,9 @@
  * 0x1006  humidity         2      0.1 %RH            raw / 10             %RH
  * 0x100D  temperature,     2 s,   0.1 C, 0.1 %RH     raw / 10 each        Cel, %RH
  *         humidity         2
- * 0x100A  battery          1      %                  raw                  %
+ * 0x100A  battery          1      %                  raw                  %EL
  * 0x1007  illuminance      3      lx                 raw                  lx
- * 0x1008  moisture         1      % (soil)           raw                  %
+ * 0x1008  moisture         1      % (soil)           raw / 100            /
  * 0x1009  conductivity     2      uS/cm (soil)       raw / 1e4            S/m
  * ("s" = signed.) A known object with another length is a bad frame; an
  * object of any other id is skipped by its length byte (xiaomi-ble decodes
@@ -69,11 +69,13 @@
  * truncates 0x1006 to whole percent for LYWSD03MMC and MHO-C401; here the
  * value is what the frame says, for every product.
  *
- * The formats' own units and SenML's: temperature as Cel, humidity as %RH,
- * battery charge and soil moisture as % (registered, though NOT RECOMMENDED
- * for new producers, as cayenne.c explains), battery voltage converted from
- * mV to V and conductivity from uS/cm to S/m (1 uS/cm = 1e-4 S/m), since
- * mV and uS/cm are not in SenML's primary registry.
+ * The formats' own units and SenML's (the rule is in core/units.h):
+ * temperature as Cel, humidity as %RH, the battery charge as %EL (the
+ * registered unit of a remaining battery level, 0..100, as BTHome has it),
+ * soil moisture as a ratio "/" (0..1: RFC 8428's "%" is a NOT RECOMMENDED
+ * name of that ratio, not a percentage), battery voltage converted from mV
+ * to V and conductivity from uS/cm to S/m (1 uS/cm = 1e-4 S/m), since mV
+ * and uS/cm are not registered units.
  *
  * Packet ids: the atc1441 frame counter, the pvvx measurement counter and the
  * MiBeacon frame counter are the formats' ids for repeats of one reading and
@@ -175,7 +177,7 @@ static int put_custom(struct fg_codec_value *out, size_t max, size_t *k, double 
 	if (r >= 0)
 		r = put(out, max, k, "humidity", "%RH", humidity);
 	if (r >= 0)
-		r = put(out, max, k, "battery", "%", battery);
+		r = put(out, max, k, "battery", "%EL", battery);
 	if (r >= 0)
 		r = put(out, max, k, "battery_voltage", "V", battery_v);
 	return r;
@@ -261,13 +263,13 @@ static int put_object(uint16_t id, const uint8_t *v, uint8_t len, struct fg_code
 			r = put(out, max, k, "humidity", "%RH", get_le16(v + 2) / 10.0);
 		break;
 	case 0x100A:
-		r = put(out, max, k, "battery", "%", v[0]);
+		r = put(out, max, k, "battery", "%EL", v[0]);
 		break;
 	case 0x1007:
 		r = put(out, max, k, "illuminance", "lx", v[0] | v[1] << 8 | v[2] << 16);
 		break;
 	case 0x1008:
-		r = put(out, max, k, "moisture", "%", v[0]);
+		r = put(out, max, k, "moisture", "/", v[0] / 100.0);
 		break;
 	case 0x1009:
 		r = put(out, max, k, "conductivity", "S/m", get_le16(v) / 1e4);

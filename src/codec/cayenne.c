@@ -26,7 +26,7 @@
  * 116  voltage             2       0.01 V                raw / 100         V
  * 117  current             2       0.001 A               raw / 1000        A
  * 118  frequency           4       1 Hz                  raw               Hz
- * 120  percentage          1       1 %                   raw               %
+ * 120  percentage          1       1 %                   raw / 100         "/" (ratio 0..1)
  * 121  altitude            2 s     1 m                   raw               m
  * 125  concentration       2       1 ppm                 raw / 1e6         "/" (ratio)
  * 128  power               2       1 W                   raw               W
@@ -34,25 +34,25 @@
  * 131  energy              4       0.001 kWh             raw * 3600        J
  * 132  direction           2       1 deg                 raw               deg
  * 133  unixtime            4       1 s                   raw               s
- * 134  gyrometer_x/y/z     3 x 2 s 0.01 deg/s            raw / 100 * pi/180 rad/s (see below)
+ * 134  gyrometer_x/y/z_deg_per_s 3 x 2 s 0.01 deg/s      raw / 100         "" (see below)
  * 135  colour_r/g/b        3 x 1   1                     raw               ""
  * 136  gps_lat/lon/alt     3 x 3 s 0.0001 deg, 0.01 m    raw / 1e4, / 100  lat, lon, m
  * 142  switch              1       1                     vb = raw != 0     ""
  * ("s" = signed, two's complement; every value is big endian.)
  *
- * Units. Only names of the SenML Units registry (RFC 8428 section 12.1, and
- * the primary units RFC 8798 section 2 added: B, VA, var, J/m, kg/m3, deg,
- * ...) go out. RFC 8798's "Secondary Units" (hPa, kWh, ppm, mV, ...) are a
- * separate registry of names derived from primary ones by a linear
- * transformation; they are not in SenML's main registry, so the value is
- * converted to the primary unit instead: hPa -> Pa, kWh -> J, ppm -> "/"
- * (a ratio, 1 ppm = 1e-6), and G -> m/s2 (G is in neither registry).
- * "%" and "deg" are registered, though marked NOT RECOMMENDED for new
- * producers; they are kept because they are LPP's own units and a ratio
- * of 0..1 for a battery percentage would surprise every reader.
- * No angular-velocity unit is registered at all (neither deg/s nor rad/s):
- * the gyrometer is converted to the coherent SI unit and published as
- * "rad/s", built from the registered "rad" and "s".
+ * Units, by the rule of core/units.h (fieldgate.conf(5), Units). Only
+ * registered SenML units go out: RFC 8428 section 12.1 and the primary
+ * units RFC 8798 section 2 added (B, VA, var, J/m, kg/m3, deg, ...). RFC
+ * 8798's "secondary units" (hPa, kWh, ppm, mV, ...) are linear
+ * transformations of primary ones that SenML version 10 packs may not use
+ * in "u", so the value is converted to the primary unit instead: hPa -> Pa,
+ * kWh -> J, ppm -> "/" (a ratio, 1 ppm = 1e-6), percent -> "/" (1 % =
+ * 0.01: RFC 8428's "%" is a NOT RECOMMENDED name of the ratio "/", not a
+ * percentage), and G -> m/s2 (G is in neither registry). "deg" is
+ * registered (RFC 8798, NOT RECOMMENDED next to rad) and kept, being
+ * LPP's own unit. No angular-velocity unit is registered at all (neither
+ * deg/s nor rad/s): the gyrometer keeps LPP's deg/s, has no "u", and says
+ * its unit in its name, "gyrometer_x_deg_per_s_<channel>".
  * Booleans (digital in/out, presence, switch) are SenML vb values; LPP sends
  * a byte, and any nonzero byte is true.
  *
@@ -69,8 +69,7 @@
 
 #include "codec/codec.h"
 
-#define G0	   9.80665 /* standard gravity, m/s2 per G */
-#define DEG_TO_RAD (3.14159265358979323846 / 180.0)
+#define G0 9.80665 /* standard gravity, m/s2 per G */
 
 struct lpp_type {
 	uint8_t id;
@@ -81,7 +80,8 @@ struct lpp_type {
 	const char *name; /* LPP name, quantity prefix */
 	const char *suffix[3];
 	double div[3]; /* LPP unit = raw / div */
-	double mul;    /* SenML unit = LPP unit * mul */
+	double mul;    /* SenML unit = LPP unit * mul / per */
+	double per;    /* 0 means 1; a divisor keeps 57 % -> 0.57 one exact division */
 	const char *unit[3];
 };
 
@@ -114,7 +114,14 @@ static const struct lpp_type types[] = {
 	ONE(116, 2, false, false, "voltage", 100, 1, "V"),
 	ONE(117, 2, false, false, "current", 1000, 1, "A"),
 	ONE(118, 4, false, false, "frequency", 1, 1, "Hz"),
-	ONE(120, 1, false, false, "percentage", 1, 1, "%"),
+	{ .id = 120,
+	  .width = 1,
+	  .count = 1,
+	  .name = "percentage",
+	  .div = { 1 },
+	  .mul = 1,
+	  .per = 100,
+	  .unit = { "/" } },
 	ONE(121, 2, true, false, "altitude", 1, 1, "m"),
 	ONE(125, 2, false, false, "concentration", 1, 1e-6, "/"),
 	ONE(128, 2, false, false, "power", 1, 1, "W"),
@@ -127,10 +134,10 @@ static const struct lpp_type types[] = {
 	  .count = 3,
 	  .is_signed = true,
 	  .name = "gyrometer",
-	  .suffix = { "x", "y", "z" },
+	  .suffix = { "x_deg_per_s", "y_deg_per_s", "z_deg_per_s" },
 	  .div = { 100, 100, 100 },
-	  .mul = DEG_TO_RAD,
-	  .unit = { "rad/s", "rad/s", "rad/s" } },
+	  .mul = 1,
+	  .unit = { "", "", "" } },
 	{ .id = 135,
 	  .width = 1,
 	  .count = 3,
@@ -185,7 +192,7 @@ static int64_t get_be(const uint8_t *p, unsigned width, bool is_signed)
 	return (int64_t) v;
 }
 
-/* Fill one output value; the name always fits (longest: "accelerometer_x_255"). */
+/* Fill one output value; the name always fits (longest: "gyrometer_x_deg_per_s_255"). */
 static void put_value(struct fg_codec_value *v, const struct lpp_type *t, unsigned elem,
 		      uint8_t channel, int64_t raw)
 {
@@ -201,11 +208,13 @@ static void put_value(struct fg_codec_value *v, const struct lpp_type *t, unsign
 		v->boolean = raw != 0;
 	} else {
 		v->kind = FG_VALUE_NUMBER;
+		double d = t->div[elem] * (t->per ? t->per : 1);
+
 		/* One division of exact integers when mul is 1: 272 / 10 is the double of 27.2. */
 		if (t->mul == 1)
-			v->number = (double) raw / t->div[elem];
+			v->number = (double) raw / d;
 		else
-			v->number = (double) raw * t->mul / t->div[elem];
+			v->number = (double) raw * t->mul / d;
 	}
 }
 

@@ -3,8 +3,9 @@
 
 /*
  * Payload codecs: decrypted application bytes in, named values with SenML
- * units out. Pure: no I/O, no logging, no allocation. A codec that cannot
- * decode a frame returns -EBADMSG and says why in `why` (one short phrase,
+ * units out (registered ones only, converted where the device's unit is not
+ * one: the rule is in core/units.h). Pure: no I/O, no logging, no
+ * allocation. A codec that cannot decode a frame returns -EBADMSG and says why in `why` (one short phrase,
  * e.g. "channel 3: temperature needs 2 bytes, 1 left"); the caller logs it
  * with the device and counts it. `why` may be NULL (why_size 0); *ret_n is
  * written only on success, and out[] holds nothing meaningful after an error.
@@ -27,7 +28,7 @@
 /* One decoded value; quantity matches fg_reading_name_valid(). */
 struct fg_codec_value {
 	char quantity[FG_QUANTITY_MAX];
-	char unit[FG_UNIT_MAX];	      /* SenML (RFC 8428) unit, "" when dimensionless */
+	char unit[FG_UNIT_MAX];	      /* a registered SenML unit (core/units.h), or "" */
 	enum fg_value_kind kind;
 	double number;
 	bool boolean;

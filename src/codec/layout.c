@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "codec/codec.h"
+#include "core/units.h"
 
 static const struct {
 	const char *name;
@@ -100,6 +101,8 @@ static int check_field(const struct fg_layout_field *f, char *why, size_t why_si
 			return fail(-EINVAL, why, why_size,
 				    "unit '%s': only printable ASCII, no space, quote or backslash",
 				    f->unit);
+	if (fg_unit_check(f->unit, why, why_size) < 0)
+		return -EINVAL;
 	if ((unsigned) f->type >= FG_LAYOUT_TYPE__COUNT)
 		return fail(-EINVAL, why, why_size, "unknown type %d", (int) f->type);
 	bits = 8u * type_info[f->type].size;

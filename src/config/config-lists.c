@@ -21,6 +21,7 @@
 #include "codec/ble.h"
 #include "config/config-internal.h"
 #include "core/reading.h"
+#include "core/units.h"
 #include "rules/expr.h"
 #include "source/gpio.h"
 
@@ -491,7 +492,7 @@ static void load_layout(struct loader *ld, const config_setting_t *g, const char
 			struct fg_codec_config *c)
 {
 	const config_setting_t *fields = config_setting_get_member(g, "fields");
-	char why[160];
+	char why[240];
 	size_t bad;
 	int n;
 
@@ -788,7 +789,7 @@ static void load_rule(struct loader *ld, const config_setting_t *g, const char *
 		      struct fg_rule_config *r, int index)
 {
 	const config_setting_t *m;
-	char rule[64];
+	char rule[64], why[200];
 	long long v;
 
 	unknown_members(ld, g, path, rule_members);
@@ -807,7 +808,19 @@ static void load_rule(struct loader *ld, const config_setting_t *g, const char *
 	r->drop_if = rule_expr(ld, g, path, rule, "drop_if", FG_EXPR_CONDITION);
 	r->set = rule_expr(ld, g, path, rule, "set", FG_EXPR_NUMBER);
 	r->when = rule_expr(ld, g, path, rule, "when", FG_EXPR_CONDITION);
-	r->unit = dup_member(ld, g, path, rule, "unit", FG_UNIT_MAX - 1);
+	/* unit = "" takes the unit away: a value in an unregistered unit says it in its name. */
+	m = config_setting_get_member(g, "unit");
+	if (m) {
+		const char *u = config_setting_get_string(m);
+
+		if (!u || strlen(u) > FG_UNIT_MAX - 1)
+			report(ld, FG_DIAG_ERROR, m, path, "rule '%s': 'unit': expected a string of "
+			       "0..%d characters (\"\": no unit)", rule, FG_UNIT_MAX - 1);
+		else if (fg_unit_check(u, why, sizeof(why)) < 0)
+			report(ld, FG_DIAG_ERROR, m, path, "rule '%s': %s", rule, why);
+		else if (!(r->unit = strdup(u)))
+			ld->oom = true;
+	}
 	r->quantity = dup_member(ld, g, path, rule, "quantity", FG_QUANTITY_MAX - 1);
 	if (r->quantity && !fg_reading_name_valid(r->quantity))
 		report(ld, FG_DIAG_ERROR, g, path, "rule '%s': 'quantity': expected A-Z a-z 0-9 _ . : -",

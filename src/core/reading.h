@@ -53,7 +53,7 @@ struct fg_reading {
 	double number;          /* FG_VALUE_NUMBER */
 	bool boolean;           /* FG_VALUE_BOOL */
 	const char *text;       /* FG_VALUE_STRING: borrowed, valid during the callback only */
-	char unit[FG_UNIT_MAX]; /* SenML unit symbol, "" when dimensionless */
+	char unit[FG_UNIT_MAX]; /* SenML unit symbol (core/units.h), "" for none */
 	uint64_t time_ms;       /* UTC wall time in ms, 0 while the wall clock is not known */
 	uint64_t mono_usec;     /* CLOCK_MONOTONIC when it was received */
 	char boot_id[FG_BOOT_ID_MAX]; /* boot the monotonic stamp belongs to */

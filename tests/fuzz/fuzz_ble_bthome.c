@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "codec/ble.h"
+#include "core/units.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -63,7 +64,8 @@ static void check(const uint8_t *data, size_t size, const struct fg_ble_keys *ke
 		const struct fg_codec_value *v = &out[i];
 
 		if (!memchr(v->quantity, '\0', sizeof(v->quantity)) ||
-		    !fg_reading_name_valid(v->quantity) || !memchr(v->unit, '\0', sizeof(v->unit)))
+		    !fg_reading_name_valid(v->quantity) || !memchr(v->unit, '\0', sizeof(v->unit)) ||
+		    (v->unit[0] && !fg_unit_registered(v->unit)))
 			abort();
 		switch (v->kind) {
 		case FG_VALUE_NUMBER:

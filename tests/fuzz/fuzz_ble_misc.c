@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "codec/ble.h"
+#include "core/units.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -69,7 +70,7 @@ static void ruuvi5_round_trip(const uint8_t *p, size_t len, size_t n)
 	if (fg_ble_build_ruuvi5(number("temperature", n), number("humidity", n),
 				number("pressure", n), number("acceleration_x", n) / G0,
 				number("acceleration_y", n) / G0, number("acceleration_z", n) / G0,
-				number("battery_voltage", n), (int) tx,
+				number("battery_voltage", n), (int) tx + 30, /* dBW out, dBm in */
 				isnan(movements) ? 255 : (uint8_t) movements,
 				isnan(sequence) ? 65535 : (uint16_t) sequence, macp, buf,
 				sizeof(buf), &blen) != 0)
@@ -105,7 +106,8 @@ static void check(unsigned which, const uint8_t *p, size_t len, size_t max)
 		const struct fg_codec_value *v = &out[i];
 
 		if (!memchr(v->quantity, '\0', sizeof(v->quantity)) ||
-		    !fg_reading_name_valid(v->quantity) || !memchr(v->unit, '\0', sizeof(v->unit)))
+		    !fg_reading_name_valid(v->quantity) || !memchr(v->unit, '\0', sizeof(v->unit)) ||
+		    (v->unit[0] && !fg_unit_registered(v->unit)))
 			abort();
 		switch (v->kind) {
 		case FG_VALUE_NUMBER:

@@ -25,6 +25,7 @@
 #include <openssl/params.h>
 
 #include "codec/ble.h"
+#include "core/units.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -66,7 +67,8 @@ static int check(fg_ble_decode_fn fn, const uint8_t *p, size_t n, const struct f
 		const struct fg_codec_value *v = &out[i];
 
 		if (!memchr(v->quantity, '\0', sizeof(v->quantity)) ||
-		    !fg_reading_name_valid(v->quantity) || !memchr(v->unit, '\0', sizeof(v->unit)))
+		    !fg_reading_name_valid(v->quantity) || !memchr(v->unit, '\0', sizeof(v->unit)) ||
+		    (v->unit[0] && !fg_unit_registered(v->unit)))
 			abort();
 		if (v->kind != FG_VALUE_NUMBER || !isfinite(v->number))
 			abort();

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "codec/codec.h"
+#include "core/units.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,7 +40,8 @@ static void check_values(size_t n, size_t max)
 		const struct fg_codec_value *v = &out[i];
 
 		if (!memchr(v->quantity, '\0', sizeof(v->quantity)) ||
-		    !fg_reading_name_valid(v->quantity) || !memchr(v->unit, '\0', sizeof(v->unit)))
+		    !fg_reading_name_valid(v->quantity) || !memchr(v->unit, '\0', sizeof(v->unit)) ||
+		    (v->unit[0] && !fg_unit_registered(v->unit)))
 			abort();
 		if (v->kind != FG_VALUE_NUMBER && v->kind != FG_VALUE_BOOL)
 			abort();

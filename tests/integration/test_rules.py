@@ -23,7 +23,7 @@ RULES = """
 rules = (
   { name = "cold-only"; match = "sim/sim-0001/temperature"; drop_if = "value > -100"; },
   { name = "fahrenheit"; match = "sim/sim-0002/temperature"; set = "value * 9 / 5 + 32";
-    unit = "Fel"; },
+    quantity = "temperature_degF"; unit = ""; },
   { name = "rename"; match = "sim/*/battery"; quantity = "battery_level"; },
   { name = "humid-drop"; match = "sim/sim-0002/humidity"; drop_if = "value >= 0"; }
 );
@@ -73,9 +73,10 @@ sources = {{ sim = {{ enabled = true; devices = 2; interval_ms = 50; seed = 5; }
                     # Every temperature dropped; humidity and battery stay.
                     self.assertEqual(sorted(names), ["battery_level", "humidity"])
                 else:
-                    self.assertEqual(sorted(names), ["battery_level", "temperature"])
-                    t = names["temperature"]
-                    self.assertEqual(t["u"], "Fel")
+                    # No registered unit for Fahrenheit: no "u", the unit in the name.
+                    self.assertEqual(sorted(names), ["battery_level", "temperature_degF"])
+                    t = names["temperature_degF"]
+                    self.assertNotIn("u", t)
                     self.assertTrue(32 < t["v"] < 100, t)  # simulated 5..35 C
         finally:
             sub.stop()

@@ -18,7 +18,7 @@ RULES = f"""
 rules = (
   {{ name = "plausible"; match = "*/temperature"; drop_if = "value < -40 || value > 85"; }},
   {{ name = "fahrenheit"; match = "sim/greenhouse/temperature"; set = "value * 9 / 5 + 32";
-    unit = "Fel"; }},
+    quantity = "temperature_degF"; unit = ""; }},
   {{ name = "quiet"; match = "sim/*/humidity"; deadband = 2; }},
   {{ name = "soil-avg"; match = "lora/*/moisture"; window = {WINDOW_S};
     emit = [ "mean", "min", "max", "count" ]; }},
@@ -44,7 +44,7 @@ def reading(device, name, source, quantity, value, unit=None, t=None, frame=0):
 
 # (reading, what the rules make of it), in file order.
 READINGS = [
-    # One frame of two readings: one message, temperature in Fahrenheit.
+    # One frame of two readings: one message, temperature in Fahrenheit (named so).
     reading("sim-1", "greenhouse", "sim", "temperature", 20, "Cel", T0, 1),
     reading("sim-1", "greenhouse", "sim", "humidity", 50, "%RH", T0, 1),
     # Deadband 2: the first goes on, +1 is held back, +3 (from the last sent) goes on.
@@ -141,8 +141,9 @@ class RulesCtlTest(unittest.TestCase):
 
         # The greenhouse frame: one message, the temperature in Fahrenheit.
         recs, bt = senml(self.assert_publish(next(it), "fieldgate/itest/sim/sim-1", False))
-        self.assertEqual(sorted(recs), ["humidity", "temperature"])
-        self.assertEqual((recs["temperature"]["v"], recs["temperature"]["u"]), (20 * 9 / 5 + 32, "Fel"))
+        self.assertEqual(sorted(recs), ["humidity", "temperature_degF"])
+        self.assertEqual(recs["temperature_degF"]["v"], 20 * 9 / 5 + 32)
+        self.assertNotIn("u", recs["temperature_degF"])  # no registered unit: it is in the name
         self.assertEqual((recs["humidity"]["v"], recs["humidity"]["u"]), (50, "%RH"))
         self.assertEqual(bt * 1000, T0)
 
@@ -229,7 +230,7 @@ class RulesCtlTest(unittest.TestCase):
         self.assertEqual([e[1] for e in out],
                          ["fieldgate/itest/sim/sim-1", "fieldgate/itest/sim/sim-2"])
         recs, _ = senml(out[0][3])
-        self.assertEqual(sorted(recs), ["humidity", "temperature"])
+        self.assertEqual(sorted(recs), ["humidity", "temperature_degF"])
         self.assertEqual(summary, "3 readings, 2 messages (0 alerts), 0 dropped, "
                                   "0 held back by deadband, 0 windows still open, 3 bad lines")
 

@@ -23,7 +23,6 @@
 #include "codec/ble.h"
 #include "check-main.h"
 
-#define DEG_TO_RAD (3.14159265358979323846 / 180.0)
 
 /* Bytes from hex text; spaces are ignored. Returns the count. */
 static size_t unhex(const char *s, uint8_t *buf, size_t size)
@@ -285,7 +284,8 @@ static const struct {
 	{ "12E204", "co2", "/", FG_VALUE_NUMBER, 1250e-6, 0, NULL },
 	/* 307 ug/m3 */
 	{ "133301", "tvoc", "kg/m3", FG_VALUE_NUMBER, 307e-9, 0, NULL },
-	{ "14020C", "moisture", "%", FG_VALUE_NUMBER, 30.74, 0, NULL },
+	/* 30.74 %: a ratio, RFC 8428's "%" is not a percentage */
+	{ "14020C", "moisture", "/", FG_VALUE_NUMBER, 0.3074, 0, NULL },
 	{ "1501", "battery_low", "", FG_VALUE_BOOL, 1, 0, NULL },
 	{ "1601", "battery_charging", "", FG_VALUE_BOOL, 1, 0, NULL },
 	{ "1700", "carbon_monoxide", "", FG_VALUE_BOOL, 0, 0, NULL },
@@ -312,7 +312,7 @@ static const struct {
 	{ "2C01", "vibration", "", FG_VALUE_BOOL, 1, 0, NULL },
 	{ "2D01", "window", "", FG_VALUE_BOOL, 1, 0, NULL },
 	{ "2E23", "humidity", "%RH", FG_VALUE_NUMBER, 35, 0, NULL },
-	{ "2F23", "moisture", "%", FG_VALUE_NUMBER, 35, 0, NULL },
+	{ "2F23", "moisture", "/", FG_VALUE_NUMBER, 0.35, 0, NULL },
 	{ "3A01", "button", "", FG_VALUE_STRING, 0, 0, "press" },
 	{ "3A02", "button", "", FG_VALUE_STRING, 0, 0, "double_press" },
 	{ "3A03", "button", "", FG_VALUE_STRING, 0, 0, "triple_press" },
@@ -348,8 +348,8 @@ static const struct {
 	{ "4F87562A01", "water", "m3", FG_VALUE_NUMBER, 19.551879, 0, NULL },
 	{ "505d396164", "timestamp", "s", FG_VALUE_NUMBER, 1684093277, 0, NULL },
 	{ "518756", "acceleration", "m/s2", FG_VALUE_NUMBER, 22.151, 0, NULL },
-	/* 22.151 deg/s */
-	{ "528756", "gyroscope", "rad/s", FG_VALUE_NUMBER, 22.151 * DEG_TO_RAD, 1e-15, NULL },
+	/* 22.151 deg/s: no angular velocity unit is registered, so it is in the name */
+	{ "528756", "gyroscope_deg_per_s", "", FG_VALUE_NUMBER, 22.151, 0, NULL },
 	{ "530C48656C6C6F20576F726C6421", "text", "", FG_VALUE_STRING, 0, 0, "Hello World!" },
 	{ "540C48656C6C6F20576F726C6421", "raw", "", FG_VALUE_STRING, 0, 0,
 	  "48656c6c6f20576f726c6421" },
@@ -368,7 +368,7 @@ static const struct {
 	{ "5FA00F", "precipitation", "m", FG_VALUE_NUMBER, 0.4, 0, NULL },
 	{ "6001", "channel", "", FG_VALUE_NUMBER, 1, 0, NULL },
 	/* 3500 rpm */
-	{ "61AC0D", "rotational_speed", "Hz", FG_VALUE_NUMBER, 3500.0 / 60, 0, NULL },
+	{ "61AC0D", "rotational_speed", "1/s", FG_VALUE_NUMBER, 3500.0 / 60, 0, NULL },
 	{ "624099DFFF", "speed", "m/s", FG_VALUE_NUMBER, -2.123456, 0, NULL },
 	{ "630057D0FF", "acceleration", "m/s2", FG_VALUE_NUMBER, -3.123456, 0, NULL },
 	{ "6402", "light_level", "", FG_VALUE_NUMBER, 2, 0, NULL },

@@ -134,8 +134,8 @@ START_TEST(ruuvi5_spec_valid_data)
 	assert_number(&out[4], "acceleration_y", "m/s2", -0.004 * G0, 1e-12);
 	assert_number(&out[5], "acceleration_z", "m/s2", 1.036 * G0, 1e-12);
 	assert_number(&out[6], "battery_voltage", "V", 2.977, 0);
-	assert_number(&out[7], "tx_power", "dBm", 4, 0);
-	assert_number(&out[8], "movement_counter", "", 66, 0);
+	assert_number(&out[7], "tx_power", "dBW", -26, 0); /* 4 dBm, RFC 8798: dBW = dBm - 30 */
+	assert_number(&out[8], "movement_counter", "count", 66, 0);
 	assert_number(&out[9], "measurement_sequence", "", 205, 0);
 	assert_text(&out[10], "mac", "cb:b8:33:4c:88:4f");
 	ck_assert(res.has_packet_id);
@@ -157,8 +157,8 @@ START_TEST(ruuvi5_spec_maximum_values)
 	assert_number(&out[4], "acceleration_y", "m/s2", 32.767 * G0, 1e-9);
 	assert_number(&out[5], "acceleration_z", "m/s2", 32.767 * G0, 1e-9);
 	assert_number(&out[6], "battery_voltage", "V", 3.646, 0);
-	assert_number(&out[7], "tx_power", "dBm", 20, 0);
-	assert_number(&out[8], "movement_counter", "", 254, 0);
+	assert_number(&out[7], "tx_power", "dBW", -10, 0);
+	assert_number(&out[8], "movement_counter", "count", 254, 0);
 	assert_number(&out[9], "measurement_sequence", "", 65534, 0);
 	assert_text(&out[10], "mac", "cb:b8:33:4c:88:4f");
 	ck_assert(res.has_packet_id);
@@ -179,8 +179,8 @@ START_TEST(ruuvi5_spec_minimum_values)
 	assert_number(&out[4], "acceleration_y", "m/s2", -32.767 * G0, 1e-9);
 	assert_number(&out[5], "acceleration_z", "m/s2", -32.767 * G0, 1e-9);
 	assert_number(&out[6], "battery_voltage", "V", 1.6, 0);
-	assert_number(&out[7], "tx_power", "dBm", -40, 0);
-	assert_number(&out[8], "movement_counter", "", 0, 0);
+	assert_number(&out[7], "tx_power", "dBW", -70, 0);
+	assert_number(&out[8], "movement_counter", "count", 0, 0);
 	assert_number(&out[9], "measurement_sequence", "", 0, 0);
 	assert_text(&out[10], "mac", "cb:b8:33:4c:88:4f");
 	ck_assert(res.has_packet_id);
@@ -232,7 +232,7 @@ START_TEST(ruuvi5_each_sentinel_leaves_out_its_field)
 	if (strcmp(sentinel[_i].missing, "battery_voltage") != 0)
 		assert_number(find("battery_voltage", n), "battery_voltage", "V", 2.977, 0);
 	if (strcmp(sentinel[_i].missing, "tx_power") != 0)
-		assert_number(find("tx_power", n), "tx_power", "dBm", 4, 0);
+		assert_number(find("tx_power", n), "tx_power", "dBW", -26, 0);
 	ck_assert_int_eq(res.has_packet_id,
 			 strcmp(sentinel[_i].missing, "measurement_sequence") != 0);
 }
@@ -256,8 +256,8 @@ START_TEST(ruuvi5_spec_field_examples)
 	assert_number(&out[4], "acceleration_y", "m/s2", -1000 * G0 / 1000, 1e-12);
 	assert_number(&out[5], "acceleration_z", "m/s2", 0, 0);
 	assert_number(&out[6], "battery_voltage", "V", 3.0, 0);
-	assert_number(&out[7], "tx_power", "dBm", 4, 0);
-	assert_number(&out[8], "movement_counter", "", 100, 0);
+	assert_number(&out[7], "tx_power", "dBW", -26, 0);
+	assert_number(&out[8], "movement_counter", "count", 100, 0);
 	assert_number(&out[9], "measurement_sequence", "", 1000, 0);
 
 	/* temperature 0xFE3D */
@@ -362,7 +362,7 @@ START_TEST(ruuvi5_build_nan_is_not_available)
 	d.n = len;
 	ck_assert_int_eq(fg_ble_ruuvi5_decode(&d, NULL, out, 8, &n, &res, why, sizeof(why)), 0);
 	ck_assert_uint_eq(n, 1);
-	assert_number(&out[0], "tx_power", "dBm", -40, 0);
+	assert_number(&out[0], "tx_power", "dBW", -70, 0);
 	ck_assert(!res.has_packet_id);
 }
 END_TEST
@@ -392,8 +392,8 @@ START_TEST(ruuvi5_build_then_decode)
 	assert_number(&out[4], "acceleration_y", "m/s2", 0, 0);
 	assert_number(&out[5], "acceleration_z", "m/s2", 2.001 * G0, 1e-12);
 	assert_number(&out[6], "battery_voltage", "V", 3.1, 1e-12);
-	assert_number(&out[7], "tx_power", "dBm", -2, 0);
-	assert_number(&out[8], "movement_counter", "", 17, 0);
+	assert_number(&out[7], "tx_power", "dBW", -32, 0);
+	assert_number(&out[8], "movement_counter", "count", 17, 0);
 	assert_number(&out[9], "measurement_sequence", "", 4711, 0);
 	assert_text(&out[10], "mac", "f4:1c:02:00:ab:7e");
 	ck_assert(res.has_packet_id);
@@ -583,7 +583,7 @@ static void assert_govee(const char *hex, double temperature, double humidity, d
 	ck_assert_uint_eq(n, 3);
 	assert_number(&out[0], "temperature", "Cel", temperature, 0);
 	assert_number(&out[1], "humidity", "%RH", humidity, 0);
-	assert_number(&out[2], "battery", "%", battery, 0);
+	assert_number(&out[2], "battery", "%EL", battery, 0);
 	ck_assert(!res.has_packet_id);
 }
 
@@ -593,7 +593,7 @@ static void assert_govee_battery_only(const char *hex, double battery)
 
 	ck_assert_int_eq(decode(fg_ble_govee_decode, hex, FG_CODEC_VALUES_MAX, &n), 0);
 	ck_assert_uint_eq(n, 1);
-	assert_number(&out[0], "battery", "%", battery, 0);
+	assert_number(&out[0], "battery", "%EL", battery, 0);
 }
 
 /*
@@ -718,7 +718,7 @@ START_TEST(ibeacon_bluecharm_vector)
 	assert_text(&out[0], "uuid", "426c7565-4368-6172-6d42-6561636f6e73");
 	assert_number(&out[1], "major", "", 3838, 0);
 	assert_number(&out[2], "minor", "", 4949, 0);
-	assert_number(&out[3], "tx_power", "dBm", -59, 0);
+	assert_number(&out[3], "tx_power", "dBW", -89, 0); /* -59 dBm */
 	ck_assert_str_eq(out[4].quantity, "present");
 	ck_assert_str_eq(out[4].unit, "");
 	ck_assert_int_eq(out[4].kind, FG_VALUE_BOOL);
@@ -740,7 +740,7 @@ START_TEST(ibeacon_nrf51822_vector)
 	assert_text(&out[0], "uuid", "fda50693-a4e2-4fb1-afcf-c6eb07647825");
 	assert_number(&out[1], "major", "", 1, 0);
 	assert_number(&out[2], "minor", "", 2, 0);
-	assert_number(&out[3], "tx_power", "dBm", 26, 0);
+	assert_number(&out[3], "tx_power", "dBW", -4, 0);
 }
 END_TEST
 
@@ -755,14 +755,14 @@ START_TEST(ibeacon_field_boundaries)
 	assert_text(&out[0], "uuid", "00000000-0000-0000-0000-000000000000");
 	assert_number(&out[1], "major", "", 65535, 0);
 	assert_number(&out[2], "minor", "", 0, 0);
-	assert_number(&out[3], "tx_power", "dBm", -128, 0);
+	assert_number(&out[3], "tx_power", "dBW", -158, 0);
 	ck_assert_int_eq(decode(fg_ble_ibeacon_decode,
 				"0215 FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF 0000 FFFF 7F",
 				FG_CODEC_VALUES_MAX, &n),
 			 0);
 	assert_text(&out[0], "uuid", "ffffffff-ffff-ffff-ffff-ffffffffffff");
 	assert_number(&out[2], "minor", "", 65535, 0);
-	assert_number(&out[3], "tx_power", "dBm", 127, 0);
+	assert_number(&out[3], "tx_power", "dBW", 97, 0);
 }
 END_TEST
 
@@ -808,7 +808,7 @@ START_TEST(tlm_nv_bluetooth_vector)
 	ck_assert_uint_eq(n, 4);
 	assert_number(&out[0], "battery_voltage", "V", 4.66, 0);
 	assert_number(&out[1], "temperature", "Cel", 20.5, 0);
-	assert_number(&out[2], "adv_count", "", 0x12345678, 0);
+	assert_number(&out[2], "adv_count", "count", 0x12345678, 0);
 	assert_number(&out[3], "uptime", "s", 255789163.4, 1e-6);
 	ck_assert(!res.has_packet_id);
 }
@@ -823,7 +823,7 @@ START_TEST(tlm_unsupported_fields_are_left_out)
 				FG_CODEC_VALUES_MAX, &n),
 			 0);
 	ck_assert_uint_eq(n, 2);
-	assert_number(&out[0], "adv_count", "", 0, 0);
+	assert_number(&out[0], "adv_count", "count", 0, 0);
 	assert_number(&out[1], "uptime", "s", 0, 0);
 }
 END_TEST
@@ -839,7 +839,7 @@ START_TEST(tlm_field_boundaries)
 	ck_assert_uint_eq(n, 4);
 	assert_number(&out[0], "battery_voltage", "V", 0.001, 0);
 	assert_number(&out[1], "temperature", "Cel", -0.5, 0);
-	assert_number(&out[2], "adv_count", "", 4294967295.0, 0);
+	assert_number(&out[2], "adv_count", "count", 4294967295.0, 0);
 	assert_number(&out[3], "uptime", "s", 429496729.5, 0);
 	ck_assert_int_eq(decode(fg_ble_eddystone_tlm_decode, "20 00 FFFF 8001 00000001 00000001",
 				FG_CODEC_VALUES_MAX, &n),

@@ -134,7 +134,7 @@ START_TEST(atc1441_decodes_ble_monitor_example)
 	ck_assert_uint_eq(n, 4);
 	assert_number(&out[0], "temperature", "Cel", 16.2);
 	assert_number(&out[1], "humidity", "%RH", 47);
-	assert_number(&out[2], "battery", "%", 95);
+	assert_number(&out[2], "battery", "%EL", 95);
 	assert_number(&out[3], "battery_voltage", "V", 3.064);
 	assert_packet_only(25);
 }
@@ -150,7 +150,7 @@ START_TEST(atc1441_decodes_extended_example_without_keys)
 	ck_assert_uint_eq(n, 4);
 	assert_number(&out[0], "temperature", "Cel", 25.8);
 	assert_number(&out[1], "humidity", "%RH", 40);
-	assert_number(&out[2], "battery", "%", 79);
+	assert_number(&out[2], "battery", "%EL", 79);
 	assert_number(&out[3], "battery_voltage", "V", 2.919);
 	assert_packet_only(32);
 }
@@ -164,7 +164,7 @@ START_TEST(atc1441_negative_temperatures)
 		decode(fg_ble_atc1441_decode, "a4c1380283f4 ff9c 64 00 0000 00", NULL, 8, &n), 0);
 	assert_number(&out[0], "temperature", "Cel", -10.0);
 	assert_number(&out[1], "humidity", "%RH", 100);
-	assert_number(&out[2], "battery", "%", 0);
+	assert_number(&out[2], "battery", "%EL", 0);
 	assert_number(&out[3], "battery_voltage", "V", 0);
 	ck_assert_int_eq(
 		decode(fg_ble_atc1441_decode, "a4c1380283f4 ffff ff ff ffff ff", NULL, 8, &n), 0);
@@ -248,7 +248,7 @@ START_TEST(atc1441_build_decode_round_trip)
 	ck_assert_uint_eq(n, 4);
 	assert_number(&out[0], "temperature", "Cel", -5.3);
 	assert_number(&out[1], "humidity", "%RH", 56);
-	assert_number(&out[2], "battery", "%", 88);
+	assert_number(&out[2], "battery", "%EL", 88);
 	assert_number(&out[3], "battery_voltage", "V", 2.95);
 	assert_packet_only(7);
 }
@@ -313,7 +313,7 @@ START_TEST(pvvx_decodes_ble_monitor_examples)
 	ck_assert_uint_eq(n, 4);
 	assert_number(&out[0], "temperature", "Cel", pvvx_examples[_i].temperature);
 	assert_number(&out[1], "humidity", "%RH", pvvx_examples[_i].humidity);
-	assert_number(&out[2], "battery", "%", pvvx_examples[_i].battery);
+	assert_number(&out[2], "battery", "%EL", pvvx_examples[_i].battery);
 	assert_number(&out[3], "battery_voltage", "V", pvvx_examples[_i].volts);
 	assert_packet_only(pvvx_examples[_i].packet);
 }
@@ -328,7 +328,7 @@ START_TEST(pvvx_negative_temperatures)
 		decode(fg_ble_pvvx_decode, "f4830238c1a4 30f8 0000 0807 05 01 00", NULL, 8, &n), 0);
 	assert_number(&out[0], "temperature", "Cel", -20.0);
 	assert_number(&out[1], "humidity", "%RH", 0);
-	assert_number(&out[2], "battery", "%", 5);
+	assert_number(&out[2], "battery", "%EL", 5);
 	assert_number(&out[3], "battery_voltage", "V", 1.8);
 	ck_assert_int_eq(
 		decode(fg_ble_pvvx_decode, "f4830238c1a4 ffff 1027 0807 05 01 00", NULL, 8, &n), 0);
@@ -398,7 +398,7 @@ START_TEST(mibeacon_plain_v2_temperature_humidity_battery)
 	ck_assert_uint_eq(n, 3);
 	assert_number(&out[0], "temperature", "Cel", 18.0);
 	assert_number(&out[1], "humidity", "%RH", 66.1);
-	assert_number(&out[2], "battery", "%", 59);
+	assert_number(&out[2], "battery", "%EL", 59);
 	assert_packet_only(0xa3);
 	/* No keys: no MAC check, same values. */
 	ck_assert_int_eq(decode(fg_ble_mibeacon_decode, LYWSDCGQ, NULL, 8, &n), 0);
@@ -434,7 +434,7 @@ static const struct {
 	{ "7120 9800 12 f34f6b8d7cc4 0d 041002c400", "temperature", "Cel", 19.6 },
 	{ "7120 9800 66 7a3e6a8d7cc4 0d 071003000000", "illuminance", "lx", 0 },
 	{ "7120 9800 68 7a3e6a8d7cc4 0d 0910025702", "conductivity", "S/m", 0.0599 },
-	{ "7120 9800 47 7a3e6a8d7cc4 0d 08100140", "moisture", "%", 64 },
+	{ "7120 9800 47 7a3e6a8d7cc4 0d 08100140", "moisture", "/", 0.64 },
 	{ "7120 9800 69 7a3e6a8d7cc4 0d 041002f400", "temperature", "Cel", 24.4 },
 };
 
@@ -482,7 +482,7 @@ START_TEST(mibeacon_skips_two_io_capability_bytes)
 	ck_assert_int_eq(
 		decode(fg_ble_mibeacon_decode, "6050 5b05 04 28 0000 0a100150", NULL, 8, &n), 0);
 	ck_assert_uint_eq(n, 1);
-	assert_number(&out[0], "battery", "%", 80);
+	assert_number(&out[0], "battery", "%EL", 80);
 }
 END_TEST
 
@@ -499,7 +499,7 @@ START_TEST(mibeacon_skips_unknown_objects)
 			 0);
 	ck_assert_uint_eq(n, 2);
 	assert_number(&out[0], "temperature", "Cel", -10.0);
-	assert_number(&out[1], "battery", "%", 100);
+	assert_number(&out[1], "battery", "%EL", 100);
 	assert_packet_only(9);
 }
 END_TEST
@@ -695,7 +695,7 @@ START_TEST(mibeacon_v4_synthetic_negative_temperature)
 	ck_assert_uint_eq(n, 3);
 	assert_number(&out[0], "temperature", "Cel", -12.5);
 	assert_number(&out[1], "humidity", "%RH", 87.3);
-	assert_number(&out[2], "battery", "%", 77);
+	assert_number(&out[2], "battery", "%EL", 77);
 	assert_counter(0x2A, 0x0302012A);
 }
 END_TEST

@@ -11,7 +11,6 @@
 #include "check-main.h"
 
 #define G0	   9.80665
-#define DEG_TO_RAD (3.14159265358979323846 / 180.0)
 
 /* Bytes from hex text; spaces are ignored. Returns the count. */
 static size_t unhex(const char *s, uint8_t *buf, size_t size)
@@ -150,7 +149,8 @@ static const struct {
 	/* [EC] */ { "03 74 57 B8", "voltage_3", "V", FG_VALUE_NUMBER, 224.56, 0 },
 	/* [EC] */ { "01 75 00 ED", "current_1", "A", FG_VALUE_NUMBER, 0.237, 0 },
 	/* [EC] */ { "01 76 33 BE 27 A0", "frequency_1", "Hz", FG_VALUE_NUMBER, 868100000, 0 },
-	{ "01 78 64", "percentage_1", "%", FG_VALUE_NUMBER, 100, 0 },
+	{ "01 78 64", "percentage_1", "/", FG_VALUE_NUMBER, 1, 0 },
+	{ "01 78 39", "percentage_1", "/", FG_VALUE_NUMBER, 0.57, 0 }, /* one exact division */
 	/* [EC] */ { "05 79 FF EF", "altitude_5", "m", FG_VALUE_NUMBER, -17, 0 },
 	{ "04 7D 0F EF", "concentration_4", "/", FG_VALUE_NUMBER, 4079e-6, 1e-15 },
 	/* [EC] */ { "05 80 0D 7A", "power_5", "W", FG_VALUE_NUMBER, 3450, 0 },
@@ -182,16 +182,16 @@ START_TEST(cayenne_every_single_valued_type)
 }
 END_TEST
 
-START_TEST(cayenne_gyrometer_in_radians_per_second)
+START_TEST(cayenne_gyrometer_in_degrees_per_second_named)
 {
 	size_t n = 0;
 
-	/* 1.00, -1.00 and 327.67 deg/s */
+	/* 1.00, -1.00 and 327.67 deg/s: no registered unit, so no "u" and the unit in the name */
 	ck_assert_int_eq(cayenne("02 86 00 64 FF 9C 7F FF", 8, &n), 0);
 	ck_assert_uint_eq(n, 3);
-	assert_number(&out[0], "gyrometer_x_2", "rad/s", DEG_TO_RAD, 1e-15);
-	assert_number(&out[1], "gyrometer_y_2", "rad/s", -DEG_TO_RAD, 1e-15);
-	assert_number(&out[2], "gyrometer_z_2", "rad/s", 327.67 * DEG_TO_RAD, 1e-12);
+	assert_number(&out[0], "gyrometer_x_deg_per_s_2", "", 1, 0);
+	assert_number(&out[1], "gyrometer_y_deg_per_s_2", "", -1, 0);
+	assert_number(&out[2], "gyrometer_z_deg_per_s_2", "", 327.67, 0);
 }
 END_TEST
 
@@ -426,7 +426,7 @@ static const struct {
 	{ 116, { 3.3 }, { "voltage_7" }, "V", { 3.3 } },
 	{ 117, { 0.0125 }, { "current_7" }, "A", { 0.013 } },
 	{ 118, { 4294967295.0 }, { "frequency_7" }, "Hz", { 4294967295.0 } },
-	{ 120, { 87 }, { "percentage_7" }, "%", { 87 } },
+	{ 120, { 87 }, { "percentage_7" }, "/", { 0.87 } },
 	{ 121, { -412 }, { "altitude_7" }, "m", { -412 } },
 	{ 125, { 415 }, { "concentration_7" }, "/", { 415e-6 } },
 	{ 128, { 1500 }, { "power_7" }, "W", { 1500 } },
@@ -436,9 +436,9 @@ static const struct {
 	{ 133, { 1764039446 }, { "unixtime_7" }, "s", { 1764039446 } },
 	{ 134,
 	  { -250, 0, 90.5 },
-	  { "gyrometer_x_7", "gyrometer_y_7", "gyrometer_z_7" },
-	  "rad/s",
-	  { -250 * DEG_TO_RAD, 0, 90.5 * DEG_TO_RAD } },
+	  { "gyrometer_x_deg_per_s_7", "gyrometer_y_deg_per_s_7", "gyrometer_z_deg_per_s_7" },
+	  "",
+	  { -250, 0, 90.5 } },
 	{ 135, { 255, 128, 0 }, { "colour_r_7", "colour_g_7", "colour_b_7" }, "", { 255, 128, 0 } },
 	{ 136,
 	  { -89.9999, 179.9999, 83886.07 },
@@ -588,7 +588,7 @@ static struct fg_layout_field lht65[6];
 
 static void lht65_setup(void)
 {
-	lht65[0] = bits(field("battery", "V", 0, "u16be", 0.001, 0), 0, 14);
+	lht65[0] = bits(field("battery_voltage", "V", 0, "u16be", 0.001, 0), 0, 14);
 	lht65[1] = bits(field("battery_status", "", 0, "u16be", 1, 0), 14, 2);
 	lht65[2] = field("temperature", "Cel", 2, "i16be", 0.01, 0);
 	lht65[3] = field("humidity", "%RH", 4, "u16be", 0.1, 0);
@@ -603,7 +603,7 @@ START_TEST(layout_dragino_lht65)
 	lht65_setup();
 	ck_assert_int_eq(layout(lht65, 6, 2, "CB F6 0B 0D 03 76 01 0A DD 7F FF", 8, &n), 0);
 	ck_assert_uint_eq(n, 6);
-	assert_number(&out[0], "battery", "V", 3.062, 1e-12);
+	assert_number(&out[0], "battery_voltage", "V", 3.062, 1e-12);
 	assert_number(&out[1], "battery_status", "", 3, 0);
 	assert_number(&out[2], "temperature", "Cel", 28.29, 1e-12);
 	assert_number(&out[3], "humidity", "%RH", 88.6, 1e-12);
@@ -620,7 +620,7 @@ START_TEST(layout_dragino_lht65_below_zero)
 	lht65_setup();
 	ck_assert_int_eq(layout(lht65, 6, 2, "09 92 FE 0C 01 F4 01 FB 2E 7F FF", 8, &n), 0);
 	ck_assert_uint_eq(n, 6);
-	assert_number(&out[0], "battery", "V", 2.45, 1e-12);
+	assert_number(&out[0], "battery_voltage", "V", 2.45, 1e-12);
 	assert_number(&out[1], "battery_status", "", 0, 0);
 	assert_number(&out[2], "temperature", "Cel", -5.0, 1e-12);
 	assert_number(&out[3], "humidity", "%RH", 50.0, 1e-12);
@@ -643,20 +643,20 @@ START_TEST(layout_elsys_ers)
 	f[1] = field("humidity", "%RH", 4, "u8", 1, 0);
 	f[2] = field("illuminance", "lx", 6, "u16", 1, 0);
 	f[3] = field("motion", "count", 9, "u8", 1, 0);
-	f[4] = field("battery", "V", 11, "u16", 0.001, 0);
+	f[4] = field("battery_voltage", "V", 11, "u16", 0.001, 0);
 	ck_assert_int_eq(layout(f, 5, 5, "01 00 E2 02 29 04 00 27 05 05 07 0E 10", 8, &n), 0);
 	ck_assert_uint_eq(n, 5);
 	assert_number(&out[0], "temperature", "Cel", 22.6, 1e-12);
 	assert_number(&out[1], "humidity", "%RH", 41, 0);
 	assert_number(&out[2], "illuminance", "lx", 39, 0);
 	assert_number(&out[3], "motion", "count", 5, 0);
-	assert_number(&out[4], "battery", "V", 3.6, 1e-12);
+	assert_number(&out[4], "battery_voltage", "V", 3.6, 1e-12);
 
 	ck_assert_int_eq(layout(f, 5, 5, "01 FF 9C 02 64 04 FF FF 05 00 07 0B B8", 8, &n), 0);
 	assert_number(&out[0], "temperature", "Cel", -10.0, 1e-12);
 	assert_number(&out[1], "humidity", "%RH", 100, 0);
 	assert_number(&out[2], "illuminance", "lx", 65535, 0);
-	assert_number(&out[4], "battery", "V", 3.0, 1e-12);
+	assert_number(&out[4], "battery_voltage", "V", 3.0, 1e-12);
 }
 END_TEST
 
@@ -1060,7 +1060,7 @@ static Suite *codec_suite(void)
 	tcase_add_test(tc, cayenne_tts_barometer_example);
 	tcase_add_loop_test(tc, cayenne_every_single_valued_type, 0,
 			    (int) (sizeof(every_type) / sizeof(every_type[0])));
-	tcase_add_test(tc, cayenne_gyrometer_in_radians_per_second);
+	tcase_add_test(tc, cayenne_gyrometer_in_degrees_per_second_named);
 	tcase_add_test(tc, cayenne_colour_is_red_green_blue);
 	tcase_add_test(tc, cayenne_gps_southern_western_below_sea);
 	tcase_add_test(tc, cayenne_many_channels_in_one_frame);

@@ -341,6 +341,39 @@ START_TEST(config_loads_gateways_and_a_layout)
 }
 END_TEST
 
+START_TEST(config_units_must_be_registered_senml_units)
+{
+	/* fieldgate.conf(5), Units: only registered units go out; a secondary one says how to convert. */
+	ck_assert_int_eq(load("codecs = { x = { fields = (\n"
+			      "  { name = \"pressure\"; offset = 0; type = \"u16\"; unit = \"hPa\"; },\n"
+			      "  { name = \"tx\"; offset = 2; type = \"i8\"; unit = \"dBm\"; },\n"
+			      "  { name = \"gyro\"; offset = 3; type = \"i8\"; unit = \"rad/s\"; } ); }; };\n"
+			      "rules = ( { name = \"f\"; match = \"*/temperature\"; unit = \"Fel\"; } );\n"),
+			 -EINVAL);
+	ck_assert_uint_eq(fg_diags_count(&diags, FG_DIAG_ERROR), 2);
+	assert_diag(0, "fieldgate.conf:2: codecs.x: field 1: unit 'hPa' is not a SenML unit (RFC 8798 "
+		       "secondary unit): write unit = \"Pa\" and multiply scale and add by 100");
+	assert_diag(1, "fieldgate.conf:5: rules: rule 'f': unit 'Fel' is not a registered SenML "
+		       "unit (RFC 8428, RFC 8798): give one, or no unit and the unit in the name "
+		       "(fieldgate.conf(5), Units)");
+	fg_diags_clear(&diags);
+	ck_assert_int_eq(load("codecs = { x = { fields = (\n"
+			      "  { name = \"tx\"; offset = 2; type = \"i8\"; unit = \"dBm\"; } ); }; };\n"),
+			 -EINVAL);
+	assert_diag(0, "fieldgate.conf:2: codecs.x: field 1: unit 'dBm' is not a SenML unit (RFC 8798 "
+		       "secondary unit): write unit = \"dBW\" and multiply scale and add by 1, then "
+		       "add -30 to add");
+	fg_diags_clear(&diags);
+	/* A rule may take the unit away, for a value whose unit is in its new name. */
+	ck_assert_int_eq(load("rules = ( { name = \"f\"; match = \"*/temperature\";"
+			      " set = \"value * 9 / 5 + 32\"; quantity = \"temperature_degF\";"
+			      " unit = \"\"; } );\n"),
+			 0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert_str_eq(cfg->rules[0].unit, "");
+}
+END_TEST
+
 START_TEST(config_layout_and_listen_mistakes_are_named)
 {
 	ck_assert_int_eq(load("sources = { gwmp = { listen = \"localhost:1700\";\n"
@@ -1398,6 +1431,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, config_two_devices_cannot_share_a_dev_addr);
 	tcase_add_test(tc, config_loads_gateways_and_a_layout);
 	tcase_add_test(tc, config_layout_and_listen_mistakes_are_named);
+	tcase_add_test(tc, config_units_must_be_registered_senml_units);
 	tcase_add_test(tc, config_loads_ble_devices);
 	tcase_add_test(tc, config_ble_device_mistakes_are_named);
 	tcase_add_test(tc, config_every_setting_is_in_sample_file);

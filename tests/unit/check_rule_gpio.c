@@ -189,7 +189,7 @@ static struct fg_config *load(const char *first, ...)
 	"{ name = \"" name "\"; match = \"*/temperature\"; when = \"value < 0\";"                  \
 	" gpio = { chip = \"" chip "\"; line = " #line "; " levels " }; }"
 
-#define PLAIN_RULE "{ name = \"plain\"; match = \"*\"; unit = \"x\"; }"
+#define PLAIN_RULE "{ name = \"plain\"; match = \"*\"; unit = \"count\"; }"
 
 /* cfg from these rules (NULL-terminated), and g on the fake ops. */
 static void start(const char *first, ...)

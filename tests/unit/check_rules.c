@@ -158,17 +158,17 @@ START_TEST(rules_set_unit_and_quantity_in_order)
 {
 	/* The second rule sees what the first made of the reading. */
 	load("rules = (\n"
-	     " { name = \"f\"; match = \"ble/porch/temperature\"; set = \"value * 9 / 5 + 32\";"
-	     " unit = \"Fel\"; },\n"
-	     " { name = \"hot\"; match = \"ble/porch/temperature\"; drop_if = \"value > 100\"; },\n"
+	     " { name = \"k\"; match = \"ble/porch/temperature\"; set = \"value + 273\";"
+	     " unit = \"K\"; },\n"
+	     " { name = \"hot\"; match = \"ble/porch/temperature\"; drop_if = \"value > 310\"; },\n"
 	     " { name = \"rename\"; match = \"*/battery\"; quantity = \"battery_level\"; } );");
 	frame(FG_SOURCE_BLE, "a4c138001122", "porch", 25, 40, 77);
 	ck_assert_uint_eq(apply(3), 3);
-	ck_assert_double_eq(out[0].number, 77);
-	ck_assert_str_eq(out[0].unit, "Fel");
+	ck_assert_double_eq(out[0].number, 298);
+	ck_assert_str_eq(out[0].unit, "K");
 	ck_assert_str_eq(out[2].quantity, "battery_level");
 	ck_assert_str_eq(out[2].unit, "%EL");
-	/* 40 C is 104 F: dropped by the second rule, in Fahrenheit. */
+	/* 40 C is 313 K: dropped by the second rule, in kelvin. */
 	frame(FG_SOURCE_BLE, "a4c138001122", "porch", 40, 40, 77);
 	ck_assert_uint_eq(apply(3), 2);
 	ck_assert_str_eq(out[0].quantity, "humidity");
