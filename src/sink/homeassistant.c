@@ -348,6 +348,17 @@ static void put_slug(struct fg_json *j, const char *s, size_t max, bool sep)
 	}
 }
 
+/* Whether id is n hex digits (a DevEUI's 16, a BLE address's 12). */
+static bool is_hex_id(const char *id, size_t n)
+{
+	if (strnlen(id, FG_DEVICE_ID_MAX) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789abcdefABCDEF", id[i]))
+			return false;
+	return true;
+}
+
 /* A topic we publish to (or name as state topic) must not hold wildcards. */
 static bool topic_ok(const char *t)
 {
@@ -522,9 +533,9 @@ static int put_config(struct fg_json *j, const char *gateway, const char *status
 	fg_json_printf(j, ",\"model\":");
 	fg_json_string(j, fg_source_kind_to_string(r->source));
 	fg_json_printf(j, ",\"manufacturer\":\"fieldgate\"");
-	/* The radio identity where it is one: a LoRaWAN DevEUI, a BLE address. */
-	if ((r->source == FG_SOURCE_LORA && strnlen(r->device_id, FG_DEVICE_ID_MAX) == 16) ||
-	    r->source == FG_SOURCE_BLE) {
+	/* The radio identity where it is one: a LoRaWAN DevEUI, a BLE address (hex digits). */
+	if ((r->source == FG_SOURCE_LORA && is_hex_id(r->device_id, 16)) ||
+	    (r->source == FG_SOURCE_BLE && is_hex_id(r->device_id, 12))) {
 		fg_json_printf(j, ",\"serial_number\":");
 		fg_json_string_n(j, r->device_id, FG_DEVICE_ID_MAX);
 	}
