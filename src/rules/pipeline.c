@@ -507,6 +507,13 @@ int fg_pipeline_frame(struct fg_pipeline *p, struct fg_store *s, const struct fg
 	int e;
 
 	p->store = s;
+	/* The gateway device first: a device's via_device must name one Home Assistant knows. */
+	if (p->own_gateway && p->sync_pending) {
+		e = ha_sync(p);
+		if (e < 0)
+			return e;
+		p->sync_pending = false;
+	}
 	e = fg_rules_frame(p->rules, r, n, sink_of(p, &sink));
 	return e < 0 ? e : (int) (fg_store_next_seq(s) - before);
 }

@@ -126,6 +126,12 @@ rules = ( {{ name = "quiet"; match = "*/temperature"; deadband = 0.5; heartbeat 
                         (sorted(want - set(self.configs(self.sub))), d.stderr()))
         configs = {t: json.loads(p) for t, p in self.configs(self.sub).items()}
         self.assertEqual(set(configs), want)
+        # The gateway device before any device that names it as via_device.
+        first = {}
+        for i, (tp, _) in enumerate(self.sub.messages):
+            first.setdefault(tp, i)
+        self.assertLess(max(first[t] for t in self.gateway_topics()),
+                        min(first[t] for t in want - self.gateway_topics()))
 
         # The schema rules, and via_device naming a device that is announced.
         devices = {i for c in configs.values() for i in c["device"]["identifiers"]}
