@@ -303,6 +303,9 @@ static bool device_configured(const struct fg_config *cfg, const char *source, c
 		return !*end && k >= 1 && k <= cfg->sources.sim.devices;
 	}
 	case FG_SOURCE_LORA:
+		if (!cfg->sources.gwmp.enabled && !cfg->sources.sx130x.enabled &&
+		    !(cfg->sources.sim.enabled && cfg->sources.sim.lorawan))
+			return false;
 		/* Unknown DevAddrs are forwarded under their DevAddr: any such may come again. */
 		if (cfg->lorawan.unknown == FG_LORAWAN_UNKNOWN_FORWARD && strlen(id) == 8)
 			return true;
@@ -314,6 +317,8 @@ static bool device_configured(const struct fg_config *cfg, const char *source, c
 		}
 		return false;
 	case FG_SOURCE_BLE:
+		if (!cfg->sources.ble.enabled && !(cfg->sources.sim.enabled && cfg->sources.sim.ble))
+			return false;
 		if (cfg->ble.unknown == FG_BLE_UNKNOWN_DECODE)
 			return true;
 		for (size_t i = 0; i < cfg->ble.n_devices; i++) {
