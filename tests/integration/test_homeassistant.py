@@ -245,6 +245,35 @@ rules = ( {{ name = "quiet"; match = "*/temperature"; deadband = 0.5; heartbeat 
         kept = self.retained()
         self.assertEqual(set(kept), self.device_topics("sim-0001") | self.gateway_topics(), kept)
 
+    def test_a_broker_that_lost_everything_gets_it_all_back_at_the_birth_message(self):
+        """The subscription to homeassistant/status is renewed at reconnect: a broker
+        restarted without persistence forgets our session, the retained configs and status."""
+        self.broker = Broker(self.dir, persistence=False)
+        self.broker.start()
+        self.write_conf(self.conf_text(1))
+        d = self.start_daemon()
+        want = self.device_topics("sim-0001") | self.gateway_topics()
+        self.sub = Subscriber(self.broker.port, topic=f"{PREFIX}/#", client_id="itest-ha1")
+        self.assertTrue(self.sub.wait(lambda s: want <= set(self.configs(s)), 20), d.stderr())
+        self.sub.stop()
+
+        self.broker.stop()
+        self.broker.start()
+        self.assertEqual(self.retained(), {})
+        # Wait for the reconnect: the status is retained again once we are back.
+        self.sub = Subscriber(self.broker.port, topic=f"{PREFIX}/#", client_id="itest-ha2",
+                              extra=("-t", STATUS))
+        self.assertTrue(self.sub.wait(lambda s: any(
+            tp == STATUS and json.loads(p)["state"] == "online" for tp, p in s.messages), 90),
+            d.stderr())
+        self.assertEqual(self.configs(self.sub), {})
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t",
+                        f"{PREFIX}/status", "-m", "online"], check=True, timeout=30)
+        self.assertTrue(self.sub.wait(lambda s: want <= set(self.configs(s)), 20),
+                        (sorted(want - set(self.configs(self.sub))), d.stderr()))
+        self.assertEqual(set(self.retained()), want)
+        line = "Home Assistant is online: %d discovery configs announced again" % len(want)
+        d.wait_stderr(line)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
