@@ -471,10 +471,13 @@ static int republish_config(const char *topic, const char *payload, void *userda
 static void on_ha_status(const char *topic, const void *payload, size_t len, void *userdata)
 {
 	struct daemon *d = userdata;
+	const char *prefix = d->cfg->mqtt.homeassistant_prefix;
+	size_t plen = strlen(prefix);
 	int n;
 
-	(void) topic;
-	if (!d->cfg->mqtt.homeassistant || len != 6 || memcmp(payload, "online", 6) != 0 ||
+	/* A subscription of an earlier prefix outlives a reload that kept the sink. */
+	if (!d->cfg->mqtt.homeassistant || strncmp(topic, prefix, plen) != 0 ||
+	    strcmp(topic + plen, "/status") != 0 || len != 6 || memcmp(payload, "online", 6) != 0 ||
 	    !d->store)
 		return;
 	n = fg_pipeline_configs_each(d->store, republish_config, d);
