@@ -15,7 +15,7 @@
 
 #define ANNOUNCED_SLOTS (2 * FG_RULES_SERIES_MAX) /* discovery sent, by identity hash */
 #define TOPIC_MAX 1024
-#define HA_OWNER "homeassistant" /* the store's state rows of announced configs */
+#define HA_OWNER	"homeassistant" /* the store's state rows of announced configs */
 
 struct fg_pipeline {
 	const struct fg_config *cfg;
@@ -23,9 +23,9 @@ struct fg_pipeline {
 	struct fg_store *store; /* of the commit in progress */
 	uint64_t *announced;    /* open addressing, 0 = empty */
 	size_t n_announced;
-	bool own_gateway;       /* the daemon's: announce the gateway, clear removed devices */
-	bool sync_pending;      /* do that in the next commit */
-	char serial[24];        /* the gateway device's serial number, "" unknown */
+	bool own_gateway;  /* the daemon's: announce the gateway, clear removed devices */
+	bool sync_pending; /* do that in the next commit */
+	char serial[24];   /* the gateway device's serial number, "" unknown */
 	struct fg_pipeline_stats stats;
 };
 
@@ -79,7 +79,8 @@ static int ha_record(struct fg_pipeline *p, const char *topic, const char *paylo
 
 	fg_json_init_dynamic(&j);
 	fg_json_printf(&j, "%s\t%s\t%s\n%s", p->cfg->gateway.id,
-		       r ? fg_source_kind_to_string(r->source) : "", r ? r->device_id : "", payload);
+		       r ? fg_source_kind_to_string(r->source) : "", r ? r->device_id : "",
+		       payload);
 	e = fg_json_steal(&j, &blob, &len);
 	if (e < 0)
 		return e;
@@ -135,7 +136,8 @@ static int discovery(struct fg_pipeline *p, const struct fg_reading *r, size_t n
 		if (e >= 0)
 			e = fg_ha_discovery(p->cfg->mqtt.homeassistant_prefix, p->cfg->gateway.id,
 					    status, &r[i], state_topic,
-					    (enum fg_format) p->cfg->mqtt.format, 0, &topic, &payload);
+					    (enum fg_format) p->cfg->mqtt.format, 0, &topic,
+					    &payload);
 		if (e == -ENOMEM)
 			return e;
 		if (e < 0) {
@@ -317,15 +319,16 @@ static bool device_configured(const struct fg_config *cfg, const char *source, c
 		}
 		return false;
 	case FG_SOURCE_BLE:
-		if (!cfg->sources.ble.enabled && !(cfg->sources.sim.enabled && cfg->sources.sim.ble))
+		if (!cfg->sources.ble.enabled &&
+		    !(cfg->sources.sim.enabled && cfg->sources.sim.ble))
 			return false;
 		if (cfg->ble.unknown == FG_BLE_UNKNOWN_DECODE)
 			return true;
 		for (size_t i = 0; i < cfg->ble.n_devices; i++) {
 			const uint8_t *a = cfg->ble.devices[i].address;
 
-			snprintf(buf, sizeof(buf), "%02x%02x%02x%02x%02x%02x", a[0], a[1], a[2], a[3],
-				 a[4], a[5]);
+			snprintf(buf, sizeof(buf), "%02x%02x%02x%02x%02x%02x", a[0], a[1], a[2],
+				 a[3], a[4], a[5]);
 			if (strcmp(buf, id) == 0)
 				return true;
 		}
@@ -410,7 +413,8 @@ static int ha_sync(struct fg_pipeline *p)
 	if (p->cfg->mqtt.homeassistant) {
 		e = fg_format_gateway_topic(p->cfg->gateway.id, "status", status, sizeof(status));
 		if (e >= 0)
-			e = fg_format_gateway_topic(p->cfg->gateway.id, "stats", stats, sizeof(stats));
+			e = fg_format_gateway_topic(p->cfg->gateway.id, "stats", stats,
+						    sizeof(stats));
 		for (size_t i = 0; e >= 0 && i < fg_ha_gateway_entities(); i++) {
 			char *topic = NULL, *payload = NULL;
 
@@ -442,8 +446,10 @@ static int ha_sync(struct fg_pipeline *p)
 			p->stats.discovery_removed++;
 	}
 	if (e >= 0 && w.n)
-		fg_log_info("rules", "Home Assistant: %zu configs of devices no longer configured "
-			    "cleared", w.n);
+		fg_log_info("rules",
+			    "Home Assistant: %zu configs of devices no longer configured "
+			    "cleared",
+			    w.n);
 	for (size_t i = 0; i < w.n; i++)
 		free(w.stale[i]);
 	free(w.stale);

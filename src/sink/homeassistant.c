@@ -462,8 +462,9 @@ static void put_availability(struct fg_json *j, const char *status_topic)
 {
 	fg_json_printf(j, ",\"availability\":[{\"topic\":");
 	fg_json_string(j, status_topic);
-	fg_json_printf(j, ",\"value_template\":\"{{ value_json.state }}\","
-			  "\"payload_available\":\"online\",\"payload_not_available\":\"offline\"}]");
+	fg_json_printf(j,
+		       ",\"value_template\":\"{{ value_json.state }}\","
+		       "\"payload_available\":\"online\",\"payload_not_available\":\"offline\"}]");
 }
 
 /* The payload: one JSON object, every string through the escaper. */
@@ -607,7 +608,7 @@ int fg_ha_discovery(const char *prefix, const char *gateway, const char *status_
 struct gateway_entity {
 	const char *key;
 	const char *name;
-	const char *unit;         /* NULL: none */
+	const char *unit;	  /* NULL: none */
 	const char *device_class; /* NULL: none */
 	const char *state_class;  /* NULL: a string or binary entity */
 	bool binary;
@@ -652,8 +653,8 @@ static void put_gateway_device(struct fg_json *j, const char *gateway_id, const 
 }
 
 int fg_ha_gateway_discovery(const char *prefix, const char *gateway, const char *status_topic,
-			    const char *stats_topic, const char *serial, size_t i,
-			    char **ret_topic, char **ret_payload)
+			    const char *stats_topic, const char *serial, size_t i, char **ret_topic,
+			    char **ret_payload)
 {
 	const struct gateway_entity *g;
 	char *gateway_id = NULL, *topic = NULL, *payload = NULL;
@@ -692,13 +693,15 @@ int fg_ha_gateway_discovery(const char *prefix, const char *gateway, const char 
 	fg_json_string(&p, stats_topic);
 	/* A record without the key (an older daemon's) keeps the entity's state. */
 	if (g->binary)
-		fg_json_printf(&p, ",\"value_template\":\"{{ ('true' if value_json.%s else "
-				   "'false') if value_json.%s is defined else '' }}\","
-				   "\"payload_on\":\"true\",\"payload_off\":\"false\"",
+		fg_json_printf(&p,
+			       ",\"value_template\":\"{{ ('true' if value_json.%s else "
+			       "'false') if value_json.%s is defined else '' }}\","
+			       "\"payload_on\":\"true\",\"payload_off\":\"false\"",
 			       g->key, g->key);
 	else
-		fg_json_printf(&p, ",\"value_template\":\"{{ value_json.%s if value_json.%s is "
-				   "defined else %s }}\"",
+		fg_json_printf(&p,
+			       ",\"value_template\":\"{{ value_json.%s if value_json.%s is "
+			       "defined else %s }}\"",
 			       g->key, g->key, g->state_class ? "''" : "this.state");
 	if (g->unit)
 		fg_json_printf(&p, ",\"unit_of_measurement\":\"%s\"", g->unit);

@@ -102,5 +102,5 @@ int fg_ha_discovery(const char *prefix, const char *gateway, const char *status_
  */
 size_t fg_ha_gateway_entities(void);
 int fg_ha_gateway_discovery(const char *prefix, const char *gateway, const char *status_topic,
-			    const char *stats_topic, const char *serial, size_t i,
-			    char **ret_topic, char **ret_payload);
+			    const char *stats_topic, const char *serial, size_t i, char **ret_topic,
+			    char **ret_payload);

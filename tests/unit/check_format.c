@@ -593,9 +593,9 @@ START_TEST(gateway_topics)
 	ck_assert_str_eq(buf, "fieldgate/gw1/status");
 	ck_assert_int_eq(fg_format_gateway_topic("gw1", "stats", buf, sizeof(buf)), 19);
 	ck_assert_str_eq(buf, "fieldgate/gw1/stats");
-	ck_assert_int_eq(fg_format_gateway_topic("a-very-long-gateway-name", "status", buf,
-						 sizeof(buf)),
-			 -ENOBUFS);
+	ck_assert_int_eq(
+		fg_format_gateway_topic("a-very-long-gateway-name", "status", buf, sizeof(buf)),
+		-ENOBUFS);
 	ck_assert_str_eq(buf, "");
 	ck_assert_int_eq(fg_format_gateway_topic(NULL, "status", buf, sizeof(buf)), -EINVAL);
 }

@@ -227,7 +227,7 @@ static void on_msg(const char *topic, const void *payload, size_t len, void *use
 	struct got *g = userdata;
 
 	snprintf(g->topic, sizeof(g->topic), "%s", topic);
-	snprintf(g->payload, sizeof(g->payload), "%.*s", (int)len, (const char *)payload);
+	snprintf(g->payload, sizeof(g->payload), "%.*s", (int) len, (const char *) payload);
 	g->n++;
 }
 
@@ -260,7 +260,7 @@ START_TEST(mqtt_subscribes_at_connect_and_delivers)
 	while (a.n == 0 && fg_clock_mono_usec() < deadline) {
 		fg_mqtt_get_stats(m, &st);
 		if (st.state == FG_MQTT_CONNECTED)
-			(void)fg_mqtt_publish_direct(m, "ha/status", "online", 1, false);
+			(void) fg_mqtt_publish_direct(m, "ha/status", "online", 1, false);
 		ck_assert_int_ge(sd_event_run(loop, 100 * 1000), 0);
 	}
 	ck_assert_int_ge(a.n, 1);
