@@ -448,12 +448,60 @@ static int on_stats_timer(sd_event_source *es, uint64_t usec, void *userdata)
 		     (unsigned long long)(ss.oldest_ms && now > ss.oldest_ms ?
 						  (now - ss.oldest_ms) / 1000 : 0),
 		     (unsigned long long)ss.db_bytes, fg_mqtt_state_to_string(ms.state));
-	snprintf(topic, sizeof(topic), "fieldgate/%s/stats", d->cfg->gateway.id);
-	if (n > 0 && (size_t)n < sizeof(payload))
+	if (n > 0 && (size_t)n < sizeof(payload) &&
+	    fg_format_gateway_topic(d->cfg->gateway.id, "stats", topic, sizeof(topic)) >= 0)
 		(void) fg_mqtt_publish_direct(d->mqtt, topic, payload, 0, false);
 	(void) sd_event_source_set_time(es, usec + (uint64_t)d->cfg->mqtt.stats_interval_s *
 							 FG_USEC_PER_SEC);
 	return 0;
+}
+
+static int republish_config(const char *topic, const char *payload, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	return fg_mqtt_publish_direct(d->mqtt, topic, payload, 1, true);
+}
+
+/*
+ * Home Assistant's birth message (<prefix>/status "online"): it has just
+ * started, perhaps on a broker that lost the retained configs. Announce
+ * every config kept in the buffer again, at once rather than behind a
+ * backlog in the outbox.
+ */
+static void on_ha_status(const char *topic, const void *payload, size_t len, void *userdata)
+{
+	struct daemon *d = userdata;
+	const char *prefix = d->cfg->mqtt.homeassistant_prefix;
+	size_t plen = strlen(prefix);
+	int n;
+
+	/* A subscription of an earlier prefix outlives a reload that kept the sink. */
+	if (!d->cfg->mqtt.homeassistant || strncmp(topic, prefix, plen) != 0 ||
+	    strcmp(topic + plen, "/status") != 0 || len != 6 || memcmp(payload, "online", 6) != 0 ||
+	    !d->store)
+		return;
+	n = fg_pipeline_configs_each(d->store, republish_config, d);
+	if (n < 0)
+		fg_log_errno(n, "mqtt", "Home Assistant is online; cannot announce the configs "
+			     "again: %m");
+	else
+		fg_log_info("mqtt", "Home Assistant is online: %d discovery configs announced again",
+			    n);
+}
+
+/* With mqtt.homeassistant, listen for Home Assistant's birth message. */
+static void ha_subscribe(struct daemon *d)
+{
+	char topic[512];
+	int r;
+
+	if (!d->mqtt || !d->cfg->mqtt.homeassistant)
+		return;
+	snprintf(topic, sizeof(topic), "%s/status", d->cfg->mqtt.homeassistant_prefix);
+	r = fg_mqtt_subscribe(d->mqtt, topic, 1, on_ha_status, d);
+	if (r < 0)
+		fg_log_errno(r, "mqtt", "cannot subscribe to '%s': %m", topic);
 }
 
 /* Start the MQTT sink on the current configuration. */
@@ -467,6 +515,7 @@ static int sink_start(struct daemon *d)
 			&d->mqtt);
 	if (r < 0)
 		return fg_log_errno(r, "mqtt", "cannot start the MQTT sink: %m");
+	ha_subscribe(d);
 	return 0;
 }
 
@@ -493,6 +542,7 @@ static int rules_start(struct daemon *d)
 {
 	static const struct fg_store_hooks hooks = { transform_end, transform_rolled_back };
 	struct fg_rules_stats st;
+	char serial[20];
 	bool windows = false;
 	int r;
 
@@ -500,6 +550,10 @@ static int rules_start(struct daemon *d)
 	r = fg_pipeline_new(d->cfg, d->store, NULL, &d->pipeline);
 	if (r < 0)
 		return fg_log_errno(r, "rules", "cannot set up the rules: %m");
+	/* The gateway device and the removal of devices gone, in the next commit. */
+	snprintf(serial, sizeof(serial), "%016llx", (unsigned long long)d->concentrator_eui);
+	fg_pipeline_announce_gateway(d->pipeline, d->concentrator_eui ? serial : NULL);
+	fg_store_want_commit(d->store);
 	fg_store_set_hooks(d->store, &hooks);
 	r = fg_rule_gpio_new(d->cfg, NULL, d->rule_gpio, &d->rule_gpio);
 	if (r < 0) {
@@ -1457,6 +1511,7 @@ static int on_reload_signal(sd_event_source *es, const struct signalfd_siginfo *
 		/* Nothing the sink uses changed: no reconnect, the window and counters stay. */
 		fg_log_info("mqtt", "broker settings unchanged: the connection to '%s:%u' is kept",
 			    d->cfg->mqtt.host, d->cfg->mqtt.port);
+		ha_subscribe(d);
 		fg_mqtt_kick(d->mqtt);
 	} else if (!d->dry_run) {
 		/* Reconnect with the new broker settings; what is in flight is peeked again. */

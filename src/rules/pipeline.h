@@ -19,7 +19,15 @@
  *             reading's number, boolean or string)
  *   discovery with mqtt.homeassistant, a retained Home Assistant discovery
  *             config (sink/homeassistant.h) before the first message of each
- *             device/quantity in this run of the daemon
+ *             device/quantity in this run of the daemon; each config is kept
+ *             in the buffer's state (owner "homeassistant", key its topic) in
+ *             the same transaction
+ *   gateway   with fg_pipeline_announce_gateway (the daemon only), in the
+ *             first commit of the pipeline: the gateway device's configs,
+ *             then an empty retained config (Home Assistant removes the
+ *             entity) for every kept config the configuration no longer
+ *             makes (device removed, source off, another gateway id or
+ *             prefix, discovery off), its row deleted
  *
  * Used by fieldgated (the store's transform) and by `fieldgatectl rules
  * test` (the same pipeline on a scratch buffer), so what the test prints is
@@ -41,6 +49,7 @@ struct fg_pipeline_stats {
 	unsigned long long unformattable; /* frames that could not be formatted (dropped) */
 	unsigned long long alerts;        /* alert messages queued */
 	unsigned long long discovery;     /* discovery messages queued */
+	unsigned long long discovery_removed; /* empty configs queued for devices removed */
 };
 
 /*
@@ -58,6 +67,22 @@ int fg_pipeline_frame(struct fg_pipeline *p, struct fg_store *s, const struct fg
 int fg_pipeline_end(struct fg_pipeline *p, struct fg_store *s);
 /* The store's rolled_back hook: read rule state again. */
 void fg_pipeline_rolled_back(struct fg_pipeline *p, struct fg_store *s);
+
+/*
+ * Announce the gateway as a Home Assistant device and clear removed devices'
+ * configs in the next commit (see above). serial: the gateway device's
+ * serial number (the concentrator's EUI), NULL or "" unknown.
+ */
+void fg_pipeline_announce_gateway(struct fg_pipeline *p, const char *serial);
+
+/*
+ * Call fn for every Home Assistant config kept in the buffer (topic and
+ * payload, NUL-terminated), to announce them all again when Home Assistant
+ * says it is back (its birth message). Outside a commit. Returns how many,
+ * or a negative errno (fn's negative return stops it and is returned).
+ */
+typedef int (*fg_pipeline_config_fn)(const char *topic, const char *payload, void *userdata);
+int fg_pipeline_configs_each(struct fg_store *s, fg_pipeline_config_fn fn, void *userdata);
 
 /* The wall time (ms) the next window ends, 0 if none is open. */
 uint64_t fg_pipeline_next_deadline(const struct fg_pipeline *p);

@@ -526,3 +526,17 @@ invalid:
 		buf[0] = '\0';
 	return -EINVAL;
 }
+
+int fg_format_gateway_topic(const char *gateway, const char *leaf, char *buf, size_t size)
+{
+	int n;
+
+	if (!gateway || !leaf || !buf || size == 0)
+		return -EINVAL;
+	n = snprintf(buf, size, "fieldgate/%s/%s", gateway, leaf);
+	if (n < 0 || (size_t) n >= size) {
+		buf[0] = '\0';
+		return -ENOBUFS;
+	}
+	return n;
+}

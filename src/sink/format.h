@@ -57,6 +57,14 @@ int fg_format_topic(const char *tmpl, const char *gateway, const struct fg_readi
 		    size_t size);
 
 /*
+ * The gateway's own topics, one place for all who publish or name them:
+ * "fieldgate/<gateway>/<leaf>" for leaf "status" (the retained online/offline
+ * state and its Last Will) and "stats" (the health record). Returns the
+ * length, -ENOBUFS if it does not fit (buf holds ""), -EINVAL for NULLs.
+ */
+int fg_format_gateway_topic(const char *gateway, const char *leaf, char *buf, size_t size);
+
+/*
  * Additions to the contract above:
  *
  * fg_format_payload also returns -EINVAL for an unknown format or NULL

@@ -293,11 +293,17 @@ const char *fg_ha_unit(const char *unit)
 	return m ? m->ha_unit : unit;
 }
 
-/* Home Assistant refuses "measurement" for energy: a meter's count is a total. */
+/*
+ * Home Assistant refuses "measurement" for energy: a meter's count is a total.
+ * Wind direction takes "measurement_angle" only (HA 2025.4): its statistics
+ * are circular means, not arithmetic ones.
+ */
 static const char *state_class_for(const char *device_class)
 {
 	if (device_class && strcmp(device_class, "energy") == 0)
 		return "total";
+	if (device_class && strcmp(device_class, "wind_direction") == 0)
+		return "measurement_angle";
 	return "measurement";
 }
 
@@ -315,6 +321,44 @@ static void put_sanitized(struct fg_json *j, const char *s, size_t max, bool das
 	}
 }
 
+/*
+ * Append s (at most max bytes) as Home Assistant's slugify would make an
+ * entity id of it: lowercase [a-z0-9], every other run of bytes one '_',
+ * none leading or trailing. sep: a '_' goes before it when anything does.
+ */
+static void put_slug(struct fg_json *j, const char *s, size_t max, bool sep)
+{
+	size_t len = strnlen(s, max);
+	bool gap = false, any = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!is_alnum(c)) {
+			gap = any;
+			continue;
+		}
+		if (c >= 'A' && c <= 'Z')
+			c = (char) (c - 'A' + 'a');
+		if ((gap || (!any && sep)))
+			fg_json_raw(j, "_", 1);
+		fg_json_raw(j, &c, 1);
+		gap = false;
+		any = true;
+	}
+}
+
+/* Whether id is n hex digits (a DevEUI's 16, a BLE address's 12). */
+static bool is_hex_id(const char *id, size_t n)
+{
+	if (strnlen(id, FG_DEVICE_ID_MAX) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789abcdefABCDEF", id[i]))
+			return false;
+	return true;
+}
+
 /* A topic we publish to (or name as state topic) must not hold wildcards. */
 static bool topic_ok(const char *t)
 {
@@ -327,34 +371,49 @@ static const char *const flat_reserved[] = { "gateway", "device", "name", "sourc
 					     "sf",	"bw",	  "dr",	  NULL };
 
 /*
- * The value_template. SenML: the record named after the quantity (a valid
- * quantity is its own SenML name, and Home Assistant sees records without the
- * base name applied). Flat: the quantity's key, which fg_format_payload
- * suffixes with "_2" when the name is one of its fixed keys. Booleans give
- * the strings "true"/"false", as Jinja would print True/False.
+ * The value_template. A message need not hold every quantity of its device
+ * (a deadband rule leaves out the ones that did not move), so each template
+ * tests for its quantity first, and renders what keeps the entity's state
+ * when it is absent: "" for a numeric sensor and a binary_sensor (Home
+ * Assistant ignores an empty rendering of those: "Ignore empty state",
+ * "Empty template output"), the current state (`this.state`) for a string
+ * sensor, whose state "" would be a value. Never an undefined value: that
+ * is a template error on every message without the quantity.
+ *
+ * SenML: the record named after the quantity (a valid quantity is its own
+ * SenML name, and Home Assistant sees records without the base name
+ * applied). Flat: the quantity's key, which fg_format_payload suffixes with
+ * "_2" when the name is one of its fixed keys. Booleans give the strings
+ * "true"/"false", as Jinja would print True/False.
  */
 static void put_value_template(struct fg_json *j, const struct fg_reading *r, enum fg_format f)
 {
-	char tmpl[160], key[FG_QUANTITY_MAX + 2];
+	char tmpl[800], key[FG_QUANTITY_MAX + 2], set[200], val[160], have[160];
 	const char *field = r->kind == FG_VALUE_BOOL	 ? "vb"
 			    : r->kind == FG_VALUE_STRING ? "vs"
 							 : "v";
+	const char *absent = r->kind == FG_VALUE_STRING ? "this.state" : "''";
 	bool reserved = false;
-	char expr[128];
 
 	for (size_t i = 0; flat_reserved[i]; i++)
 		reserved |= strcmp(r->quantity, flat_reserved[i]) == 0;
 	snprintf(key, sizeof(key), "%s%s", r->quantity, reserved ? "_2" : "");
-	if (f == FG_FORMAT_SENML)
-		snprintf(expr, sizeof(expr),
-			 "(value_json | selectattr('n', 'eq', '%s') | first).%s", r->quantity,
-			 field);
-	else
-		snprintf(expr, sizeof(expr), "value_json['%s']", key);
+	if (f == FG_FORMAT_SENML) {
+		snprintf(set, sizeof(set),
+			 "{%% set r = value_json | selectattr('n', 'eq', '%s') | list %%}",
+			 r->quantity);
+		snprintf(val, sizeof(val), "r[0].%s", field);
+		snprintf(have, sizeof(have), "r and r[0].%s is defined", field);
+	} else {
+		set[0] = '\0';
+		snprintf(val, sizeof(val), "value_json['%s']", key);
+		snprintf(have, sizeof(have), "'%s' in value_json", key);
+	}
 	if (r->kind == FG_VALUE_BOOL)
-		snprintf(tmpl, sizeof(tmpl), "{{ 'true' if %s else 'false' }}", expr);
+		snprintf(tmpl, sizeof(tmpl), "%s{{ ('true' if %s else 'false') if %s else %s }}",
+			 set, val, have, absent);
 	else
-		snprintf(tmpl, sizeof(tmpl), "{{ %s }}", expr);
+		snprintf(tmpl, sizeof(tmpl), "%s{{ %s if %s else %s }}", set, val, have, absent);
 	fg_json_string(j, tmpl);
 }
 
@@ -383,9 +442,35 @@ static int make_id(const char *gateway, const struct fg_reading *r, const char *
 	return fg_json_steal(&j, ret_id, &len);
 }
 
+/*
+ * "origin": who published the config (Home Assistant's MQTT info shows it).
+ * No support_url: the package names none (AC_INIT has no URL).
+ */
+static void put_origin(struct fg_json *j)
+{
+	fg_json_printf(j, ",\"origin\":{\"name\":\"fieldgate\",\"sw_version\":");
+	fg_json_string(j, PACKAGE_VERSION);
+	fg_json_raw(j, "}", 1);
+}
+
+/*
+ * "availability": the gateway's retained status, {"state":"online",...} at
+ * connect and {"state":"offline",...} as its Last Will, so every entity of
+ * the gateway goes unavailable when the gateway dies or loses the broker.
+ */
+static void put_availability(struct fg_json *j, const char *status_topic)
+{
+	fg_json_printf(j, ",\"availability\":[{\"topic\":");
+	fg_json_string(j, status_topic);
+	fg_json_printf(j,
+		       ",\"value_template\":\"{{ value_json.state }}\","
+		       "\"payload_available\":\"online\",\"payload_not_available\":\"offline\"}]");
+}
+
 /* The payload: one JSON object, every string through the escaper. */
-static int put_config(struct fg_json *j, const char *gateway, const struct fg_reading *r,
-		      const char *state_topic, enum fg_format f, uint32_t expire_after_s)
+static int put_config(struct fg_json *j, const char *gateway, const char *status_topic,
+		      const struct fg_reading *r, const char *state_topic, enum fg_format f,
+		      uint32_t expire_after_s)
 {
 	char unit[FG_UNIT_MAX], *entity_id = NULL, *device_id = NULL, *gateway_id = NULL;
 	const char *ha_unit = NULL, *device_class = NULL;
@@ -411,8 +496,13 @@ static int put_config(struct fg_json *j, const char *gateway, const struct fg_re
 	fg_json_string(j, r->quantity);
 	fg_json_raw(j, ",\"unique_id\":", 13);
 	fg_json_string(j, entity_id);
-	fg_json_raw(j, ",\"object_id\":", 13);
-	fg_json_string(j, entity_id);
+	/* object_id's successor (HA 2025.10): the entity id to create, domain included. */
+	fg_json_printf(j, ",\"default_entity_id\":\"%s.",
+		       r->kind == FG_VALUE_BOOL ? "binary_sensor" : "sensor");
+	put_slug(j, r->device_name[0] ? r->device_name : r->device_id,
+		 r->device_name[0] ? FG_DEVICE_NAME_MAX : FG_DEVICE_ID_MAX, false);
+	put_slug(j, r->quantity, FG_QUANTITY_MAX, true);
+	fg_json_raw(j, "\"", 1);
 	fg_json_raw(j, ",\"state_topic\":", 15);
 	fg_json_string(j, state_topic);
 	fg_json_raw(j, ",\"value_template\":", 18);
@@ -433,6 +523,7 @@ static int put_config(struct fg_json *j, const char *gateway, const struct fg_re
 	}
 	if (expire_after_s)
 		fg_json_printf(j, ",\"expire_after\":%" PRIu32, expire_after_s);
+	put_availability(j, status_topic);
 	fg_json_printf(j, ",\"device\":{\"identifiers\":[");
 	fg_json_string(j, device_id);
 	fg_json_printf(j, "],\"name\":");
@@ -442,9 +533,18 @@ static int put_config(struct fg_json *j, const char *gateway, const struct fg_re
 		fg_json_string_n(j, r->device_id, FG_DEVICE_ID_MAX);
 	fg_json_printf(j, ",\"model\":");
 	fg_json_string(j, fg_source_kind_to_string(r->source));
-	fg_json_printf(j, ",\"manufacturer\":\"fieldgate\",\"via_device\":");
+	fg_json_printf(j, ",\"manufacturer\":\"fieldgate\"");
+	/* The radio identity where it is one: a LoRaWAN DevEUI, a BLE address (hex digits). */
+	if ((r->source == FG_SOURCE_LORA && is_hex_id(r->device_id, 16)) ||
+	    (r->source == FG_SOURCE_BLE && is_hex_id(r->device_id, 12))) {
+		fg_json_printf(j, ",\"serial_number\":");
+		fg_json_string_n(j, r->device_id, FG_DEVICE_ID_MAX);
+	}
+	fg_json_printf(j, ",\"via_device\":");
 	fg_json_string(j, gateway_id);
-	fg_json_raw(j, "}}", 2);
+	fg_json_raw(j, "}", 1);
+	put_origin(j);
+	fg_json_raw(j, "}", 1);
 out:
 	free(entity_id);
 	free(device_id);
@@ -452,9 +552,9 @@ out:
 	return e;
 }
 
-int fg_ha_discovery(const char *prefix, const char *gateway, const struct fg_reading *r,
-		    const char *state_topic, enum fg_format f, uint32_t expire_after_s,
-		    char **ret_topic, char **ret_payload)
+int fg_ha_discovery(const char *prefix, const char *gateway, const char *status_topic,
+		    const struct fg_reading *r, const char *state_topic, enum fg_format f,
+		    uint32_t expire_after_s, char **ret_topic, char **ret_payload)
 {
 	struct fg_json t, p;
 	char *node_id, *topic, *payload;
@@ -462,7 +562,7 @@ int fg_ha_discovery(const char *prefix, const char *gateway, const struct fg_rea
 	int e;
 
 	if (!topic_ok(prefix) || prefix[strlen(prefix) - 1] == '/' || !gateway || !*gateway || !r ||
-	    !topic_ok(state_topic) || (unsigned) f >= FG_FORMAT__COUNT ||
+	    !topic_ok(state_topic) || !topic_ok(status_topic) || (unsigned) f >= FG_FORMAT__COUNT ||
 	    (unsigned) r->kind >= FG_VALUE__COUNT || !fg_source_kind_to_string(r->source) ||
 	    !ret_topic || !ret_payload)
 		return -EINVAL;
@@ -486,11 +586,136 @@ int fg_ha_discovery(const char *prefix, const char *gateway, const struct fg_rea
 		return e;
 
 	fg_json_init_dynamic(&p);
-	e = put_config(&p, gateway, r, state_topic, f, expire_after_s);
+	e = put_config(&p, gateway, status_topic, r, state_topic, f, expire_after_s);
 	if (e < 0)
 		fg_json_free(&p);
 	else
 		e = fg_json_steal(&p, &payload, &len);
+	if (e < 0) {
+		free(topic);
+		return e;
+	}
+	*ret_topic = topic;
+	*ret_payload = payload;
+	return 0;
+}
+
+/*
+ * The gateway's own entities: its health record on the stats topic, one
+ * diagnostic entity per top-level key. Units are Home Assistant's; a count
+ * that only grows is total_increasing, a gauge measurement.
+ */
+struct gateway_entity {
+	const char *key;
+	const char *name;
+	const char *unit;	  /* NULL: none */
+	const char *device_class; /* NULL: none */
+	const char *state_class;  /* NULL: a string or binary entity */
+	bool binary;
+};
+
+static const struct gateway_entity gateway_entities[] = {
+	{ "uptime_s", "uptime", "s", "duration", "measurement", false },
+	{ "buffer_depth", "buffer depth", "messages", NULL, "measurement", false },
+	{ "oldest_age_s", "oldest buffered", "s", "duration", "measurement", false },
+	{ "disk_free", "disk free", "B", "data_size", "measurement", false },
+	{ "db_bytes", "buffer size", "B", "data_size", "measurement", false },
+	{ "readings_per_s", "readings rate", "readings/s", NULL, "measurement", false },
+	{ "published_per_s", "publish rate", "messages/s", NULL, "measurement", false },
+	{ "evicted", "evicted", "readings", NULL, "total_increasing", false },
+	{ "dropped", "dropped", "readings", NULL, "total_increasing", false },
+	{ "broker", "broker", NULL, NULL, NULL, false },
+	{ "clock_synchronized", "clock synchronized", NULL, NULL, NULL, true },
+	{ "version", "version", NULL, NULL, NULL, false },
+};
+
+size_t fg_ha_gateway_entities(void)
+{
+	return sizeof(gateway_entities) / sizeof(gateway_entities[0]);
+}
+
+/* The gateway's device object, which every device's via_device names. */
+static void put_gateway_device(struct fg_json *j, const char *gateway_id, const char *gateway,
+			       const char *serial)
+{
+	fg_json_printf(j, ",\"device\":{\"identifiers\":[");
+	fg_json_string(j, gateway_id);
+	fg_json_printf(j, "],\"name\":");
+	fg_json_string(j, gateway);
+	fg_json_printf(j, ",\"model\":\"fieldgate gateway\",\"manufacturer\":\"fieldgate\","
+			  "\"sw_version\":");
+	fg_json_string(j, PACKAGE_VERSION);
+	if (serial && *serial) {
+		fg_json_printf(j, ",\"serial_number\":");
+		fg_json_string(j, serial);
+	}
+	fg_json_raw(j, "}", 1);
+}
+
+int fg_ha_gateway_discovery(const char *prefix, const char *gateway, const char *status_topic,
+			    const char *stats_topic, const char *serial, size_t i, char **ret_topic,
+			    char **ret_payload)
+{
+	const struct gateway_entity *g;
+	char *gateway_id = NULL, *topic = NULL, *payload = NULL;
+	struct fg_json t, p;
+	size_t len;
+	int e;
+
+	if (!topic_ok(prefix) || prefix[strlen(prefix) - 1] == '/' || !gateway || !*gateway ||
+	    !topic_ok(status_topic) || !topic_ok(stats_topic) || !ret_topic || !ret_payload)
+		return -EINVAL;
+	if (i >= fg_ha_gateway_entities())
+		return -ENOENT;
+	g = &gateway_entities[i];
+	e = make_id(gateway, NULL, NULL, true, &gateway_id);
+	if (e < 0)
+		return e;
+	fg_json_init_dynamic(&t);
+	fg_json_printf(&t, "%s/%s/%s/%s/config", prefix, g->binary ? "binary_sensor" : "sensor",
+		       gateway_id, g->key);
+	free(gateway_id);
+	e = fg_json_steal(&t, &topic, &len);
+	if (e < 0)
+		return e;
+	e = make_id(gateway, NULL, NULL, false, &gateway_id);
+	if (e < 0) {
+		free(topic);
+		return e;
+	}
+
+	fg_json_init_dynamic(&p);
+	fg_json_printf(&p, "{\"name\":\"%s\",\"unique_id\":\"%s_%s\",\"default_entity_id\":\"%s.",
+		       g->name, gateway_id, g->key, g->binary ? "binary_sensor" : "sensor");
+	put_slug(&p, gateway_id, SIZE_MAX, false);
+	put_slug(&p, g->key, SIZE_MAX, true);
+	fg_json_printf(&p, "\",\"state_topic\":");
+	fg_json_string(&p, stats_topic);
+	/* A record without the key (an older daemon's) keeps the entity's state. */
+	if (g->binary)
+		fg_json_printf(&p,
+			       ",\"value_template\":\"{{ ('true' if value_json.%s else "
+			       "'false') if value_json.%s is defined else '' }}\","
+			       "\"payload_on\":\"true\",\"payload_off\":\"false\"",
+			       g->key, g->key);
+	else
+		fg_json_printf(&p,
+			       ",\"value_template\":\"{{ value_json.%s if value_json.%s is "
+			       "defined else %s }}\"",
+			       g->key, g->key, g->state_class ? "''" : "this.state");
+	if (g->unit)
+		fg_json_printf(&p, ",\"unit_of_measurement\":\"%s\"", g->unit);
+	if (g->device_class)
+		fg_json_printf(&p, ",\"device_class\":\"%s\"", g->device_class);
+	if (g->state_class)
+		fg_json_printf(&p, ",\"state_class\":\"%s\"", g->state_class);
+	fg_json_printf(&p, ",\"entity_category\":\"diagnostic\"");
+	put_availability(&p, status_topic);
+	put_gateway_device(&p, gateway_id, gateway, serial);
+	put_origin(&p);
+	fg_json_raw(&p, "}", 1);
+	free(gateway_id);
+	e = fg_json_steal(&p, &payload, &len);
 	if (e < 0) {
 		free(topic);
 		return e;

@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/hist.h"
 #include "core/log.h"
+#include "sink/format.h"
 #include "sink/mqtt.h"
 
 #define MISC_PERIOD_USEC (1 * FG_USEC_PER_SEC)
@@ -59,6 +60,16 @@ struct lookup {
 	char host[];
 };
 
+/* A topic filter subscribed at every connection, and who gets its messages. */
+struct subscription {
+	char *topic;
+	int qos;
+	fg_mqtt_message_fn fn;
+	void *userdata;
+};
+
+#define SUBSCRIPTIONS_MAX 4
+
 struct fg_mqtt {
 	struct fg_mqtt_config cfg; /* strings owned */
 	char *gateway;
@@ -88,6 +99,8 @@ struct fg_mqtt {
 	struct fg_mqtt_stats stats;
 	struct fg_hist latency; /* reading created -> PUBACK */
 	struct file_id tls_files[TLS_FILE__COUNT];
+	struct subscription subs[SUBSCRIPTIONS_MAX];
+	size_t n_subs;
 };
 
 static const char *const state_names[FG_MQTT_STATE__COUNT] = {
@@ -385,6 +398,65 @@ static void on_log(struct mosquitto *mosq, void *obj, int level, const char *str
 	}
 }
 
+/* (Re)subscribe: a clean-session-off broker may keep it, but one that lost our session does not. */
+static void subscribe_one(struct fg_mqtt *m, const struct subscription *sub)
+{
+	int rc = mosquitto_subscribe(m->mosq, NULL, sub->topic, sub->qos);
+
+	if (rc != MOSQ_ERR_SUCCESS)
+		fg_log_warning("mqtt", "cannot subscribe to '%s': %s", sub->topic,
+			       mosquitto_strerror(rc));
+}
+
+/* A message on a subscribed topic: to every subscription whose filter matches it. */
+static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg)
+{
+	struct fg_mqtt *m = obj;
+
+	(void) mosq;
+	for (size_t i = 0; i < m->n_subs; i++) {
+		bool match = false;
+
+		if (mosquitto_topic_matches_sub(m->subs[i].topic, msg->topic, &match) ==
+			    MOSQ_ERR_SUCCESS &&
+		    match)
+			m->subs[i].fn(msg->topic, msg->payload, (size_t) msg->payloadlen,
+				      m->subs[i].userdata);
+	}
+}
+
+int fg_mqtt_subscribe(struct fg_mqtt *m, const char *topic, int qos, fg_mqtt_message_fn fn,
+		      void *userdata)
+{
+	struct subscription *sub = NULL;
+
+	if (!m || !topic || !fn || qos < 0 || qos > 2 ||
+	    mosquitto_sub_topic_check(topic) != MOSQ_ERR_SUCCESS)
+		return -EINVAL;
+	for (size_t i = 0; i < m->n_subs && !sub; i++)
+		if (strcmp(m->subs[i].topic, topic) == 0)
+			sub = &m->subs[i];
+	if (!sub) {
+		char *t;
+
+		if (m->n_subs == SUBSCRIPTIONS_MAX)
+			return -ENOSPC;
+		t = strdup(topic);
+		if (!t)
+			return -ENOMEM;
+		sub = &m->subs[m->n_subs++];
+		sub->topic = t;
+	}
+	sub->qos = qos;
+	sub->fn = fn;
+	sub->userdata = userdata;
+	if (m->stats.state == FG_MQTT_CONNECTED && !m->resume) {
+		subscribe_one(m, sub);
+		update_io(m);
+	}
+	return 0;
+}
+
 static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 {
 	struct fg_mqtt *m = userdata;
@@ -399,6 +471,8 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 	if (rc == MOSQ_ERR_SUCCESS && m->resume && m->stats.state == FG_MQTT_CONNECTED) {
 		/* After the CONNACK and the resent window: status, then new messages. */
 		m->resume = false;
+		for (size_t i = 0; i < m->n_subs; i++)
+			subscribe_one(m, &m->subs[i]);
 		publish_status(m, "online");
 		fg_mqtt_kick(m);
 	} else if (rc == MOSQ_ERR_SUCCESS && m->refill) {
@@ -870,7 +944,7 @@ int fg_mqtt_new(const struct fg_mqtt_config *cfg, const char *gateway_id,
 		struct fg_mqtt **ret_mqtt)
 {
 	struct fg_mqtt *m;
-	char will[256];
+	char will[256], status_topic[512];
 	int r, rc, n;
 
 	m = calloc(1, sizeof(*m));
@@ -886,9 +960,11 @@ int fg_mqtt_new(const struct fg_mqtt_config *cfg, const char *gateway_id,
 		goto fail;
 	m->gateway = strdup(gateway_id);
 	m->content_type = content_type ? strdup(content_type) : NULL;
-	r = asprintf(&m->status_topic, "fieldgate/%s/status", gateway_id);
-	if (r < 0 || !m->gateway || (content_type && !m->content_type)) {
-		m->status_topic = r < 0 ? NULL : m->status_topic;
+	r = fg_format_gateway_topic(gateway_id, "status", status_topic, sizeof(status_topic));
+	if (r < 0)
+		goto fail;
+	m->status_topic = strdup(status_topic);
+	if (!m->status_topic || !m->gateway || (content_type && !m->content_type)) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -930,6 +1006,7 @@ int fg_mqtt_new(const struct fg_mqtt_config *cfg, const char *gateway_id,
 	mosquitto_connect_v5_callback_set(m->mosq, on_connect);
 	mosquitto_disconnect_v5_callback_set(m->mosq, on_disconnect);
 	mosquitto_publish_callback_set(m->mosq, on_publish);
+	mosquitto_message_callback_set(m->mosq, on_message);
 	mosquitto_log_callback_set(m->mosq, on_log);
 
 	r = sd_event_add_time_relative(loop, &m->reconnect_timer, CLOCK_MONOTONIC, 0,
@@ -988,6 +1065,8 @@ void fg_mqtt_free(struct fg_mqtt *m)
 	free(m->gateway);
 	free(m->content_type);
 	free(m->status_topic);
+	for (size_t i = 0; i < m->n_subs; i++)
+		free(m->subs[i].topic);
 	free(m->window);
 	free(m);
 }

@@ -95,6 +95,22 @@ void fg_mqtt_kick(struct fg_mqtt *m);
 int fg_mqtt_publish_direct(struct fg_mqtt *m, const char *topic, const char *payload, int qos,
 			   bool retain);
 
+/*
+ * A message on a subscribed topic: topic NUL-terminated, payload not (len
+ * bytes), both valid during the call only. Called from the loop.
+ */
+typedef void (*fg_mqtt_message_fn)(const char *topic, const void *payload, size_t len,
+				   void *userdata);
+/*
+ * Subscribe to the filter topic at qos, now when connected and again at every
+ * connection (after the CONNACK and the resent window, before the status);
+ * fn gets each message. A topic subscribed
+ * before is updated (fn, qos), not doubled. At most 4 topics. Returns 0,
+ * -EINVAL (bad filter or qos), -ENOSPC, -ENOMEM.
+ */
+int fg_mqtt_subscribe(struct fg_mqtt *m, const char *topic, int qos, fg_mqtt_message_fn fn,
+		      void *userdata);
+
 void fg_mqtt_get_stats(const struct fg_mqtt *m, struct fg_mqtt_stats *ret);
 const char *fg_mqtt_state_to_string(enum fg_mqtt_state s);
 

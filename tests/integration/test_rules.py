@@ -211,13 +211,16 @@ sources = {{ sim = {{ enabled = true; devices = 1; interval_ms = 50; seed = 5; }
             self.assertEqual(cfg["state_topic"], "fieldgate/itest/sim/sim-0001")
             self.assertEqual(cfg["unit_of_measurement"], "°C")
             self.assertEqual(cfg["device_class"], "temperature")
-            # One config per sensor, each before the first reading that needs it.
+            # One config per sensor, each before the first reading that needs it (the
+            # gateway device's 12 diagnostic sensors come first, in the first commit).
             first = readings(sub)[0]
-            self.assertEqual(len(configs), 3, list(configs))
+            device = [t for t in configs if "/fieldgate_itest_sim-0001/" in t]
+            self.assertEqual(len(device), 3, list(configs))
+            self.assertEqual(len(configs), 3 + 12, list(configs))
             self.assertTrue(all(i < first for i, (t, _) in enumerate(sub.messages)
                                 if t.startswith("ha/")))
             st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
-            self.assertEqual(st["discovery_queued"], 3)
+            self.assertEqual(st["discovery_queued"], 3 + 12)
         finally:
             sub.stop()
             broker.stop()

@@ -585,6 +585,22 @@ START_TEST(names_round_trip)
 }
 END_TEST
 
+START_TEST(gateway_topics)
+{
+	char buf[32];
+
+	ck_assert_int_eq(fg_format_gateway_topic("gw1", "status", buf, sizeof(buf)), 20);
+	ck_assert_str_eq(buf, "fieldgate/gw1/status");
+	ck_assert_int_eq(fg_format_gateway_topic("gw1", "stats", buf, sizeof(buf)), 19);
+	ck_assert_str_eq(buf, "fieldgate/gw1/stats");
+	ck_assert_int_eq(
+		fg_format_gateway_topic("a-very-long-gateway-name", "status", buf, sizeof(buf)),
+		-ENOBUFS);
+	ck_assert_str_eq(buf, "");
+	ck_assert_int_eq(fg_format_gateway_topic(NULL, "status", buf, sizeof(buf)), -EINVAL);
+}
+END_TEST
+
 START_TEST(topic_expands_every_placeholder)
 {
 	struct fg_reading r;
@@ -700,6 +716,7 @@ static Suite *format_suite(void)
 
 	tc = tcase_create("topic");
 	tcase_add_test(tc, topic_expands_every_placeholder);
+	tcase_add_test(tc, gateway_topics);
 	tcase_add_test(tc, topic_sanitizes_values);
 	tcase_add_test(tc, topic_reports_small_buffer);
 	tcase_add_test(tc, topic_refuses_bad_placeholders);

@@ -31,7 +31,10 @@ static void discover(const char *gw, const struct fg_reading *r, const char *sta
 
 	*topic = NULL;
 	*payload = NULL;
-	e = fg_ha_discovery("homeassistant", gw, r, state_topic, f, expire, topic, payload);
+	char status[64];
+
+	snprintf(status, sizeof(status), "fieldgate/%s/status", gw);
+	e = fg_ha_discovery("homeassistant", gw, status, r, state_topic, f, expire, topic, payload);
 	ck_assert_msg(e == 0, "fg_ha_discovery: %d", e);
 	ck_assert_ptr_nonnull(*topic);
 	ck_assert_ptr_nonnull(*payload);
@@ -49,15 +52,21 @@ START_TEST(senml_temperature_exact)
 		payload,
 		"{\"name\":\"temperature\","
 		"\"unique_id\":\"fieldgate_gw1_sim_0001_temperature\","
-		"\"object_id\":\"fieldgate_gw1_sim_0001_temperature\","
+		"\"default_entity_id\":\"sensor.kitchen_temperature\","
 		"\"state_topic\":\"fieldgate/gw1/sim/sim-0001\","
-		"\"value_template\":\"{{ (value_json | selectattr('n', 'eq', 'temperature') | "
-		"first).v }}\","
-		"\"unit_of_measurement\":\"\xc2\xb0\x43\",\"device_class\":\"temperature\",\"state_"
-		"class\":\"measurement\","
-		"\"device\":{\"identifiers\":[\"fieldgate_gw1_sim_0001\"],\"name\":\"Kitchen\","
-		"\"model\":\"sim\",\"manufacturer\":\"fieldgate\",\"via_device\":\"fieldgate_gw1\"}"
-		"}");
+		"\"value_template\":\"{% set r = value_json | selectattr('n', 'eq',"
+		" 'temperature') | list %}{{ r[0].v if r and r[0].v is defined else '' }}\","
+		"\"unit_of_measurement\":\"\xc2\xb0"
+		"C\",\"device_class\":\"temperature\","
+		"\"state_class\":\"measurement\","
+		"\"availability\":[{\"topic\":\"fieldgate/gw1/status\","
+		"\"value_template\":\"{{ value_json.state }}\","
+		"\"payload_available\":\"online\","
+		"\"payload_not_available\":\"offline\"}],"
+		"\"device\":{\"identifiers\":[\"fieldgate_gw1_sim_0001\"],"
+		"\"name\":\"Kitchen\",\"model\":\"sim\",\"manufacturer\":\"fieldgate\","
+		"\"via_device\":\"fieldgate_gw1\"},\"origin\":{\"name\":\"fieldgate\","
+		"\"sw_version\":\"" PACKAGE_VERSION "\"}}");
 	free(topic);
 	free(payload);
 }
@@ -75,14 +84,20 @@ START_TEST(flat_humidity_exact)
 	ck_assert_str_eq(payload,
 			 "{\"name\":\"humidity\","
 			 "\"unique_id\":\"fieldgate_gw1_A4_C1_38_00_11_22_humidity\","
-			 "\"object_id\":\"fieldgate_gw1_A4_C1_38_00_11_22_humidity\","
+			 "\"default_entity_id\":\"sensor.bedroom_humidity\","
 			 "\"state_topic\":\"fg/A4_C1\","
-			 "\"value_template\":\"{{ value_json['humidity'] }}\","
+			 "\"value_template\":\"{{ value_json['humidity'] if 'humidity' in "
+			 "value_json else '' }}\","
 			 "\"unit_of_measurement\":\"%\",\"device_class\":\"humidity\","
 			 "\"state_class\":\"measurement\",\"expire_after\":900,"
+			 "\"availability\":[{\"topic\":\"fieldgate/gw1/status\","
+			 "\"value_template\":\"{{ value_json.state }}\","
+			 "\"payload_available\":\"online\","
+			 "\"payload_not_available\":\"offline\"}],"
 			 "\"device\":{\"identifiers\":[\"fieldgate_gw1_A4_C1_38_00_11_22\"],"
 			 "\"name\":\"Bedroom\",\"model\":\"ble\",\"manufacturer\":\"fieldgate\","
-			 "\"via_device\":\"fieldgate_gw1\"}}");
+			 "\"via_device\":\"fieldgate_gw1\"},\"origin\":{\"name\":\"fieldgate\","
+			 "\"sw_version\":\"" PACKAGE_VERSION "\"}}");
 	free(topic);
 	free(payload);
 }
@@ -96,7 +111,10 @@ START_TEST(flat_reserved_key)
 	size_t len;
 
 	discover("gw", &r, "t", FG_FORMAT_JSON, 0, &topic, &payload);
-	ck_assert_ptr_nonnull(strstr(payload, "\"value_template\":\"{{ value_json['rssi_2'] }}\""));
+	ck_assert_ptr_nonnull(strstr(
+		payload,
+		"\"value_template\":\"{{ value_json['rssi_2'] if 'rssi_2' in value_json else "
+		"'' }}\""));
 	ck_assert_ptr_nonnull(strstr(payload, "\"device_class\":\"signal_strength\""));
 	/* And the formatter really writes that key. */
 	ck_assert_int_eq(fg_format_payload(FG_FORMAT_JSON, &r, 1, 1, "gw", &fp, &len), 0);
@@ -117,14 +135,21 @@ START_TEST(boolean_binary_sensor)
 	ck_assert_str_eq(topic, "homeassistant/binary_sensor/fieldgate_gw_dev1/door/config");
 	ck_assert_str_eq(payload,
 			 "{\"name\":\"door\",\"unique_id\":\"fieldgate_gw_dev1_door\","
-			 "\"object_id\":\"fieldgate_gw_dev1_door\",\"state_topic\":\"s/t\","
-			 "\"value_template\":\"{{ 'true' if (value_json | selectattr('n', 'eq', "
-			 "'door') | first).vb else 'false' }}\","
+			 "\"default_entity_id\":\"binary_sensor.hall_door\","
+			 "\"state_topic\":\"s/t\","
+			 "\"value_template\":\"{% set r = value_json | selectattr('n', 'eq',"
+			 " 'door') | list %}{{ ('true' if r[0].vb else 'false') if r and r[0].vb "
+			 "is defined else '' }}\","
 			 "\"payload_on\":\"true\",\"payload_off\":\"false\","
 			 "\"device_class\":\"door\","
+			 "\"availability\":[{\"topic\":\"fieldgate/gw/status\","
+			 "\"value_template\":\"{{ value_json.state }}\","
+			 "\"payload_available\":\"online\","
+			 "\"payload_not_available\":\"offline\"}],"
 			 "\"device\":{\"identifiers\":[\"fieldgate_gw_dev1\"],\"name\":\"Hall\","
 			 "\"model\":\"ble\",\"manufacturer\":\"fieldgate\","
-			 "\"via_device\":\"fieldgate_gw\"}}");
+			 "\"via_device\":\"fieldgate_gw\"},\"origin\":{\"name\":\"fieldgate\","
+			 "\"sw_version\":\"" PACKAGE_VERSION "\"}}");
 	free(topic);
 	free(payload);
 
@@ -133,9 +158,10 @@ START_TEST(boolean_binary_sensor)
 	fg_reading_set_bool(&r, false);
 	discover("gw", &r, "s/t", FG_FORMAT_JSON, 0, &topic, &payload);
 	ck_assert_str_eq(topic, "homeassistant/binary_sensor/fieldgate_gw_dev1/button_x/config");
-	ck_assert_ptr_nonnull(strstr(
-		payload,
-		"\"value_template\":\"{{ 'true' if value_json['button_x'] else 'false' }}\""));
+	ck_assert_ptr_nonnull(
+		strstr(payload,
+		       "\"value_template\":\"{{ ('true' if value_json['button_x'] else 'false') if "
+		       "'button_x' in value_json else '' }}\""));
 	ck_assert_ptr_null(strstr(payload, "device_class"));
 	ck_assert_ptr_null(strstr(payload, "state_class"));
 	ck_assert_ptr_null(strstr(payload, "unit_of_measurement"));
@@ -153,14 +179,21 @@ START_TEST(string_sensor)
 	discover("gw", &r, "s", FG_FORMAT_SENML, 60, &topic, &payload);
 	ck_assert_str_eq(topic, "homeassistant/sensor/fieldgate_gw_b1/uuid/config");
 	/* No unit, class or state class even with a unit set on the reading. */
-	ck_assert_str_eq(payload,
-			 "{\"name\":\"uuid\",\"unique_id\":\"fieldgate_gw_b1_uuid\","
-			 "\"object_id\":\"fieldgate_gw_b1_uuid\",\"state_topic\":\"s\","
-			 "\"value_template\":\"{{ (value_json | selectattr('n', 'eq', 'uuid') | "
-			 "first).vs }}\",\"expire_after\":60,"
-			 "\"device\":{\"identifiers\":[\"fieldgate_gw_b1\"],\"name\":\"Beacon\","
-			 "\"model\":\"ble\",\"manufacturer\":\"fieldgate\","
-			 "\"via_device\":\"fieldgate_gw\"}}");
+	ck_assert_str_eq(
+		payload,
+		"{\"name\":\"uuid\",\"unique_id\":\"fieldgate_gw_b1_uuid\","
+		"\"default_entity_id\":\"sensor.beacon_uuid\",\"state_topic\":\"s\","
+		"\"value_template\":\"{% set r = value_json | selectattr('n', 'eq',"
+		" 'uuid') | list %}{{ r[0].vs if r and r[0].vs is defined else this.state }}\","
+		"\"expire_after\":60,"
+		"\"availability\":[{\"topic\":\"fieldgate/gw/status\","
+		"\"value_template\":\"{{ value_json.state }}\","
+		"\"payload_available\":\"online\","
+		"\"payload_not_available\":\"offline\"}],"
+		"\"device\":{\"identifiers\":[\"fieldgate_gw_b1\"],\"name\":\"Beacon\","
+		"\"model\":\"ble\",\"manufacturer\":\"fieldgate\","
+		"\"via_device\":\"fieldgate_gw\"},\"origin\":{\"name\":\"fieldgate\","
+		"\"sw_version\":\"" PACKAGE_VERSION "\"}}");
 	free(topic);
 	free(payload);
 }
@@ -386,7 +419,9 @@ START_TEST(invalid)
 	char *topic = (char *) "untouched", *payload = (char *) "untouched";
 
 #define EINVAL_CASE(pre, gw, rr, st, f)                                                            \
-	ck_assert_int_eq(fg_ha_discovery(pre, gw, rr, st, f, 0, &topic, &payload), -EINVAL)
+	ck_assert_int_eq(                                                                          \
+		fg_ha_discovery(pre, gw, "fieldgate/gw/status", rr, st, f, 0, &topic, &payload),   \
+		-EINVAL)
 	EINVAL_CASE(NULL, "gw", &r, "t", FG_FORMAT_SENML);
 	EINVAL_CASE("", "gw", &r, "t", FG_FORMAT_SENML);
 	EINVAL_CASE("home/", "gw", &r, "t", FG_FORMAT_SENML);
@@ -421,15 +456,176 @@ START_TEST(invalid)
 	memset(bad.quantity, 'q', sizeof(bad.quantity));
 	EINVAL_CASE("homeassistant", "gw", &bad, "t", FG_FORMAT_SENML);
 #undef EINVAL_CASE
-	ck_assert_int_eq(
-		fg_ha_discovery("homeassistant", "gw", &r, "t", FG_FORMAT_SENML, 0, NULL, &payload),
-		-EINVAL);
-	ck_assert_int_eq(
-		fg_ha_discovery("homeassistant", "gw", &r, "t", FG_FORMAT_SENML, 0, &topic, NULL),
-		-EINVAL);
+	ck_assert_int_eq(fg_ha_discovery("homeassistant", "gw", NULL, &r, "t", FG_FORMAT_SENML, 0,
+					 &topic, &payload),
+			 -EINVAL);
+	ck_assert_int_eq(fg_ha_discovery("homeassistant", "gw", "a/+/status", &r, "t",
+					 FG_FORMAT_SENML, 0, &topic, &payload),
+			 -EINVAL);
+	ck_assert_int_eq(fg_ha_discovery("homeassistant", "gw", "s", &r, "t", FG_FORMAT_SENML, 0,
+					 NULL, &payload),
+			 -EINVAL);
+	ck_assert_int_eq(fg_ha_discovery("homeassistant", "gw", "s", &r, "t", FG_FORMAT_SENML, 0,
+					 &topic, NULL),
+			 -EINVAL);
 	/* Outputs are written only on success. */
 	ck_assert_str_eq(topic, "untouched");
 	ck_assert_str_eq(payload, "untouched");
+}
+END_TEST
+
+/* The rules every config follows, whatever the reading: Home Assistant's current schema. */
+static void assert_schema(const char *payload, const char *gateway_identifier)
+{
+	char via[128];
+
+	ck_assert_msg(!strstr(payload, "object_id"), "object_id in %s", payload);
+	ck_assert_msg(strstr(payload, "\"default_entity_id\":\"sensor.") ||
+			      strstr(payload, "\"default_entity_id\":\"binary_sensor."),
+		      "no default_entity_id in %s", payload);
+	ck_assert_msg(strstr(payload, "\"availability\":[{\"topic\":\"fieldgate/gw/status\","
+				      "\"value_template\":\"{{ value_json.state }}\","
+				      "\"payload_available\":\"online\","
+				      "\"payload_not_available\":\"offline\"}]"),
+		      "no availability in %s", payload);
+	ck_assert_msg(strstr(payload,
+			     "\"origin\":{\"name\":\"fieldgate\",\"sw_version\":\"" PACKAGE_VERSION
+			     "\"}"),
+		      "no origin in %s", payload);
+	/* Every template tests for its key before it reads it. */
+	ck_assert_msg(strstr(payload, " is defined else ") ||
+			      strstr(payload, " in value_json else "),
+		      "template not tolerant in %s", payload);
+	if (gateway_identifier) {
+		snprintf(via, sizeof(via), "\"via_device\":\"%s\"", gateway_identifier);
+		ck_assert_msg(strstr(payload, via), "no %s in %s", via, payload);
+	}
+}
+
+START_TEST(schema_rules)
+{
+	static const struct {
+		enum fg_source_kind src;
+		const char *id, *q, *u;
+		int kind; /* 0 number, 1 bool, 2 string */
+	} rows[] = {
+		{ FG_SOURCE_SIM, "sim-0001", "temperature", "Cel", 0 },
+		{ FG_SOURCE_LORA, "0011223344556677", "wind_direction", "deg", 0 },
+		{ FG_SOURCE_BLE, "a4c138001122", "door", "", 1 },
+		{ FG_SOURCE_BLE, "a4c138001122", "uuid", "", 2 },
+		{ FG_SOURCE_GATEWAY, "0016c001ff10a235", "rx_received", "", 0 },
+	};
+	char *gw_topic = NULL, *gw_payload = NULL, ident[64] = "";
+	const char *p;
+
+	/* The gateway device that via_device names. */
+	ck_assert_int_eq(fg_ha_gateway_discovery("homeassistant", "gw", "fieldgate/gw/status",
+						 "fieldgate/gw/stats", NULL, 0, &gw_topic,
+						 &gw_payload),
+			 0);
+	p = strstr(gw_payload, "\"device\":{\"identifiers\":[\"");
+	ck_assert_ptr_nonnull(p);
+	sscanf(p + strlen("\"device\":{\"identifiers\":[\""), "%63[^\"]", ident);
+	ck_assert_str_eq(ident, "fieldgate_gw");
+	for (int f = 0; f < FG_FORMAT__COUNT; f++)
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			struct fg_reading r =
+				reading(rows[i].src, rows[i].id, "", rows[i].q, rows[i].u);
+			char *topic, *payload;
+
+			if (rows[i].kind == 1)
+				fg_reading_set_bool(&r, true);
+			if (rows[i].kind == 2)
+				fg_reading_set_text(&r, "x");
+			discover("gw", &r, "s/t", (enum fg_format) f, 0, &topic, &payload);
+			assert_schema(payload, ident);
+			free(topic);
+			free(payload);
+		}
+	free(gw_topic);
+	free(gw_payload);
+}
+END_TEST
+
+/* Wind direction: Home Assistant takes state class measurement_angle only, in degrees. */
+START_TEST(wind_direction_angle)
+{
+	struct fg_reading r =
+		reading(FG_SOURCE_LORA, "0011223344556677", "anemo", "wind_direction", "deg");
+	char *topic, *payload;
+
+	discover("gw", &r, "s", FG_FORMAT_SENML, 0, &topic, &payload);
+	ck_assert_ptr_nonnull(strstr(payload, "\"unit_of_measurement\":\"\xc2\xb0\","
+					      "\"device_class\":\"wind_direction\","
+					      "\"state_class\":\"measurement_angle\""));
+	ck_assert_ptr_nonnull(
+		strstr(payload, "\"default_entity_id\":\"sensor.anemo_wind_direction\""));
+	ck_assert_ptr_nonnull(strstr(payload, "\"serial_number\":\"0011223344556677\""));
+	free(topic);
+	free(payload);
+}
+END_TEST
+
+/* The gateway device: every key of the health record, diagnostic, one device. */
+START_TEST(gateway_device)
+{
+	static const char *const keys[] = {
+		"uptime_s", "buffer_depth",   "oldest_age_s",	    "disk_free",
+		"db_bytes", "readings_per_s", "published_per_s",    "evicted",
+		"dropped",  "broker",	      "clock_synchronized", "version"
+	};
+	size_t n = fg_ha_gateway_entities();
+	char *topic = (char *) "untouched", *payload = (char *) "untouched";
+
+	ck_assert_uint_eq(n, sizeof(keys) / sizeof(keys[0]));
+	for (size_t i = 0; i < n; i++) {
+		char want[160];
+
+		ck_assert_int_eq(fg_ha_gateway_discovery("homeassistant", "gw",
+							 "fieldgate/gw/status",
+							 "fieldgate/gw/stats", "0016c001ff10a235",
+							 i, &topic, &payload),
+				 0);
+		ck_assert_msg(json_valid(payload, strlen(payload)), "invalid JSON: %s", payload);
+		snprintf(want, sizeof(want), "homeassistant/%s/fieldgate_gw/%s/config",
+			 strcmp(keys[i], "clock_synchronized") ? "sensor" : "binary_sensor",
+			 keys[i]);
+		ck_assert_str_eq(topic, want);
+		assert_schema(payload, NULL);
+		ck_assert_ptr_nonnull(strstr(payload, "\"entity_category\":\"diagnostic\""));
+		ck_assert_ptr_nonnull(strstr(payload, "\"state_topic\":\"fieldgate/gw/stats\""));
+		snprintf(want, sizeof(want), "value_json.%s if value_json.%s is defined", keys[i],
+			 keys[i]);
+		if (strcmp(keys[i], "clock_synchronized") == 0)
+			snprintf(want, sizeof(want), "'false') if value_json.%s is defined else ''",
+				 keys[i]);
+		ck_assert_msg(strstr(payload, want), "%s not in %s", want, payload);
+		ck_assert_ptr_nonnull(strstr(
+			payload, "\"device\":{\"identifiers\":[\"fieldgate_gw\"],"
+				 "\"name\":\"gw\",\"model\":\"fieldgate gateway\","
+				 "\"manufacturer\":\"fieldgate\",\"sw_version\":\"" PACKAGE_VERSION
+				 "\",\"serial_number\":\"0016c001ff10a235\"}"));
+		free(topic);
+		free(payload);
+	}
+	topic = payload = (char *) "untouched";
+	ck_assert_int_eq(fg_ha_gateway_discovery("homeassistant", "gw", "fieldgate/gw/status",
+						 "fieldgate/gw/stats", NULL, n, &topic, &payload),
+			 -ENOENT);
+	ck_assert_int_eq(fg_ha_gateway_discovery("homeassistant", "gw", "fieldgate/gw/status",
+						 "a/#", NULL, 0, &topic, &payload),
+			 -EINVAL);
+	ck_assert_int_eq(fg_ha_gateway_discovery("home/", "gw", "fieldgate/gw/status",
+						 "fieldgate/gw/stats", NULL, 0, &topic, &payload),
+			 -EINVAL);
+	ck_assert_str_eq(topic, "untouched");
+	/* No serial: no serial_number. */
+	ck_assert_int_eq(fg_ha_gateway_discovery("homeassistant", "gw", "fieldgate/gw/status",
+						 "fieldgate/gw/stats", "", 0, &topic, &payload),
+			 0);
+	ck_assert_ptr_null(strstr(payload, "serial_number"));
+	free(topic);
+	free(payload);
 }
 END_TEST
 
@@ -450,6 +646,9 @@ int main(void)
 	tcase_add_test(tc, quantity_sanitized);
 	tcase_add_test(tc, expire_after);
 	tcase_add_test(tc, invalid);
+	tcase_add_test(tc, schema_rules);
+	tcase_add_test(tc, wind_direction_angle);
+	tcase_add_test(tc, gateway_device);
 	suite_add_tcase(s, tc);
 	return fg_check_main(s);
 }

@@ -216,6 +216,63 @@ START_TEST(mqtt_delivers_every_message_once_with_window)
 }
 END_TEST
 
+struct got {
+	char topic[64];
+	char payload[64];
+	int n;
+};
+
+static void on_msg(const char *topic, const void *payload, size_t len, void *userdata)
+{
+	struct got *g = userdata;
+
+	snprintf(g->topic, sizeof(g->topic), "%s", topic);
+	snprintf(g->payload, sizeof(g->payload), "%.*s", (int) len, (const char *) payload);
+	g->n++;
+}
+
+/* Subscriptions: made at connect, messages to the filter that matches, a filter twice is one. */
+START_TEST(mqtt_subscribes_at_connect_and_delivers)
+{
+	struct fg_mqtt_config c = plain_config();
+	struct queue *q = queue_new(0);
+	struct fg_mqtt_queue ops = { .peek = q_peek, .ack = q_ack, .userdata = q };
+	struct got a = { 0 }, b = { 0 };
+	struct fg_mqtt_stats st;
+	struct fg_mqtt *m;
+	sd_event *loop;
+	uint64_t deadline;
+
+	broker_start();
+	ck_assert_int_eq(sd_event_new(&loop), 0);
+	ck_assert_int_eq(fg_mqtt_new(&c, "test", NULL, loop, &ops, &m), 0);
+	ck_assert_int_eq(fg_mqtt_subscribe(m, "ha/status", 1, on_msg, &b), 0);
+	ck_assert_int_eq(fg_mqtt_subscribe(m, "ha/status", 1, on_msg, &a), 0); /* replaces */
+	ck_assert_int_eq(fg_mqtt_subscribe(m, "other/#", 0, on_msg, &b), 0);
+	ck_assert_int_eq(fg_mqtt_subscribe(m, "a/#/b", 1, on_msg, &b), -EINVAL);
+	ck_assert_int_eq(fg_mqtt_subscribe(m, "x", 3, on_msg, &b), -EINVAL);
+	ck_assert_int_eq(fg_mqtt_subscribe(m, "x", 1, NULL, &b), -EINVAL);
+	ck_assert_int_eq(fg_mqtt_subscribe(m, "x/1", 1, on_msg, &b), 0);
+	ck_assert_int_eq(fg_mqtt_subscribe(m, "x/2", 1, on_msg, &b), 0);
+	ck_assert_int_eq(fg_mqtt_subscribe(m, "x/3", 1, on_msg, &b), -ENOSPC);
+	/* Our own message comes back through the broker once we are subscribed. */
+	deadline = fg_clock_mono_usec() + 10 * FG_USEC_PER_SEC;
+	while (a.n == 0 && fg_clock_mono_usec() < deadline) {
+		fg_mqtt_get_stats(m, &st);
+		if (st.state == FG_MQTT_CONNECTED)
+			(void) fg_mqtt_publish_direct(m, "ha/status", "online", 1, false);
+		ck_assert_int_ge(sd_event_run(loop, 100 * 1000), 0);
+	}
+	ck_assert_int_ge(a.n, 1);
+	ck_assert_str_eq(a.topic, "ha/status");
+	ck_assert_str_eq(a.payload, "online");
+	ck_assert_int_eq(b.n, 0);
+	fg_mqtt_free(m);
+	sd_event_unref(loop);
+	free(q);
+}
+END_TEST
+
 START_TEST(mqtt_without_broker_waits_and_says_why)
 {
 	struct fg_mqtt_config c = plain_config();
@@ -382,6 +439,7 @@ static Suite *mqtt_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, mqtt_delivers_every_message_once_with_window);
+	tcase_add_test(tc, mqtt_subscribes_at_connect_and_delivers);
 	tcase_add_test(tc, mqtt_without_broker_waits_and_says_why);
 	tcase_add_test(tc, mqtt_reconnects_after_broker_restart_and_loses_nothing);
 	tcase_add_test(tc, mqtt_v5_delivers);
