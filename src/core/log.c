@@ -158,6 +158,17 @@ void fg_log_set_journal_writer(int (*writer)(const struct iovec *iov, int n))
 	journal_writer = writer ? writer : sd_journal_sendv;
 }
 
+/*
+ * The source file as the tree names it: an out-of-tree build compiles
+ * "../../src/x.c", and CODE_FILE should say "src/x.c" whatever the build.
+ */
+static const char *tree_path(const char *file)
+{
+	while (strncmp(file, "../", 3) == 0 || strncmp(file, "./", 2) == 0)
+		file += file[1] == '.' ? 3 : 2;
+	return file;
+}
+
 /* Send one entry to journald with our structured fields and the event's own. */
 static void write_journal(int level, int error, const char *message_id, const char *module,
 			  const char *source, const char *device, const struct fg_log_field *fields,
@@ -190,7 +201,7 @@ static void write_journal(int level, int error, const char *message_id, const ch
 		ADD(f_source, "FIELDGATE_SOURCE=%s", source);
 	if (device)
 		ADD(f_device, "FIELDGATE_DEVICE=%s", device);
-	ADD(f_file, "CODE_FILE=%s", file);
+	ADD(f_file, "CODE_FILE=%s", tree_path(file));
 	ADD(f_line, "CODE_LINE=%d", line);
 	ADD(f_func, "CODE_FUNC=%s", func);
 	if (error)
