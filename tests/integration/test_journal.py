@@ -3,9 +3,11 @@
 """The journal as a fleet's tooling reads it. No journald runs here, but
 sd-journal sends its native datagrams to /run/systemd/journal/socket, so the
 test binds that socket and reads every entry exactly as journald would
-receive it: the fields, the sender's credentials (SCM_CREDENTIALS, as
-journald gets _PID), an entry too big for a datagram in a memfd
-(SCM_RIGHTS). The real daemon (and its test double with a concentrator)
+receive it: the fields, and the sender's credentials (SCM_CREDENTIALS, as
+journald gets _PID); the reader would take an entry too big for a datagram
+from its memfd (SCM_RIGHTS), though the daemon's entries (a message of at
+most 2 KB, its fields 1 KB) never are. FG_TEST_SHOW_JOURNAL=1 prints each
+event's entry. The real daemon (and its test double with a concentrator)
 logs there because its stderr is what JOURNAL_STREAM names, as systemd sets
 it up for a service; every other test's daemon runs without JOURNAL_STREAM
 and writes to stderr, whatever binds the socket. Each event is provoked for
@@ -340,6 +342,9 @@ buffer = {{ commit_interval_ms = 50; {buffer} }};
             one(e, field)
         self.assertEqual(one(e, "FIELDGATE_GATEWAY"), GATEWAY, e)
         self.assertEqual(one(e, "SYSLOG_IDENTIFIER"), "fieldgated", e)
+        if os.environ.get("FG_TEST_SHOW_JOURNAL"):
+            print(f"--- {name}\n" + "".join(f"{k}={v}\n" for k, vs in e.items() for v in vs),
+                  file=sys.stderr)
         return e
 
     def test_every_entry_names_the_daemon_and_the_gateway(self):
