@@ -74,6 +74,8 @@ struct daemon {
 	sd_event_source *commit_timer;
 	sd_event_source *stats_timer;
 	bool evicting;             /* an eviction episode is going on */
+	bool disk_low;		   /* the buffer's filesystem is nearly full (said once) */
+	bool clock_known;	   /* the wall clock is known (said once each time it becomes so) */
 	uint64_t transform_dropped;
 	uint64_t gateway_frames;   /* frame ids for the gateway's own readings */
 	uint64_t stamped_episode;  /* messages dated late since the clock became known */
@@ -177,6 +179,7 @@ static void log_diags(const struct fg_diags *d)
 static void apply_log_level(struct daemon *d)
 {
 	fg_log_set_level(d->cfg->gateway.log_level + d->verbosity);
+	fg_log_set_gateway(d->cfg->gateway.id);
 }
 
 /* The one-line summary systemctl status shows. */
@@ -235,6 +238,7 @@ static void report_evictions(struct daemon *d)
 	const struct fg_buffer_config *b = &d->cfg->buffer;
 	bool evicting = fg_store_evicting(d->store);
 	struct fg_store_episode ep;
+	const char *policy = b->overflow == FG_OVERFLOW_DROP_OLDEST ? "drop_oldest" : "drop_newest";
 	struct fg_store_stats ss;
 	char why[600];
 
@@ -261,14 +265,23 @@ static void report_evictions(struct daemon *d)
 		break;
 	}
 	if (evicting)
-		fg_log_warning("store", "buffer full (%s): %s until there is room, policy %s", why,
-			       b->overflow == FG_OVERFLOW_DROP_OLDEST ? "evicting oldest messages"
-								      : "refusing new readings",
-			       b->overflow == FG_OVERFLOW_DROP_OLDEST ? "drop_oldest" : "drop_newest");
+		fg_log_event(LOG_WARNING, FG_MESSAGE_EVICTION_STARTED, "store",
+			     FG_LOG_FIELDS(FG_LOG_STR("FIELDGATE_EVICT_CAUSE",
+						      fg_store_evict_cause_to_string(ep.cause)),
+					   FG_LOG_STR("FIELDGATE_POLICY", policy)),
+			     "buffer full (%s): %s until there is room, policy %s", why,
+			     b->overflow == FG_OVERFLOW_DROP_OLDEST ? "evicting oldest messages"
+								    : "refusing new readings",
+			     policy);
 	else
-		fg_log_notice("store", "buffer full (%s) ended: %llu evicted in this episode, "
-			      "%llu in all", fg_store_evict_cause_to_string(ep.cause),
-			      (unsigned long long)ep.evicted, (unsigned long long)ss.evicted);
+		fg_log_event(LOG_NOTICE, FG_MESSAGE_EVICTION_ENDED, "store",
+			     FG_LOG_FIELDS(FG_LOG_STR("FIELDGATE_EVICT_CAUSE",
+						      fg_store_evict_cause_to_string(ep.cause)),
+					   FG_LOG_U64("FIELDGATE_EVICTED", ep.evicted),
+					   FG_LOG_U64("FIELDGATE_EVICTED_TOTAL", ss.evicted)),
+			     "buffer full (%s) ended: %llu evicted in this episode, %llu in all",
+			     fg_store_evict_cause_to_string(ep.cause),
+			     (unsigned long long) ep.evicted, (unsigned long long) ss.evicted);
 	d->evicting = evicting;
 }
 
@@ -277,6 +290,58 @@ static int stamp_payload(const void *payload, size_t len, uint64_t time_ms, char
 {
 	(void) userdata;
 	return fg_format_stamp_time(payload, len, time_ms, ret, ret_len);
+}
+
+/* Say once when the buffer's filesystem becomes nearly full, and once when it has room again. */
+static void report_disk(struct daemon *d)
+{
+	bool low = fg_store_disk_low(d->store, NULL);
+	struct fg_store_stats ss;
+	uint64_t mark;
+
+	if (low == d->disk_low)
+		return;
+	d->disk_low = low;
+	fg_store_get_stats(d->store, &ss);
+	(void) fg_store_disk_low(d->store, &mark);
+	if (low)
+		fg_log_event(LOG_WARNING, FG_MESSAGE_DISK_LOW, "store",
+			     FG_LOG_FIELDS(FG_LOG_U64("FIELDGATE_DISK_FREE", ss.disk_free),
+					   FG_LOG_U64("FIELDGATE_DISK_LOW_MARK", mark),
+					   FG_LOG_STR("FIELDGATE_BUFFER", d->cfg->buffer.path)),
+			     "disk nearly full: %llu bytes free on the filesystem of '%s', below "
+			     "%llu (twice buffer.min_free); the buffer evicts below half that",
+			     (unsigned long long) ss.disk_free, d->cfg->buffer.path,
+			     (unsigned long long) mark);
+	else
+		fg_log_event(LOG_NOTICE, FG_MESSAGE_DISK_RECOVERED, "store",
+			     FG_LOG_FIELDS(FG_LOG_U64("FIELDGATE_DISK_FREE", ss.disk_free),
+					   FG_LOG_U64("FIELDGATE_DISK_LOW_MARK", mark),
+					   FG_LOG_STR("FIELDGATE_BUFFER", d->cfg->buffer.path)),
+			     "disk has room again: %llu bytes free on the filesystem of '%s'",
+			     (unsigned long long) ss.disk_free, d->cfg->buffer.path);
+}
+
+/* Say once when the wall clock becomes known (at start, or when NTP has set it). */
+static void watch_clock(struct daemon *d)
+{
+	bool known = fg_clock_wall_known(d->cfg->gateway.trust_system_clock);
+	uint64_t waited;
+
+	if (known == d->clock_known)
+		return;
+	d->clock_known = known;
+	if (!known)
+		return;
+	waited = (fg_clock_mono_usec() - d->start_usec) / FG_USEC_PER_SEC;
+	fg_log_event(LOG_INFO, FG_MESSAGE_CLOCK_SYNCHRONIZED, "core",
+		     FG_LOG_FIELDS(FG_LOG_U64("FIELDGATE_CLOCK_WAIT_SEC", waited),
+				   FG_LOG_STR("FIELDGATE_CLOCK_TRUSTED",
+					      d->cfg->gateway.trust_system_clock ? "yes" : "no")),
+		     "the wall clock is %s, %llus after the start",
+		     d->cfg->gateway.trust_system_clock ? "trusted (gateway.trust_system_clock)"
+							: "synchronized",
+		     (unsigned long long) waited);
 }
 
 /*
@@ -328,6 +393,8 @@ static void store_commit(struct daemon *d)
 		return;
 	}
 	report_evictions(d);
+	report_disk(d);
+	watch_clock(d);
 	stamp_times(d);
 	gpio_sync(d);
 	if (r > 0)
@@ -601,6 +668,7 @@ static void name_by_concentrator(struct daemon *d, struct fg_config *cfg)
 		return;
 	free(cfg->gateway.id);
 	cfg->gateway.id = strdup(id);
+	fg_log_set_gateway(cfg->gateway.id);
 	if (client) {
 		free(cfg->mqtt.client_id);
 		cfg->mqtt.client_id = client;

@@ -90,6 +90,7 @@ struct fg_mqtt {
 	size_t window_n;
 	uint64_t last_published_seq;
 	uint64_t backoff_usec;
+	uint64_t lost_usec; /* when a connection that was up broke, until it is restored; 0: none */
 	uint64_t rng;
 	uint64_t start_wall_ms;
 	bool connect_called;
@@ -307,6 +308,8 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 		       const mosquitto_property *props)
 {
 	struct fg_mqtt *m = obj;
+	char after[48] = "";
+	uint64_t outage;
 
 	(void) mosq;
 	(void) props;
@@ -327,10 +330,22 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 	m->stats.last_error[0] = '\0';
 	m->backoff_usec = 0;
 	m->stats.session_present = (flags & 1) != 0;
-	fg_log_info("mqtt", "connected to '%s' as '%s'%s, %s", m->endpoint, m->cfg.client_id,
-		    m->cfg.tls ? " over TLS" : "",
-		    m->stats.session_present ? "session present (the broker kept our session)"
-					     : "new session");
+	outage = m->lost_usec ? (fg_clock_mono_usec() - m->lost_usec) / FG_USEC_PER_SEC : 0;
+	if (m->lost_usec)
+		snprintf(after, sizeof(after), "; back after %llus without the broker",
+			 (unsigned long long) outage);
+	fg_log_event(m->lost_usec ? LOG_NOTICE : LOG_INFO,
+		     m->lost_usec ? FG_MESSAGE_BROKER_RESTORED : NULL, "mqtt",
+		     FG_LOG_FIELDS(
+			     FG_LOG_STR("FIELDGATE_BROKER", m->endpoint),
+			     FG_LOG_STR("FIELDGATE_OUTAGE_SEC",
+					m->lost_usec ? fg_log_u64((char[21]){ 0 }, outage) : NULL)),
+		     "connected to '%s' as '%s'%s, %s%s", m->endpoint, m->cfg.client_id,
+		     m->cfg.tls ? " over TLS" : "",
+		     m->stats.session_present ? "session present (the broker kept our session)"
+					      : "new session",
+		     after);
+	m->lost_usec = 0;
 	/*
 	 * Nothing is published from here: libmosquitto 2.0 calls this from
 	 * handle__connack before message__retry_check resends the window that
@@ -712,14 +727,22 @@ static int on_reconnect_timer(sd_event_source *es, uint64_t usec, void *userdata
 static void schedule_reconnect(struct fg_mqtt *m)
 {
 	bool refused = m->stats.state == FG_MQTT_REFUSED;
+	bool lost = m->stats.state == FG_MQTT_CONNECTED;
 	uint64_t delay = next_backoff(m, refused);
+	uint64_t retry = (delay + FG_USEC_PER_SEC / 2) / FG_USEC_PER_SEC;
+	const char *why = m->stats.last_error[0] ? m->stats.last_error : "no reason given";
 	int r;
 
-	if (m->stats.state == FG_MQTT_CONNECTED || m->stats.state == FG_MQTT_CONNECTING)
-		fg_log_warning("mqtt", "connection to '%s' %s (%s), retrying in %llus", m->endpoint,
-			       m->stats.state == FG_MQTT_CONNECTED ? "lost" : "failed",
-			       m->stats.last_error[0] ? m->stats.last_error : "no reason given",
-			       (unsigned long long)((delay + FG_USEC_PER_SEC / 2) / FG_USEC_PER_SEC));
+	/* The first loss of a connection that was up: restored at the next CONNACK. */
+	if (lost && !m->lost_usec)
+		m->lost_usec = fg_clock_mono_usec();
+	if (lost || m->stats.state == FG_MQTT_CONNECTING)
+		fg_log_event(LOG_WARNING, lost ? FG_MESSAGE_BROKER_LOST : NULL, "mqtt",
+			     FG_LOG_FIELDS(FG_LOG_STR("FIELDGATE_BROKER", m->endpoint),
+					   FG_LOG_STR("FIELDGATE_REASON", why),
+					   FG_LOG_U64("FIELDGATE_RETRY_SEC", retry)),
+			     "connection to '%s' %s (%s), retrying in %llus", m->endpoint,
+			     lost ? "lost" : "failed", why, (unsigned long long) retry);
 	else if (refused)
 		fg_log_warning("mqtt", "retrying '%s' in %llus", m->endpoint,
 			       (unsigned long long)(delay / FG_USEC_PER_SEC));

@@ -160,13 +160,25 @@ static void start_failed(struct fg_sx130x *s, const char *fmt, ...)
 	r = arm(s, &s->step_timer, s->backoff_usec, 10 * FG_USEC_PER_MSEC, on_step);
 	if (r < 0) {
 		s->st.state = FG_SX130X_STOPPED;
-		fg_log_errno(r, MODULE, "%s; cannot schedule another try: %m, concentrator stopped",
-			     what);
+		fg_log_event_full(
+			LOG_ERR, r, FG_MESSAGE_CONCENTRATOR_FAILED, MODULE,
+			FG_LOG_FIELDS(FG_LOG_STR("FIELDGATE_CHIP",
+						 fg_sx130x_chip_to_string(s->setup.chip)),
+				      FG_LOG_STR("FIELDGATE_SPI", s->setup.spi),
+				      FG_LOG_U64("FIELDGATE_ATTEMPT", s->st.start_failures)),
+			__FILE__, __LINE__, __func__,
+			"%s; cannot schedule another try: %m, concentrator stopped", what);
 		return;
 	}
-	fg_log_error(MODULE, "%s; retrying in %llus (attempt %llu failed)", what,
-		     (unsigned long long) (s->backoff_usec / FG_USEC_PER_SEC),
-		     (unsigned long long) s->st.start_failures);
+	fg_log_event(
+		LOG_ERR, FG_MESSAGE_CONCENTRATOR_FAILED, MODULE,
+		FG_LOG_FIELDS(FG_LOG_STR("FIELDGATE_CHIP", fg_sx130x_chip_to_string(s->setup.chip)),
+			      FG_LOG_STR("FIELDGATE_SPI", s->setup.spi),
+			      FG_LOG_U64("FIELDGATE_ATTEMPT", s->st.start_failures),
+			      FG_LOG_U64("FIELDGATE_RETRY_SEC", s->backoff_usec / FG_USEC_PER_SEC)),
+		"%s; retrying in %llus (attempt %llu failed)", what,
+		(unsigned long long) (s->backoff_usec / FG_USEC_PER_SEC),
+		(unsigned long long) s->st.start_failures);
 	s->backoff_usec *= 2;
 	if (s->backoff_usec > BACKOFF_MAX_USEC)
 		s->backoff_usec = BACKOFF_MAX_USEC;
@@ -279,14 +291,22 @@ static void start(struct fg_sx130x *s)
 	}
 	if (s->setup.sub_band)
 		snprintf(band, sizeof(band), " sub-band %u", s->setup.sub_band);
-	fg_log_info(MODULE,
-		    "concentrator started: %s on '%s' (board %s), EUI %s, region %s%s, "
-		    "radios %.1f/%.1f MHz, %u channels; %s",
-		    fg_sx130x_chip_to_string(s->setup.chip), s->setup.spi,
-		    fg_sx130x_board_to_string(s->setup.board),
-		    s->st.eui ? s->device : "none (SX1301): gateway readings go by gateway.id",
-		    fg_lw_region_to_string(s->setup.region), band, p->radio_hz[0] / 1e6,
-		    p->radio_hz[1] / 1e6, chans, fg_sx130x_hal_version());
+	fg_log_event(
+		LOG_NOTICE, FG_MESSAGE_CONCENTRATOR_STARTED, MODULE,
+		FG_LOG_FIELDS(
+			FG_LOG_STR("FIELDGATE_CHIP", fg_sx130x_chip_to_string(s->setup.chip)),
+			FG_LOG_STR("FIELDGATE_BOARD", fg_sx130x_board_to_string(s->setup.board)),
+			FG_LOG_STR("FIELDGATE_SPI", s->setup.spi),
+			FG_LOG_STR("FIELDGATE_EUI", s->st.eui ? s->device : NULL),
+			FG_LOG_STR("FIELDGATE_REGION", fg_lw_region_to_string(s->setup.region)),
+			FG_LOG_U64("FIELDGATE_STARTS", s->st.starts)),
+		"concentrator started: %s on '%s' (board %s), EUI %s, region %s%s, "
+		"radios %.1f/%.1f MHz, %u channels; %s",
+		fg_sx130x_chip_to_string(s->setup.chip), s->setup.spi,
+		fg_sx130x_board_to_string(s->setup.board),
+		s->st.eui ? s->device : "none (SX1301): gateway readings go by gateway.id",
+		fg_lw_region_to_string(s->setup.region), band, p->radio_hz[0] / 1e6,
+		p->radio_hz[1] / 1e6, chans, fg_sx130x_hal_version());
 	s->poll_usec = POLL_BUSY_USEC;
 	r = arm(s, &s->poll_timer, s->poll_usec, POLL_ACCURACY_USEC, on_poll);
 	if (r >= 0 && s->setup.stat_interval_usec)

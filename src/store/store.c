@@ -151,6 +151,7 @@ struct fg_store {
 	uint64_t unstamped_from;   /* lowest seq that may lack its wall time, 0 none */
 	bool age_due;
 	bool evicting; /* an eviction episode is going on (see fg_store_get_episode) */
+	bool disk_low; /* the filesystem is nearly full (see fg_store_disk_low) */
 	struct fg_store_episode episode;
 	uint64_t rows_at_evict;		 /* outbox rows after the last eviction */
 	enum fg_store_evict_cause cause; /* the first cause of eviction in this commit */
@@ -1392,6 +1393,11 @@ static void watch_space(struct fg_store *s)
 	s->avail_known = measure_free(s, &s->avail) == 0;
 	if (s->avail_known)
 		s->stats.disk_free = s->avail;
+	/* Nearly full below twice the floor; room again at two and a half times it. */
+	if (s->avail_known && s->avail < 2 * free_floor(s))
+		s->disk_low = true;
+	else if (s->avail_known && s->avail >= 2 * free_floor(s) + free_floor(s) / 2)
+		s->disk_low = false;
 	mode = s->avail_known && s->avail < free_floor(s) + LOW_SPACE ? 2 : 1;
 	if (mode == s->wal_mode)
 		return;
@@ -1669,6 +1675,13 @@ bool fg_store_evicting(const struct fg_store *s)
 void fg_store_get_episode(const struct fg_store *s, struct fg_store_episode *ret)
 {
 	*ret = s->episode;
+}
+
+bool fg_store_disk_low(const struct fg_store *s, uint64_t *ret_mark)
+{
+	if (ret_mark)
+		*ret_mark = 2 * free_floor(s);
+	return s->disk_low;
 }
 
 const char *fg_store_evict_cause_to_string(enum fg_store_evict_cause c)

@@ -223,6 +223,15 @@ bool fg_store_evicting(const struct fg_store *s);
 /* Free space the buffer always leaves on its filesystem, whatever min_free: room for the WAL. */
 #define FG_STORE_DISK_RESERVE (1024 * 1024)
 
+/*
+ * Whether the buffer's filesystem is nearly full, measured at each commit: it
+ * went below twice the free space the buffer keeps (min_free, at least
+ * FG_STORE_DISK_RESERVE) and has not since come back above two and a half
+ * times it. ret_mark (may be NULL) gets the threshold, twice that space. The
+ * caller logs once when this turns true and once when it turns false.
+ */
+bool fg_store_disk_low(const struct fg_store *s, uint64_t *ret_mark);
+
 /* What made the current (or last) eviction episode begin. */
 enum fg_store_evict_cause {
 	FG_EVICT_NONE,

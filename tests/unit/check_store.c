@@ -1211,6 +1211,44 @@ START_TEST(store_min_free_evicts_oldest_and_stops_the_file_growing)
 }
 END_TEST
 
+/* Nearly full below twice min_free; room again only at two and a half times it. */
+START_TEST(store_disk_low_has_hysteresis)
+{
+	const uint64_t mib = 1024 * 1024;
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s;
+	uint64_t mark = 0;
+
+	c.min_free = 4 * mib;
+	s = open_store(&c);
+	fg_store_set_free_space_fn(s, fake_free_space, NULL);
+	fake_free = 64 * mib;
+	commit_frames(s, 1, 1);
+	ck_assert(!fg_store_disk_low(s, &mark));
+	ck_assert_uint_eq(mark, 8 * mib);
+	fake_free = 8 * mib;
+	commit_frames(s, 1, 2);
+	ck_assert(!fg_store_disk_low(s, NULL)); /* at the mark is not below it */
+	fake_free = 8 * mib - 1;
+	commit_frames(s, 1, 3);
+	ck_assert(fg_store_disk_low(s, NULL));
+	fake_free = 9 * mib; /* above the mark, not yet 2.5 x min_free */
+	commit_frames(s, 1, 4);
+	ck_assert(fg_store_disk_low(s, NULL));
+	fake_free = 10 * mib;
+	commit_frames(s, 1, 5);
+	ck_assert(!fg_store_disk_low(s, NULL));
+	fg_store_close(s);
+
+	/* A min_free under the WAL's reserve counts as the reserve. */
+	c.min_free = 0;
+	s = open_store(&c);
+	ck_assert(!fg_store_disk_low(s, &mark));
+	ck_assert_uint_eq(mark, 2 * FG_STORE_DISK_RESERVE);
+	fg_store_close(s);
+}
+END_TEST
+
 START_TEST(store_min_free_drop_newest_refuses_new_readings)
 {
 	struct fg_buffer_config c = cfg();
@@ -1429,6 +1467,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, store_full_disk_drop_newest_refuses_the_staged);
 	tcase_add_test(tc, store_min_free_evicts_oldest_and_stops_the_file_growing);
 	tcase_add_test(tc, store_min_free_drop_newest_refuses_new_readings);
+	tcase_add_test(tc, store_disk_low_has_hysteresis);
 	tcase_add_test(tc, store_max_bytes_counts_the_wal);
 	tcase_add_test(tc, store_acks_are_applied_on_a_disk_full_to_the_last_byte);
 	suite_add_tcase(s, tc);
