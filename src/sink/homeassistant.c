@@ -75,7 +75,9 @@ struct word_class {
  *                    volatile_organic_compounds_parts ("voc"/"tvoc"), else none
  *   ug/m3   µg/m³    pm1/pm25/pm10, volatile_organic_compounds, nitrogen_dioxide,
  *                    ozone, sulphur_dioxide by quantity word, else none
- *   /       (none)   power_factor if "power_factor", else none; a ratio is HA's unitless
+ *   /       %, ppm   a ratio (0..1) scaled: ppm for co2/co/voc (their classes), else % with
+ *                    battery / humidity / moisture / power_factor by quantity word
+ *   dBW     dBm      signal_strength, +30         HA's signal_strength takes dB and dBm only
  *   pH      (none)   ph                           HA's ph class takes no unit
  *   lat     °        none                         degrees; HA has no position class
  *   lon     °        none
@@ -94,16 +96,39 @@ struct unit_map {
 	const char *ha_unit;
 	const char *device_class;
 	const struct word_class *hints;
+	double offset; /* HA value = SenML value + offset (dBW -> dBm) */
+};
+
+/*
+ * A ratio ("/", 0..1: SenML registers neither percent nor ppm) as Home
+ * Assistant's classes take it, by a word of the quantity: the gas classes
+ * in ppm, every other in %. The value_template scales it; first match wins.
+ */
+struct ratio_view {
+	const char *word;
+	const char *ha_unit;
+	const char *device_class;
+	double scale;
+};
+
+static const struct ratio_view ratio_views[] = {
+	{ "co2", "ppm", "carbon_dioxide", 1e6 },
+	{ "carbon_dioxide", "ppm", "carbon_dioxide", 1e6 },
+	{ "co", "ppm", "carbon_monoxide", 1e6 },
+	{ "carbon_monoxide", "ppm", "carbon_monoxide", 1e6 },
+	{ "voc", "ppm", "volatile_organic_compounds_parts", 1e6 },
+	{ "tvoc", "ppm", "volatile_organic_compounds_parts", 1e6 },
+	{ "battery", "%", "battery", 100 },
+	{ "humidity", "%", "humidity", 100 },
+	{ "moisture", "%", "moisture", 100 },
+	{ "power_factor", "%", "power_factor", 100 },
+	{ "", "%", NULL, 100 }, /* "" matches any quantity */
 };
 
 static const struct word_class percent_hints[] = {
 	{ "battery", "battery" },
 	{ "humidity", "humidity" },
 	{ "moisture", "moisture" },
-	{ "power_factor", "power_factor" },
-	{ NULL, NULL },
-};
-static const struct word_class ratio_hints[] = {
 	{ "power_factor", "power_factor" },
 	{ NULL, NULL },
 };
@@ -182,7 +207,8 @@ static const struct unit_map units[] = {
 	{ "dB", "dB", NULL, db_hints },
 	{ "ppm", "ppm", NULL, ppm_hints },
 	{ "ug/m3", "µg/m³", NULL, ugm3_hints },
-	{ "/", "", NULL, ratio_hints },
+	{ "/", "%", NULL, NULL },
+	{ "dBW", "dBm", "signal_strength", NULL, 30 },
 	{ "pH", "", "ph", NULL },
 	{ "lat", "°", NULL, NULL },
 	{ "lon", "°", NULL, NULL },
@@ -272,25 +298,46 @@ static const struct unit_map *unit_lookup(const char *unit)
 	return NULL;
 }
 
-const char *fg_ha_device_class(const char *quantity, const char *unit, bool boolean)
+void fg_ha_view(const char *quantity, const char *unit, bool boolean, struct fg_ha_view *ret)
 {
-	const struct unit_map *m;
+	const struct unit_map *m = boolean ? NULL : unit_lookup(unit);
 
 	if (!quantity)
 		quantity = "";
-	if (boolean)
-		return word_lookup(binary_classes, quantity);
-	m = unit_lookup(unit);
+	*ret = (struct fg_ha_view){ .unit = boolean ? NULL : unit, .scale = 1 };
+	if (boolean) {
+		ret->device_class = word_lookup(binary_classes, quantity);
+		return;
+	}
 	if (!m)
-		return NULL;
-	return m->device_class ? m->device_class : word_lookup(m->hints, quantity);
+		return;
+	ret->unit = m->ha_unit;
+	ret->device_class = m->device_class ? m->device_class : word_lookup(m->hints, quantity);
+	ret->offset = m->offset;
+	if (strcmp(m->senml, "/") == 0)
+		for (size_t i = 0; i < sizeof(ratio_views) / sizeof(ratio_views[0]); i++)
+			if (has_word(quantity, ratio_views[i].word)) {
+				ret->unit = ratio_views[i].ha_unit;
+				ret->device_class = ratio_views[i].device_class;
+				ret->scale = ratio_views[i].scale;
+				break;
+			}
+}
+
+const char *fg_ha_device_class(const char *quantity, const char *unit, bool boolean)
+{
+	struct fg_ha_view v;
+
+	fg_ha_view(quantity, unit, boolean, &v);
+	return v.device_class;
 }
 
 const char *fg_ha_unit(const char *unit)
 {
-	const struct unit_map *m = unit_lookup(unit);
+	struct fg_ha_view v;
 
-	return m ? m->ha_unit : unit;
+	fg_ha_view(NULL, unit, false, &v);
+	return v.unit;
 }
 
 /*
@@ -386,9 +433,10 @@ static const char *const flat_reserved[] = { "gateway", "device", "name", "sourc
  * "_2" when the name is one of its fixed keys. Booleans give the strings
  * "true"/"false", as Jinja would print True/False.
  */
-static void put_value_template(struct fg_json *j, const struct fg_reading *r, enum fg_format f)
+static void put_value_template(struct fg_json *j, const struct fg_reading *r, enum fg_format f,
+			       const struct fg_ha_view *view)
 {
-	char tmpl[800], key[FG_QUANTITY_MAX + 2], set[200], val[160], have[160];
+	char tmpl[800], key[FG_QUANTITY_MAX + 2], set[200], val[256], have[160];
 	const char *field = r->kind == FG_VALUE_BOOL	 ? "vb"
 			    : r->kind == FG_VALUE_STRING ? "vs"
 							 : "v";
@@ -408,6 +456,17 @@ static void put_value_template(struct fg_json *j, const struct fg_reading *r, en
 		set[0] = '\0';
 		snprintf(val, sizeof(val), "value_json['%s']", key);
 		snprintf(have, sizeof(have), "'%s' in value_json", key);
+	}
+	/* Home Assistant's unit of it (a ratio in %, dBW in dBm); round away the binary fraction. */
+	if (r->kind == FG_VALUE_NUMBER && (view->scale != 1 || view->offset != 0)) {
+		char v[sizeof(val)];
+
+		memcpy(v, val, sizeof(v));
+		if (view->offset == 0)
+			snprintf(val, sizeof(val), "((%.150s * %.10g) | round(6))", v, view->scale);
+		else
+			snprintf(val, sizeof(val), "((%.150s * %.10g + %.10g) | round(6))", v,
+				 view->scale, view->offset);
 	}
 	if (r->kind == FG_VALUE_BOOL)
 		snprintf(tmpl, sizeof(tmpl), "%s{{ ('true' if %s else 'false') if %s else %s }}",
@@ -474,6 +533,7 @@ static int put_config(struct fg_json *j, const char *gateway, const char *status
 {
 	char unit[FG_UNIT_MAX], *entity_id = NULL, *device_id = NULL, *gateway_id = NULL;
 	const char *ha_unit = NULL, *device_class = NULL;
+	struct fg_ha_view view = { .scale = 1 };
 	int e;
 
 	e = make_id(gateway, r, r->quantity, false, &entity_id);
@@ -485,11 +545,10 @@ static int put_config(struct fg_json *j, const char *gateway, const char *status
 		goto out;
 
 	snprintf(unit, sizeof(unit), "%.*s", (int) strnlen(r->unit, FG_UNIT_MAX - 1), r->unit);
-	if (r->kind == FG_VALUE_NUMBER) {
-		ha_unit = fg_ha_unit(unit);
-		device_class = fg_ha_device_class(r->quantity, unit, false);
-	} else if (r->kind == FG_VALUE_BOOL) {
-		device_class = fg_ha_device_class(r->quantity, unit, true);
+	if (r->kind == FG_VALUE_NUMBER || r->kind == FG_VALUE_BOOL) {
+		fg_ha_view(r->quantity, unit, r->kind == FG_VALUE_BOOL, &view);
+		ha_unit = view.unit;
+		device_class = view.device_class;
 	}
 
 	fg_json_raw(j, "{\"name\":", 8);
@@ -506,7 +565,7 @@ static int put_config(struct fg_json *j, const char *gateway, const char *status
 	fg_json_raw(j, ",\"state_topic\":", 15);
 	fg_json_string(j, state_topic);
 	fg_json_raw(j, ",\"value_template\":", 18);
-	put_value_template(j, r, f);
+	put_value_template(j, r, f, &view);
 	if (r->kind == FG_VALUE_BOOL)
 		fg_json_printf(j, ",\"payload_on\":\"true\",\"payload_off\":\"false\"");
 	if (ha_unit && *ha_unit) {

@@ -61,11 +61,24 @@
  */
 const char *fg_ha_device_class(const char *quantity, const char *unit, bool boolean);
 /*
- * Home Assistant's spelling of a SenML unit ("Cel" -> "°C"), or the unit
- * itself. "" where Home Assistant's unit is None ("/" and "pH"): then no
+ * Home Assistant's spelling of a SenML unit ("Cel" -> "°C", "/" -> "%"), or
+ * the unit itself. "" where Home Assistant's unit is None ("pH"): then no
  * unit_of_measurement is published. NULL gives NULL. Static strings.
  */
 const char *fg_ha_unit(const char *unit);
+
+/*
+ * How Home Assistant shows a quantity in a SenML unit: its unit, device
+ * class (NULL: none), and HA value = SenML value * scale + offset (a ratio
+ * "/" in % or, for gases, ppm; dBW in dBm). boolean: a binary_sensor's class.
+ */
+struct fg_ha_view {
+	const char *unit;
+	const char *device_class;
+	double scale;
+	double offset;
+};
+void fg_ha_view(const char *quantity, const char *unit, bool boolean, struct fg_ha_view *ret);
 
 /*
  * Build the discovery config for reading r as published on state_topic in

@@ -218,7 +218,8 @@ START_TEST(unit_table)
 		{ "lx", "lx" },
 		{ "m", "m" },
 		{ "s", "s" },
-		{ "/", "" },
+		{ "/", "%" },
+		{ "dBW", "dBm" },
 		{ "kg/m3", "kg/m3" },
 		{ "S/m", "S/m" },
 		{ "rad/s", "rad/s" },
@@ -283,7 +284,11 @@ START_TEST(device_classes)
 	assert_class("wind_speed", "m/s", false, "wind_speed");
 	assert_class("speed", "m/s", false, "speed");
 	/* No class where HA would not take the unit as is. */
-	assert_class("co2", "/", false, none);
+	assert_class("tx_power", "dBW", false, "signal_strength");
+	/* A ratio: the gas classes in ppm, the percent classes in %. */
+	assert_class("co2", "/", false, "carbon_dioxide");
+	assert_class("moisture", "/", false, "moisture");
+	assert_class("upstream_acked", "/", false, none);
 	assert_class("pm25", "kg/m3", false, none);
 	assert_class("conductivity", "S/m", false, none);
 	assert_class("acceleration_x", "m/s2", false, none);
@@ -330,13 +335,46 @@ START_TEST(energy_state_class)
 	free(topic);
 	free(payload);
 
-	r = reading(FG_SOURCE_BLE, "b", "n", "co2", "/");
+	r = reading(FG_SOURCE_BLE, "b", "n", "pH", "pH");
 	discover("gw", &r, "t", FG_FORMAT_SENML, 0, &topic, &payload);
 	ck_assert_ptr_null(strstr(payload, "unit_of_measurement"));
-	ck_assert_ptr_null(strstr(payload, "device_class"));
 	ck_assert_ptr_nonnull(strstr(payload, "\"state_class\":\"measurement\""));
 	free(topic);
 	free(payload);
+}
+END_TEST
+
+/*
+ * A ratio (SenML "/", 0..1) is shown in % or ppm and dBW in dBm, the
+ * template scaling the value; units HA takes as they are stay unscaled.
+ */
+START_TEST(scaled_units)
+{
+	static const struct {
+		const char *quantity, *unit, *ha_unit, *device_class, *value;
+		enum fg_format f;
+	} rows[] = {
+		{ "moisture", "/", "%", "moisture", "((value_json['moisture'] * 100) | round(6))",
+		  FG_FORMAT_JSON },
+		{ "co2", "/", "ppm", "carbon_dioxide", "((r[0].v * 1000000) | round(6))",
+		  FG_FORMAT_SENML },
+		{ "tx_power", "dBW", "dBm", "signal_strength", "((r[0].v * 1 + 30) | round(6))",
+		  FG_FORMAT_SENML },
+		{ "temperature", "Cel", "\xc2\xb0\x43", "temperature", "{{ r[0].v if", FG_FORMAT_SENML },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct fg_reading r = reading(FG_SOURCE_BLE, "b", "n", rows[i].quantity, rows[i].unit);
+		char *topic, *payload, want[160];
+
+		discover("gw", &r, "t", rows[i].f, 0, &topic, &payload);
+		snprintf(want, sizeof(want), "\"unit_of_measurement\":\"%s\",\"device_class\":\"%s\"",
+			 rows[i].ha_unit, rows[i].device_class);
+		ck_assert_msg(strstr(payload, want), "%s: %s", want, payload);
+		ck_assert_msg(strstr(payload, rows[i].value), "%s: %s", rows[i].value, payload);
+		free(topic);
+		free(payload);
+	}
 }
 END_TEST
 
@@ -640,6 +678,7 @@ int main(void)
 	tcase_add_test(tc, boolean_binary_sensor);
 	tcase_add_test(tc, string_sensor);
 	tcase_add_test(tc, unit_table);
+	tcase_add_test(tc, scaled_units);
 	tcase_add_test(tc, device_classes);
 	tcase_add_test(tc, energy_state_class);
 	tcase_add_test(tc, odd_names);
