@@ -42,5 +42,8 @@ uint64_t fg_sim_next_due(const struct fg_sim *s);
 /* Reports skipped because the loop could not keep up. */
 uint64_t fg_sim_skipped(const struct fg_sim *s);
 
+/* Readings handed to the emit callback since creation. */
+uint64_t fg_sim_emitted(const struct fg_sim *s);
+
 #define FG_SIM_MAX_PER_TICK 128
 #define FG_SIM_QUANTITIES 3
