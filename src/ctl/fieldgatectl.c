@@ -33,7 +33,8 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n"
 		"  check-config [FILE]   validate a configuration file\n"
-		"  status                the daemon's state, or the buffer's when it is not running\n"
+		"  status [--json]       the daemon's health, or the buffer's when it is not running\n"
+		"  metrics               the same counters in the Prometheus text format\n"
 		"  buffer                messages waiting in the buffer, per topic\n"
 		"  devices [--json]      the LoRaWAN devices: join state, last frame, counters\n"
 		"  decode lorawan [--config FILE] [--nwk-s-key HEX --app-s-key HEX] [--fcnt N]\n"
@@ -166,8 +167,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[optind], "check-config") == 0)
 		return cmd_check_config(argc - optind, argv + optind, config_path);
-	if (strcmp(argv[optind], "status") == 0 && argc - optind == 1)
-		return fg_ctl_status(config_path, socket_path);
+	if (strcmp(argv[optind], "status") == 0)
+		return fg_ctl_status(argc - optind, argv + optind, config_path, socket_path);
+	if (strcmp(argv[optind], "metrics") == 0)
+		return fg_ctl_metrics(argc - optind, argv + optind, config_path, socket_path);
 	if (strcmp(argv[optind], "buffer") == 0 && argc - optind == 1)
 		return fg_ctl_buffer(config_path, socket_path);
 	if (strcmp(argv[optind], "decode") == 0)
