@@ -61,6 +61,13 @@ int fg_ctl_health(const char *config_path, const char *socket_path, const char *
 		fg_config_free(cfg);
 		return fg_ctl_refused(answer, sock) ? EXIT_REFUSED : EXIT_SUCCESS;
 	}
+	/* Not allowed to ask: the daemon may well run, and the file would mislead. */
+	if (r == -EACCES || r == -EPERM) {
+		fprintf(stderr, "fieldgatectl: cannot ask the daemon on '%s': %s\n", sock,
+			strerror(-r));
+		fg_config_free(cfg);
+		return EXIT_REFUSED;
+	}
 	fprintf(stderr, "fieldgatectl: the daemon is not answering on '%s' (%s)%s\n", sock,
 		strerror(r < 0 ? -r : ENODATA), cfg ? "; reading the buffer file" : "");
 	if (!cfg) {
