@@ -433,11 +433,13 @@ static int on_stats_timer(sd_event_source *es, uint64_t usec, void *userdata)
 	static char payload[32768];
 	char topic[1024];
 	const struct fg_reading none = { 0 };
+	int n = health_record(d, payload, sizeof(payload));
 
-	if (health_record(d, payload, sizeof(payload)) > 0 &&
-	    fg_format_topic(d->cfg->mqtt.stats_topic, d->cfg->gateway.id, &none, topic,
-			    sizeof(topic)) > 0)
+	if (n > 0 && fg_format_topic(d->cfg->mqtt.stats_topic, d->cfg->gateway.id, &none, topic,
+				     sizeof(topic)) > 0) {
+		payload[n - 1] = '\0'; /* the answer's line end is no part of the message */
 		(void) fg_mqtt_publish_direct(d->mqtt, topic, payload, 1, true);
+	}
 	(void) sd_event_source_set_time(es, usec + (uint64_t)d->cfg->mqtt.stats_interval_s *
 							 FG_USEC_PER_SEC);
 	return 0;
@@ -623,6 +625,7 @@ static int health_record(struct daemon *d, char *buf, size_t size)
 		.dropped_store = d->readings_dropped,
 		.dropped_unformattable = transform_dropped(d),
 		.sx130x = { .state = FG_SX130X_STOPPED },
+		.sx130x_hal = fg_sx130x_hal_to_string(fg_sx130x_hal()),
 		.textfile_writes = d->textfile_writes,
 		.textfile_failures = d->textfile_failures,
 	};

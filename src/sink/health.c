@@ -159,7 +159,7 @@ static int put_flat(const struct fg_health_parts *p, char *buf, size_t size, siz
 	    "\"sx130x_tx_collided\":%llu,\"sx130x_tx_too_far\":%llu,"
 	    "\"sx130x_tx_queue_full\":%llu,\"sx130x_tx_lost\":%llu,"
 	    "\"sx130x_temperature\":%s,",
-	    fg_sx130x_hal_to_string(fg_sx130x_hal()),
+	    p->sx130x_hal ? p->sx130x_hal : "none",
 	    p->have_sx130x ? fg_sx130x_state_to_string(xs->state) : "off", eui, ULL(xs->starts),
 	    ULL(xs->start_failures), ULL(xs->receive_errors), ULL(xs->rx_packets),
 	    ULL(xs->rx_crc_ok), ULL(xs->rx_crc_bad), ULL(xs->rx_no_crc), ULL(xs->rx_dropped),

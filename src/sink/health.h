@@ -46,6 +46,7 @@ struct fg_health_parts {
 	bool have_gwmp;
 	struct fg_gwmp_stats gwmp;
 	struct fg_control_stats control;
+	const char *sx130x_hal;      /* which HAL this build drives; NULL: "none" */
 	bool have_sx130x;
 	struct fg_sx130x_stats sx130x;
 	bool have_ble;

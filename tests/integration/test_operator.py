@@ -199,7 +199,7 @@ class OperatorTest(unittest.TestCase):
         self.assertEqual(st.st_gid, pwd.getpwnam(self.duser).pw_gid)
         r = self.ctl(self.op, "-s", self.sock, "status")
         self.assertEqual(r.returncode, 1)
-        self.assertIn("Permission denied", r.stdout)
+        self.assertIn("Permission denied", r.stderr)
 
 
 if __name__ == "__main__":
