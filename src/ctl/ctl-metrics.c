@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* fieldgatectl metrics: the health record as Prometheus text, from the daemon or the buffer file. */
+/* fieldgatectl metrics: the health record as Prometheus text, from the daemon or the buffer file.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

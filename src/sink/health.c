@@ -14,15 +14,15 @@
 #include "lora/lorawan.h"
 #include "sink/health.h"
 
-#define ULL(x) ((unsigned long long)(x))
+#define ULL(x) ((unsigned long long) (x))
 
 /* Append to the JSON being built in buf (n bytes so far); -ENOBUFS when it is full. */
-#define PUT(...)                                                                            \
-	do {                                                                                \
-		k = snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__);                \
-		if (k < 0 || n + (size_t)k >= size)                                         \
-			return -ENOBUFS;                                                    \
-		n += (size_t)k;                                                             \
+#define PUT(...)                                                                                   \
+	do {                                                                                       \
+		k = snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__);                       \
+		if (k < 0 || n + (size_t) k >= size)                                               \
+			return -ENOBUFS;                                                           \
+		n += (size_t) k;                                                                   \
 	} while (0)
 
 /* Gateway, time, buffer, broker: the record's first keys. */
@@ -48,11 +48,11 @@ static int put_core(const struct fg_health_parts *p, char *buf, size_t size, siz
 	    "\"evicted_rows\":%llu,\"evicted_bytes\":%llu,\"evicted_disk\":%llu,"
 	    "\"evicted_age\":%llu,\"disk_free\":%llu,\"wal_bytes\":%llu,",
 	    ULL(p->readings_in), ULL(p->published), ULL(ss->evicted),
-	    ULL(p->dropped_store + p->dropped_unformattable), p->readings_per_s,
-	    p->published_per_s, ULL(ss->outbox_rows + ss->readings_rows),
+	    ULL(p->dropped_store + p->dropped_unformattable), p->readings_per_s, p->published_per_s,
+	    ULL(ss->outbox_rows + ss->readings_rows),
 	    ULL(ss->oldest_ms && now > ss->oldest_ms ? (now - ss->oldest_ms) / 1000 : 0),
-	    ULL(ss->db_bytes), ULL(ss->evicted_rows), ULL(ss->evicted_bytes),
-	    ULL(ss->evicted_disk), ULL(ss->evicted_age), ULL(ss->disk_free), ULL(ss->wal_bytes));
+	    ULL(ss->db_bytes), ULL(ss->evicted_rows), ULL(ss->evicted_bytes), ULL(ss->evicted_disk),
+	    ULL(ss->evicted_age), ULL(ss->disk_free), ULL(ss->wal_bytes));
 	PUT("\"evictions\":{\"max_rows\":%llu,\"max_bytes\":%llu,\"disk\":%llu,\"max_age\":%llu},"
 	    "\"drops\":{\"store\":%llu,\"unformattable\":%llu},",
 	    ULL(ss->evicted_rows), ULL(ss->evicted_bytes), ULL(ss->evicted_disk),
@@ -64,11 +64,11 @@ static int put_core(const struct fg_health_parts *p, char *buf, size_t size, siz
 	    p->dry_run ? "none" : fg_mqtt_state_to_string(p->have_mqtt ? ms->state : FG_MQTT_IDLE),
 	    ULL(ms->inflight), ULL(ms->connects), ULL(ms->connects > 1 ? ms->connects - 1 : 0),
 	    ULL(ms->failures), ULL(ms->last_acked_seq), ms->session_present ? "true" : "false",
-	    ULL(ms->latency_count), (double)ms->latency_p50_usec / 1000.0,
-	    (double)ms->latency_p99_usec / 1000.0, (double)ms->latency_max_usec / 1000.0);
+	    ULL(ms->latency_count), (double) ms->latency_p50_usec / 1000.0,
+	    (double) ms->latency_p99_usec / 1000.0, (double) ms->latency_max_usec / 1000.0);
 	PUT("\"metrics_textfile_writes\":%llu,\"metrics_textfile_failures\":%llu,",
 	    ULL(p->textfile_writes), ULL(p->textfile_failures));
-	return (int)n;
+	return (int) n;
 }
 
 /* The per-source block: received, refused by reason, state, for each source. */
@@ -90,10 +90,11 @@ static int put_sources(const struct fg_health_parts *p, char *buf, size_t size, 
 	    ULL(xs->rx_crc_bad), ULL(xs->rx_no_crc), ULL(xs->rx_dropped));
 	PUT("\"ble\":{\"state\":\"%s\",\"received\":%llu,\"refused\":{\"ignored\":%llu,"
 	    "\"throttled\":%llu,\"malformed\":%llu,\"unauthenticated\":%llu,\"replayed\":%llu}},",
-	    !p->have_ble ? "off" : !p->ble.adapter_present ? "no-adapter"
-				 : !p->ble.scanning	 ? "idle"
-				 : p->ble.passive	 ? "passive"
-							 : "active",
+	    !p->have_ble	      ? "off"
+	    : !p->ble.adapter_present ? "no-adapter"
+	    : !p->ble.scanning	      ? "idle"
+	    : p->ble.passive	      ? "passive"
+				      : "active",
 	    ULL(bs->adverts), ULL(bs->ignored), ULL(bs->throttled), ULL(bs->malformed),
 	    ULL(bs->unauthenticated), ULL(bs->replayed));
 	PUT("\"sim\":{\"state\":\"%s\",\"received\":%llu,\"refused\":{},\"skipped\":%llu}},",
@@ -104,7 +105,7 @@ static int put_sources(const struct fg_health_parts *p, char *buf, size_t size, 
 		PUT("%s\"%s\":%llu", i > 1 ? "," : "", fg_lw_reason_to_string(i),
 		    ULL(p->lora.refused[i]));
 	PUT("}},");
-	return (int)n;
+	return (int) n;
 }
 
 /* The flat counters of each module (the status answer's keys before schema 1). */
@@ -149,7 +150,7 @@ static int put_flat(const struct fg_health_parts *p, char *buf, size_t size, siz
 	if (xs->eui)
 		snprintf(eui, sizeof(eui), "\"%016llx\"", ULL(xs->eui));
 	if (xs->has_temperature)
-		snprintf(temp, sizeof(temp), "%.1f", (double)xs->temperature);
+		snprintf(temp, sizeof(temp), "%.1f", (double) xs->temperature);
 	PUT("\"sx130x_hal\":\"%s\",\"sx130x_state\":\"%s\",\"sx130x_eui\":%s,"
 	    "\"sx130x_starts\":%llu,\"sx130x_start_failures\":%llu,"
 	    "\"sx130x_receive_errors\":%llu,\"sx130x_rx_packets\":%llu,"
@@ -173,7 +174,9 @@ static int put_flat(const struct fg_health_parts *p, char *buf, size_t size, siz
 	    ULL(bs->adverts), ULL(bs->decoded), ULL(bs->throttled), ULL(bs->ignored),
 	    ULL(bs->malformed), ULL(bs->unauthenticated), ULL(bs->replayed),
 	    src->adapter_present ? "true" : "false",
-	    !src->scanning ? "no" : src->passive ? "passive" : "active",
+	    !src->scanning ? "no"
+	    : src->passive ? "passive"
+			   : "active",
 	    ULL(src->bluez_restarts), ULL(src->devices_removed));
 	PUT("\"rules_evaluated\":%llu,\"rules_dropped\":%llu,\"rules_changed\":%llu,"
 	    "\"rules_skipped\":%llu,\"rules_suppressed\":%llu,\"rules_aggregated\":%llu,"
@@ -183,7 +186,7 @@ static int put_flat(const struct fg_health_parts *p, char *buf, size_t size, siz
 	    rs->evaluated, rs->dropped, rs->changed, rs->skipped, rs->suppressed, rs->aggregated,
 	    rs->windows, rs->raised, rs->cleared, rs->untracked, rs->series, ps->alerts,
 	    ps->discovery, p->gpio_json ? p->gpio_json : "[]");
-	return (int)n;
+	return (int) n;
 }
 
 int fg_health_json(const struct fg_health_parts *p, char *buf, size_t size)
@@ -192,30 +195,32 @@ int fg_health_json(const struct fg_health_parts *p, char *buf, size_t size)
 
 	n = put_core(p, buf, size, 0);
 	if (n >= 0)
-		n = put_sources(p, buf, size, (size_t)n);
+		n = put_sources(p, buf, size, (size_t) n);
 	if (n >= 0)
-		n = put_flat(p, buf, size, (size_t)n);
-	if (n < 0 || (size_t)n + 20 >= size)
+		n = put_flat(p, buf, size, (size_t) n);
+	if (n < 0 || (size_t) n + 20 >= size)
 		return -ENOBUFS;
-	k = snprintf(buf + n, size - (size_t)n, "\"broker_error\":\"");
+	k = snprintf(buf + n, size - (size_t) n, "\"broker_error\":\"");
 	n += k;
 	/* The error text comes from libraries and peers: keep it JSON-safe. */
-	for (const char *c = p->mqtt.last_error; *c && (size_t)n + 8 < size; c++)
-		buf[n++] = (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) ? '\'' : *c;
-	n += snprintf(buf + n, size - (size_t)n, "\"}\n");
-	return (size_t)n < size ? n : -ENOBUFS;
+	for (const char *c = p->mqtt.last_error; *c && (size_t) n + 8 < size; c++)
+		buf[n++] = (*c == '"' || *c == '\\' || (unsigned char) *c < 0x20) ? '\'' : *c;
+	n += snprintf(buf + n, size - (size_t) n, "\"}\n");
+	return (size_t) n < size ? n : -ENOBUFS;
 }
 
 /* Every number and boolean in v becomes null, except what keep lists (top level only). */
 static void nullify(json_t *v, bool top)
 {
-	static const char *const keep[] = { "schema", "gateway", "boot_id", "time_ms",
-					    "clock_synchronized", "buffer_depth", "oldest_age_s",
-					    "db_bytes", "disk_free", NULL };
+	static const char *const keep[] = {
+		"schema",	"gateway",	"boot_id",  "time_ms",	 "clock_synchronized",
+		"buffer_depth", "oldest_age_s", "db_bytes", "disk_free", NULL
+	};
 	const char *key;
 	json_t *x;
 
-	json_object_foreach(v, key, x) {
+	json_object_foreach(v, key, x)
+	{
 		bool kept = false;
 
 		for (size_t i = 0; top && keep[i]; i++)
@@ -249,20 +254,23 @@ char *fg_health_file_json(const char *gateway, const struct fg_store_summary *su
 	json_object_set_new(rec, "running", json_false());
 	json_object_set_new(rec, "uptime_s", json_null());
 	if (sum) {
-		json_object_set_new(rec, "buffer_depth",
-				    json_integer((json_int_t)(sum->outbox_rows + sum->readings_rows)));
-		json_object_set_new(rec, "oldest_age_s",
-				    json_integer(sum->oldest_ms && now > sum->oldest_ms ?
-							 (json_int_t)((now - sum->oldest_ms) / 1000) : 0));
-		json_object_set_new(rec, "db_bytes", json_integer((json_int_t)sum->db_bytes));
-		json_object_set_new(rec, "next_seq", json_integer((json_int_t)sum->next_seq));
+		json_object_set_new(
+			rec, "buffer_depth",
+			json_integer((json_int_t) (sum->outbox_rows + sum->readings_rows)));
+		json_object_set_new(
+			rec, "oldest_age_s",
+			json_integer(sum->oldest_ms && now > sum->oldest_ms
+					     ? (json_int_t) ((now - sum->oldest_ms) / 1000)
+					     : 0));
+		json_object_set_new(rec, "db_bytes", json_integer((json_int_t) sum->db_bytes));
+		json_object_set_new(rec, "next_seq", json_integer((json_int_t) sum->next_seq));
 	} else {
 		json_object_set_new(rec, "buffer_depth", json_null());
 		json_object_set_new(rec, "oldest_age_s", json_null());
 		json_object_set_new(rec, "db_bytes", json_null());
 	}
 	json_object_set_new(rec, "disk_free",
-			    have_disk_free ? json_integer((json_int_t)disk_free) : json_null());
+			    have_disk_free ? json_integer((json_int_t) disk_free) : json_null());
 	json_object_set_new(rec, "broker", json_null());
 	json_object_set_new(rec, "mode", json_null());
 	json_object_set_new(rec, "version", json_null());
@@ -293,7 +301,7 @@ struct metric {
 	const char *name; /* without the prefix; counters with their _total */
 	enum mtype type;
 	const char *key;
-	double scale;     /* 0: 1 */
+	double scale; /* 0: 1 */
 	const char *help;
 };
 
@@ -350,7 +358,7 @@ static void put_head(FILE *f, const char *name, enum mtype type, const char *hel
 static bool value_of(const json_t *v, double scale, char *out, size_t size)
 {
 	if (json_is_integer(v) && scale == 0)
-		snprintf(out, size, "%lld", (long long)json_integer_value(v));
+		snprintf(out, size, "%lld", (long long) json_integer_value(v));
 	else if (json_is_number(v))
 		snprintf(out, size, "%.6g", json_number_value(v) * (scale ? scale : 1));
 	else if (json_is_boolean(v))
@@ -369,7 +377,8 @@ static void put_map(FILE *f, const char *name, const char *help, const char *lab
 	char val[64];
 
 	put_head(f, name, COUNTER, help);
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach((json_t *) obj, key, v)
+	{
 		if (!value_of(v, 0, val, sizeof(val)))
 			continue;
 		fprintf(f, "fieldgate_%s{%s=\"", name, label);
@@ -420,7 +429,8 @@ int fg_health_metrics(const char *record, char **ret_text)
 		fprintf(f, "fieldgate_broker_connected %d\n", strcmp(s, "connected") == 0);
 	}
 	if (json_is_object(v = json_object_get(rec, "evictions")))
-		put_map(f, "evicted_total", "messages evicted from the buffer, by cause", "cause", v);
+		put_map(f, "evicted_total", "messages evicted from the buffer, by cause", "cause",
+			v);
 	if (json_is_object(v = json_object_get(rec, "drops")))
 		put_map(f, "dropped_total", "readings or frames dropped, by cause", "cause", v);
 	if (json_is_object(v = json_object_get(json_object_get(rec, "lorawan"), "refused")))
@@ -430,7 +440,8 @@ int fg_health_metrics(const char *record, char **ret_text)
 	if (json_is_object(src)) {
 		put_head(f, "source_received_total", COUNTER,
 			 "frames, packets, advertisements or readings a source received");
-		json_object_foreach(src, key, v) {
+		json_object_foreach(src, key, v)
+		{
 			if (!value_of(json_object_get(v, "received"), 0, val, sizeof(val)))
 				continue;
 			fprintf(f, "fieldgate_source_received_total{source=\"");
@@ -438,11 +449,13 @@ int fg_health_metrics(const char *record, char **ret_text)
 			fprintf(f, "\"} %s\n", val);
 		}
 		put_head(f, "source_refused_total", COUNTER, "what a source refused, by reason");
-		json_object_foreach(src, key, v) {
+		json_object_foreach(src, key, v)
+		{
 			const char *reason;
 			json_t *n;
 
-			json_object_foreach(json_object_get(v, "refused"), reason, n) {
+			json_object_foreach(json_object_get(v, "refused"), reason, n)
+			{
 				if (!value_of(n, 0, val, sizeof(val)))
 					continue;
 				fprintf(f, "fieldgate_source_refused_total{source=\"");
@@ -453,7 +466,8 @@ int fg_health_metrics(const char *record, char **ret_text)
 			}
 		}
 		put_head(f, "source_state", GAUGE, "1 for the state each source is in");
-		json_object_foreach(src, key, v) {
+		json_object_foreach(src, key, v)
+		{
 			s = json_string_value(json_object_get(v, "state"));
 			if (!s)
 				continue;
@@ -480,7 +494,7 @@ int fg_health_write_file(const char *path, const char *text)
 	const char *slash;
 	int fd, r = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int) sizeof(tmp))
 		return -ENAMETOOLONG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
@@ -494,7 +508,7 @@ int fg_health_write_file(const char *path, const char *text)
 			r = -errno;
 			break;
 		}
-		done += (size_t)w;
+		done += (size_t) w;
 	}
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
@@ -507,7 +521,7 @@ int fg_health_write_file(const char *path, const char *text)
 		return r;
 	}
 	slash = strrchr(path, '/');
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int) (slash - path) : 1, slash ? path : ".");
 	fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		(void) fsync(fd); /* the rename is durable; a failure here loses nothing */

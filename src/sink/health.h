@@ -33,10 +33,10 @@ struct fg_health_parts {
 	bool dry_run;
 	bool clock_synchronized;
 	uint64_t uptime_s;
-	uint64_t time_ms;            /* wall clock now; 0 when not synchronized */
+	uint64_t time_ms; /* wall clock now; 0 when not synchronized */
 	uint64_t readings_in;
-	uint64_t published;          /* acked by the broker (dry run: written to stdout) */
-	uint64_t dropped_store;      /* readings the store could not stage */
+	uint64_t published;		/* acked by the broker (dry run: written to stdout) */
+	uint64_t dropped_store;		/* readings the store could not stage */
 	uint64_t dropped_unformattable; /* frames the pipeline could not format */
 	double readings_per_s, published_per_s;
 	struct fg_store_stats store;
@@ -46,7 +46,7 @@ struct fg_health_parts {
 	bool have_gwmp;
 	struct fg_gwmp_stats gwmp;
 	struct fg_control_stats control;
-	const char *sx130x_hal;      /* which HAL this build drives; NULL: "none" */
+	const char *sx130x_hal; /* which HAL this build drives; NULL: "none" */
 	bool have_sx130x;
 	struct fg_sx130x_stats sx130x;
 	bool have_ble;
@@ -56,7 +56,7 @@ struct fg_health_parts {
 	uint64_t sim_emitted, sim_skipped;
 	struct fg_rules_stats rules;
 	struct fg_pipeline_stats pipeline;
-	const char *gpio_json;       /* the rules' GPIO lines, a JSON array; NULL: [] */
+	const char *gpio_json; /* the rules' GPIO lines, a JSON array; NULL: [] */
 	uint64_t textfile_writes, textfile_failures;
 };
 

@@ -50,7 +50,7 @@ START_TEST(health_record_is_json_with_its_keys)
 	json_t *rec, *src;
 
 	ck_assert_int_gt(n, 0);
-	ck_assert_uint_eq(strlen(buf), (size_t)n);
+	ck_assert_uint_eq(strlen(buf), (size_t) n);
 	ck_assert_int_eq(buf[n - 1], '\n');
 	rec = json_loads(buf, 0, NULL);
 	ck_assert_ptr_nonnull(rec);
@@ -59,40 +59,41 @@ START_TEST(health_record_is_json_with_its_keys)
 	ck_assert_int_eq(json_integer_value(json_object_get(rec, "reconnects")), 2);
 	ck_assert_int_eq(json_integer_value(json_object_get(rec, "dropped")), 3);
 	ck_assert_int_eq(json_integer_value(json_object_get(rec, "evicted")), 5);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(rec, "evictions"),
-							    "disk")), 5);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(json_object_get(rec, "evictions"), "disk")), 5);
 	ck_assert_str_eq(json_string_value(json_object_get(rec, "broker")), "connected");
 	src = json_object_get(rec, "sources");
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(src, "gwmp"), "state")),
 			 "listening");
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(src, "ble"), "state")),
 			 "off");
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(src, "sim"),
-							    "received")), 7);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(json_object_get(src, "sim"), "received")), 7);
 	json_decref(rec);
 }
 END_TEST
 
-/* Too small a buffer is -ENOBUFS (or, at the very end, a shorter broker_error), never a cut record. */
+/* Too small a buffer is -ENOBUFS (or, at the very end, a shorter broker_error), never a cut record.
+ */
 START_TEST(health_record_refuses_a_small_buffer)
 {
 	static char small[sizeof(buf)];
 	int n = full_record(buf, sizeof(buf));
 
-	for (size_t size = 0; size <= (size_t)n + 1; size += size + 64 < (size_t)n ? 97 : 1) {
+	for (size_t size = 0; size <= (size_t) n + 1; size += size + 64 < (size_t) n ? 97 : 1) {
 		int k = full_record(small, size);
 		json_t *rec;
 
 		if (k == -ENOBUFS)
 			continue;
 		ck_assert_int_gt(k, 0);
-		ck_assert_uint_lt((size_t)k, size);
+		ck_assert_uint_lt((size_t) k, size);
 		rec = json_loads(small, 0, NULL);
 		ck_assert_msg(rec != NULL, "a cut record at size %zu", size);
 		json_decref(rec);
 	}
-	ck_assert_int_eq(full_record(small, (size_t)n / 2), -ENOBUFS);
-	ck_assert_int_eq(full_record(small, (size_t)n + 16), n);
+	ck_assert_int_eq(full_record(small, (size_t) n / 2), -ENOBUFS);
+	ck_assert_int_eq(full_record(small, (size_t) n + 16), n);
 }
 END_TEST
 
@@ -131,8 +132,8 @@ START_TEST(health_file_record_has_the_same_keys)
 	ck_assert_int_eq(json_integer_value(json_object_get(b, "disk_free")), 1234);
 	ck_assert(json_is_null(json_object_get(b, "readings_in")));
 	ck_assert(json_is_null(json_object_get(b, "broker")));
-	ck_assert(json_is_null(json_object_get(json_object_get(json_object_get(b, "sources"),
-								 "gwmp"), "received")));
+	ck_assert(json_is_null(json_object_get(
+		json_object_get(json_object_get(b, "sources"), "gwmp"), "received")));
 	json_decref(a);
 	json_decref(b);
 	free(file);
@@ -155,9 +156,10 @@ START_TEST(health_metrics_from_the_record)
 	ck_assert_ptr_nonnull(strstr(text, "fieldgate_dropped_total{cause=\"store\"} 2\n"));
 	ck_assert_ptr_nonnull(strstr(text, "fieldgate_source_refused_total{source=\"gwmp\","
 					   "reason=\"too-short\"} 4\n"));
-	ck_assert_ptr_nonnull(strstr(text, "fieldgate_source_state{source=\"ble\",state=\"off\"} 1\n"));
-	ck_assert_ptr_nonnull(strstr(text, "fieldgate_info{version=\"" PACKAGE_VERSION
-					   "\",gateway=\"gw-01\","));
+	ck_assert_ptr_nonnull(
+		strstr(text, "fieldgate_source_state{source=\"ble\",state=\"off\"} 1\n"));
+	ck_assert_ptr_nonnull(
+		strstr(text, "fieldgate_info{version=\"" PACKAGE_VERSION "\",gateway=\"gw-01\","));
 	free(text);
 }
 END_TEST
@@ -168,7 +170,9 @@ START_TEST(health_metrics_escape_and_omit)
 	char *text = NULL;
 
 	ck_assert_int_eq(fg_health_metrics("{\"running\":false,\"gateway\":\"a\\\"b\\\\c\\nd\","
-					   "\"readings_in\":null,\"buffer_depth\":3}", &text), 0);
+					   "\"readings_in\":null,\"buffer_depth\":3}",
+					   &text),
+			 0);
 	ck_assert_ptr_nonnull(strstr(text, "fieldgate_up 0\n"));
 	ck_assert_ptr_nonnull(strstr(text, "gateway=\"a\\\"b\\\\c\\nd\""));
 	ck_assert_ptr_null(strstr(text, "fieldgate_readings_total"));
