@@ -613,7 +613,7 @@ static void pipeline_stop(struct daemon *d)
 		n += (size_t)k;                                                             \
 	} while (0)
 
-/* The health record (sink/health.h) from the daemon's counters: the status answer and the stats message. */
+/* The health record (sink/health.h): the status answer and the stats message, one builder. */
 static int health_record(struct daemon *d, char *buf, size_t size)
 {
 	struct fg_health_parts p = {
@@ -629,7 +629,7 @@ static int health_record(struct daemon *d, char *buf, size_t size)
 		.textfile_writes = d->textfile_writes,
 		.textfile_failures = d->textfile_failures,
 	};
-	char gpio[4096];
+	char gpio[8192];
 
 	if (p.clock_synchronized)
 		p.time_ms = fg_clock_wall_ms();
