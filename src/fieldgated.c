@@ -29,6 +29,7 @@
 #include "rules/rule-gpio.h"
 #include "rules/rules.h"
 #include "sink/format.h"
+#include "sink/health.h"
 #include "sink/jsonl.h"
 #include "sink/mqtt.h"
 #include "store/store.h"
@@ -84,6 +85,8 @@ struct daemon {
 	uint64_t readings_in;
 	uint64_t readings_out;
 	uint64_t readings_dropped;
+	uint64_t textfile_due;    /* monotonic usec of the next metrics textfile */
+	uint64_t textfile_writes, textfile_failures;
 	int sink_error;          /* last sink error, 0 when healthy */
 	bool stopping;
 	/* counters every status period, for the rates over the last minute */
@@ -489,35 +492,22 @@ static int on_commit_timer(sd_event_source *es, uint64_t usec, void *userdata)
 	return 0;
 }
 
-/* The periodic statistics message on fieldgate/{gateway}/stats. */
+static int health_record(struct daemon *d, char *buf, size_t size);
+
+/* The health record, retained at QoS 1 on mqtt.stats_topic: a new subscriber gets the last one. */
 static int on_stats_timer(sd_event_source *es, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
-	struct fg_store_stats ss;
-	struct fg_mqtt_stats ms;
-	char topic[256], payload[768];
-	uint64_t now = fg_clock_wall_ms();
-	double in_ps, out_ps;
-	int n;
+	static char payload[32768];
+	char topic[1024];
+	const struct fg_reading none = { 0 };
+	int n = health_record(d, payload, sizeof(payload));
 
-	fg_store_get_stats(d->store, &ss);
-	fg_mqtt_get_stats(d->mqtt, &ms);
-	rates(d, ms.acked, &in_ps, &out_ps);
-	n = snprintf(payload, sizeof(payload),
-		     "{\"gateway\":\"%s\",\"readings_in\":%llu,\"published\":%llu,"
-		     "\"evicted\":%llu,\"dropped\":%llu,\"readings_per_s\":%.1f,"
-		     "\"published_per_s\":%.1f,\"buffer_depth\":%llu,"
-		     "\"oldest_age_s\":%llu,\"db_bytes\":%llu,\"broker\":\"%s\"}",
-		     d->cfg->gateway.id, (unsigned long long)d->readings_in,
-		     (unsigned long long)ms.acked, (unsigned long long)ss.evicted,
-		     (unsigned long long)(d->readings_dropped + transform_dropped(d)), in_ps, out_ps,
-		     (unsigned long long)ss.outbox_rows,
-		     (unsigned long long)(ss.oldest_ms && now > ss.oldest_ms ?
-						  (now - ss.oldest_ms) / 1000 : 0),
-		     (unsigned long long)ss.db_bytes, fg_mqtt_state_to_string(ms.state));
-	if (n > 0 && (size_t)n < sizeof(payload) &&
-	    fg_format_gateway_topic(d->cfg->gateway.id, "stats", topic, sizeof(topic)) >= 0)
-		(void) fg_mqtt_publish_direct(d->mqtt, topic, payload, 0, false);
+	if (n > 0 && fg_format_topic(d->cfg->mqtt.stats_topic, d->cfg->gateway.id, &none, topic,
+				     sizeof(topic)) > 0) {
+		payload[n - 1] = '\0'; /* the answer's line end is no part of the message */
+		(void) fg_mqtt_publish_direct(d->mqtt, topic, payload, 1, true);
+	}
 	(void) sd_event_source_set_time(es, usec + (uint64_t)d->cfg->mqtt.stats_interval_s *
 							 FG_USEC_PER_SEC);
 	return 0;
@@ -746,126 +736,88 @@ static void pipeline_stop(struct daemon *d)
 		n += (size_t)k;                                                             \
 	} while (0)
 
-/* The LoRa and packet forwarder counters, per refusal reason, for the status JSON. */
-static int source_stats_json(struct daemon *d, char *buf, size_t size, size_t n)
+/* The health record (sink/health.h): the status answer and the stats message, one builder. */
+static int health_record(struct daemon *d, char *buf, size_t size)
 {
-	struct fg_lora_stats ls = { 0 };
-	struct fg_gwmp_stats gs = { 0 };
-	int k;
+	struct fg_health_parts p = {
+		.gateway = d->cfg->gateway.id,
+		.dry_run = d->dry_run,
+		.clock_synchronized = fg_clock_wall_known(d->cfg->gateway.trust_system_clock),
+		.uptime_s = (fg_clock_mono_usec() - d->start_usec) / FG_USEC_PER_SEC,
+		.readings_in = d->readings_in,
+		.dropped_store = d->readings_dropped,
+		.dropped_unformattable = transform_dropped(d),
+		.sx130x = { .state = FG_SX130X_STOPPED },
+		.sx130x_hal = fg_sx130x_hal_to_string(fg_sx130x_hal()),
+		.textfile_writes = d->textfile_writes,
+		.textfile_failures = d->textfile_failures,
+	};
+	char gpio[8192];
 
+	if (p.clock_synchronized)
+		p.time_ms = fg_clock_wall_ms();
+	if (d->store)
+		fg_store_get_stats(d->store, &p.store);
+	if ((p.have_mqtt = d->mqtt != NULL))
+		fg_mqtt_get_stats(d->mqtt, &p.mqtt);
+	p.published = d->dry_run ? d->readings_out : p.mqtt.acked;
+	rates(d, p.published, &p.readings_per_s, &p.published_per_s);
 	if (d->lora)
-		fg_lora_get_stats(d->lora, &ls);
-	if (d->gwmp)
-		fg_gwmp_get_stats(d->gwmp, &gs);
-	PUT("\"lora_frames\":%llu,\"lora_accepted\":%llu,\"lora_codec_failed\":%llu,"
-	    "\"lora_forwarded\":%llu,\"lora_refused\":{",
-	    (unsigned long long)ls.frames, (unsigned long long)ls.accepted,
-	    (unsigned long long)ls.codec_failed, (unsigned long long)ls.forwarded);
-	for (int i = 1; i < FG_LW_REASON__COUNT; i++)
-		PUT("%s\"%s\":%llu", i > 1 ? "," : "", fg_lw_reason_to_string(i),
-		    (unsigned long long)ls.refused[i]);
-	PUT("},\"lora_join_requests\":%llu,\"lora_joins\":%llu,\"lora_acks\":%llu,"
-	    "\"lora_downlink_failed\":%llu,\"lora_duty_limited\":%llu,",
-	    (unsigned long long)ls.join_requests, (unsigned long long)ls.joins,
-	    (unsigned long long)ls.acks, (unsigned long long)ls.downlink_failed,
-	    (unsigned long long)ls.duty_limited);
-	PUT("\"gwmp_datagrams\":%llu,\"gwmp_frames\":%llu,\"gwmp_stats\":%llu,"
-	    "\"gwmp_pull_resp\":%llu,\"gwmp_refused\":{",
-	    (unsigned long long)gs.datagrams, (unsigned long long)gs.rxpk,
-	    (unsigned long long)gs.stat, (unsigned long long)gs.pull_resp);
-	for (int i = 1; i < FG_GWMP_REASON__COUNT; i++)
-		PUT("%s\"%s\":%llu", i > 1 ? "," : "", fg_gwmp_reason_to_string(i),
-		    (unsigned long long)gs.refused[i]);
-	PUT("},\"gwmp_tx_errors\":{");
-	for (int i = 0; i < FG_GWMP_TX__COUNT; i++)
-		PUT("%s\"%s\":%llu", i > 0 ? "," : "", fg_gwmp_tx_error_to_string(i),
-		    (unsigned long long)gs.tx_errors[i]);
-	PUT("},\"gwmp_kernel_drops\":%llu,\"gwmp_receive_buffer\":%d,",
-	    (unsigned long long)gs.kernel_drops, gs.receive_buffer);
-	{
-		struct fg_control_stats cs = { 0 };
-
-		if (d->control)
-			fg_control_get_stats(d->control, &cs);
-		PUT("\"control_clients\":%u,\"control_refused\":%llu,\"control_timeouts\":%llu,"
-		    "\"control_accept_failed\":%llu,",
-		    cs.clients, cs.refused, cs.timeouts, cs.accept_failed);
+		fg_lora_get_stats(d->lora, &p.lora);
+	if ((p.have_gwmp = d->gwmp != NULL))
+		fg_gwmp_get_stats(d->gwmp, &p.gwmp);
+	if (d->control)
+		fg_control_get_stats(d->control, &p.control);
+	if ((p.have_sx130x = d->sx130x != NULL))
+		fg_sx130x_get_stats(d->sx130x, &p.sx130x);
+	if ((p.have_ble = d->ble != NULL))
+		fg_ble_get_stats(d->ble, &p.ble);
+	if (d->ble_rx)
+		fg_ble_rx_get_stats(d->ble_rx, &p.ble_rx);
+	if ((p.have_sim = d->sim != NULL)) {
+		p.sim_emitted = fg_sim_emitted(d->sim);
+		p.sim_skipped = fg_sim_skipped(d->sim);
 	}
-	{
-		struct fg_sx130x_stats xs = { .state = FG_SX130X_STOPPED };
-		char eui[24] = "null", temp[24] = "null";
-
-		if (d->sx130x)
-			fg_sx130x_get_stats(d->sx130x, &xs);
-		if (xs.eui)
-			snprintf(eui, sizeof(eui), "\"%016llx\"", (unsigned long long)xs.eui);
-		if (xs.has_temperature)
-			snprintf(temp, sizeof(temp), "%.1f", (double)xs.temperature);
-		PUT("\"sx130x_hal\":\"%s\",\"sx130x_state\":\"%s\",\"sx130x_eui\":%s,"
-		    "\"sx130x_starts\":%llu,\"sx130x_start_failures\":%llu,"
-		    "\"sx130x_receive_errors\":%llu,\"sx130x_rx_packets\":%llu,"
-		    "\"sx130x_rx_crc_ok\":%llu,\"sx130x_rx_crc_bad\":%llu,\"sx130x_rx_no_crc\":%llu,"
-		    "\"sx130x_rx_dropped\":%llu,\"sx130x_frames\":%llu,\"sx130x_tx_sent\":%llu,"
-		    "\"sx130x_tx_failed\":%llu,\"sx130x_tx_queued\":%llu,\"sx130x_tx_late\":%llu,"
-		    "\"sx130x_tx_collided\":%llu,\"sx130x_tx_too_far\":%llu,"
-		    "\"sx130x_tx_queue_full\":%llu,\"sx130x_tx_lost\":%llu,"
-		    "\"sx130x_temperature\":%s,",
-		    fg_sx130x_hal_to_string(fg_sx130x_hal()),
-		    d->sx130x ? fg_sx130x_state_to_string(xs.state) : "off", eui,
-		    (unsigned long long)xs.starts, (unsigned long long)xs.start_failures,
-		    (unsigned long long)xs.receive_errors, (unsigned long long)xs.rx_packets,
-		    (unsigned long long)xs.rx_crc_ok, (unsigned long long)xs.rx_crc_bad,
-		    (unsigned long long)xs.rx_no_crc, (unsigned long long)xs.rx_dropped,
-		    (unsigned long long)xs.frames, (unsigned long long)xs.tx_sent,
-		    (unsigned long long)xs.tx_failed, (unsigned long long)xs.tx_queued,
-		    (unsigned long long)xs.tx_late, (unsigned long long)xs.tx_collided,
-		    (unsigned long long)xs.tx_too_far, (unsigned long long)xs.tx_queue_full,
-		    (unsigned long long)xs.tx_lost, temp);
+	if (d->pipeline) {
+		fg_rules_get_stats(fg_pipeline_rules(d->pipeline), &p.rules);
+		fg_pipeline_get_stats(d->pipeline, &p.pipeline);
 	}
-	{
-		struct fg_ble_rx_stats bs = { 0 };
-		struct fg_ble_stats src = { 0 };
+	if (d->rule_gpio && fg_rule_gpio_status_json(d->rule_gpio, gpio, sizeof(gpio)) > 0)
+		p.gpio_json = gpio;
+	return fg_health_json(&p, buf, size);
+}
 
-		if (d->ble_rx)
-			fg_ble_rx_get_stats(d->ble_rx, &bs);
-		if (d->ble)
-			fg_ble_get_stats(d->ble, &src);
-		PUT("\"ble_adverts\":%llu,\"ble_decoded\":%llu,\"ble_throttled\":%llu,"
-		    "\"ble_ignored\":%llu,\"ble_malformed\":%llu,\"ble_unauthenticated\":%llu,"
-		    "\"ble_replayed\":%llu,\"ble_adapter\":%s,\"ble_scanning\":\"%s\","
-		    "\"ble_bluez_restarts\":%llu,\"ble_devices_removed\":%llu,",
-		    (unsigned long long)bs.adverts, (unsigned long long)bs.decoded,
-		    (unsigned long long)bs.throttled, (unsigned long long)bs.ignored,
-		    (unsigned long long)bs.malformed, (unsigned long long)bs.unauthenticated,
-		    (unsigned long long)bs.replayed, src.adapter_present ? "true" : "false",
-		    !src.scanning ? "no" : src.passive ? "passive" : "active",
-		    (unsigned long long)src.bluez_restarts, (unsigned long long)src.devices_removed);
-	}
-	{
-		struct fg_rules_stats rs = { 0 };
-		struct fg_pipeline_stats ps = { 0 };
+/* The health record as Prometheus text (sink/health.h), malloc'd into *ret. */
+static int health_metrics(struct daemon *d, char **ret)
+{
+	static char record[32768];
+	int r = health_record(d, record, sizeof(record));
 
-		if (d->pipeline) {
-			fg_rules_get_stats(fg_pipeline_rules(d->pipeline), &rs);
-			fg_pipeline_get_stats(d->pipeline, &ps);
-		}
-		PUT("\"rules_evaluated\":%llu,\"rules_dropped\":%llu,\"rules_changed\":%llu,"
-		    "\"rules_skipped\":%llu,\"rules_suppressed\":%llu,\"rules_aggregated\":%llu,"
-		    "\"rules_windows\":%llu,\"rules_raised\":%llu,\"rules_cleared\":%llu,"
-		    "\"rules_untracked\":%llu,\"rules_series\":%zu,\"alerts_queued\":%llu,"
-		    "\"discovery_queued\":%llu,\"gpio\":",
-		    rs.evaluated, rs.dropped, rs.changed, rs.skipped, rs.suppressed, rs.aggregated,
-		    rs.windows, rs.raised, rs.cleared, rs.untracked, rs.series, ps.alerts,
-		    ps.discovery);
-		k = d->rule_gpio ? fg_rule_gpio_status_json(d->rule_gpio, buf + n,
-							      n < size ? size - n : 0)
-				 : snprintf(buf + n, n < size ? size - n : 0, "[]");
-		if (k < 0)
-			return -ENOBUFS;
-		n += (size_t)k;
-		PUT(",");
+	return r < 0 ? r : fg_health_metrics(record, ret);
+}
+
+/* metrics.textfile: the metrics for node_exporter's textfile collector, every metrics.interval. */
+static void write_textfile(struct daemon *d)
+{
+	uint64_t now = fg_clock_mono_usec();
+	char *text = NULL;
+	int r;
+
+	if (!d->cfg->metrics.textfile || now < d->textfile_due)
+		return;
+	d->textfile_due = now + (uint64_t)d->cfg->metrics.interval_s * FG_USEC_PER_SEC;
+	r = health_metrics(d, &text);
+	if (r >= 0)
+		r = fg_health_write_file(d->cfg->metrics.textfile, text);
+	free(text);
+	if (r >= 0) {
+		d->textfile_writes++;
+		return;
 	}
-	return (int)n;
+	d->textfile_failures++;
+	fg_log_device(LOG_WARNING, "core", NULL, "textfile",
+		      "cannot write the metrics to '%s': %s; trying again in %us",
+		      d->cfg->metrics.textfile, strerror(-r), d->cfg->metrics.interval_s);
 }
 
 /* The device list being built for "devices", each device appended while there is room. */
@@ -994,64 +946,23 @@ static int buffer_json(struct daemon *d, char *buf, size_t size)
 static int control_answer(const char *command, char *buf, size_t size, void *userdata)
 {
 	struct daemon *d = userdata;
-	struct fg_store_stats ss = { 0 };
-	struct fg_mqtt_stats ms = { 0 };
-	uint64_t now = fg_clock_wall_ms();
-	double in_ps, out_ps;
-	int n;
 
 	if (strcmp(command, "devices") == 0)
 		return devices_json(d, buf, size);
 	if (strcmp(command, "buffer") == 0)
 		return buffer_json(d, buf, size);
+	if (strcmp(command, "metrics") == 0) {
+		char *text = NULL;
+		int n = health_metrics(d, &text);
+
+		if (n >= 0)
+			n = snprintf(buf, size, "%s", text);
+		free(text);
+		return n < 0 || (size_t)n >= size ? -ENOBUFS : n;
+	}
 	if (strcmp(command, "status") != 0)
 		return snprintf(buf, size, "{\"error\":\"unknown command\"}\n");
-	if (d->store)
-		fg_store_get_stats(d->store, &ss);
-	if (d->mqtt)
-		fg_mqtt_get_stats(d->mqtt, &ms);
-	rates(d, d->dry_run ? d->readings_out : ms.acked, &in_ps, &out_ps);
-	n = snprintf(buf, size,
-		     "{\"gateway\":\"%s\",\"version\":\"%s\",\"uptime_s\":%llu,\"mode\":\"%s\","
-		     "\"readings_in\":%llu,\"published\":%llu,\"evicted\":%llu,\"dropped\":%llu,"
-		     "\"readings_per_s\":%.1f,\"published_per_s\":%.1f,"
-		     "\"buffer_depth\":%llu,\"oldest_age_s\":%llu,\"db_bytes\":%llu,"
-		     "\"evicted_rows\":%llu,\"evicted_bytes\":%llu,\"evicted_disk\":%llu,"
-		     "\"evicted_age\":%llu,\"disk_free\":%llu,\"wal_bytes\":%llu,"
-		     "\"broker\":\"%s\",\"inflight\":%llu,\"connects\":%llu,"
-		     "\"last_acked_seq\":%llu,"
-		     "\"session_present\":%s,\"latency_count\":%llu,\"latency_p50_ms\":%.1f,"
-		     "\"latency_p99_ms\":%.1f,\"latency_max_ms\":%.1f,",
-		     d->cfg->gateway.id, PACKAGE_VERSION,
-		     (unsigned long long)((fg_clock_mono_usec() - d->start_usec) / FG_USEC_PER_SEC),
-		     d->dry_run ? "dry-run" : "buffered", (unsigned long long)d->readings_in,
-		     (unsigned long long)(d->dry_run ? d->readings_out : ms.acked),
-		     (unsigned long long)ss.evicted,
-		     (unsigned long long)(d->readings_dropped + transform_dropped(d)), in_ps, out_ps,
-		     (unsigned long long)(ss.outbox_rows + ss.readings_rows),
-		     (unsigned long long)(ss.oldest_ms && now > ss.oldest_ms ?
-						  (now - ss.oldest_ms) / 1000 : 0),
-		     (unsigned long long)ss.db_bytes, (unsigned long long)ss.evicted_rows,
-		     (unsigned long long)ss.evicted_bytes, (unsigned long long)ss.evicted_disk,
-		     (unsigned long long)ss.evicted_age, (unsigned long long)ss.disk_free,
-		     (unsigned long long)ss.wal_bytes,
-		     d->dry_run ? "none" : fg_mqtt_state_to_string(ms.state),
-		     (unsigned long long)ms.inflight, (unsigned long long)ms.connects,
-		     (unsigned long long)ms.last_acked_seq, ms.session_present ? "true" : "false",
-		     (unsigned long long)ms.latency_count,
-		     (double)ms.latency_p50_usec / 1000.0, (double)ms.latency_p99_usec / 1000.0,
-		     (double)ms.latency_max_usec / 1000.0);
-	if (n < 0 || (size_t)n >= size)
-		return -ENOBUFS;
-	n = source_stats_json(d, buf, size, (size_t)n);
-	if (n < 0 || (size_t)n + 20 >= size)
-		return -ENOBUFS;
-	n += snprintf(buf + n, size - (size_t)n, "\"broker_error\":\"");
-	/* The error text comes from libraries and peers: keep it JSON-safe. */
-	for (const char *p = ms.last_error; *p && (size_t)n + 8 < size; p++)
-		buf[n++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '\'' : *p;
-	n += snprintf(buf + n, size - (size_t)n, "\"}\n");
-	return (size_t)n < size ? n : -ENOBUFS;
+	return health_record(d, buf, size);
 }
 
 /* Listen on RUNTIME_DIR/control; without it the daemon runs on, and says so. */
@@ -1485,6 +1396,7 @@ static int on_status_timer(sd_event_source *es, uint64_t usec, void *userdata)
 		fg_mqtt_get_stats(d->mqtt, &ms);
 	rate_sample(d, d->dry_run ? d->readings_out : ms.acked);
 	update_status(d);
+	write_textfile(d);
 	(void) sd_event_source_set_time(es, usec + STATUS_PERIOD_USEC);
 	return 0;
 }

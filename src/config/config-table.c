@@ -212,6 +212,19 @@ bool fg_config_check_topic(const char *s, char *detail, size_t len)
 	return true;
 }
 
+/* The stats topic: a topic template with no placeholder but {gateway} (it is no reading's). */
+static bool check_stats_topic(const char *s, char *detail, size_t len)
+{
+	if (!fg_config_check_topic(s, detail, len))
+		return false;
+	for (const char *p = strchr(s, '{'); p; p = strchr(p + 1, '{'))
+		if (strncmp(p, "{gateway}", 9) != 0) {
+			(void) snprintf(detail, len, "only {gateway} may be used in the stats topic");
+			return false;
+		}
+	return true;
+}
+
 /* A GPIO line: "CHIP:LINE", "LINE" (on gpiochip0) or "none" (source/gpio.h). */
 static bool check_gpio_spec(const char *s, char *detail, size_t len)
 {
@@ -455,7 +468,16 @@ const struct fg_config_row fg_config_table[] = {
 	  .max = 86400 * MSEC,
 	  .def = 60 * MSEC,
 	  .unit_ms = 1000,
-	  .help = "how often the gateway's statistics are published; 0: never" },
+	  .help = "how often the gateway's health record is published; 0: never" },
+	{ .path = "mqtt.stats_topic",
+	  .type = FG_CT_STRING,
+	  FIELD(mqtt.stats_topic),
+	  .min = 1,
+	  .max = 1024,
+	  .check = check_stats_topic,
+	  .expect = "a topic such as 'fieldgate/{gateway}/stats'",
+	  .def_str = "fieldgate/{gateway}/stats",
+	  .help = "topic of the health record (retained, QoS 1); {gateway} is the gateway id" },
 	{ .path = "mqtt.homeassistant",
 	  .type = FG_CT_BOOL,
 	  FIELD(mqtt.homeassistant),
@@ -522,6 +544,24 @@ const struct fg_config_row fg_config_table[] = {
 	  .help = "do not check that the broker's certificate names mqtt.host" },
 
 	/* sources.sim */
+	/* metrics */
+	{ .path = "metrics.textfile",
+	  .type = FG_CT_STRING,
+	  FIELD(metrics.textfile),
+	  .min = 1,
+	  .max = 4095,
+	  .check = check_absolute_path,
+	  .expect = "an absolute path",
+	  .help = "write the metrics (Prometheus text) to this file for node_exporter's textfile "
+		  "collector; default: none" },
+	{ .path = "metrics.interval",
+	  .type = FG_CT_DURATION,
+	  FIELD(metrics.interval_s),
+	  .min = 5 * MSEC,
+	  .max = 86400 * MSEC,
+	  .def = 15 * MSEC,
+	  .unit_ms = 1000,
+	  .help = "how often metrics.textfile is written" },
 	{ .path = "sources.sim.enabled",
 	  .type = FG_CT_BOOL,
 	  FIELD(sources.sim.enabled),
@@ -814,6 +854,7 @@ static const char *const setting_names[] = {
 	"mqtt.message_expiry",
 	"mqtt.format",
 	"mqtt.stats_interval",
+	"mqtt.stats_topic",
 	"mqtt.homeassistant",
 	"mqtt.homeassistant_prefix",
 	"mqtt.tls",
@@ -823,6 +864,8 @@ static const char *const setting_names[] = {
 	"mqtt.key_file",
 	"mqtt.alpn",
 	"mqtt.tls_insecure",
+	"metrics.textfile",
+	"metrics.interval",
 	"sources.sim.enabled",
 	"sources.sim.devices",
 	"sources.sim.interval_ms",

@@ -113,6 +113,7 @@ struct fg_mqtt_config {
 	uint32_t message_expiry_s;/* v5 only, 0 = none */
 	int format;               /* enum fg_format of sink/format.h: 0 senml (default), 1 json */
 	uint32_t stats_interval_s;/* 0 = no stats messages, default 60 */
+	char *stats_topic;        /* the health record's topic, default "fieldgate/{gateway}/stats" */
 	bool homeassistant;       /* publish discovery configs, default false */
 	char *homeassistant_prefix; /* default "homeassistant" */
 	bool tls;                 /* derived: any TLS setting given, or tls = true */
@@ -127,6 +128,11 @@ struct fg_mqtt_config {
 	int ca_path_line;
 	int cert_file_line;
 	int key_file_line;
+};
+
+struct fg_metrics_config {
+	char *textfile;           /* NULL: none; the Prometheus text, for node_exporter */
+	uint32_t interval_s;      /* how often the textfile is written, default 15 */
 };
 
 struct fg_sim_config {
@@ -339,6 +345,7 @@ struct fg_config {
 	struct fg_gateway_config gateway;
 	struct fg_buffer_config buffer;
 	struct fg_mqtt_config mqtt;
+	struct fg_metrics_config metrics;
 	struct fg_sources_config sources;
 	struct fg_lorawan_config lorawan;
 	struct fg_ble_config ble;

@@ -12,11 +12,20 @@
  */
 enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOT_RUNNING = 3 };
 
-/* status: the daemon's state, else the buffer file's. */
-int fg_ctl_status(const char *config_path, const char *socket_path);
+/* status [--json]: the daemon's health record, else the buffer file's part of it (exit 3). */
+int fg_ctl_status(int argc, char **argv, const char *config_path, const char *socket_path);
 
-/* buffer: what waits, per topic (superseded by fg_ctl_buffer_command; left in ctl-status.c). */
-int fg_ctl_buffer(const char *config_path, const char *socket_path);
+/* metrics: the health record as Prometheus text, else the buffer file's part of it (exit 3). */
+int fg_ctl_metrics(int argc, char **argv, const char *config_path, const char *socket_path);
+
+/*
+ * Ask the daemon command ("status" or "metrics") into answer: EXIT_SUCCESS;
+ * else, when it does not answer, *ret_file_record is the health record from
+ * the buffer file (malloc'd; "running" false) and EXIT_NOT_RUNNING is
+ * returned; or another exit code, said on stderr.
+ */
+int fg_ctl_health(const char *config_path, const char *socket_path, const char *command,
+		  char *answer, size_t size, char **ret_file_record, const char **ret_why);
 
 /* buffer [--json]: what waits, per topic, asked of the daemon, else from the file (exit 3). */
 int fg_ctl_buffer_command(int argc, char **argv, const char *config_path,

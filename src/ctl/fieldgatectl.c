@@ -34,7 +34,8 @@ static void usage(FILE *f)
 		"Commands (--json: one JSON document on stdout; SCRIPTING in fieldgatectl(1)):\n"
 		"  check-config [--json] [FILE]\n"
 		"                        validate a configuration file\n"
-		"  status                the daemon's state, or the buffer's when it is not running\n"
+		"  status [--json]       the daemon's health, or the buffer's when it is not running\n"
+		"  metrics [--json]      the same counters in the Prometheus text format\n"
 		"  buffer [--json]       messages waiting in the buffer, per topic\n"
 		"  devices [--json]      every source's devices: last seen, readings, refused, RSSI\n"
 		"  decode lorawan [--json] [--config FILE] [--nwk-s-key HEX --app-s-key HEX]\n"
@@ -222,8 +223,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[optind], "check-config") == 0)
 		return cmd_check_config(argc - optind, argv + optind, config_path);
-	if (strcmp(argv[optind], "status") == 0 && argc - optind == 1)
-		return fg_ctl_status(config_path, socket_path);
+	if (strcmp(argv[optind], "status") == 0)
+		return fg_ctl_status(argc - optind, argv + optind, config_path, socket_path);
+	if (strcmp(argv[optind], "metrics") == 0)
+		return fg_ctl_metrics(argc - optind, argv + optind, config_path, socket_path);
 	if (strcmp(argv[optind], "buffer") == 0)
 		return fg_ctl_buffer_command(argc - optind, argv + optind, config_path, socket_path);
 	if (strcmp(argv[optind], "decode") == 0)

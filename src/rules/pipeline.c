@@ -412,9 +412,13 @@ static int ha_sync(struct fg_pipeline *p)
 
 	if (p->cfg->mqtt.homeassistant) {
 		e = fg_format_gateway_topic(p->cfg->gateway.id, "status", status, sizeof(status));
-		if (e >= 0)
-			e = fg_format_gateway_topic(p->cfg->gateway.id, "stats", stats,
-						    sizeof(stats));
+		/* The health record's topic (mqtt.stats_topic), as the daemon publishes it. */
+		if (e >= 0) {
+			const struct fg_reading none = { 0 };
+
+			e = fg_format_topic(p->cfg->mqtt.stats_topic, p->cfg->gateway.id, &none, stats,
+					    sizeof(stats));
+		}
 		for (size_t i = 0; e >= 0 && i < fg_ha_gateway_entities(); i++) {
 			char *topic = NULL, *payload = NULL;
 

@@ -59,7 +59,8 @@ int fg_format_topic(const char *tmpl, const char *gateway, const struct fg_readi
 /*
  * The gateway's own topics, one place for all who publish or name them:
  * "fieldgate/<gateway>/<leaf>" for leaf "status" (the retained online/offline
- * state and its Last Will) and "stats" (the health record). Returns the
+ * state and its Last Will) and "stats" (the health record's default; it is
+ * mqtt.stats_topic, expanded with fg_format_topic). Returns the
  * length, -ENOBUFS if it does not fit (buf holds ""), -EINVAL for NULLs.
  */
 int fg_format_gateway_topic(const char *gateway, const char *leaf, char *buf, size_t size);

@@ -33,6 +33,7 @@ struct fg_sim {
 	uint32_t next_device;
 	uint64_t frame;
 	uint64_t skipped;
+	uint64_t emitted;       /* readings handed to emit */
 	struct sim_device *dev;
 	struct fg_reading *batch; /* FG_SIM_MAX_PER_TICK * FG_SIM_QUANTITIES */
 };
@@ -135,8 +136,10 @@ int fg_sim_tick(struct fg_sim *s, uint64_t now_usec)
 		s->next_device = (s->next_device + 1) % s->cfg.devices;
 		s->next_due += s->step_usec;
 	}
-	if (n > 0 && s->emit)
+	if (n > 0 && s->emit) {
+		s->emitted += n * FG_SIM_QUANTITIES;
 		s->emit(s->batch, n * FG_SIM_QUANTITIES, s->userdata);
+	}
 	return (int)(n * FG_SIM_QUANTITIES);
 }
 
@@ -176,6 +179,11 @@ int fg_sim_device_info(const struct fg_sim *s, size_t i, struct fg_sim_device_in
 		.last_ms = s->dev[i].last_ms,
 	};
 	return 0;
+}
+
+uint64_t fg_sim_emitted(const struct fg_sim *s)
+{
+	return s->emitted;
 }
 
 int fg_sim_new(const struct fg_sim_config *cfg, sd_event *loop, fg_reading_fn emit,

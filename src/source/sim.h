@@ -51,6 +51,8 @@ struct fg_sim_device_info {
 };
 /* Device i (0.. while it returns 0); -ENOENT past the last. */
 int fg_sim_device_info(const struct fg_sim *s, size_t i, struct fg_sim_device_info *ret);
+/* Readings handed to the emit callback since creation. */
+uint64_t fg_sim_emitted(const struct fg_sim *s);
 
 #define FG_SIM_MAX_PER_TICK 128
 #define FG_SIM_QUANTITIES 3

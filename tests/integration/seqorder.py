@@ -69,7 +69,7 @@ class SeqConsumer(Subscriber):
 
 def status(conf):
     """The daemon's status (fieldgatectl status --json through the control socket)."""
-    out = run([FIELDGATECTL, "-c", conf, "status"])
+    out = run([FIELDGATECTL, "-c", conf, "status", "--json"])
     return json.loads(out.stdout)
 
 

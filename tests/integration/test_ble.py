@@ -84,7 +84,7 @@ class BleTest(unittest.TestCase):
         return self.daemon
 
     def status(self):
-        out = run([FIELDGATECTL, "-c", self.conf, "status"])
+        out = run([FIELDGATECTL, "-c", self.conf, "status", "--json"])
         self.assertEqual(out.returncode, 0, out.stderr)
         return json.loads(out.stdout)
 

@@ -94,7 +94,7 @@ class ControlTest(unittest.TestCase):
         """fieldgatectl status, retried until the daemon answers it."""
         deadline = time.monotonic() + timeout
         while True:
-            r = run([FIELDGATECTL, "-c", self.conf, "status"])
+            r = run([FIELDGATECTL, "-c", self.conf, "status", "--json"])
             if r.returncode == 0:
                 return json.loads(r.stdout)
             if time.monotonic() > deadline:
@@ -124,7 +124,7 @@ class ControlTest(unittest.TestCase):
                 break
         self.assertEqual(answer, REFUSAL, f"attempt {attempt}; daemon: {self.daemon.stderr()}")
         # fieldgatectl says so and fails, rather than print the refusal as a state.
-        r = run([FIELDGATECTL, "-c", self.conf, "status"])
+        r = run([FIELDGATECTL, "-c", self.conf, "status", "--json"])
         if not any(self.closed_by_daemon(s) for s in idle):
             self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
             self.assertEqual(r.stdout, "")

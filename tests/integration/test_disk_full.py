@@ -93,7 +93,7 @@ buffer = {{ commit_interval_ms = 50; max_rows = 100000000; max_bytes = "1T"; {bu
         return self.daemon
 
     def status(self):
-        out = run([FIELDGATECTL, "-c", self.conf, "status"]).stdout
+        out = run([FIELDGATECTL, "-c", self.conf, "status", "--json"]).stdout
         self.assertTrue(out.startswith("{"), f"the daemon did not answer: {out!r}; "
                         f"stderr: {self.daemon.stderr()}")
         return json.loads(out)

@@ -50,7 +50,7 @@ class FirstRunTest(unittest.TestCase):
         self.tmp.cleanup()
 
     def status(self):
-        r = run([FIELDGATECTL, "-c", self.conf, "status"])
+        r = run([FIELDGATECTL, "-c", self.conf, "status", "--json"])
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         return json.loads(r.stdout)
 

@@ -63,7 +63,7 @@ class GwmpBurstTest(unittest.TestCase):
         self.tmp.cleanup()
 
     def status(self):
-        r = run([FIELDGATECTL, "-c", self.conf, "status"])
+        r = run([FIELDGATECTL, "-c", self.conf, "status", "--json"])
         return json.loads(r.stdout)
 
     def burst(self, count):

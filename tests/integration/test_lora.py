@@ -91,7 +91,7 @@ class LoraTest(unittest.TestCase):
         return self.daemon
 
     def status(self):
-        return json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
+        return json.loads(run([FIELDGATECTL, "-c", self.conf, "status", "--json"]).stdout)
 
     def packs(self):
         return [p for _, p in self.sub.readings()]

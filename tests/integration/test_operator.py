@@ -123,7 +123,7 @@ class OperatorTest(unittest.TestCase):
         """Wait until readings wait in the buffer (no broker listens), as root asks."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            r = run([self.fieldgatectl, "-c", self.conf, "status"])
+            r = run([self.fieldgatectl, "-c", self.conf, "status", "--json"])
             if r.returncode == 0 and json.loads(r.stdout)["buffer_depth"] > 0:
                 return
             self.daemon.pump(0.2)
@@ -141,7 +141,7 @@ class OperatorTest(unittest.TestCase):
             self.assertNotEqual(r.returncode, 0, path)
             self.assertIn("Permission denied", r.stderr)
         # ...and asks the daemon all the same.
-        r = self.ctl(self.op, "-s", self.sock, "status")
+        r = self.ctl(self.op, "-s", self.sock, "status", "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
         st = json.loads(r.stdout)
         self.assertEqual(st["gateway"], "optest")
@@ -200,7 +200,7 @@ class OperatorTest(unittest.TestCase):
         self.assertEqual(st.st_gid, pwd.getpwnam(self.duser).pw_gid)
         r = self.ctl(self.op, "-s", self.sock, "status")
         self.assertEqual(r.returncode, 1)
-        self.assertIn("Permission denied", r.stdout)
+        self.assertIn("Permission denied", r.stderr)
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ class OtaaTest(unittest.TestCase):
         self.assertIsNotNone(self.fwd.pull(), "no PULL_ACK")
 
     def status(self):
-        return json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
+        return json.loads(run([FIELDGATECTL, "-c", self.conf, "status", "--json"]).stdout)
 
     def join(self, nonce):
         """A JoinRequest heard at SF7 on 868.1 MHz; the (token, txpk) of the answer or None."""

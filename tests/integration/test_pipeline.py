@@ -52,12 +52,14 @@ class PipelineTest(DaemonTestCase):
         # Retained status and periodic stats.
         self.assertTrue(any(t == "fieldgate/itest/status" and '"online"' in p for t, p in self.sub.messages))
         self.assertTrue(self.sub.wait(lambda s: any(t == "fieldgate/itest/stats" for t, _ in s.messages), 5))
+        stats = json.loads([p for t, p in self.sub.messages if t == "fieldgate/itest/stats"][-1])
+        self.assertEqual((stats["schema"], stats["gateway"], stats["broker"]), (1, "itest", "connected"))
         # Rates and the creation -> PUBACK latency in the daemon's status. The broker
         # delivers a message to the subscriber before the daemon has read its PUBACK, so
         # the daemon's count may trail what the subscriber saw for a moment.
         deadline = time.monotonic() + 10
         while True:
-            st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
+            st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status", "--json"]).stdout)
             if st["latency_count"] >= 200 or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
@@ -217,7 +219,7 @@ class PipelineTest(DaemonTestCase):
                              env={"FIELDGATE_CLOCK_SYNC_FILE": sync})
         self.notify.wait_for("READY=1")
         time.sleep(1.5)
-        st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
+        st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status", "--json"]).stdout)
         self.assertGreater(st["buffer_depth"], 5)
         self.assertEqual(st["oldest_age_s"], 0)  # unknown, not a minute-old guess
         open(sync, "w").close()
@@ -287,7 +289,7 @@ class PipelineTest(DaemonTestCase):
         deadline = time.monotonic() + 6
         while time.monotonic() < deadline:
             t0 = time.monotonic()
-            out = run([FIELDGATECTL, "-c", self.conf, "status"]).stdout
+            out = run([FIELDGATECTL, "-c", self.conf, "status", "--json"]).stdout
             if not out.startswith("{"):
                 self.fail(f"the daemon did not answer while resolving: {out}")
             st = json.loads(out)
@@ -298,7 +300,7 @@ class PipelineTest(DaemonTestCase):
         self.assertIn("connecting", states)
         self.assertLess(slowest, 1.5, "the control socket waited on the resolver")
         self.daemon.wait_stderr("cannot resolve 'broker.fieldgate-test'", 30)
-        st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
+        st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status", "--json"]).stdout)
         self.assertIn("cannot resolve 'broker.fieldgate-test'", st["broker_error"])
         self.assertGreater(st["buffer_depth"], 0)
 
@@ -327,7 +329,7 @@ class PipelineTest(DaemonTestCase):
         d.pump(0.1)
         # Logged once per episode, not once per commit.
         self.assertEqual(d.stderr().count("buffer full ("), 1, d.stderr())
-        st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
+        st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status", "--json"]).stdout)
         self.assertGreater(st["evicted"], 0)
         self.assertLessEqual(st["buffer_depth"], 1000 + 20)  # the bound, plus at most one commit of readings
         self.assertEqual(st["broker"], "waiting to reconnect")
@@ -336,9 +338,16 @@ class PipelineTest(DaemonTestCase):
         self.assertEqual(d.wait_exit(5), 0, d.stderr())
         # With the daemon gone, status reads the buffer file.
         r = run([FIELDGATECTL, "-c", self.conf, "status"])
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("daemon: not answering", r.stdout)
+        self.assertEqual(r.returncode, 3, r.stderr)  # EXIT_NOT_RUNNING
+        self.assertIn("not answering", r.stderr)
+        self.assertIn("daemon: not running", r.stdout)
         self.assertRegex(r.stdout, r"messages waiting: (\d{3}|1000)\n")
+        r = run([FIELDGATECTL, "-c", self.conf, "status", "--json"])
+        self.assertEqual(r.returncode, 3, r.stderr)
+        st = json.loads(r.stdout)
+        self.assertIs(st["running"], False)
+        self.assertGreaterEqual(st["buffer_depth"], 100)
+        self.assertIsNone(st["published"])
         r = run([FIELDGATECTL, "-c", self.conf, "buffer"])
         self.assertEqual(r.returncode, 3, r.stderr)  # answered from the file: not running
         self.assertEqual(len(r.stdout.splitlines()), 1 + 20)  # header + one line per device topic

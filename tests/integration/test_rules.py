@@ -173,7 +173,7 @@ rules = (
                             self.daemon.stderr())
             self.assertEqual(alerts()[2], (topic, "raised", 0.2))
             self.assertEqual(temps(), [3.0, 0.4, 1.6, 5.0, 0.2])
-            st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
+            st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status", "--json"]).stdout)
             self.assertEqual(st["rules_raised"], 1)
             self.assertEqual(st["rules_suppressed"], 1)
             self.assertEqual(st["gpio"], [{"rule": "frost", "chip": "sim", "line": 27,
@@ -219,7 +219,7 @@ sources = {{ sim = {{ enabled = true; devices = 1; interval_ms = 50; seed = 5; }
             self.assertEqual(len(configs), 3 + 12, list(configs))
             self.assertTrue(all(i < first for i, (t, _) in enumerate(sub.messages)
                                 if t.startswith("ha/")))
-            st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
+            st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status", "--json"]).stdout)
             self.assertEqual(st["discovery_queued"], 3 + 12)
         finally:
             sub.stop()

@@ -63,7 +63,7 @@ ble = {{ min_interval = "0s"; devices = (
             self.assertTrue(0 < temp < 40, dev)
         self.assertEqual(by_device["c8252d8e9c2c"][0]["bn"], "urn:dev:mac:c8252d8e9c2c:")
         self.assertIn("pressure", {r["n"] for r in by_device["c8252d8e9c2c"]})
-        st = json.loads(run([FIELDGATECTL, "-c", conf, "status"]).stdout)
+        st = json.loads(run([FIELDGATECTL, "-c", conf, "status", "--json"]).stdout)
         self.assertGreaterEqual(st["ble_decoded"], 3)
         self.assertEqual(st["ble_malformed"], 0)
 

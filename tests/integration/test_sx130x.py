@@ -167,7 +167,7 @@ class Sx130xTest(unittest.TestCase):
         self.assertEqual(f["tx_status"], "free")
 
     def status(self):
-        out = run([FIELDGATECTL, "-c", self.conf, "status"])
+        out = run([FIELDGATECTL, "-c", self.conf, "status", "--json"])
         self.assertEqual(out.returncode, 0, out.stderr)
         return json.loads(out.stdout)
 

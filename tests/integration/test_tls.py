@@ -67,7 +67,7 @@ class TlsTest(DaemonTestCase):
         self.assertGreaterEqual(self.broker.log().count("New connection from 127.0.0.1"), 2,
                                 self.broker.log())
         self.assertIsNone(d.proc.poll(), d.stderr())
-        st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status"]).stdout)
+        st = json.loads(run([FIELDGATECTL, "-c", self.conf, "status", "--json"]).stdout)
         self.assertIn(cause, st["broker_error"])
         self.assertNotEqual(st["broker"], "connected")
 
