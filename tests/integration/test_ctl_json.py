@@ -167,6 +167,40 @@ ble = {{ min_interval = "0s"; devices = (
         self.assertEqual(r.stdout.split("\n")[0].split(), ["messages", "first", "seq", "last",
                                                            "seq", "topic"])
 
+    def test_status_and_metrics_json_from_the_daemon_and_the_file(self):
+        # Running: exit 0, the health record from status --json and metrics --json alike.
+        self.start_daemon()
+        deadline = time.monotonic() + 15
+        rec = {}
+        while rec.get("readings_in", 0) == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            r = ctl("-c", self.conf, "status", "--json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            rec = load(r)
+        self.assertGreater(rec["readings_in"], 0, rec)
+        self.assertEqual((rec["schema"], rec["running"], rec["gateway"]), (1, True, "itest"))
+        r = ctl("-c", self.conf, "metrics", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(list(load(r)), list(rec))
+        r = ctl("-c", self.conf, "metrics")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("\nfieldgate_up 1\n", "\n" + r.stdout)
+        self.daemon.signal(signal.SIGTERM)
+        self.assertEqual(self.daemon.wait_exit(10), 0, self.daemon.stderr())
+        self.daemon = None
+        # Stopped: exit 3, the same members from the buffer file, running false.
+        for cmd in ("status", "metrics"):
+            r = ctl("-c", self.conf, cmd, "--json")
+            self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+            off = load(r)
+            self.assertFalse(off["running"])
+            self.assertEqual(sorted(set(off) - {"next_seq"}), sorted(rec), cmd)
+        r = ctl("-c", self.conf, "metrics")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("\nfieldgate_up 0\n", "\n" + r.stdout)
+        r = ctl("-c", self.conf, "metrics", "--prometheus")
+        self.assertEqual(r.returncode, 2)
+
     def test_offline_commands_never_say_not_running(self):
         # Whether a daemon runs or not, check-config, decode and rules test answer 0 or 1.
         readings = os.path.join(self.dir, "readings.jsonl")
