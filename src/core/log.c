@@ -159,11 +159,18 @@ void fg_log_set_journal_writer(int (*writer)(const struct iovec *iov, int n))
 }
 
 /*
- * The source file as the tree names it: an out-of-tree build compiles
- * "../../src/x.c", and CODE_FILE should say "src/x.c" whatever the build.
+ * The source file as the tree names it: a build compiles "../../src/x.c"
+ * (configure run by a relative path) or "/abs/tree/src/x.c" (by an absolute
+ * one), and CODE_FILE should say "src/x.c" whatever the build.
  */
 static const char *tree_path(const char *file)
 {
+#ifdef FG_ABS_TOP_SRCDIR
+	size_t n = strlen(FG_ABS_TOP_SRCDIR);
+
+	if (strncmp(file, FG_ABS_TOP_SRCDIR, n) == 0)
+		return file + n;
+#endif
 	while (strncmp(file, "../", 3) == 0 || strncmp(file, "./", 2) == 0)
 		file += file[1] == '.' ? 3 : 2;
 	return file;
