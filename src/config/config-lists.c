@@ -23,7 +23,7 @@
 #include "core/reading.h"
 #include "core/units.h"
 #include "rules/expr.h"
-#include "source/gpio.h"
+#include "gpio/gpio.h"
 
 #define report fg_config_report
 

@@ -9,7 +9,7 @@
 #include "config/config-internal.h"
 #include "config/config.h"
 #include "core/log.h"
-#include "source/gpio.h"
+#include "gpio/gpio.h"
 
 #define MSEC   1000ULL
 #define MINUTE (60 * MSEC)
@@ -225,7 +225,7 @@ static bool check_stats_topic(const char *s, char *detail, size_t len)
 	return true;
 }
 
-/* A GPIO line: "CHIP:LINE", "LINE" (on gpiochip0) or "none" (source/gpio.h). */
+/* A GPIO line: "CHIP:LINE", "LINE" (on gpiochip0) or "none" (gpio/gpio.h). */
 static bool check_gpio_spec(const char *s, char *detail, size_t len)
 {
 	char chip[64];

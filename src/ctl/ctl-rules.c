@@ -32,7 +32,7 @@
 #include "ctl.h"
 #include "rules/pipeline.h"
 #include "rules/rules.h"
-#include "source/gpio.h"
+#include "gpio/gpio.h"
 #include "store/store.h"
 
 #define LINE_MAX_BYTES (64 * 1024) /* as fg_reading_from_json */

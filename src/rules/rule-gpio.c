@@ -8,7 +8,7 @@
 
 #include "core/log.h"
 #include "rules/rule-gpio.h"
-#include "source/gpio-sim.h"
+#include "gpio/gpio-sim.h"
 #include "util/json.h"
 
 #define CONSUMER "fieldgate"

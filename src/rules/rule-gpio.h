@@ -6,9 +6,9 @@
  * gpio group drives one output line, `on` while its alert is raised (for any
  * series the rule tracks) and `off` otherwise. Lines are requested as
  * outputs and held while the daemon runs, through the seam of
- * source/gpio.h, so tests swap the hardware for a recording ops table.
+ * gpio/gpio.h, so tests swap the hardware for a recording ops table.
  *
- * The chip name "sim" is the simulated chip of source/gpio-sim.h, the one
+ * The chip name "sim" is the simulated chip of gpio/gpio-sim.h, the one
  * the concentrator's lines use too: no hardware; each change is logged at
  * info level ("rule 'frost': gpio sim line 27 set to 1
  * (raised)") and kept in the status, so an operator can try a rule on a
@@ -23,7 +23,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
-#include "source/gpio.h"
+#include "gpio/gpio.h"
 
 struct fg_rule_gpio;
 

@@ -17,7 +17,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "source/gpio-sim.h"
+#include "gpio/gpio-sim.h"
 #include "source/sx130x-hal.h"
 #include "source/sx130x.h"
 

@@ -39,7 +39,7 @@
 #include "config/config.h"
 #include "core/reading.h"
 #include "lora/downlink.h"
-#include "source/gpio.h"
+#include "gpio/gpio.h"
 
 /* The HAL this binary was built with. */
 enum fg_sx130x_hal {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "source/gpio.h"
+#include "gpio/gpio.h"
 #include "check-main.h"
 
 START_TEST(gpio_chip_names_map_to_dev_paths)

@@ -353,7 +353,7 @@ START_TEST(rule_gpio_sim_chip_logs_each_change_and_never_calls_ops)
 	fg_rule_gpio_free(g);
 	g = NULL;
 	/*
-	 * The simulated chip (source/gpio-sim.h) says what it is driven to, the
+	 * The simulated chip (gpio/gpio-sim.h) says what it is driven to, the
 	 * rule why; freed, the line is left off and released.
 	 */
 	ck_assert_str_eq(log_read(),

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "source/gpio.h"
+#include "gpio/gpio.h"
 #include "util/parse.h"
 
 int fg_gpio_chip_path(const char *chip, char *buf, unsigned size)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "core/log.h"
-#include "source/gpio-sim.h"
+#include "gpio/gpio-sim.h"
 
 struct fg_gpio_line {
 	unsigned offset;

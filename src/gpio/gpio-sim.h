@@ -9,6 +9,6 @@
  * sequence. It always succeeds.
  */
 
-#include "source/gpio.h"
+#include "gpio/gpio.h"
 
 const struct fg_gpio_ops *fg_gpio_sim_ops(void);

@@ -5,7 +5,7 @@
 
 #include <gpiod.h>
 
-#include "source/gpio.h"
+#include "gpio/gpio.h"
 
 struct fg_gpio_line {
 	struct gpiod_chip *chip;
