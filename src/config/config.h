@@ -286,6 +286,8 @@ struct fg_lorawan_device {
 	uint64_t join_eui;        /* OTAA: JoinEUI (AppEUI), 16 hex digits, default 0 */
 	uint8_t app_key[16];      /* OTAA secret, as the session keys */
 	char *codec;              /* "cayenne", "raw" or a name under codecs; default "raw" */
+	bool class_c;             /* class = "C": downlinks at once on RX2 parameters; default "A" */
+	uint32_t max_downlinks_per_day; /* application downlinks per UTC day; 0 (default): no limit */
 	int line;                 /* where it was defined, for messages */
 };
 
@@ -294,8 +296,35 @@ struct fg_lorawan_config {
 	uint32_t net_id;          /* 24-bit NetID: the DevAddr prefix of joined devices; default 0 */
 	uint32_t max_fcnt_gap;    /* 1..65535... default 16384 */
 	enum fg_lorawan_unknown unknown; /* default drop */
+	uint32_t sub_band;        /* US915/AU915: 1..8, default 2; sources.sx130x.sub_band follows it */
+	uint32_t confirmed_retries; /* a confirmed downlink is resent this many times, then nack; 0..15, default 3 */
 	struct fg_lorawan_device *devices;
 	size_t n_devices;
+};
+
+/* One GPIO line the cloud may drive (commands.gpio). */
+struct fg_command_gpio {
+	char *name;               /* optional label, NULL: none */
+	char *chip;               /* as gpio/gpio.h names chips, or "sim" */
+	unsigned line;
+	int initial;              /* level driven at start, 0 or 1, default 0 */
+	uint32_t max_pulse_ms;    /* the longest pulse_ms accepted, default 60000 */
+	int line_no;              /* where it was defined, for messages */
+};
+
+/* Commands from the cloud (the top-level group commands). */
+struct fg_commands_config {
+	bool enabled;             /* default false */
+	char *topic;              /* prefix, default "fieldgate/{gateway}/command/" (ends in '/') */
+	char *event_topic;        /* outcomes, default "fieldgate/{gateway}/event/command" */
+	bool allow_insecure;      /* accept commands without TLS or credentials; default false */
+	uint32_t max_size;        /* bytes of a command message, 256..65536, default 4096 */
+	uint32_t max_queue_per_device; /* queued downlinks per device, 1..1000, default 16 */
+	uint32_t max_queued;      /* queued downlinks in all, 1..100000, default 1024 */
+	uint32_t keep_ids_s;      /* how long a finished command's id is remembered, default 7 days */
+	struct fg_command_gpio *gpio;
+	size_t n_gpio;
+	int line;                 /* of commands.enabled, 0 when not in the file */
 };
 
 enum fg_rule_emit {
@@ -349,6 +378,7 @@ struct fg_config {
 	struct fg_sources_config sources;
 	struct fg_lorawan_config lorawan;
 	struct fg_ble_config ble;
+	struct fg_commands_config commands;
 	struct fg_codec_config *codecs;
 	size_t n_codecs;
 	struct fg_rule_config *rules;

@@ -20,6 +20,8 @@ struct fg_outbox_msg {
 	bool retain;
 	uint64_t created_ms;     /* wall ms of the oldest reading in it, 0 if unknown */
 	uint64_t created_mono_usec;
+	const void *correlation; /* MQTT 5 correlation data (a command's outcome on its response topic) */
+	size_t correlation_len;  /* 0: none */
 };
 
 /* Called per message by a peek; a negative return stops the peek. */

@@ -205,3 +205,59 @@ void fg_lw_duty_free(struct fg_lw_duty *d);
  */
 int fg_lw_duty_check(struct fg_lw_duty *d, uint32_t freq_hz, uint32_t airtime_us,
 		     uint64_t now_us, bool spend, uint64_t *ret_wait_us);
+
+/* ------------------------------------------------------------------ MAC answers and channel plans */
+
+/* GPS epoch (1980-01-06T00:00:00Z) in Unix ms, and the leap seconds GPS time is ahead of UTC. */
+#define FG_LW_GPS_EPOCH_UNIX_MS 315964800000ull
+#define FG_LW_GPS_LEAP_SECONDS	18
+
+/* What an uplink's MAC commands asked for, and what the network should answer. */
+struct fg_lw_mac_ctx {
+	enum fg_lw_region region;
+	int dr;			/* the uplink's data rate index */
+	float snr;		/* the uplink's SNR, dB */
+	bool time_known;	/* the wall clock is synchronized */
+	uint64_t uplink_unix_ms; /* wall time at the end of the uplink (DeviceTimeAns) */
+};
+struct fg_lw_mac_seen {
+	bool link_check_req;
+	bool device_time_req;
+	int link_adr_ans;	/* -1: none; else the Status byte of the (last) LinkADRAns */
+	unsigned unknown;	/* commands we could not read (the rest of the list is skipped) */
+};
+
+/*
+ * Read an uplink's MAC commands (FOpts, or an FPort 0 payload) and write the
+ * answers the network owes into out (at most size bytes): LinkCheckAns
+ * (margin = SNR above the demodulation floor of the uplink's SF, RP002
+ * section 2.x table; gateway count 1) and DeviceTimeAns (GPS seconds and
+ * 1/256 s of uplink_unix_ms, only when time_known). Returns the number of
+ * bytes written, or -ENOBUFS when they do not fit; *seen says what came.
+ */
+int fg_lw_mac_answers(const uint8_t *cmds, size_t len, const struct fg_lw_mac_ctx *ctx,
+		      uint8_t *out, size_t size, struct fg_lw_mac_seen *seen);
+
+/*
+ * The CFList of a JoinAccept for region r's plan (RP002): EU868 and AS923,
+ * type 0, the extra frequencies of the plan (EU868: 867.1 .. 867.9 MHz);
+ * US915 and AU915, type 1, the channel mask of sub_band (1..8). Returns 1
+ * and fills cflist, 0 when the region has none, -EINVAL.
+ */
+int fg_lw_region_cflist(enum fg_lw_region r, unsigned sub_band, uint8_t cflist[16]);
+
+/*
+ * The LinkADRReq block that restricts a US915/AU915 device to sub_band: for
+ * 1.0.x devices that ignore a type-1 CFList (RP002: ChMaskCntl 7 turning all
+ * 125 kHz channels off with the 500 kHz one of the sub-band on, then
+ * ChMaskCntl 0..4 for the block of the sub-band; the data rate and power
+ * fields keep the device's). Returns the bytes written (a multiple of 5), 0
+ * for regions that need none, -ENOBUFS, -EINVAL.
+ */
+int fg_lw_region_link_adr_req(enum fg_lw_region r, unsigned sub_band, uint8_t *out, size_t size);
+
+/* Whether an uplink on freq_hz is one of region r's plan channels (sub_band for US915/AU915). */
+bool fg_lw_region_uplink_in_plan(enum fg_lw_region r, unsigned sub_band, uint32_t freq_hz);
+
+/* The largest MACPayload (FHDR + FPort + FRMPayload) region r allows at downlink dr, or 0. */
+unsigned fg_lw_region_max_payload(enum fg_lw_region r, int dr);

@@ -36,6 +36,7 @@ static const char *const reason_names[FG_LW_REASON__COUNT] = {
 	[FG_LW_DOWNLINK] = "downlink",
 	[FG_LW_UNSUPPORTED] = "unsupported",
 	[FG_LW_DEVNONCE_REUSED] = "devnonce-reused",
+	[FG_LW_OFF_PLAN] = "off-plan",
 };
 
 /* clang-format off */

@@ -48,6 +48,7 @@ enum fg_lw_reason {
 	FG_LW_DOWNLINK,		 /* a downlink MType heard on the uplink path */
 	FG_LW_UNSUPPORTED,	 /* join request/accept, rejoin, proprietary: not decoded here */
 	FG_LW_DEVNONCE_REUSED,	 /* a JoinRequest with a DevNonce the device used before */
+	FG_LW_OFF_PLAN,		 /* heard on a frequency outside the channel plan (lorawan.sub_band) */
 	FG_LW_REASON__COUNT,
 };
 

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmd/command.h"
 #include "codec/codec.h"
 #include "config/config.h"
 #include "core/reading.h"
@@ -44,6 +45,7 @@ enum fg_lora_via {
 	FG_LORA_VIA_NONE,   /* the simulator, a test: no way back */
 	FG_LORA_VIA_GWMP,   /* a packet forwarder: gateway is its EUI */
 	FG_LORA_VIA_SX130X, /* the concentrator on our SPI bus */
+	FG_LORA_VIA_SIM,    /* the simulator's radio: takes downlinks, logs them */
 };
 
 struct fg_lora_origin {
@@ -80,6 +82,13 @@ struct fg_lora_stats {
 	uint64_t acks;			    /* ACKs of confirmed uplinks sent */
 	uint64_t downlink_failed;	    /* downlinks the radio refused or we could not save */
 	uint64_t duty_limited;		    /* downlinks moved to RX2 or dropped by the duty cycle */
+	uint64_t app_downlinks;		    /* application downlinks handed to a radio */
+	uint64_t app_acks;		    /* confirmed application downlinks acknowledged */
+	uint64_t app_retries;		    /* confirmed application downlinks sent again */
+	uint64_t mac_answers;		    /* LinkCheckAns and DeviceTimeAns sent */
+	uint64_t link_adr_sent;		    /* LinkADRReq sent (channel mask of the sub-band) */
+	uint64_t link_adr_ok;		    /* LinkADRAns accepting all three */
+	uint64_t link_adr_refused;	    /* LinkADRAns refusing any */
 };
 
 /*
@@ -104,6 +113,53 @@ enum fg_lw_reason fg_lora_handle_from(struct fg_lora *l, const uint8_t *phy, siz
 				      const struct fg_radio_meta *radio,
 				      const struct fg_lora_origin *origin, fg_reading_fn emit,
 				      void *userdata);
+
+/*
+ * Application downlinks from the cloud (cmd/queue.h, through the daemon).
+ * The lora module asks for the next one of a device when it may send (after
+ * an uplink of a class A device, at once for class C), and reports each
+ * send and each end. Any member NULL: no application downlinks.
+ */
+struct fg_lora_downlink_ops {
+	/* 0 and *ret, -ENOENT for none, or a negative errno (see fg_cmdq_next) */
+	int (*next)(void *userdata, const char *device, struct fg_command *ret);
+	/* how many are pending for device (FPending) */
+	int (*pending)(void *userdata, const char *device);
+	int (*sent)(void *userdata, const char *id, uint32_t f_cnt_down, bool awaiting_ack);
+	int (*finish)(void *userdata, const char *id, enum fg_cmd_outcome o, enum fg_cmd_reason r,
+		      const char *detail);
+	void *userdata;
+};
+void fg_lora_set_downlinks(struct fg_lora *l, const struct fg_lora_downlink_ops *ops);
+
+/*
+ * The configured device a command names: its name, its DevEUI (16 hex
+ * digits, any case) or its DevAddr (8 hex digits). NULL when none.
+ */
+const struct fg_lorawan_device *fg_lora_find_device(const struct fg_lora *l, const char *what);
+
+/*
+ * Whether a downlink of len bytes on f_port fits what device d can receive
+ * at the data rate its next downlink would use (RX1 of its last uplink, or
+ * RX2): 0, -EMSGSIZE (payload-too-long), -ENOTCONN (an OTAA device that has
+ * not joined).
+ */
+int fg_lora_downlink_check(const struct fg_lora *l, const struct fg_lorawan_device *d,
+			   size_t len);
+
+/*
+ * A downlink was queued for device d: a class C device is sent to now (RX2
+ * parameters, immediate, through the radio it was last heard by) when the
+ * duty cycle allows, else at a later fg_lora_tick. Class A: nothing now.
+ */
+void fg_lora_downlink_queued(struct fg_lora *l, const struct fg_lorawan_device *d);
+
+/*
+ * Time-driven work: class C downlinks waiting for the duty cycle or a
+ * retry. Returns the microseconds until it wants to be called again
+ * (UINT64_MAX: nothing waits).
+ */
+uint64_t fg_lora_tick(struct fg_lora *l);
 
 /* The monotonic clock the duty cycle is counted on (tests); NULL: the system's. */
 void fg_lora_set_clock(struct fg_lora *l, uint64_t (*mono_usec)(void *userdata), void *userdata);

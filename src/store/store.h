@@ -73,6 +73,8 @@ struct fg_store_msg {
 	uint64_t created_ms;        /* wall ms of the oldest reading in it, 0 if unknown */
 	uint64_t created_mono_usec; /* CLOCK_MONOTONIC of the same */
 	const char *boot_id;        /* the boot the monotonic stamp belongs to, "" unknown */
+	const void *correlation;    /* MQTT 5 correlation data, sent with the message; NULL: none */
+	size_t correlation_len;
 };
 
 /* Fill m's device, created_ms (the oldest known wall time), mono stamp and boot from a frame. */
