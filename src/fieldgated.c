@@ -20,6 +20,8 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "cmd/intake.h"
+#include "cmd/queue.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/control.h"
@@ -33,6 +35,7 @@
 #include "sink/jsonl.h"
 #include "sink/mqtt.h"
 #include "store/store.h"
+#include "util/json.h"
 #include "source/ble-rx.h"
 #include "source/ble.h"
 #include "source/devices.h"
@@ -70,6 +73,10 @@ struct daemon {
 	struct fg_rule_gpio *rule_gpio;
 	sd_event_source *window_timer;
 	struct fg_mqtt *mqtt;
+	struct fg_cmdq *cmdq;            /* commands.enabled: the durable command queue */
+	struct fg_cmd_intake *intake;
+	sd_event_source *command_timer;
+	unsigned command_ticks;
 	struct fg_control *control;
 	uint64_t start_usec;
 	sd_event_source *commit_timer;
@@ -561,6 +568,198 @@ static void ha_subscribe(struct daemon *d)
 		fg_log_errno(r, "mqtt", "cannot subscribe to '%s': %m", topic);
 }
 
+/* ------------------------------------------------------------------ commands from the cloud */
+
+/* Something was written to the outbox outside a commit (an outcome): publish it. */
+static void command_wrote(void *userdata)
+{
+	struct daemon *d = userdata;
+
+	fg_mqtt_kick(d->mqtt);
+}
+
+static void on_command(const char *topic, const void *payload, size_t len, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	if (!d->intake)
+		return; /* commands were disabled by a reload; the subscription outlives it */
+	fg_cmd_intake_message(d->intake, topic, payload, len, NULL, NULL, 0);
+}
+
+/* The LoRa module's application downlinks, from and to the command queue. */
+static int downlink_next(void *userdata, const char *device, struct fg_command *ret)
+{
+	struct daemon *d = userdata;
+
+	return d->cmdq ? fg_cmdq_next(d->cmdq, device, fg_clock_wall_ms(), ret) : -ENOENT;
+}
+
+static int downlink_pending(void *userdata, const char *device)
+{
+	struct daemon *d = userdata;
+
+	return d->cmdq ? fg_cmdq_pending(d->cmdq, device) : 0;
+}
+
+static int downlink_sent(void *userdata, const char *id, uint32_t f_cnt_down, bool awaiting_ack)
+{
+	struct daemon *d = userdata;
+
+	return d->cmdq ? fg_cmdq_sent(d->cmdq, id, f_cnt_down, awaiting_ack) : -ENOENT;
+}
+
+static int downlink_finish(void *userdata, const char *id, enum fg_cmd_outcome o,
+			   enum fg_cmd_reason r, const char *detail)
+{
+	struct daemon *d = userdata;
+	int e;
+
+	if (!d->cmdq)
+		return -ENOENT;
+	e = fg_cmdq_finish(d->cmdq, id, o, r, detail, fg_clock_wall_ms());
+	if (e >= 0)
+		fg_mqtt_kick(d->mqtt);
+	return e;
+}
+
+/* Connect the LoRa module of the current sources to the command queue. */
+static void commands_attach_lora(struct daemon *d)
+{
+	const struct fg_lora_downlink_ops ops = { downlink_next, downlink_pending, downlink_sent,
+						  downlink_finish, d };
+
+	if (d->intake)
+		fg_cmd_intake_set_lora(d->intake, d->lora);
+	if (d->lora && d->cmdq)
+		fg_lora_set_downlinks(d->lora, &ops);
+}
+
+/* Every second: class C downlinks that waited; every 10 s, expiries and old ids. */
+static int on_command_timer(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	if (d->lora && d->cmdq)
+		(void) fg_lora_tick(d->lora);
+	if (d->cmdq && d->command_ticks++ % 10 == 0) {
+		uint64_t now = fg_clock_wall_ms();
+		int n = fg_cmdq_expire(d->cmdq, now);
+
+		if (n > 0) {
+			fg_log_info("cmd", "%d queued commands expired", n);
+			fg_mqtt_kick(d->mqtt);
+		} else if (n < 0) {
+			fg_log_errno(n, "cmd", "cannot expire queued commands: %m");
+		}
+		(void) fg_cmdq_forget(d->cmdq, now);
+	}
+	return sd_event_source_set_time(es, usec + FG_USEC_PER_SEC);
+}
+
+static void commands_stop(struct daemon *d)
+{
+	d->command_timer = sd_event_source_disable_unref(d->command_timer);
+	fg_cmd_intake_free(d->intake);
+	d->intake = NULL;
+	fg_cmdq_free(d->cmdq);
+	d->cmdq = NULL;
+	if (d->lora)
+		fg_lora_set_downlinks(d->lora, NULL);
+}
+
+/*
+ * With commands.enabled, the queue over the buffer, the intake and its GPIO
+ * lines (taken over from the previous configuration's), the subscription and
+ * the timer. Without, none of them; commands already queued stay in the
+ * buffer for a configuration that enables them again.
+ */
+static int commands_start(struct daemon *d)
+{
+	const struct fg_commands_config *cc = &d->cfg->commands;
+	struct fg_cmd_intake *old = d->intake;
+	char topic[1024];
+	const struct fg_reading none = { 0 };
+	int r;
+
+	d->intake = NULL;
+	fg_cmdq_free(d->cmdq);
+	d->cmdq = NULL;
+	if (!cc->enabled || d->dry_run || !d->store) {
+		fg_cmd_intake_free(old);
+		commands_stop(d);
+		return 0;
+	}
+	if (fg_format_topic(cc->event_topic, d->cfg->gateway.id, &none, topic, sizeof(topic)) <= 0)
+		r = -ENOBUFS;
+	else
+		r = fg_cmdq_new(d->store, cc, topic, &d->cmdq);
+	if (r < 0) {
+		fg_cmd_intake_free(old);
+		return fg_log_errno(r, "cmd", "cannot set up the command queue: %m");
+	}
+	r = fg_cmd_intake_new(d->cfg, d->cfg->gateway.id, d->loop, d->cmdq, NULL, old,
+			      command_wrote, d, &d->intake);
+	if (r < 0) {
+		commands_stop(d);
+		return fg_log_errno(r, "cmd", "cannot set up the command intake: %m");
+	}
+	if (d->mqtt) {
+		r = fg_mqtt_subscribe(d->mqtt, fg_cmd_intake_filter(d->intake), 1, on_command, d);
+		if (r < 0)
+			fg_log_errno(r, "mqtt", "cannot subscribe to '%s': %m",
+				     fg_cmd_intake_filter(d->intake));
+	}
+	if (!d->command_timer) {
+		r = sd_event_add_time_relative(d->loop, &d->command_timer, CLOCK_MONOTONIC,
+					       FG_USEC_PER_SEC, 100 * FG_USEC_PER_MSEC,
+					       on_command_timer, d);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(d->command_timer, SD_EVENT_ON);
+		if (r < 0)
+			return fg_log_errno(r, "cmd", "cannot add the command timer: %m");
+	}
+	r = fg_cmdq_pending(d->cmdq, NULL);
+	fg_log_info("cmd", "commands from '%s' taken, outcomes on '%s'; %d downlinks queued",
+		    fg_cmd_intake_filter(d->intake), topic, r < 0 ? 0 : r);
+	return 0;
+}
+
+struct queue_answer {
+	struct fg_json *j;
+	size_t count, max;
+};
+
+static int queue_one(const struct fg_command *c, void *userdata)
+{
+	struct queue_answer *a = userdata;
+
+	if (a->count >= a->max)
+		return -ENOBUFS;
+	fg_cmdq_json_command(a->j, c);
+	a->count++;
+	return 0;
+}
+
+/* The control command "queue [DEVICE]": the pending downlinks, as fieldgatectl queue shows them. */
+static int queue_json(struct daemon *d, const char *device, char *buf, size_t size)
+{
+	struct fg_json j;
+	struct queue_answer a = { .j = &j, .max = 200 };
+	int r;
+
+	if (!d->cmdq)
+		return snprintf(buf, size, "{\"error\":\"commands are not enabled\"}\n");
+	fg_json_init_fixed(&j, buf, size);
+	fg_cmdq_json_begin(&j);
+	r = fg_cmdq_each(d->cmdq, device && *device ? device : NULL, queue_one, &a);
+	fg_cmdq_json_end(&j, a.count, r == -ENOBUFS);
+	fg_json_raw(&j, "\n", 1);
+	if (r < 0 && r != -ENOBUFS)
+		return snprintf(buf, size, "{\"error\":\"%s\"}\n", strerror(-r));
+	return j.err ? j.err : (int)j.len;
+}
+
 /* Start the MQTT sink on the current configuration. */
 static int sink_start(struct daemon *d)
 {
@@ -704,7 +903,12 @@ static int pipeline_start(struct daemon *d)
 		return fg_log_errno(r, "core", "cannot add the commit timer: %m");
 	/* Commit what a crash left in the readings table before the sink starts peeking. */
 	store_commit(d);
-	return sink_start(d);
+	r = sink_start(d);
+	if (r < 0)
+		return r;
+	/* A command queue that cannot start leaves the readings flowing: logged, run on. */
+	(void) commands_start(d);
+	return 0;
 }
 
 /* Stop the sink (saying offline) and close the buffer after a last commit. */
@@ -712,6 +916,7 @@ static void pipeline_stop(struct daemon *d)
 {
 	d->commit_timer = sd_event_source_disable_unref(d->commit_timer);
 	d->stats_timer = sd_event_source_disable_unref(d->stats_timer);
+	commands_stop(d);
 	if (d->store)
 		store_commit(d);
 	fg_mqtt_free(d->mqtt);
@@ -951,6 +1156,8 @@ static int control_answer(const char *command, char *buf, size_t size, void *use
 		return devices_json(d, buf, size);
 	if (strcmp(command, "buffer") == 0)
 		return buffer_json(d, buf, size);
+	if (strcmp(command, "queue") == 0 || strncmp(command, "queue ", 6) == 0)
+		return queue_json(d, command[5] ? command + 6 : NULL, buf, size);
 	if (strcmp(command, "metrics") == 0) {
 		char *text = NULL;
 		int n = health_metrics(d, &text);
@@ -1068,6 +1275,13 @@ static int lora_send(void *userdata, const struct fg_lw_txpk *tx, const struct f
 		r = fg_gwmp_send(d->gwmp, via->gateway, tx);
 	else if (via->via == FG_LORA_VIA_SX130X && d->sx130x)
 		r = fg_sx130x_send(d->sx130x, tx);
+	else if (via->via == FG_LORA_VIA_SIM) {
+		/* The simulator's radio: what a real one would send, said. */
+		fg_log_info("sim", "sim radio: downlink of %zu bytes %s at %u.%06u MHz, DR%d",
+			    tx->len, tx->immediate ? "now" : "in its receive window",
+			    tx->freq_hz / 1000000, tx->freq_hz % 1000000, tx->dr);
+		r = 0;
+	}
 	fg_log_debug("lora", "downlink of %zu bytes at %u.%06u MHz, DR%d, counter %u: %s", tx->len,
 		     tx->freq_hz / 1000000, tx->freq_hz % 1000000, tx->dr, tx->count_us,
 		     r < 0 ? strerror(-r) : "queued for the radio");
@@ -1272,6 +1486,8 @@ static void sources_stop(struct daemon *d)
 	d->gwmp = NULL;
 	fg_sx130x_free(d->sx130x);
 	d->sx130x = NULL;
+	if (d->intake)
+		fg_cmd_intake_set_lora(d->intake, NULL);
 	fg_lora_free(d->lora);
 	d->lora = NULL;
 }
@@ -1503,7 +1719,10 @@ static int on_reload_signal(sd_event_source *es, const struct signalfd_siginfo *
 			fg_log_error("mqtt", "no MQTT sink after reload: readings stay buffered");
 	}
 	d->sx130x = kept;
+	if (!d->dry_run)
+		(void) commands_start(d);
 	r = sources_start(d);
+	commands_attach_lora(d);
 	if (r < 0)
 		fg_log_error("core", "sources failed to start after reload; running without them");
 	else
@@ -1569,7 +1788,9 @@ static int daemon_setup(struct daemon *d)
 			return r;
 	}
 	control_start(d);
-	return sources_start(d);
+	r = sources_start(d);
+	commands_attach_lora(d);
+	return r;
 }
 
 static void daemon_free(struct daemon *d)
