@@ -989,6 +989,10 @@ static int health_record(struct daemon *d, char *buf, size_t size)
 	}
 	if (d->rule_gpio && fg_rule_gpio_status_json(d->rule_gpio, gpio, sizeof(gpio)) > 0)
 		p.gpio_json = gpio;
+	if ((p.have_commands = d->cmdq != NULL))
+		fg_cmdq_get_stats(d->cmdq, &p.commands);
+	if (d->intake)
+		fg_cmd_intake_get_stats(d->intake, &p.intake);
 	return fg_health_json(&p, buf, size);
 }
 

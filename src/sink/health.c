@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "core/clock.h"
+#include "cmd/command.h"
 #include "lora/lorawan.h"
 #include "sink/health.h"
 
@@ -104,6 +105,35 @@ static int put_sources(const struct fg_health_parts *p, char *buf, size_t size, 
 	for (int i = 1; i < FG_LW_REASON__COUNT; i++)
 		PUT("%s\"%s\":%llu", i > 1 ? "," : "", fg_lw_reason_to_string(i),
 		    ULL(p->lora.refused[i]));
+	PUT("},\"downlinks\":%llu,\"downlink_acks\":%llu,\"downlink_retries\":%llu,"
+	    "\"mac_answers\":%llu,\"link_adr_sent\":%llu,\"link_adr_ok\":%llu,"
+	    "\"link_adr_refused\":%llu},",
+	    ULL(p->lora.app_downlinks), ULL(p->lora.app_acks), ULL(p->lora.app_retries),
+	    ULL(p->lora.mac_answers), ULL(p->lora.link_adr_sent), ULL(p->lora.link_adr_ok),
+	    ULL(p->lora.link_adr_refused));
+	return (int) n;
+}
+
+/* Commands from the cloud: what came, what became of it. */
+static int put_commands(const struct fg_health_parts *p, char *buf, size_t size, size_t n)
+{
+	const struct fg_cmdq_stats *cs = &p->commands;
+	const struct fg_cmd_intake_stats *is = &p->intake;
+	int k;
+
+	PUT("\"commands\":{\"enabled\":%s,\"received\":%llu,\"duplicates\":%llu,"
+	    "\"pending\":%llu,\"ignored\":%llu,\"gpio_sets\":%llu,\"gpio_failures\":%llu,"
+	    "\"storage_failures\":%llu,\"outcomes\":{",
+	    p->have_commands ? "true" : "false", ULL(cs->received), ULL(cs->duplicates),
+	    ULL(cs->pending), ULL(is->ignored), ULL(is->gpio_sets), ULL(is->gpio_failures),
+	    ULL(is->storage_failures));
+	for (int i = 0; i < FG_CMD_OUTCOME__COUNT; i++)
+		PUT("%s\"%s\":%llu", i > 0 ? "," : "", fg_cmd_outcome_to_string(i),
+		    ULL(cs->outcomes[i]));
+	PUT("},\"failed\":{");
+	for (int i = 1; i < FG_CMD_REASON__COUNT; i++)
+		PUT("%s\"%s\":%llu", i > 1 ? "," : "", fg_cmd_reason_to_string(i),
+		    ULL(cs->failed[i]));
 	PUT("}},");
 	return (int) n;
 }
@@ -132,6 +162,8 @@ static int put_flat(const struct fg_health_parts *p, char *buf, size_t size, siz
 	    "\"lora_downlink_failed\":%llu,\"lora_duty_limited\":%llu,",
 	    ULL(ls->join_requests), ULL(ls->joins), ULL(ls->acks), ULL(ls->downlink_failed),
 	    ULL(ls->duty_limited));
+	PUT("\"lora_app_downlinks\":%llu,\"commands_received\":%llu,\"commands_pending\":%llu,",
+	    ULL(ls->app_downlinks), ULL(p->commands.received), ULL(p->commands.pending));
 	PUT("\"gwmp_datagrams\":%llu,\"gwmp_frames\":%llu,\"gwmp_stats\":%llu,"
 	    "\"gwmp_pull_resp\":%llu,\"gwmp_refused\":{",
 	    ULL(gs->datagrams), ULL(gs->rxpk), ULL(gs->stat), ULL(gs->pull_resp));
@@ -196,6 +228,8 @@ int fg_health_json(const struct fg_health_parts *p, char *buf, size_t size)
 	n = put_core(p, buf, size, 0);
 	if (n >= 0)
 		n = put_sources(p, buf, size, (size_t) n);
+	if (n >= 0)
+		n = put_commands(p, buf, size, (size_t) n);
 	if (n >= 0)
 		n = put_flat(p, buf, size, (size_t) n);
 	if (n < 0 || (size_t) n + 20 >= size)
@@ -331,6 +365,11 @@ static const struct metric plain[] = {
 	  "99th percentile of reading to PUBACK since start" },
 	{ "lorawan_frames_total", COUNTER, "lora_frames", 0, "LoRaWAN frames decoded or refused" },
 	{ "lorawan_accepted_total", COUNTER, "lora_accepted", 0, "LoRaWAN frames accepted" },
+	{ "lorawan_downlinks_total", COUNTER, "lora_app_downlinks", 0,
+	  "application downlinks handed to a radio" },
+	{ "commands_received_total", COUNTER, "commands_received", 0,
+	  "command messages from the cloud" },
+	{ "commands_pending", GAUGE, "commands_pending", 0, "downlinks queued, not yet ended" },
 	{ "metrics_textfile_failures_total", COUNTER, "metrics_textfile_failures", 0,
 	  "failed writes of the metrics textfile" },
 };
@@ -436,6 +475,12 @@ int fg_health_metrics(const char *record, char **ret_text)
 	if (json_is_object(v = json_object_get(json_object_get(rec, "lorawan"), "refused")))
 		put_map(f, "lorawan_refused_total", "LoRaWAN frames refused, by reason", "reason",
 			v);
+	if (json_is_object(v = json_object_get(json_object_get(rec, "commands"), "outcomes")))
+		put_map(f, "command_outcomes_total", "outcomes of commands from the cloud",
+			"outcome", v);
+	if (json_is_object(v = json_object_get(json_object_get(rec, "commands"), "failed")))
+		put_map(f, "command_failed_total", "commands from the cloud that failed, by reason",
+			"reason", v);
 	src = json_object_get(rec, "sources");
 	if (json_is_object(src)) {
 		put_head(f, "source_received_total", COUNTER,

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmd/intake.h"
+#include "cmd/queue.h"
 #include "core/control.h"
 #include "rules/pipeline.h"
 #include "rules/rules.h"
@@ -58,6 +60,9 @@ struct fg_health_parts {
 	struct fg_pipeline_stats pipeline;
 	const char *gpio_json; /* the rules' GPIO lines, a JSON array; NULL: [] */
 	uint64_t textfile_writes, textfile_failures;
+	bool have_commands;		/* commands.enabled and the queue runs */
+	struct fg_cmdq_stats commands;
+	struct fg_cmd_intake_stats intake;
 };
 
 /*
