@@ -248,9 +248,10 @@ static struct cmd_line *find_line(struct fg_cmd_intake *in, const struct fg_comm
 	for (size_t i = 0; i < in->n_lines; i++) {
 		const struct fg_command_gpio *g = in->lines[i].cfg;
 
-		if (c->chip[0] && g->name && strcmp(c->chip, g->name) == 0 && c->line == UINT32_MAX)
-			return &in->lines[i];
-		if (strcmp(c->chip, g->chip) == 0 && c->line == g->line)
+		if (c->gpio_name[0]) {
+			if (g->name && strcmp(c->gpio_name, g->name) == 0)
+				return &in->lines[i];
+		} else if (strcmp(c->chip, g->chip) == 0 && c->line == g->line)
 			return &in->lines[i];
 	}
 	return NULL;
@@ -263,8 +264,12 @@ static void gpio_command(struct fg_cmd_intake *in, struct fg_command *c, const c
 	int r;
 
 	if (!l) {
-		snprintf(detail, sizeof(detail), "%s line %u is not in commands.gpio", c->chip,
-			 c->line);
+		if (c->gpio_name[0])
+			snprintf(detail, sizeof(detail), "no line named '%s' in commands.gpio",
+				 c->gpio_name);
+		else
+			snprintf(detail, sizeof(detail), "%s line %u is not in commands.gpio",
+				 c->chip, c->line);
 		fail(in, c, topic, FG_CMD_R_GPIO_UNDECLARED, detail);
 		return;
 	}
