@@ -208,7 +208,7 @@ static enum fg_cmd_reason scan_id(struct parse *ps, const void *json, size_t len
 			sub.detail = id_detail;
 			sub.detail_size = id_detail_size;
 			ids++;
-			tmp[0] = '\0';
+			memset(tmp, 0, sizeof(tmp));
 			enum fg_cmd_reason e;
 
 			if (fg_jr_peek(&sub.jr) != FG_JR_STRING) {
@@ -337,6 +337,7 @@ static int parse_rfc3339(const char *s, size_t n, int64_t *ret_ms)
 	return 0;
 }
 
+#define EXPIRES_WANTED "expires: expected an RFC 3339 time (2026-12-03T16:00:00Z) or seconds from now"
 #define EXPIRES_MAX_S (10 * 366 * 86400.0) /* seconds from now: ten years at most */
 
 static enum fg_cmd_reason read_expires(struct parse *ps, uint64_t *ret)
@@ -374,17 +375,14 @@ static enum fg_cmd_reason read_expires(struct parse *ps, uint64_t *ret)
 		if (r == -ERANGE)
 			ms = 1; /* before 1970: long expired; 0 would mean never */
 		else if (r < 0)
-			return refuse(ps, FG_CMD_R_BAD_FIELD,
-				      "expires: expected an RFC 3339 time (2026-12-03T16:00:00Z) "
-				      "or seconds from now");
+			return refuse(ps, FG_CMD_R_BAD_FIELD, EXPIRES_WANTED);
 		/* Already past is accepted: the queue gives it its "expired" outcome. */
 		*ret = ms > 0 ? (uint64_t) ms : 1;
 		return FG_CMD_R_NONE;
 	default:
 		if (fg_jr_peek(&ps->jr) == FG_JR_NONE)
 			return jr_refuse(ps, -EBADMSG, FG_CMD_R_BAD_FIELD, "", "");
-		return refuse(ps, FG_CMD_R_BAD_FIELD,
-			      "expires: expected an RFC 3339 time or seconds from now");
+		return refuse(ps, FG_CMD_R_BAD_FIELD, EXPIRES_WANTED);
 	}
 }
 
@@ -395,21 +393,21 @@ static enum fg_cmd_reason read_priority(struct parse *ps, int *ret)
 	int r;
 
 	if (fg_jr_peek(&ps->jr) == FG_JR_NUMBER) {
-		enum fg_cmd_reason e = read_int(ps, "priority", 0, FG_CMD_PRIORITY_MAX, &v,
-						FG_CMD_R_BAD_FIELD);
-
-		if (e == FG_CMD_R_NONE)
+		r = fg_jr_int(&ps->jr, 0, FG_CMD_PRIORITY_MAX, &v);
+		if (r == 0) {
 			*ret = (int) v;
-		return e;
+			return FG_CMD_R_NONE;
+		}
+	} else {
+		r = fg_jr_string(&ps->jr, name, sizeof(name), NULL);
+		if (r == 0)
+			for (int p = 0; p <= FG_CMD_PRIORITY_MAX; p++)
+				if (strcmp(name, priority_names[p]) == 0) {
+					*ret = p;
+					return FG_CMD_R_NONE;
+				}
 	}
-	r = fg_jr_string(&ps->jr, name, sizeof(name), NULL);
-	if (r == 0)
-		for (int p = 0; p <= FG_CMD_PRIORITY_MAX; p++)
-			if (strcmp(name, priority_names[p]) == 0) {
-				*ret = p;
-				return FG_CMD_R_NONE;
-			}
-	if (r < 0 && r != -ENOBUFS && r != -EDOM)
+	if (r == -EBADMSG || r == -ELOOP)
 		return jr_refuse(ps, r, FG_CMD_R_BAD_FIELD, "priority", "");
 	return refuse(ps, FG_CMD_R_BAD_FIELD,
 		      "priority: expected 0..6 or LOWEST, LOW, BELOW_NORMAL, NORMAL, "
