@@ -290,8 +290,23 @@ static int encode_raw(const struct fg_layout_field *f, double v, uint64_t *ret, 
 		*ret = w;
 		return 0;
 	}
-	/* Round to the nearest step, half away from zero, as fg_cayenne_put does. */
-	x = round(x);
+	/*
+	 * The nearest step, judged by the value it decodes to rather than by x:
+	 * 0.25 with scale 0.1 is x = 2.4999999999999996 in binary, but 0.2 and
+	 * 0.3 are equally near, and a tie goes away from zero as in fg_cayenne_put.
+	 */
+	if (isfinite(x) && fabs(x) < 0x1p52) {
+		double fl = floor(x);
+		double d_lo = fabs(fl * f->scale + f->add - v);
+		double d_hi = fabs((fl + 1) * f->scale + f->add - v);
+
+		if (fabs(d_lo - d_hi) <= fabs(f->scale) * 1e-9)
+			x = fl + 0.5 > 0 ? fl + 1 : fl;
+		else
+			x = d_lo < d_hi ? fl : fl + 1;
+	} else {
+		x = round(x);
+	}
 	double lo = type_info[f->type].is_signed ? -ldexp(1, (int) bits - 1) : 0;
 	double hi = type_info[f->type].is_signed ? ldexp(1, (int) bits - 1) - 1
 						 : ldexp(1, (int) bits) - 1;
