@@ -337,7 +337,8 @@ static int parse_rfc3339(const char *s, size_t n, int64_t *ret_ms)
 	return 0;
 }
 
-#define EXPIRES_WANTED "expires: expected an RFC 3339 time (2026-12-03T16:00:00Z) or seconds from now"
+#define EXPIRES_WANTED                                                                             \
+	"expires: expected an RFC 3339 time (2026-12-03T16:00:00Z) or seconds from now"
 #define EXPIRES_MAX_S (10 * 366 * 86400.0) /* seconds from now: ten years at most */
 
 static enum fg_cmd_reason read_expires(struct parse *ps, uint64_t *ret)
@@ -540,8 +541,8 @@ static enum fg_cmd_reason next_key(struct parse *ps, const char *where, unsigned
 		return refuse(ps, FG_CMD_R_BAD_FIELD, "%sunknown field", where);
 	if (r < 0)
 		return jr_refuse(ps, r, FG_CMD_R_MALFORMED, "", "");
-	bit = memchr(key, '\0', n) ? 0
-	      : line		 ? KEY_BIT(line_keys, key)
+	bit = memchr(key, '\0', n)    ? 0
+	      : line		      ? KEY_BIT(line_keys, key)
 	      : allowed_bits & K_GPIO ? KEY_BIT(gpio_keys, key)
 				      : KEY_BIT(down_keys, key);
 	if (!bit || !(bit & allowed_bits)) {
@@ -634,7 +635,8 @@ static enum fg_cmd_reason parse_down(struct parse *ps, struct fg_command *c)
 	if (!(seen & K_F_PORT))
 		return refuse(ps, FG_CMD_R_BAD_F_PORT, "f_port: missing");
 	if (!(seen & (K_DATA | K_DATA_BASE64 | K_OBJECT)))
-		return refuse(ps, FG_CMD_R_BAD_DATA, "one of data, data_base64 or object is needed");
+		return refuse(ps, FG_CMD_R_BAD_DATA,
+			      "one of data, data_base64 or object is needed");
 	return FG_CMD_R_NONE;
 }
 
@@ -689,7 +691,9 @@ static enum fg_cmd_reason parse_line(struct parse *ps, struct fg_command *c)
 		return refuse(ps, FG_CMD_R_BAD_FIELD, "gpio: name or chip and line, not both");
 	if (!(seen & K_NAME) && (seen & (K_CHIP | K_LINE)) != (K_CHIP | K_LINE))
 		return refuse(ps, FG_CMD_R_BAD_FIELD, "gpio: %s missing",
-			      seen & K_CHIP ? "line" : seen & K_LINE ? "chip" : "chip and line");
+			      seen & K_CHIP   ? "line"
+			      : seen & K_LINE ? "chip"
+					      : "chip and line");
 	if (seen & K_PULSE_MS)
 		c->value = -1;
 	return FG_CMD_R_NONE;

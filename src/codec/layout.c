@@ -312,8 +312,8 @@ static int encode_raw(const struct fg_layout_field *f, double v, uint64_t *ret, 
 						 : ldexp(1, (int) bits) - 1;
 
 	if (!(x >= lo && x <= hi))
-		return fail(-EBADMSG, why, why_size, "'%s': %.9g is outside %.9g..%.9g", f->name,
-			    v, lo * f->scale + f->add, hi * f->scale + f->add);
+		return fail(-EBADMSG, why, why_size, "'%s': %.9g is outside %.9g..%.9g", f->name, v,
+			    lo * f->scale + f->add, hi * f->scale + f->add);
 	*ret = (uint64_t) (int64_t) x & (bits < 64 ? (UINT64_C(1) << bits) - 1 : UINT64_MAX);
 	return 0;
 }
@@ -342,13 +342,15 @@ int fg_layout_encode(const struct fg_layout *l, int fport, const char *json_obje
 		if (check_field(f, NULL, 0) < 0)
 			return fail(-EINVAL, why, why_size, "field %zu is invalid", i + 1);
 		if (ns == ENCODE_FIELDS_MAX)
-			return fail(-EINVAL, why, why_size, "more than %d fields", ENCODE_FIELDS_MAX);
+			return fail(-EINVAL, why, why_size, "more than %d fields",
+				    ENCODE_FIELDS_MAX);
 		sel[ns++] = f;
 		if (f->offset + type_info[f->type].size > end)
 			end = f->offset + type_info[f->type].size;
 	}
 	if (ns == 0)
-		return fail(-EBADMSG, why, why_size, "no field of the layout is for FPort %d", fport);
+		return fail(-EBADMSG, why, why_size, "no field of the layout is for FPort %d",
+			    fport);
 
 	fg_jr_init(&jr, json_object, len);
 	if (fg_jr_object_begin(&jr) < 0)

@@ -180,7 +180,8 @@ static int read_string(struct fg_jr *jr, char *buf, size_t size, size_t *ret_len
 			case 'u':
 				if (avail < 6 || hex4((const char *) c + 2, &cp) < 0)
 					return jr_fail(jr, -EBADMSG);
-				/* A high surrogate must be followed by a low one (RFC 8259 section 7). */
+				/* A high surrogate must be followed by a low one (RFC 8259 section
+				 * 7). */
 				if (cp >= 0xdc00 && cp <= 0xdfff)
 					return jr_fail(jr, -EBADMSG);
 				if (cp >= 0xd800 && cp <= 0xdbff) {
@@ -450,12 +451,14 @@ int fg_jr_number(struct fg_jr *jr, double *ret)
 	if (n == 0)
 		return jr_fail(jr, -EBADMSG);
 	jr->pos += n;
-	/* Longer than any double needs (17 significant digits, an exponent): refused, not guessed. */
+	/* Longer than any double needs (17 significant digits, an exponent): refused, not guessed.
+	 */
 	if (n >= sizeof(tmp))
 		return -ERANGE;
 	memcpy(tmp, jr->p + jr->pos - n, n);
 	tmp[n] = '\0';
-	/* The grammar was checked above, so strtod reads all of it (decimal point: the C locale's). */
+	/* The grammar was checked above, so strtod reads all of it (decimal point: the C locale's).
+	 */
 	d = strtod(tmp, NULL);
 	if (!isfinite(d))
 		return -ERANGE;

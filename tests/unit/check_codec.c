@@ -1083,9 +1083,8 @@ START_TEST(cayenne_encode_round_trip_every_type)
 	size_t alen = 0, blen = 99, n = 0, n2 = 0, jlen;
 	char json[512];
 
-	ck_assert_int_eq(fg_cayenne_put(a, sizeof(a), &alen, 7, round_trip[_i].type,
-					round_trip[_i].v),
-			 0);
+	ck_assert_int_eq(
+		fg_cayenne_put(a, sizeof(a), &alen, 7, round_trip[_i].type, round_trip[_i].v), 0);
 	ck_assert_int_eq(fg_cayenne_decode(a, alen, out, 8, &n, why, sizeof(why)), 0);
 	memcpy(first, out, n * sizeof(out[0]));
 	jlen = values_json(out, n, json, sizeof(json));
@@ -1250,12 +1249,13 @@ START_TEST(layout_encode_every_type_round_trip)
 	f[7] = field("i", "", 16, "i32le", 1, -1000);
 	f[8] = field("j", "", 20, "f32be", 1, 0);
 	f[9] = field("k", "", 24, "f32le", 2, 1);
-	ck_assert_int_eq(layout_enc(f, 10, 1,
-				    "{\"a\":255,\"b\":-74,\"c\":655.35,\"d\":-3276.8,\"e\":16777215,"
-				    "\"g\":-838.8608,\"h\":4294967295,\"i\":-2147484648,"
-				    "\"j\":3.25,\"k\":-1e30}",
-				    buf, sizeof(buf), &len),
-			 0);
+	ck_assert_int_eq(
+		layout_enc(f, 10, 1,
+			   "{\"a\":255,\"b\":-74,\"c\":655.35,\"d\":-3276.8,\"e\":16777215,"
+			   "\"g\":-838.8608,\"h\":4294967295,\"i\":-2147484648,"
+			   "\"j\":3.25,\"k\":-1e30}",
+			   buf, sizeof(buf), &len),
+		0);
 	ck_assert_uint_eq(len, 28);
 	ck_assert_int_eq(fg_layout_decode(&l, 1, buf, len, out, 16, &n, why, sizeof(why)), 0);
 	ck_assert_uint_eq(n, 10);
@@ -1320,8 +1320,8 @@ START_TEST(layout_encode_bit_fields_and_booleans)
 	f[3] = field("on", "", 1, "u8", 1, 0);
 	f[3].boolean = true;
 	ck_assert_int_eq(layout_enc(f, 4, 1,
-				    "{\"on\": true, \"alarm\": 1, \"delta\": -8, \"level\": 5}", buf,
-				    sizeof(buf), &len),
+				    "{\"on\": true, \"alarm\": 1, \"delta\": -8, \"level\": 5}",
+				    buf, sizeof(buf), &len),
 			 0);
 	ck_assert_uint_eq(len, 2);
 	ck_assert_int_eq(buf[0], 0x80 | 0x40 | 5);
@@ -1348,8 +1348,8 @@ START_TEST(layout_encode_bit_fields_and_booleans)
 			 -EBADMSG);
 	ck_assert_str_eq(why, "'level': 8 is outside 0..7");
 	ck_assert_int_eq(layout_enc(f, 4, 1,
-				    "{\"on\": 2, \"alarm\": false, \"delta\": 0, \"level\": 0}", buf,
-				    sizeof(buf), &len),
+				    "{\"on\": 2, \"alarm\": false, \"delta\": 0, \"level\": 0}",
+				    buf, sizeof(buf), &len),
 			 -EBADMSG);
 	ck_assert_str_eq(why, "'on': expected true, false, 0 or 1");
 }
@@ -1377,29 +1377,27 @@ START_TEST(layout_encode_refusals)
 				    sizeof(buf), &len),
 			 -EBADMSG);
 	ck_assert_str_eq(why, "'mode' given twice");
-	ck_assert_int_eq(layout_enc(f, 3, 5, "{\"setpoint\": \"21\", \"mode\": 1}", buf,
-				    sizeof(buf), &len),
-			 -EBADMSG);
+	ck_assert_int_eq(
+		layout_enc(f, 3, 5, "{\"setpoint\": \"21\", \"mode\": 1}", buf, sizeof(buf), &len),
+		-EBADMSG);
 	ck_assert_str_eq(why, "'setpoint': expected a number");
-	ck_assert_int_eq(layout_enc(f, 3, 5, "{\"setpoint\": 21, \"mode\": 256}", buf, sizeof(buf),
-				    &len),
-			 -EBADMSG);
+	ck_assert_int_eq(
+		layout_enc(f, 3, 5, "{\"setpoint\": 21, \"mode\": 256}", buf, sizeof(buf), &len),
+		-EBADMSG);
 	ck_assert_str_eq(why, "'mode': 256 is outside 0..255");
-	ck_assert_int_eq(layout_enc(f, 3, 5, "{\"setpoint\": 21, \"mode\": 1", buf, sizeof(buf),
-				    &len),
-			 -EBADMSG);
+	ck_assert_int_eq(
+		layout_enc(f, 3, 5, "{\"setpoint\": 21, \"mode\": 1", buf, sizeof(buf), &len),
+		-EBADMSG);
 	ck_assert_str_eq(why, "not valid JSON at byte 26");
 	ck_assert_int_eq(layout_enc(f, 3, 5, "[]", buf, sizeof(buf), &len), -EBADMSG);
 	ck_assert_str_eq(why, "not a JSON object");
 	ck_assert_int_eq(layout_enc(f + 1, 2, 7, "{}", buf, sizeof(buf), &len), -EBADMSG);
 	ck_assert_str_eq(why, "no field of the layout is for FPort 7");
-	ck_assert_int_eq(layout_enc(f, 3, 6, "{\"setpoint\": 21, \"interval\": 600}", buf, 4,
-				    &len),
+	ck_assert_int_eq(layout_enc(f, 3, 6, "{\"setpoint\": 21, \"interval\": 600}", buf, 4, &len),
 			 -EMSGSIZE);
 	ck_assert_str_eq(why, "5 bytes, room for 4");
 	ck_assert_uint_eq(len, 99);
-	ck_assert_int_eq(layout_enc(f, 3, 6, "{\"setpoint\": 21, \"interval\": 600}", buf, 5,
-				    &len),
+	ck_assert_int_eq(layout_enc(f, 3, 6, "{\"setpoint\": 21, \"interval\": 600}", buf, 5, &len),
 			 0);
 	ck_assert_uint_eq(len, 5);
 	ck_assert_mem_eq(buf, "\x00\x2a\x00\x00\x0a", 5);

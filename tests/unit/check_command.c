@@ -67,7 +67,8 @@ END_TEST
 
 START_TEST(down_defaults)
 {
-	ACCEPTED(FG_CMD_DOWN_REPLACE, " {\"id\":\"a\",\"device\":\"x\",\"f_port\":1,\"data\":\"\"} \n");
+	ACCEPTED(FG_CMD_DOWN_REPLACE,
+		 " {\"id\":\"a\",\"device\":\"x\",\"f_port\":1,\"data\":\"\"} \n");
 	ck_assert_int_eq(cmd.kind, FG_CMD_DOWN_REPLACE);
 	ck_assert_uint_eq(cmd.data_len, 0);
 	ck_assert(!cmd.confirmed);
@@ -87,15 +88,16 @@ START_TEST(down_base64_and_object)
 
 	ACCEPTED(FG_CMD_DOWN_PUSH, j);
 	ck_assert_ptr_eq(cmd.object, strstr(j, "{\"temperature_1\""));
-	ck_assert_uint_eq(cmd.object_len, strlen("{\"temperature_1\": 21.5, \"x\": [1, {\"y\": null}]}"));
+	ck_assert_uint_eq(cmd.object_len,
+			  strlen("{\"temperature_1\": 21.5, \"x\": [1, {\"y\": null}]}"));
 	ck_assert_uint_eq(cmd.data_len, 0);
 }
 END_TEST
 
 START_TEST(down_data_refusals)
 {
-	REFUSED(FG_CMD_DOWN_PUSH, "{\"id\":\"c1\",\"device\":\"d\",\"f_port\":1}", FG_CMD_R_BAD_DATA,
-		"one of data, data_base64 or object is needed");
+	REFUSED(FG_CMD_DOWN_PUSH, "{\"id\":\"c1\",\"device\":\"d\",\"f_port\":1}",
+		FG_CMD_R_BAD_DATA, "one of data, data_base64 or object is needed");
 	REFUSED(FG_CMD_DOWN_PUSH, DOWN("\"data\":\"00\",\"data_base64\":\"AA==\""),
 		FG_CMD_R_BAD_DATA, "only one of data, data_base64 and object");
 	REFUSED(FG_CMD_DOWN_PUSH, DOWN("\"object\":{},\"data\":\"00\""), FG_CMD_R_BAD_DATA,
@@ -153,8 +155,8 @@ END_TEST
 
 START_TEST(down_f_port)
 {
-	REFUSED(FG_CMD_DOWN_PUSH, "{\"id\":\"c1\",\"device\":\"d\",\"data\":\"\"}", FG_CMD_R_BAD_F_PORT,
-		"f_port: missing");
+	REFUSED(FG_CMD_DOWN_PUSH, "{\"id\":\"c1\",\"device\":\"d\",\"data\":\"\"}",
+		FG_CMD_R_BAD_F_PORT, "f_port: missing");
 	REFUSED(FG_CMD_DOWN_PUSH, "{\"id\":\"c1\",\"device\":\"d\",\"f_port\":0,\"data\":\"\"}",
 		FG_CMD_R_BAD_F_PORT, "f_port: 0 is for MAC commands");
 	REFUSED(FG_CMD_DOWN_PUSH, "{\"id\":\"c1\",\"device\":\"d\",\"f_port\":224,\"data\":\"\"}",
@@ -186,11 +188,11 @@ START_TEST(down_device)
 	REFUSED(FG_CMD_DOWN_PUSH,
 		"{\"id\":\"c1\",\"device\":\"a\\u0000b\",\"f_port\":1,\"data\":\"\"}",
 		FG_CMD_R_BAD_FIELD, "device: control character");
-	snprintf(json, sizeof(json), "{\"id\":\"c1\",\"device\":\"%065d\",\"f_port\":1,\"data\":\"\"}",
-		 0);
+	snprintf(json, sizeof(json),
+		 "{\"id\":\"c1\",\"device\":\"%065d\",\"f_port\":1,\"data\":\"\"}", 0);
 	REFUSED(FG_CMD_DOWN_PUSH, json, FG_CMD_R_BAD_FIELD, "device: longer than 64 bytes");
-	snprintf(json, sizeof(json), "{\"id\":\"c1\",\"device\":\"%064d\",\"f_port\":1,\"data\":\"\"}",
-		 0);
+	snprintf(json, sizeof(json),
+		 "{\"id\":\"c1\",\"device\":\"%064d\",\"f_port\":1,\"data\":\"\"}", 0);
 	ACCEPTED(FG_CMD_DOWN_PUSH, json);
 	ck_assert_uint_eq(strlen(cmd.device), 64);
 	/* A configured name may be UTF-8. */
@@ -202,7 +204,7 @@ END_TEST
 
 START_TEST(down_confirmed_and_priority)
 {
-	static const char *const names[] = { "LOWEST", "LOW",  "BELOW_NORMAL", "NORMAL",
+	static const char *const names[] = { "LOWEST",	     "LOW",  "BELOW_NORMAL", "NORMAL",
 					     "ABOVE_NORMAL", "HIGH", "HIGHEST" };
 	char json[256];
 
@@ -214,8 +216,8 @@ START_TEST(down_confirmed_and_priority)
 		ACCEPTED(FG_CMD_DOWN_PUSH, json);
 		ck_assert_int_eq(cmd.priority, p);
 	}
-	static const char *const bad[] = { "7", "-1", "\"normal\"", "\"URGENT\"", "3.0", "null",
-					   "true" };
+	static const char *const bad[] = { "7",	  "-1",	  "\"normal\"", "\"URGENT\"",
+					   "3.0", "null", "true" };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(json, sizeof(json), DOWN("\"data\":\"\",\"priority\":%s"), bad[i]);
@@ -268,12 +270,24 @@ END_TEST
 START_TEST(down_expires_refusals)
 {
 	static const char *const bad[] = {
-		"\"2025-12-03T16:00:00\"",	"\"2025-12-03 16:00:00Z\"", "\"2025-13-03T16:00:00Z\"",
-		"\"2025-02-29T16:00:00Z\"",	"\"2025-04-31T16:00:00Z\"", "\"2025-12-03T24:00:00Z\"",
-		"\"2025-12-03T16:60:00Z\"",	"\"2025-12-03T16:00:61Z\"", "\"2025-12-03T16:00:00.Z\"",
-		"\"2025-12-03T16:00:00+0100\"", "\"2025-12-03T16:00:00+24:00\"", "\"2025-12-3T16:00:00Z\"",
-		"\"2025-12-03T16:00:00Zjunk\"", "\"\"",			 "\"tomorrow\"",
-		"\"2025-12-03T16:00:00\\u0000Z\"", "true", "[60]",
+		"\"2025-12-03T16:00:00\"",
+		"\"2025-12-03 16:00:00Z\"",
+		"\"2025-13-03T16:00:00Z\"",
+		"\"2025-02-29T16:00:00Z\"",
+		"\"2025-04-31T16:00:00Z\"",
+		"\"2025-12-03T24:00:00Z\"",
+		"\"2025-12-03T16:60:00Z\"",
+		"\"2025-12-03T16:00:61Z\"",
+		"\"2025-12-03T16:00:00.Z\"",
+		"\"2025-12-03T16:00:00+0100\"",
+		"\"2025-12-03T16:00:00+24:00\"",
+		"\"2025-12-3T16:00:00Z\"",
+		"\"2025-12-03T16:00:00Zjunk\"",
+		"\"\"",
+		"\"tomorrow\"",
+		"\"2025-12-03T16:00:00\\u0000Z\"",
+		"true",
+		"[60]",
 	};
 	char json[256];
 
@@ -340,16 +354,17 @@ START_TEST(ids)
 		FG_CMD_R_BAD_ID, "id: only printable ASCII without '\"' or '\\'");
 	REFUSED(FG_CMD_DOWN_PUSH, "{\"id\":\"a\\\\b\",\"device\":\"d\",\"f_port\":1,\"data\":\"\"}",
 		FG_CMD_R_BAD_ID, "id: only printable ASCII without '\"' or '\\'");
-	REFUSED(FG_CMD_DOWN_PUSH, "{\"id\":\"a b\\u00e9\",\"device\":\"d\",\"f_port\":1,\"data\":\"\"}",
+	REFUSED(FG_CMD_DOWN_PUSH,
+		"{\"id\":\"a b\\u00e9\",\"device\":\"d\",\"f_port\":1,\"data\":\"\"}",
 		FG_CMD_R_BAD_ID, "id: only printable ASCII without '\"' or '\\'");
 	REFUSED(FG_CMD_DOWN_PUSH, "{\"id\":\"a\\tb\",\"device\":\"d\",\"f_port\":1,\"data\":\"\"}",
 		FG_CMD_R_BAD_ID, "id: control character");
-	snprintf(json, sizeof(json), "{\"id\":\"%065d\",\"device\":\"d\",\"f_port\":1,\"data\":\"\"}",
-		 0);
+	snprintf(json, sizeof(json),
+		 "{\"id\":\"%065d\",\"device\":\"d\",\"f_port\":1,\"data\":\"\"}", 0);
 	REFUSED(FG_CMD_DOWN_PUSH, json, FG_CMD_R_BAD_ID, "id: longer than 64 bytes");
 	ck_assert_str_eq(cmd.id, "");
-	snprintf(json, sizeof(json), "{\"device\":\"d\",\"f_port\":1,\"data\":\"\",\"id\":\"%064d\"}",
-		 0);
+	snprintf(json, sizeof(json),
+		 "{\"device\":\"d\",\"f_port\":1,\"data\":\"\",\"id\":\"%064d\"}", 0);
 	ACCEPTED(FG_CMD_DOWN_PUSH, json);
 	ck_assert_uint_eq(strlen(cmd.id), 64);
 	/* The id is read wherever it is, so a failure after it still carries it. */
@@ -437,7 +452,8 @@ START_TEST(malformed_deep_nesting)
 	int depth;
 
 	/* 31 levels inside the command object: 32 in all, the limit. */
-	n += (size_t) snprintf(json, sizeof(json), "{\"id\":\"c1\",\"device\":\"d\",\"f_port\":1,\"object\":");
+	n += (size_t) snprintf(json, sizeof(json),
+			       "{\"id\":\"c1\",\"device\":\"d\",\"f_port\":1,\"object\":");
 	for (depth = 0; depth < 31; depth++)
 		json[n++] = '[';
 	for (depth = 0; depth < 31; depth++)
@@ -483,7 +499,8 @@ START_TEST(gpio_fields)
 	ck_assert_str_eq(cmd.chip, "");
 	ck_assert_int_eq(cmd.value, -1);
 	ck_assert_uint_eq(cmd.pulse_ms, 1500);
-	ACCEPTED(FG_CMD_GPIO, "{\"id\":\"g4\",\"gpio\":{\"name\":\"valve\",\"pulse_ms\":4294967295}}");
+	ACCEPTED(FG_CMD_GPIO,
+		 "{\"id\":\"g4\",\"gpio\":{\"name\":\"valve\",\"pulse_ms\":4294967295}}");
 	ck_assert_uint_eq(cmd.pulse_ms, UINT32_MAX);
 }
 END_TEST
@@ -497,18 +514,23 @@ START_TEST(gpio_refusals)
 		{ "{\"chip\":\"c\",\"line\":1,\"value\":1,\"pulse_ms\":5}",
 		  "gpio: value or pulse_ms, not both" },
 		{ "{\"chip\":\"c\",\"line\":1}", "gpio: value or pulse_ms is needed" },
-		{ "{\"name\":\"v\",\"chip\":\"c\",\"value\":1}", "gpio: name or chip and line, not both" },
-		{ "{\"name\":\"v\",\"line\":3,\"value\":1}", "gpio: name or chip and line, not both" },
+		{ "{\"name\":\"v\",\"chip\":\"c\",\"value\":1}",
+		  "gpio: name or chip and line, not both" },
+		{ "{\"name\":\"v\",\"line\":3,\"value\":1}",
+		  "gpio: name or chip and line, not both" },
 		{ "{\"chip\":\"c\",\"value\":1}", "gpio: line missing" },
 		{ "{\"line\":1,\"value\":1}", "gpio: chip missing" },
 		{ "{\"value\":1}", "gpio: chip and line missing" },
-		{ "{\"chip\":\"c\",\"line\":1,\"value\":2}", "gpio: value: expected an integer 0..1" },
-		{ "{\"chip\":\"c\",\"line\":1,\"value\":true}", "gpio: value: expected an integer 0..1" },
+		{ "{\"chip\":\"c\",\"line\":1,\"value\":2}",
+		  "gpio: value: expected an integer 0..1" },
+		{ "{\"chip\":\"c\",\"line\":1,\"value\":true}",
+		  "gpio: value: expected an integer 0..1" },
 		{ "{\"chip\":\"c\",\"line\":1,\"pulse_ms\":0}",
 		  "gpio: pulse_ms: expected an integer 1..4294967295" },
 		{ "{\"chip\":\"c\",\"line\":1,\"pulse_ms\":4294967296}",
 		  "gpio: pulse_ms: expected an integer 1..4294967295" },
-		{ "{\"chip\":\"c\",\"line\":-1,\"value\":1}", "gpio: line: expected an integer 0..65535" },
+		{ "{\"chip\":\"c\",\"line\":-1,\"value\":1}",
+		  "gpio: line: expected an integer 0..65535" },
 		{ "{\"chip\":\"c\",\"line\":\"17\",\"value\":1}",
 		  "gpio: line: expected an integer 0..65535" },
 		{ "{\"chip\":\"\",\"line\":1,\"value\":1}", "gpio: chip: empty" },
@@ -516,8 +538,10 @@ START_TEST(gpio_refusals)
 		  "gpio: chip: longer than 32 bytes" },
 		{ "{\"chip\":\"c\\u00e9\",\"line\":1,\"value\":1}",
 		  "gpio: chip: only printable ASCII without '\"' or '\\'" },
-		{ "{\"chip\":\"c\",\"line\":1,\"value\":1,\"value\":0}", "gpio: value: given twice" },
-		{ "{\"chip\":\"c\",\"line\":1,\"value\":1,\"level\":0}", "gpio: unknown field 'level'" },
+		{ "{\"chip\":\"c\",\"line\":1,\"value\":1,\"value\":0}",
+		  "gpio: value: given twice" },
+		{ "{\"chip\":\"c\",\"line\":1,\"value\":1,\"level\":0}",
+		  "gpio: unknown field 'level'" },
 		{ "[1]", "gpio: expected an object" },
 		{ "\"valve\"", "gpio: expected an object" },
 	};
@@ -568,7 +592,8 @@ START_TEST(pack_round_trip)
 	ck_assert_mem_eq(&a, &b, sizeof(a));
 	ck_assert_int_eq(b.value, -1);
 
-	ACCEPTED(FG_CMD_GPIO, "{\"id\":\"g1\",\"gpio\":{\"chip\":\"gpiochip0\",\"line\":17,\"value\":1}}");
+	ACCEPTED(FG_CMD_GPIO,
+		 "{\"id\":\"g1\",\"gpio\":{\"chip\":\"gpiochip0\",\"line\":17,\"value\":1}}");
 	a = cmd;
 	n = fg_command_pack(&a, buf, sizeof(buf));
 	ck_assert_int_eq(fg_command_unpack(buf, (size_t) n, &b), 0);
@@ -676,8 +701,9 @@ START_TEST(event_json_exact_text)
 {
 	struct fg_cmd_event e = { .id = "cmd-42", .outcome = FG_CMD_QUEUED, .device = "valve-1" };
 
-	ck_assert_str_eq(event(&e, 7), "{\"id\":\"cmd-42\",\"outcome\":\"queued\",\"device\":\"valve-1\","
-				       "\"seq\":7}");
+	ck_assert_str_eq(event(&e, 7),
+			 "{\"id\":\"cmd-42\",\"outcome\":\"queued\",\"device\":\"valve-1\","
+			 "\"seq\":7}");
 	e.outcome = FG_CMD_SENT;
 	e.has_f_cnt_down = true;
 	e.f_cnt_down = 4294967295u;
@@ -692,7 +718,9 @@ START_TEST(event_json_exact_text)
 	ck_assert_str_eq(event(&e, 9),
 			 "{\"id\":\"cmd-42\",\"outcome\":\"ack\",\"device\":\"valve-1\","
 			 "\"f_cnt_down\":4294967295,\"time_ms\":1764777600000,\"seq\":9}");
-	struct fg_cmd_event f = { .id = "", .outcome = FG_CMD_FAILED, .reason = FG_CMD_R_BAD_ID,
+	struct fg_cmd_event f = { .id = "",
+				  .outcome = FG_CMD_FAILED,
+				  .reason = FG_CMD_R_BAD_ID,
 				  .detail = "id: missing \"x\"" };
 
 	ck_assert_str_eq(event(&f, 10), "{\"id\":null,\"outcome\":\"failed\",\"reason\":\"bad-id\","
@@ -710,13 +738,31 @@ END_TEST
 START_TEST(names)
 {
 	static const char *const reasons[] = {
-		"", "malformed", "too-large", "unknown-command", "bad-id", "bad-field",
-		"unknown-device", "bad-f-port", "bad-data", "cannot-encode", "payload-too-long",
-		"queue-full", "daily-budget", "replaced", "not-joined", "no-route", "radio",
-		"gpio-undeclared", "gpio-failed", "storage", "rejoined",
+		"",
+		"malformed",
+		"too-large",
+		"unknown-command",
+		"bad-id",
+		"bad-field",
+		"unknown-device",
+		"bad-f-port",
+		"bad-data",
+		"cannot-encode",
+		"payload-too-long",
+		"queue-full",
+		"daily-budget",
+		"replaced",
+		"not-joined",
+		"no-route",
+		"radio",
+		"gpio-undeclared",
+		"gpio-failed",
+		"storage",
+		"rejoined",
 	};
-	static const char *const outcomes[] = { "queued", "sent",    "ack",
-						"nack",	  "expired", "failed" };
+	static const char *const outcomes[] = {
+		"queued", "sent", "ack", "nack", "expired", "failed"
+	};
 
 	ck_assert_uint_eq(sizeof(reasons) / sizeof(reasons[0]), FG_CMD_REASON__COUNT);
 	for (int r = 0; r < FG_CMD_REASON__COUNT; r++)
@@ -767,8 +813,9 @@ START_TEST(reader_values)
 	int64_t i;
 	bool b;
 
-	const char *t = "{\"k\":\"\\ud83d\\ude00\\u00e9\\\"\",\"n\":-1.5e2,\"i\":-9223372036854775808,"
-			"\"b\":true,\"z\":null,\"long\":\"0123456789\"}";
+	const char *t =
+		"{\"k\":\"\\ud83d\\ude00\\u00e9\\\"\",\"n\":-1.5e2,\"i\":-9223372036854775808,"
+		"\"b\":true,\"z\":null,\"long\":\"0123456789\"}";
 	fg_jr_init(&jr, t, strlen(t));
 	ck_assert_int_eq(fg_jr_object_begin(&jr), 0);
 	ck_assert_int_eq(fg_jr_member(&jr, key, sizeof(key), &n), 1);
