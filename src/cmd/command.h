@@ -22,6 +22,7 @@
 #define FG_CMD_ID_MAX	  64  /* bytes of an id: printable ASCII, no '"' or '\\' */
 #define FG_CMD_DEVICE_MAX 64
 #define FG_CMD_CHIP_MAX	  32
+#define FG_CMD_GPIO_NAME_MAX 64 /* "name" of a commands.gpio line */
 #define FG_CMD_TOPIC_MAX  256 /* MQTT 5 response topic */
 #define FG_CMD_CORR_MAX	  256 /* MQTT 5 correlation data */
 
@@ -101,6 +102,8 @@ struct fg_command {
 	unsigned line;
 	int value;			     /* 0 or 1; -1 with pulse_ms */
 	uint32_t pulse_ms;		     /* 0: set value; else drive 1 for pulse_ms, then 0 */
+	char gpio_name[FG_CMD_GPIO_NAME_MAX + 1]; /* "name" given instead of chip+line ("" and */
+						  /* chip, line given); resolved by the caller */
 	/* MQTT 5: where the outcomes go too, and what they carry back */
 	char response_topic[FG_CMD_TOPIC_MAX + 1]; /* "" none */
 	uint8_t correlation[FG_CMD_CORR_MAX];

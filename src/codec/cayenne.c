@@ -68,6 +68,7 @@
 #include <string.h>
 
 #include "codec/codec.h"
+#include "util/json-read.h"
 
 #define G0 9.80665 /* standard gravity, m/s2 per G */
 
@@ -287,5 +288,174 @@ int fg_cayenne_put(uint8_t *buf, size_t size, size_t *len, uint8_t channel, uint
 			buf[at++] = (uint8_t) (u >> (8 * i));
 	}
 	*len = at;
+	return 0;
+}
+
+/* The decoder's quantity names, and the CayenneLPP library's spelling of the first four. */
+static const struct {
+	const char *alias;
+	uint8_t id;
+} aliases[] = {
+	{ "digital_input", 0 },
+	{ "digital_output", 1 },
+	{ "analog_input", 2 },
+	{ "analog_output", 3 },
+};
+
+/* One member of the object to encode. */
+struct lpp_item {
+	const struct lpp_type *t;
+	unsigned elem;
+	uint8_t channel;
+	double v;
+	bool used;
+};
+
+/* The type, element and channel a key names ("temperature_1", "gps_lat_2"); false if none. */
+static bool parse_key(const char *key, size_t n, struct lpp_item *it)
+{
+	const char *us = NULL;
+	unsigned ch = 0;
+	size_t plen;
+
+	if (memchr(key, '\0', n))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (key[i] == '_')
+			us = key + i;
+	if (!us || us[1] == '\0' || (us[1] == '0' && us[2] != '\0'))
+		return false;
+	for (const char *c = us + 1; *c; c++) {
+		if (*c < '0' || *c > '9' || (ch = ch * 10 + (unsigned) (*c - '0')) > 255)
+			return false;
+	}
+	it->channel = (uint8_t) ch;
+	plen = (size_t) (us - key);
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strlen(aliases[i].alias) == plen && memcmp(key, aliases[i].alias, plen) == 0) {
+			it->t = find_type(aliases[i].id);
+			it->elem = 0;
+			return true;
+		}
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		const struct lpp_type *t = &types[i];
+		size_t nl = strlen(t->name);
+
+		if (plen < nl || memcmp(key, t->name, nl) != 0)
+			continue;
+		if (t->count == 1) {
+			if (plen != nl)
+				continue;
+			it->t = t;
+			it->elem = 0;
+			return true;
+		}
+		for (unsigned e = 0; e < t->count; e++) {
+			size_t sl = strlen(t->suffix[e]);
+
+			if (plen == nl + 1 + sl && key[nl] == '_' &&
+			    memcmp(key + nl + 1, t->suffix[e], sl) == 0) {
+				it->t = t;
+				it->elem = e;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* The name the decoder gives an element, for messages. */
+static void item_name(const struct lpp_type *t, unsigned e, unsigned channel, char *buf,
+		      size_t size)
+{
+	if (t->count > 1)
+		(void) snprintf(buf, size, "%s_%s_%u", t->name, t->suffix[e], channel);
+	else
+		(void) snprintf(buf, size, "%s_%u", t->name, channel);
+}
+
+#define LPP_ITEMS_MAX 96 /* more than a 242-byte payload can hold (3 bytes a record) */
+
+int fg_cayenne_encode(const char *json_object, size_t len, uint8_t *out, size_t size,
+		      size_t *ret_len, char *why, size_t why_size)
+{
+	struct lpp_item items[LPP_ITEMS_MAX];
+	char key[FG_QUANTITY_MAX], name[FG_QUANTITY_MAX];
+	size_t n = 0, at = 0, klen;
+	struct fg_jr jr;
+	int r;
+
+	if ((!json_object && len > 0) || (!out && size > 0) || !ret_len)
+		return fail(-EINVAL, why, why_size, "invalid arguments");
+	fg_jr_init(&jr, json_object, len);
+	r = fg_jr_object_begin(&jr);
+	if (r < 0)
+		return fail(-EBADMSG, why, why_size, "not a JSON object");
+	while ((r = fg_jr_member(&jr, key, sizeof(key), &klen)) != 0) {
+		struct lpp_item it = { 0 };
+		bool b;
+
+		if (r < 0 && r != -ENOBUFS)
+			return fail(-EBADMSG, why, why_size, "not valid JSON at byte %zu", jr.pos);
+		if (r < 0 || !parse_key(key, klen, &it))
+			return fail(-EBADMSG, why, why_size, "'%s': not a Cayenne LPP name",
+				    r < 0 || !fg_reading_name_valid(key) ? "?" : key);
+		item_name(it.t, it.elem, it.channel, name, sizeof(name));
+		for (size_t i = 0; i < n; i++)
+			if (items[i].t == it.t && items[i].elem == it.elem &&
+			    items[i].channel == it.channel)
+				return fail(-EBADMSG, why, why_size, "'%s' given twice", name);
+		if (n == LPP_ITEMS_MAX)
+			return fail(-EMSGSIZE, why, why_size, "more than %d values", LPP_ITEMS_MAX);
+		if (it.t->boolean && fg_jr_peek(&jr) == FG_JR_BOOL) {
+			(void) fg_jr_bool(&jr, &b);
+			it.v = b;
+		} else if (fg_jr_number(&jr, &it.v) < 0) {
+			if (jr.err)
+				return fail(-EBADMSG, why, why_size, "not valid JSON at byte %zu",
+					    jr.pos);
+			return fail(-EBADMSG, why, why_size, "'%s': expected %s", name,
+				    it.t->boolean ? "true, false, 0 or 1" : "a number");
+		}
+		if (it.t->boolean && it.v != 0 && it.v != 1)
+			return fail(-EBADMSG, why, why_size, "'%s': expected true, false, 0 or 1",
+				    name);
+		items[n++] = it;
+	}
+	if (fg_jr_end(&jr) < 0)
+		return fail(-EBADMSG, why, why_size, "not valid JSON at byte %zu", jr.pos);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct lpp_type *t = items[i].t;
+		double lpp[3];
+
+		if (items[i].used)
+			continue;
+		/* A record of three elements needs all three, found by type and channel. */
+		for (unsigned e = 0; e < t->count; e++) {
+			size_t j;
+
+			for (j = i; j < n; j++)
+				if (!items[j].used && items[j].t == t && items[j].elem == e &&
+				    items[j].channel == items[i].channel)
+					break;
+			if (j == n) {
+				item_name(t, e, items[i].channel, name, sizeof(name));
+				return fail(-EBADMSG, why, why_size, "'%s' missing", name);
+			}
+			items[j].used = true;
+			/* SenML units back to LPP's own: the decoder's mul / per inverted. */
+			lpp[e] = items[j].v * (t->per ? t->per : 1) / t->mul;
+		}
+		r = fg_cayenne_put(out, size, &at, items[i].channel, t->id, lpp);
+		if (r == -EMSGSIZE)
+			return fail(-EMSGSIZE, why, why_size, "more than %zu bytes", size);
+		if (r < 0) {
+			item_name(t, items[i].elem, items[i].channel, name, sizeof(name));
+			return fail(-EBADMSG, why, why_size, "'%s': out of range for %s", name,
+				    t->name);
+		}
+	}
+	*ret_len = at;
 	return 0;
 }

@@ -60,6 +60,23 @@ int fg_cayenne_put(uint8_t *buf, size_t size, size_t *len, uint8_t channel, uint
 		   const double *v);
 
 /*
+ * Cayenne LPP the other way, for downlinks: a JSON object (len bytes, not
+ * NUL-terminated) whose members are named as fg_cayenne_decode names its
+ * values ("temperature_1", "digital_out_3", "gps_lat_2"; the CayenneLPP
+ * library's "digital_output"/"analog_output"/..._input names are taken
+ * too), in the units it returns them (SenML: Pa, J, m/s2, a ratio for
+ * percentage), booleans as true/false or 0/1. A three-element type needs
+ * all three members of its channel. Records are written in the order of
+ * their first member, each value rounded to its type's resolution (half
+ * away from zero) and range-checked, so that fg_cayenne_decode of the
+ * result gives the values back. Returns 0 and *ret_len, -EBADMSG (not an
+ * object, unknown name, wrong type, out of range, a name twice, an element
+ * missing), -EMSGSIZE (more than size bytes), -EINVAL; why says which.
+ */
+int fg_cayenne_encode(const char *json_object, size_t len, uint8_t *out, size_t size,
+		      size_t *ret_len, char *why, size_t why_size);
+
+/*
  * The raw codec: one string value "payload" (unit "") holding p as
  * lowercase hex. Returns 0 with *ret_n = 1, -EMSGSIZE when n > 242 (the hex
  * would not fit FG_CODEC_TEXT_MAX), -ENOBUFS when max is 0, -EINVAL.
@@ -131,3 +148,20 @@ int fg_layout_validate(const struct fg_layout *l, size_t *ret_field, char *why, 
 int fg_layout_decode(const struct fg_layout *l, int fport, const uint8_t *p, size_t n,
 		     struct fg_codec_value *out, size_t max, size_t *ret_n, char *why,
 		     size_t why_size);
+
+/*
+ * A layout the other way, for downlinks: every field that applies to fport
+ * must be a member of the JSON object (len bytes, not NUL-terminated), and
+ * no other member may be; a boolean field takes true/false or 0/1 and is
+ * written as 1 or 0. A number becomes raw = (value - add) / scale, rounded
+ * half away from zero and checked against the field's type or bit count
+ * (f32: stored as the nearest float). The payload is as long as the
+ * furthest field reaches; bytes no field covers are 0. Fields that share
+ * bits must come out the same, else -EBADMSG. fg_layout_decode of the
+ * result gives the values back to the fields' resolution. Returns 0 and
+ * *ret_len, -EBADMSG (why says which member), -EMSGSIZE (more than size
+ * bytes), -EINVAL (bad arguments, a field fg_layout_validate would refuse).
+ * The "raw" codec has no encoder: its payloads are sent as "data".
+ */
+int fg_layout_encode(const struct fg_layout *l, int fport, const char *json_object, size_t len,
+		     uint8_t *out, size_t size, size_t *ret_len, char *why, size_t why_size);

@@ -13,6 +13,7 @@
 
 #include "codec/codec.h"
 #include "core/units.h"
+#include "util/json-read.h"
 
 static const struct {
 	const char *name;
@@ -245,5 +246,182 @@ int fg_layout_decode(const struct fg_layout *l, int fport, const uint8_t *p, siz
 		decode_field(f, p + f->offset, &out[k++]);
 	}
 	*ret_n = k;
+	return 0;
+}
+
+static void put_uint(uint8_t *p, unsigned size, bool little, uint64_t v)
+{
+	for (unsigned i = 0; i < size; i++)
+		p[little ? i : size - 1 - i] = (uint8_t) (v >> (8 * i));
+}
+
+/* The bits a field occupies in its integer, and how many there are. */
+static uint64_t field_mask(const struct fg_layout_field *f, unsigned *ret_bits)
+{
+	unsigned size = type_info[f->type].size;
+	unsigned bits = f->bit_count ? f->bit_count : 8 * size;
+	uint64_t m = bits < 64 ? (UINT64_C(1) << bits) - 1 : UINT64_MAX;
+
+	*ret_bits = bits;
+	return m << (f->bit_count ? f->bit_offset : 0);
+}
+
+/* The raw integer (or f32 bits) that decodes to v: the inverse of decode_field's map. */
+static int encode_raw(const struct fg_layout_field *f, double v, uint64_t *ret, char *why,
+		      size_t why_size)
+{
+	unsigned bits;
+	double x;
+
+	(void) field_mask(f, &bits);
+	if (f->boolean) {
+		*ret = v != 0;
+		return 0;
+	}
+	x = (v - f->add) / f->scale;
+	if (f->type == FG_LAYOUT_F32) {
+		float fl = (float) x;
+		uint32_t w;
+
+		if (!isfinite(x) || !isfinite(fl))
+			return fail(-EBADMSG, why, why_size, "'%s': %.9g does not fit a float",
+				    f->name, v);
+		memcpy(&w, &fl, sizeof(w));
+		*ret = w;
+		return 0;
+	}
+	/*
+	 * The nearest step, judged by the value it decodes to rather than by x:
+	 * 0.25 with scale 0.1 is x = 2.4999999999999996 in binary, but 0.2 and
+	 * 0.3 are equally near, and a tie goes away from zero as in fg_cayenne_put.
+	 */
+	if (isfinite(x) && fabs(x) < 0x1p52) {
+		double fl = floor(x);
+		double d_lo = fabs(fl * f->scale + f->add - v);
+		double d_hi = fabs((fl + 1) * f->scale + f->add - v);
+
+		if (fabs(d_lo - d_hi) <= fabs(f->scale) * 1e-9)
+			x = fl + 0.5 > 0 ? fl + 1 : fl;
+		else
+			x = d_lo < d_hi ? fl : fl + 1;
+	} else {
+		x = round(x);
+	}
+	double lo = type_info[f->type].is_signed ? -ldexp(1, (int) bits - 1) : 0;
+	double hi = type_info[f->type].is_signed ? ldexp(1, (int) bits - 1) - 1
+						 : ldexp(1, (int) bits) - 1;
+
+	if (!(x >= lo && x <= hi))
+		return fail(-EBADMSG, why, why_size, "'%s': %.9g is outside %.9g..%.9g", f->name, v,
+			    lo * f->scale + f->add, hi * f->scale + f->add);
+	*ret = (uint64_t) (int64_t) x & (bits < 64 ? (UINT64_C(1) << bits) - 1 : UINT64_MAX);
+	return 0;
+}
+
+#define ENCODE_FIELDS_MAX FG_CODEC_VALUES_MAX
+
+int fg_layout_encode(const struct fg_layout *l, int fport, const char *json_object, size_t len,
+		     uint8_t *out, size_t size, size_t *ret_len, char *why, size_t why_size)
+{
+	const struct fg_layout_field *sel[ENCODE_FIELDS_MAX];
+	uint64_t raw[ENCODE_FIELDS_MAX];
+	bool given[ENCODE_FIELDS_MAX] = { false };
+	char key[FG_QUANTITY_MAX];
+	size_t ns = 0, end = 0, klen;
+	struct fg_jr jr;
+	int r;
+
+	if (!l || (!l->fields && l->n > 0) || (!json_object && len > 0) || (!out && size > 0) ||
+	    !ret_len)
+		return fail(-EINVAL, why, why_size, "invalid arguments");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct fg_layout_field *f = &l->fields[i];
+
+		if (f->fport != -1 && f->fport != fport)
+			continue;
+		if (check_field(f, NULL, 0) < 0)
+			return fail(-EINVAL, why, why_size, "field %zu is invalid", i + 1);
+		if (ns == ENCODE_FIELDS_MAX)
+			return fail(-EINVAL, why, why_size, "more than %d fields",
+				    ENCODE_FIELDS_MAX);
+		sel[ns++] = f;
+		if (f->offset + type_info[f->type].size > end)
+			end = f->offset + type_info[f->type].size;
+	}
+	if (ns == 0)
+		return fail(-EBADMSG, why, why_size, "no field of the layout is for FPort %d",
+			    fport);
+
+	fg_jr_init(&jr, json_object, len);
+	if (fg_jr_object_begin(&jr) < 0)
+		return fail(-EBADMSG, why, why_size, "not a JSON object");
+	while ((r = fg_jr_member(&jr, key, sizeof(key), &klen)) != 0) {
+		size_t k;
+		double v;
+		bool b;
+
+		if (r < 0 && r != -ENOBUFS)
+			return fail(-EBADMSG, why, why_size, "not valid JSON at byte %zu", jr.pos);
+		for (k = 0; r > 0 && k < ns; k++)
+			if (strlen(sel[k]->name) == klen && memcmp(sel[k]->name, key, klen) == 0)
+				break;
+		if (r < 0 || k == ns)
+			return fail(-EBADMSG, why, why_size, "'%s': no such field for FPort %d",
+				    r > 0 && fg_reading_name_valid(key) ? key : "?", fport);
+		if (given[k])
+			return fail(-EBADMSG, why, why_size, "'%s' given twice", key);
+		given[k] = true;
+		if (sel[k]->boolean && fg_jr_peek(&jr) == FG_JR_BOOL) {
+			(void) fg_jr_bool(&jr, &b);
+			v = b;
+		} else if (fg_jr_number(&jr, &v) < 0) {
+			if (jr.err)
+				return fail(-EBADMSG, why, why_size, "not valid JSON at byte %zu",
+					    jr.pos);
+			return fail(-EBADMSG, why, why_size, "'%s': expected %s", key,
+				    sel[k]->boolean ? "true, false, 0 or 1" : "a number");
+		}
+		if (sel[k]->boolean && v != 0 && v != 1)
+			return fail(-EBADMSG, why, why_size, "'%s': expected true, false, 0 or 1",
+				    key);
+		r = encode_raw(sel[k], v, &raw[k], why, why_size);
+		if (r < 0)
+			return r;
+	}
+	if (fg_jr_end(&jr) < 0)
+		return fail(-EBADMSG, why, why_size, "not valid JSON at byte %zu", jr.pos);
+	for (size_t k = 0; k < ns; k++)
+		if (!given[k])
+			return fail(-EBADMSG, why, why_size, "'%s' missing", sel[k]->name);
+	if (end > size)
+		return fail(-EMSGSIZE, why, why_size, "%zu bytes, room for %zu", end, size);
+
+	memset(out, 0, end);
+	for (size_t k = 0; k < ns; k++) {
+		const struct fg_layout_field *f = sel[k];
+		unsigned sz = type_info[f->type].size, bits;
+		uint64_t m = field_mask(f, &bits);
+		uint64_t u = get_uint(out + f->offset, sz, f->little_endian);
+		unsigned shift = f->bit_count ? f->bit_offset : 0;
+
+		u = (u & ~m) | ((raw[k] << shift) & m);
+		put_uint(out + f->offset, sz, f->little_endian, u);
+	}
+	/* Fields that share bits must agree: read every one back. */
+	for (size_t k = 0; k < ns; k++) {
+		const struct fg_layout_field *f = sel[k];
+		unsigned bits;
+		uint64_t m = field_mask(f, &bits);
+		uint64_t u = get_uint(out + f->offset, type_info[f->type].size, f->little_endian);
+		unsigned shift = f->bit_count ? f->bit_offset : 0;
+		uint64_t want = f->boolean ? raw[k] != 0 : raw[k];
+		uint64_t got = (u & m) >> shift;
+
+		if (f->boolean ? (got != 0) != (want != 0) : got != want)
+			return fail(-EBADMSG, why, why_size,
+				    "'%s' shares bits with another field and a different value",
+				    f->name);
+	}
+	*ret_len = end;
 	return 0;
 }

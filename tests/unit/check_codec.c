@@ -1048,6 +1048,376 @@ START_TEST(raw_empty_and_largest_payloads)
 }
 END_TEST
 
+/* ------------------------------------------------------------ encoders */
+
+/* The decoded values as the JSON object a downlink command would carry. */
+static size_t values_json(const struct fg_codec_value *v, size_t n, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	len += (size_t) snprintf(buf + len, size - len, "{");
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].kind == FG_VALUE_BOOL)
+			len += (size_t) snprintf(buf + len, size - len, "%s\"%s\": %s",
+						 i ? ", " : "", v[i].quantity,
+						 v[i].boolean ? "true" : "false");
+		else
+			len += (size_t) snprintf(buf + len, size - len, "%s\"%s\": %.17g",
+						 i ? ", " : "", v[i].quantity, v[i].number);
+	}
+	len += (size_t) snprintf(buf + len, size - len, "}");
+	ck_assert_uint_lt(len, size);
+	return len;
+}
+
+static int cayenne_enc(const char *json, uint8_t *buf, size_t size, size_t *len)
+{
+	why[0] = '\0';
+	return fg_cayenne_encode(json, strlen(json), buf, size, len, why, sizeof(why));
+}
+
+START_TEST(cayenne_encode_round_trip_every_type)
+{
+	struct fg_codec_value first[3];
+	uint8_t a[16], b[16];
+	size_t alen = 0, blen = 99, n = 0, n2 = 0, jlen;
+	char json[512];
+
+	ck_assert_int_eq(
+		fg_cayenne_put(a, sizeof(a), &alen, 7, round_trip[_i].type, round_trip[_i].v), 0);
+	ck_assert_int_eq(fg_cayenne_decode(a, alen, out, 8, &n, why, sizeof(why)), 0);
+	memcpy(first, out, n * sizeof(out[0]));
+	jlen = values_json(out, n, json, sizeof(json));
+	why[0] = '\0';
+	ck_assert_msg(fg_cayenne_encode(json, jlen, b, sizeof(b), &blen, why, sizeof(why)) == 0,
+		      "%s: %s", json, why);
+	ck_assert_uint_eq(blen, alen);
+	ck_assert_mem_eq(b, a, alen);
+	ck_assert_int_eq(fg_cayenne_decode(b, blen, out, 8, &n2, why, sizeof(why)), 0);
+	ck_assert_uint_eq(n2, n);
+	for (size_t e = 0; e < n; e++) {
+		ck_assert_str_eq(out[e].quantity, first[e].quantity);
+		ck_assert_int_eq(out[e].kind, first[e].kind);
+		ck_assert(out[e].number == first[e].number);
+		ck_assert(out[e].boolean == first[e].boolean);
+	}
+}
+END_TEST
+
+START_TEST(cayenne_encode_documented_examples)
+{
+	uint8_t buf[64], want[64];
+	size_t len = 0, wn;
+
+	/* The downlink of SPEC/README: temperature 21.5 C on 1, digital output 3 on. */
+	ck_assert_int_eq(cayenne_enc("{\"temperature_1\": 21.5, \"digital_out_3\": 1}", buf,
+				     sizeof(buf), &len),
+			 0);
+	wn = unhex("01 67 00 D7 03 01 01", want, sizeof(want));
+	ck_assert_uint_eq(len, wn);
+	ck_assert_mem_eq(buf, want, wn);
+	/* The CayenneLPP library's names and true/false say the same. */
+	ck_assert_int_eq(cayenne_enc("{\"temperature_1\":21.5,\"digital_output_3\":true}", buf,
+				     sizeof(buf), &len),
+			 0);
+	ck_assert_mem_eq(buf, want, wn);
+	/* The reference list's examples, GPS and accelerometer elements in any order. */
+	ck_assert_int_eq(cayenne_enc("{\"temperature_3\": 27.2, \"temperature_5\": 25.5}", buf,
+				     sizeof(buf), &len),
+			 0);
+	wn = unhex("03 67 01 10 05 67 00 FF", want, sizeof(want));
+	ck_assert_uint_eq(len, wn);
+	ck_assert_mem_eq(buf, want, wn);
+	ck_assert_int_eq(cayenne_enc("{\"gps_alt_1\": 10, \"gps_lon_1\": -87.9094, "
+				     "\"gps_lat_1\": 42.3519}",
+				     buf, sizeof(buf), &len),
+			 0);
+	wn = unhex("01 88 06 76 5F F2 96 0A 00 03 E8", want, sizeof(want));
+	ck_assert_uint_eq(len, wn);
+	ck_assert_mem_eq(buf, want, wn);
+	/* SenML units in: 101325 Pa is 1013.3 hPa at LPP's resolution, 57 % is 0.57. */
+	ck_assert_int_eq(cayenne_enc("{\"barometer_0\": 101325, \"percentage_255\": 0.57}", buf,
+				     sizeof(buf), &len),
+			 0);
+	wn = unhex("00 73 27 95 FF 78 39", want, sizeof(want));
+	ck_assert_uint_eq(len, wn);
+	ck_assert_mem_eq(buf, want, wn);
+	len = 99;
+	ck_assert_int_eq(cayenne_enc(" { } ", buf, sizeof(buf), &len), 0);
+	ck_assert_uint_eq(len, 0);
+}
+END_TEST
+
+START_TEST(cayenne_encode_refusals)
+{
+	static const struct {
+		const char *json;
+		const char *why;
+	} cases[] = {
+		{ "{\"temperature\": 1}", "'temperature': not a Cayenne LPP name" },
+		{ "{\"temp_1\": 1}", "'temp_1': not a Cayenne LPP name" },
+		{ "{\"temperature_01\": 1}", "'temperature_01': not a Cayenne LPP name" },
+		{ "{\"temperature_256\": 1}", "'temperature_256': not a Cayenne LPP name" },
+		{ "{\"accelerometer_1\": 1}", "'accelerometer_1': not a Cayenne LPP name" },
+		{ "{\"t\\u00e9mperature_1\": 1}", "'?': not a Cayenne LPP name" },
+		{ "{\"temperature_1\": \"21\"}", "'temperature_1': expected a number" },
+		{ "{\"temperature_1\": true}", "'temperature_1': expected a number" },
+		{ "{\"digital_out_1\": 2}", "'digital_out_1': expected true, false, 0 or 1" },
+		{ "{\"digital_out_1\": null}", "'digital_out_1': expected true, false, 0 or 1" },
+		{ "{\"temperature_1\": 3276.8}", "'temperature_1': out of range for temperature" },
+		{ "{\"humidity_1\": -0.5}", "'humidity_1': out of range for humidity" },
+		{ "{\"temperature_1\": 1, \"temperature_1\": 2}", "'temperature_1' given twice" },
+		{ "{\"gps_lat_1\": 1, \"gps_alt_1\": 2}", "'gps_lon_1' missing" },
+		{ "{\"gps_lat_1\": 1, \"gps_lon_2\": 2, \"gps_alt_1\": 3}", "'gps_lon_1' missing" },
+		{ "[1]", "not a JSON object" },
+		{ "{\"temperature_1\": 1} x", "not valid JSON at byte 21" },
+		{ "{\"temperature_1\": 1,}", "not valid JSON at byte 20" },
+	};
+	uint8_t buf[64];
+	size_t len = 99;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_msg(cayenne_enc(cases[i].json, buf, sizeof(buf), &len) == -EBADMSG, "%s",
+			      cases[i].json);
+		ck_assert_str_eq(why, cases[i].why);
+	}
+	ck_assert_int_eq(cayenne_enc("{\"temperature_1\": 1, \"humidity_2\": 50}", buf, 6, &len),
+			 -EMSGSIZE);
+	ck_assert_str_eq(why, "more than 6 bytes");
+	ck_assert_uint_eq(len, 99);
+	ck_assert_int_eq(fg_cayenne_encode(NULL, 1, buf, sizeof(buf), &len, why, sizeof(why)),
+			 -EINVAL);
+	ck_assert_int_eq(fg_cayenne_encode("{}", 2, buf, sizeof(buf), NULL, NULL, 0), -EINVAL);
+}
+END_TEST
+
+static int layout_enc(const struct fg_layout_field *f, size_t nf, int fport, const char *json,
+		      uint8_t *buf, size_t size, size_t *len)
+{
+	struct fg_layout l = { f, nf };
+
+	why[0] = '\0';
+	return fg_layout_encode(&l, fport, json, strlen(json), buf, size, len, why, sizeof(why));
+}
+
+START_TEST(layout_encode_dragino_lht65_round_trip)
+{
+	uint8_t buf[32], want[32];
+	char json[512];
+	size_t len = 0, n = 0, wn;
+	struct fg_layout l = { lht65, 6 };
+
+	lht65_setup();
+	ck_assert_int_eq(layout(lht65, 6, 2, "CB F6 0B 0D 03 76 01 0A DD 7F FF", 8, &n), 0);
+	values_json(out, n, json, sizeof(json));
+	ck_assert_msg(layout_enc(lht65, 6, 2, json, buf, sizeof(buf), &len) == 0, "%s: %s", json,
+		      why);
+	/* The fields reach byte 8; the two bytes after them are no field's. */
+	wn = unhex("CB F6 0B 0D 03 76 01 0A DD", want, sizeof(want));
+	ck_assert_uint_eq(len, wn);
+	ck_assert_mem_eq(buf, want, wn);
+
+	ck_assert_int_eq(layout_enc(lht65, 6, 2,
+				    "{\"battery_voltage\": 2.45, \"battery_status\": 0, "
+				    "\"temperature\": -5, \"humidity\": 50, \"ext_type\": 1, "
+				    "\"ext_temperature\": -12.34}",
+				    buf, sizeof(buf), &len),
+			 0);
+	wn = unhex("09 92 FE 0C 01 F4 01 FB 2E", want, sizeof(want));
+	ck_assert_mem_eq(buf, want, wn);
+	ck_assert_int_eq(fg_layout_decode(&l, 2, buf, len, out, 8, &n, why, sizeof(why)), 0);
+	assert_number(&out[5], "ext_temperature", "Cel", -12.34, 1e-12);
+}
+END_TEST
+
+START_TEST(layout_encode_every_type_round_trip)
+{
+	struct fg_layout_field f[10];
+	uint8_t buf[64];
+	char json[1024];
+	size_t len = 0, n = 0, n2 = 0;
+	struct fg_codec_value first[10];
+	struct fg_layout l = { f, 10 };
+
+	f[0] = field("a", "", 0, "u8", 1, 0);
+	f[1] = field("b", "", 1, "i8", 0.5, -10);
+	f[2] = field("c", "", 2, "u16le", 0.01, 0);
+	f[3] = field("d", "Cel", 4, "i16be", 0.1, 0);
+	f[4] = field("e", "", 6, "u24be", 1, 0);
+	f[5] = field("g", "", 9, "i24le", 0.0001, 0);
+	f[6] = field("h", "", 12, "u32be", 1, 0);
+	f[7] = field("i", "", 16, "i32le", 1, -1000);
+	f[8] = field("j", "", 20, "f32be", 1, 0);
+	f[9] = field("k", "", 24, "f32le", 2, 1);
+	ck_assert_int_eq(
+		layout_enc(f, 10, 1,
+			   "{\"a\":255,\"b\":-74,\"c\":655.35,\"d\":-3276.8,\"e\":16777215,"
+			   "\"g\":-838.8608,\"h\":4294967295,\"i\":-2147484648,"
+			   "\"j\":3.25,\"k\":-1e30}",
+			   buf, sizeof(buf), &len),
+		0);
+	ck_assert_uint_eq(len, 28);
+	ck_assert_int_eq(fg_layout_decode(&l, 1, buf, len, out, 16, &n, why, sizeof(why)), 0);
+	ck_assert_uint_eq(n, 10);
+	assert_number(&out[0], "a", "", 255, 0);
+	assert_number(&out[1], "b", "", -74, 0);
+	assert_number(&out[2], "c", "", 655.35, 1e-9);
+	assert_number(&out[3], "d", "Cel", -3276.8, 1e-9);
+	assert_number(&out[4], "e", "", 16777215, 0);
+	assert_number(&out[5], "g", "", -838.8608, 1e-9);
+	assert_number(&out[6], "h", "", 4294967295.0, 0);
+	assert_number(&out[7], "i", "", -2147484648.0, 0);
+	assert_number(&out[8], "j", "", 3.25, 0);
+	assert_number(&out[9], "k", "", -1e30, 1e23);
+	/* What decodes, encodes to the same bytes. */
+	uint8_t again[64];
+	size_t len2 = 0;
+
+	memcpy(first, out, sizeof(first));
+	values_json(first, n, json, sizeof(json));
+	ck_assert_msg(layout_enc(f, 10, 1, json, again, sizeof(again), &len2) == 0, "%s", why);
+	ck_assert_uint_eq(len2, len);
+	ck_assert_mem_eq(again, buf, len);
+	ck_assert_int_eq(fg_layout_decode(&l, 1, again, len2, out, 16, &n2, why, sizeof(why)), 0);
+	for (size_t i = 0; i < n; i++)
+		ck_assert(out[i].number == first[i].number);
+}
+END_TEST
+
+START_TEST(layout_encode_rounds_to_the_nearest_step)
+{
+	struct fg_layout_field f[1] = { field("t", "Cel", 0, "i16be", 0.1, 0) };
+	uint8_t buf[4];
+	size_t len;
+
+	/* 0.25 is halfway between 0.2 and 0.3 (in decimal, not in binary): away from zero. */
+	ck_assert_int_eq(layout_enc(f, 1, 1, "{\"t\": 0.25}", buf, sizeof(buf), &len), 0);
+	ck_assert_int_eq(buf[0] << 8 | buf[1], 3);
+	ck_assert_int_eq(layout_enc(f, 1, 1, "{\"t\": -0.25}", buf, sizeof(buf), &len), 0);
+	ck_assert_int_eq(buf[0] << 8 | buf[1], 0x10000 - 3);
+	ck_assert_int_eq(layout_enc(f, 1, 1, "{\"t\": 21.449}", buf, sizeof(buf), &len), 0);
+	ck_assert_int_eq(buf[0] << 8 | buf[1], 214);
+	ck_assert_int_eq(layout_enc(f, 1, 1, "{\"t\": 21.46}", buf, sizeof(buf), &len), 0);
+	ck_assert_int_eq(buf[0] << 8 | buf[1], 215);
+	/* Range: the type's, after the map. */
+	ck_assert_int_eq(layout_enc(f, 1, 1, "{\"t\": 3276.7}", buf, sizeof(buf), &len), 0);
+	ck_assert_int_eq(layout_enc(f, 1, 1, "{\"t\": 3276.8}", buf, sizeof(buf), &len), -EBADMSG);
+	ck_assert_str_eq(why, "'t': 3276.8 is outside -3276.8..3276.7");
+}
+END_TEST
+
+START_TEST(layout_encode_bit_fields_and_booleans)
+{
+	struct fg_layout_field f[4];
+	uint8_t buf[4];
+	size_t len, n;
+	struct fg_layout l = { f, 4 };
+
+	f[0] = bits(field("level", "", 0, "u8", 1, 0), 0, 3);
+	f[1] = bits(field("delta", "", 0, "i8", 1, 0), 3, 4);
+	f[2] = bits(field("alarm", "", 0, "u8", 1, 0), 7, 1);
+	f[2].boolean = true;
+	f[3] = field("on", "", 1, "u8", 1, 0);
+	f[3].boolean = true;
+	ck_assert_int_eq(layout_enc(f, 4, 1,
+				    "{\"on\": true, \"alarm\": 1, \"delta\": -8, \"level\": 5}",
+				    buf, sizeof(buf), &len),
+			 0);
+	ck_assert_uint_eq(len, 2);
+	ck_assert_int_eq(buf[0], 0x80 | 0x40 | 5);
+	ck_assert_int_eq(buf[1], 1);
+	ck_assert_int_eq(fg_layout_decode(&l, 1, buf, len, out, 8, &n, why, sizeof(why)), 0);
+	assert_number(&out[0], "level", "", 5, 0);
+	assert_number(&out[1], "delta", "", -8, 0);
+	assert_bool(&out[2], "alarm", true);
+	assert_bool(&out[3], "on", true);
+	ck_assert_int_eq(layout_enc(f, 4, 1,
+				    "{\"on\": false, \"alarm\": false, \"delta\": 7, \"level\": 0}",
+				    buf, sizeof(buf), &len),
+			 0);
+	ck_assert_int_eq(buf[0], 7 << 3);
+	ck_assert_int_eq(buf[1], 0);
+	ck_assert_int_eq(layout_enc(f, 4, 1,
+				    "{\"on\": false, \"alarm\": false, \"delta\": 8, \"level\": 0}",
+				    buf, sizeof(buf), &len),
+			 -EBADMSG);
+	ck_assert_str_eq(why, "'delta': 8 is outside -8..7");
+	ck_assert_int_eq(layout_enc(f, 4, 1,
+				    "{\"on\": false, \"alarm\": false, \"delta\": 0, \"level\": 8}",
+				    buf, sizeof(buf), &len),
+			 -EBADMSG);
+	ck_assert_str_eq(why, "'level': 8 is outside 0..7");
+	ck_assert_int_eq(layout_enc(f, 4, 1,
+				    "{\"on\": 2, \"alarm\": false, \"delta\": 0, \"level\": 0}",
+				    buf, sizeof(buf), &len),
+			 -EBADMSG);
+	ck_assert_str_eq(why, "'on': expected true, false, 0 or 1");
+}
+END_TEST
+
+START_TEST(layout_encode_refusals)
+{
+	struct fg_layout_field f[3];
+	uint8_t buf[8];
+	size_t len = 99;
+
+	f[0] = field("setpoint", "Cel", 0, "i16be", 0.5, 0);
+	f[1] = field("mode", "", 2, "u8", 1, 0);
+	f[1].fport = 5;
+	f[2] = field("interval", "s", 3, "u16be", 60, 0);
+	f[2].fport = 6;
+	ck_assert_int_eq(layout_enc(f, 3, 5, "{\"setpoint\": 21}", buf, sizeof(buf), &len),
+			 -EBADMSG);
+	ck_assert_str_eq(why, "'mode' missing");
+	ck_assert_int_eq(layout_enc(f, 3, 5, "{\"setpoint\": 21, \"mode\": 1, \"interval\": 60}",
+				    buf, sizeof(buf), &len),
+			 -EBADMSG);
+	ck_assert_str_eq(why, "'interval': no such field for FPort 5");
+	ck_assert_int_eq(layout_enc(f, 3, 5, "{\"setpoint\": 21, \"mode\": 1, \"mode\": 1}", buf,
+				    sizeof(buf), &len),
+			 -EBADMSG);
+	ck_assert_str_eq(why, "'mode' given twice");
+	ck_assert_int_eq(
+		layout_enc(f, 3, 5, "{\"setpoint\": \"21\", \"mode\": 1}", buf, sizeof(buf), &len),
+		-EBADMSG);
+	ck_assert_str_eq(why, "'setpoint': expected a number");
+	ck_assert_int_eq(
+		layout_enc(f, 3, 5, "{\"setpoint\": 21, \"mode\": 256}", buf, sizeof(buf), &len),
+		-EBADMSG);
+	ck_assert_str_eq(why, "'mode': 256 is outside 0..255");
+	ck_assert_int_eq(
+		layout_enc(f, 3, 5, "{\"setpoint\": 21, \"mode\": 1", buf, sizeof(buf), &len),
+		-EBADMSG);
+	ck_assert_str_eq(why, "not valid JSON at byte 26");
+	ck_assert_int_eq(layout_enc(f, 3, 5, "[]", buf, sizeof(buf), &len), -EBADMSG);
+	ck_assert_str_eq(why, "not a JSON object");
+	ck_assert_int_eq(layout_enc(f + 1, 2, 7, "{}", buf, sizeof(buf), &len), -EBADMSG);
+	ck_assert_str_eq(why, "no field of the layout is for FPort 7");
+	ck_assert_int_eq(layout_enc(f, 3, 6, "{\"setpoint\": 21, \"interval\": 600}", buf, 4, &len),
+			 -EMSGSIZE);
+	ck_assert_str_eq(why, "5 bytes, room for 4");
+	ck_assert_uint_eq(len, 99);
+	ck_assert_int_eq(layout_enc(f, 3, 6, "{\"setpoint\": 21, \"interval\": 600}", buf, 5, &len),
+			 0);
+	ck_assert_uint_eq(len, 5);
+	ck_assert_mem_eq(buf, "\x00\x2a\x00\x00\x0a", 5);
+
+	struct fg_layout_field g[2] = { field("x", "", 0, "f32be", 1, 0),
+					field("y", "", 0, "u16be", 1, 0) };
+
+	ck_assert_int_eq(layout_enc(g, 1, 1, "{\"x\": 1e39}", buf, sizeof(buf), &len), -EBADMSG);
+	ck_assert_str_eq(why, "'x': 1e+39 does not fit a float");
+	/* Two fields over the same bytes must agree. */
+	ck_assert_int_eq(layout_enc(g, 2, 1, "{\"x\": 1, \"y\": 0}", buf, sizeof(buf), &len),
+			 -EBADMSG);
+	ck_assert_str_eq(why, "'x' shares bits with another field and a different value");
+	ck_assert_int_eq(layout_enc(g, 2, 1, "{\"x\": 1, \"y\": 16256}", buf, sizeof(buf), &len),
+			 0);
+	g[0].scale = 0;
+	ck_assert_int_eq(layout_enc(g, 1, 1, "{\"x\": 1}", buf, sizeof(buf), &len), -EINVAL);
+}
+END_TEST
+
 static Suite *codec_suite(void)
 {
 	Suite *s = suite_create("codec");
@@ -1098,6 +1468,18 @@ static Suite *codec_suite(void)
 	tcase_add_test(tc, layout_validate_accepts_good_layouts);
 	tcase_add_test(tc, layout_type_names);
 	tcase_add_test(tc, layout_decode_refuses_bad_arguments);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("encode");
+	tcase_add_loop_test(tc, cayenne_encode_round_trip_every_type, 0,
+			    (int) (sizeof(round_trip) / sizeof(round_trip[0])));
+	tcase_add_test(tc, cayenne_encode_documented_examples);
+	tcase_add_test(tc, cayenne_encode_refusals);
+	tcase_add_test(tc, layout_encode_dragino_lht65_round_trip);
+	tcase_add_test(tc, layout_encode_every_type_round_trip);
+	tcase_add_test(tc, layout_encode_rounds_to_the_nearest_step);
+	tcase_add_test(tc, layout_encode_bit_fields_and_booleans);
+	tcase_add_test(tc, layout_encode_refusals);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("raw");
