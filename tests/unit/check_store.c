@@ -164,7 +164,7 @@ START_TEST(store_sets_schema_version_once)
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	ck_assert_int_eq(sqlite3_column_int(st, 0), 3);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 4);
 	sqlite3_finalize(st);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
@@ -1010,7 +1010,8 @@ START_TEST(store_migrates_a_version_1_buffer_keeping_its_messages)
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db,
 				      "DROP INDEX outbox_unstamped; ALTER TABLE outbox DROP COLUMN "
-				      "boot; DROP TABLE state; PRAGMA user_version = 1;",
+				      "boot; DROP TABLE state; ALTER TABLE outbox DROP COLUMN "
+				      "correlation; DROP TABLE command; PRAGMA user_version = 1;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
