@@ -31,6 +31,12 @@ int fg_ctl_health(const char *config_path, const char *socket_path, const char *
 int fg_ctl_buffer_command(int argc, char **argv, const char *config_path,
 			  const char *socket_path);
 
+/*
+ * queue [DEVICE] [--json]: the downlinks waiting for their devices, asked of
+ * the daemon, else read from the buffer file (exit 3).
+ */
+int fg_ctl_queue(int argc, char **argv, const char *config_path, const char *socket_path);
+
 /* decode lorawan|ble ...: one frame through the daemon's decoders. */
 int fg_ctl_decode(int argc, char **argv, const char *config_path);
 

@@ -38,6 +38,8 @@ static void usage(FILE *f)
 		"  metrics [--json]      the same counters in the Prometheus text format\n"
 		"  buffer [--json]       messages waiting in the buffer, per topic\n"
 		"  devices [--json]      every source's devices: last seen, readings, refused, RSSI\n"
+		"  queue [DEVICE] [--json]\n"
+		"                        downlinks waiting for their devices, and their state\n"
 		"  decode lorawan [--json] [--config FILE] [--nwk-s-key HEX --app-s-key HEX]\n"
 		"                 [--app-key HEX] [--dev-eui EUI] [--fcnt N] [--codec NAME] FRAME\n"
 		"                        decode one PHYPayload (hex or base64) with the configured\n"
@@ -49,7 +51,7 @@ static void usage(FILE *f)
 		"                        run readings (JSON lines) through the configured rules offline\n"
 		"\n"
 		"Exit status: 0 answered, 1 error (a bad MIC too), 2 usage, 3 no daemon answered\n"
-		"(buffer and devices then print what the files hold).\n"
+		"(buffer, devices and queue then print what the files hold).\n"
 		"\n"
 		"See fieldgatectl(1).\n",
 		FG_CONFIG_DEFAULT_PATH, FG_CTL_RUNTIME_DIR);
@@ -233,6 +235,8 @@ int main(int argc, char **argv)
 		return fg_ctl_decode(argc - optind, argv + optind, config_path);
 	if (strcmp(argv[optind], "devices") == 0)
 		return fg_ctl_devices(argc - optind, argv + optind, config_path, socket_path);
+	if (strcmp(argv[optind], "queue") == 0)
+		return fg_ctl_queue(argc - optind, argv + optind, config_path, socket_path);
 	if (strcmp(argv[optind], "rules") == 0)
 		return fg_ctl_rules(argc - optind, argv + optind, config_path);
 	fprintf(stderr, "fieldgatectl: unknown command '%s'\n", argv[optind]);

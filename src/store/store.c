@@ -66,6 +66,12 @@ enum stmt_id {
 	ST_PUT_BLOB,
 	ST_DELETE_BLOB,
 	ST_GET_BLOB,
+	ST_CMD_INSERT,
+	ST_CMD_UPDATE,
+	ST_CMD_STATE,
+	ST_CMD_COUNT,
+	ST_CMD_COUNT_DEVICE,
+	ST_CMD_FORGET,
 	ST__COUNT,
 };
 
@@ -80,10 +86,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"bw_hz, dr, tmst FROM readings ORDER BY id",
 	[ST_DELETE_READINGS] = "DELETE FROM readings",
 	[ST_INSERT_OUTBOX] = "INSERT INTO outbox (seq, topic, payload, qos, retain, created_ms, "
-			     "created_mono_usec, device, bytes, boot) VALUES (?,?,?,?,?,?,?,?,?,?)",
+			     "created_mono_usec, device, bytes, boot, correlation) "
+			     "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_DELETE_OUTBOX] = "DELETE FROM outbox WHERE seq = ?",
-	[ST_PEEK] = "SELECT seq, topic, payload, qos, retain, created_ms, created_mono_usec, boot "
-		    "FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+	[ST_PEEK] = "SELECT seq, topic, payload, qos, retain, created_ms, created_mono_usec, boot, "
+		    "correlation FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
 	[ST_UNSTAMPED] = "SELECT seq, payload, created_mono_usec FROM outbox "
 			 "WHERE created_ms = 0 AND boot = ? AND seq >= ? ORDER BY seq LIMIT ?",
 	[ST_STAMP] = "UPDATE outbox SET payload = ?, bytes = ?, created_ms = ? WHERE seq = ?",
@@ -93,6 +100,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_PUT_BLOB] = "INSERT OR REPLACE INTO state (owner, key, value) VALUES (?,?,?)",
 	[ST_DELETE_BLOB] = "DELETE FROM state WHERE owner = ?1 AND (?2 IS NULL OR key = ?2)",
 	[ST_GET_BLOB] = "SELECT value FROM state WHERE owner = ? AND key = ?",
+	[ST_CMD_INSERT] = "INSERT INTO command (id, device, kind, state, priority, expires_ms, "
+			  "accepted_ms, finished_ms, body) VALUES (?,?,?,?,?,?,?,?,?)",
+	[ST_CMD_UPDATE] = "UPDATE command SET state = ?2, finished_ms = ?3, body = ?4 WHERE id = ?1",
+	[ST_CMD_STATE] = "SELECT state FROM command WHERE id = ?",
+	[ST_CMD_COUNT] = "SELECT COUNT(*) FROM command WHERE state < 2",
+	[ST_CMD_COUNT_DEVICE] = "SELECT COUNT(*) FROM command WHERE device = ? AND state < 2",
+	[ST_CMD_FORGET] = "DELETE FROM command WHERE ord IN (SELECT ord FROM command WHERE "
+			  "state = 2 AND finished_ms < ? ORDER BY finished_ms LIMIT ?)",
 };
 
 /* Schema migrations: index i takes user_version i to i + 1. */
@@ -122,6 +137,26 @@ static const char *const migrations[] = {
 	/* 3: the transform's own state (rule engine: last values, windows, alerts). */
 	"CREATE TABLE state (owner TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
 	" PRIMARY KEY (owner, key)) WITHOUT ROWID;",
+	/*
+	 * 4: commands from the cloud (cmd/queue.c), and the MQTT 5 correlation
+	 * data an outbox message carries (NULL: none). ord, an alias of the
+	 * rowid, is the order of arrival: an INTEGER PRIMARY KEY keeps its
+	 * values through a VACUUM, a bare rowid need not. state 0 pending,
+	 * 1 awaiting its acknowledgement, 2 finished (the row keeps its id, for
+	 * deduplication, and no body). The partial indexes cost no writes for
+	 * rows they do not hold: command_next the send order of a device's
+	 * unfinished rows, command_expiry the pending rows that can expire,
+	 * command_finished the ids to forget, oldest first.
+	 */
+	"ALTER TABLE outbox ADD COLUMN correlation BLOB;"
+	"CREATE TABLE command (ord INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+	" device TEXT NOT NULL, kind INTEGER NOT NULL, state INTEGER NOT NULL,"
+	" priority INTEGER NOT NULL, expires_ms INTEGER NOT NULL, accepted_ms INTEGER NOT NULL,"
+	" finished_ms INTEGER NOT NULL, body BLOB);"
+	"CREATE INDEX command_next ON command (device, state DESC, priority DESC, ord)"
+	" WHERE state < 2;"
+	"CREATE INDEX command_expiry ON command (expires_ms) WHERE state = 0 AND expires_ms > 0;"
+	"CREATE INDEX command_finished ON command (finished_ms) WHERE state = 2;",
 };
 
 struct fg_store {
@@ -132,6 +167,9 @@ struct fg_store {
 	void *userdata;
 	struct fg_store_hooks hooks;
 	bool in_commit;	  /* fg_store_emit is allowed */
+	bool in_txn;	  /* fg_store_begin's transaction is open: fg_store_emit is allowed */
+	uint64_t txn_seq; /* next_seq at fg_store_begin, restored by a rollback */
+	struct fg_store_stats txn_stats; /* the counters at fg_store_begin, likewise */
 	bool want_commit; /* fg_store_want_commit: run the next commit even if idle */
 	int emitted;	  /* messages emitted in this commit */
 	unsigned long sql_errors; /* sql_err calls, to tell whose failure last_error is */
@@ -557,6 +595,8 @@ void fg_store_close(struct fg_store *s)
 	if (!s)
 		return;
 	if (s->db) {
+		if (s->in_txn)
+			(void) fg_store_end(s, false);
 		if (s->nstaged || s->nacks || s->nstates)
 			(void) fg_store_flush(s);
 		(void) exec(s, "PRAGMA wal_checkpoint(TRUNCATE)");
@@ -686,8 +726,10 @@ int fg_store_emit(struct fg_store *s, const struct fg_store_msg *m)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (!s->in_commit)
+	if (!s->in_commit && !s->in_txn)
 		return -EPERM;
+	if (m->correlation_len > INT32_MAX)
+		return -E2BIG;
 	st = stmt(s, ST_INSERT_OUTBOX);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64) s->next_seq);
 	sqlite3_bind_text(st, 2, m->topic ? m->topic : "", -1, SQLITE_STATIC);
@@ -700,6 +742,8 @@ int fg_store_emit(struct fg_store *s, const struct fg_store_msg *m)
 	sqlite3_bind_text(st, 8, m->device ? m->device : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64) m->payload_len);
 	sqlite3_bind_int64(st, 10, boot);
+	if (m->correlation && m->correlation_len)
+		sqlite3_bind_blob(st, 11, m->correlation, (int) m->correlation_len, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -1431,6 +1475,9 @@ static int store_commit(struct fg_store *s, bool force)
 	/* The age sweep runs once a minute; an idle buffer is not written (SD-card wear). */
 	uint64_t now = fg_clock_mono_usec();
 
+	if (s->in_txn)
+		return -EBUSY;
+
 	s->age_due = s->cfg.max_age_s && (s->stats.outbox_rows || s->nstaged) &&
 		     now - s->age_checked_usec >= 60 * FG_USEC_PER_SEC;
 	if (s->age_due)
@@ -1536,6 +1583,8 @@ int fg_store_peek(struct fg_store *s, uint64_t after_seq, size_t max, fg_outbox_
 			.retain = sqlite3_column_int(st, 4) != 0,
 			.created_ms = (uint64_t) sqlite3_column_int64(st, 5),
 			.created_mono_usec = (uint64_t) sqlite3_column_int64(st, 6),
+			.correlation = sqlite3_column_blob(st, 8),
+			.correlation_len = (size_t) sqlite3_column_bytes(st, 8),
 		};
 		/* Another boot's monotonic clock means nothing in this one. */
 		if (!s->boot || sqlite3_column_int64(st, 7) != s->boot)
@@ -1860,6 +1909,251 @@ int fg_store_read_device_state(const char *path, fg_store_device_state_fn fn, vo
 	}
 	r = rc == SQLITE_ROW || rc == SQLITE_DONE ? n : sql_err(&s, rc);
 	sqlite3_finalize(st);
+	sqlite3_close(s.db);
+	return r;
+}
+
+/* ---------------------------------------------------------------- own transactions */
+
+int fg_store_begin(struct fg_store *s)
+{
+	int r;
+
+	if (s->in_commit || s->in_txn)
+		return -EBUSY;
+	r = exec(s, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	s->in_txn = true;
+	s->txn_seq = s->next_seq;
+	s->txn_stats = s->stats;
+	return 0;
+}
+
+int fg_store_end(struct fg_store *s, bool commit)
+{
+	int64_t oldest = 0;
+	int r = 0;
+
+	if (!s->in_txn)
+		return -EINVAL;
+	s->in_txn = false;
+	if (commit)
+		r = exec(s, "COMMIT");
+	if (!commit || r < 0) {
+		/* SQLite may have rolled back already (SQLITE_FULL): then this one fails, harmless. */
+		(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		s->next_seq = s->txn_seq;
+		s->stats = s->txn_stats;
+		return r;
+	}
+	/*
+	 * The sequence counter needs no write: the messages emitted are in the
+	 * outbox, and open takes the newest seq there (see commit_once).
+	 */
+	if (s->next_seq != s->txn_seq &&
+	    query_int(s, "SELECT created_ms FROM outbox ORDER BY seq LIMIT 1", &oldest) >= 0)
+		s->stats.oldest_ms = (uint64_t) oldest;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- command rows */
+
+static int bind_body(sqlite3_stmt *st, int col, const struct fg_store_cmd *c)
+{
+	if (c->state == FG_STORE_CMD_FINISHED || !c->body)
+		return sqlite3_bind_null(st, col);
+	return sqlite3_bind_blob(st, col, c->body, (int) c->body_len, SQLITE_STATIC);
+}
+
+int fg_store_cmd_insert(struct fg_store *s, const struct fg_store_cmd *c)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!c->id || c->body_len > INT32_MAX)
+		return -EINVAL;
+	st = stmt(s, ST_CMD_INSERT);
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->device ? c->device : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, c->kind);
+	sqlite3_bind_int(st, 4, (int) c->state);
+	sqlite3_bind_int(st, 5, c->priority);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64) c->expires_ms);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64) c->accepted_ms);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64) c->finished_ms);
+	bind_body(st, 9, c);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT) {
+		s->sql_errors++;
+		snprintf(s->last_error, sizeof(s->last_error), "%s", sqlite3_errmsg(s->db));
+		return -EEXIST;
+	}
+	return rc == SQLITE_DONE ? 0 : sql_err(s, rc);
+}
+
+int fg_store_cmd_update(struct fg_store *s, const struct fg_store_cmd *c)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!c->id || c->body_len > INT32_MAX)
+		return -EINVAL;
+	st = stmt(s, ST_CMD_UPDATE);
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, (int) c->state);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64) c->finished_ms);
+	bind_body(st, 4, c);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sql_err(s, rc);
+	return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
+}
+
+int fg_store_cmd_state(struct fg_store *s, const char *id)
+{
+	sqlite3_stmt *st = stmt(s, ST_CMD_STATE);
+	int rc, r;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	r = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : rc == SQLITE_DONE ? -ENOENT : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? r : sql_err(s, rc);
+}
+
+int fg_store_cmd_count(struct fg_store *s, const char *device)
+{
+	sqlite3_stmt *st = stmt(s, device ? ST_CMD_COUNT_DEVICE : ST_CMD_COUNT);
+	int rc, n = 0;
+
+	if (device)
+		sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? n : sql_err(s, rc);
+}
+
+int fg_store_cmd_forget(struct fg_store *s, uint64_t before, size_t max)
+{
+	sqlite3_stmt *st = stmt(s, ST_CMD_FORGET);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64) before);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64) (max ? max : INT32_MAX));
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? sqlite3_changes(s->db) : sql_err(s, rc);
+}
+
+#define CMD_COLUMNS \
+	"SELECT id, device, kind, state, priority, expires_ms, accepted_ms, finished_ms, ord, " \
+	"body FROM command "
+
+/* Walk the rows of a prepared command query through fn; finalizes st. */
+static int cmd_walk(struct fg_store *s, sqlite3_stmt *st, fg_store_cmd_fn fn, void *userdata)
+{
+	int r = 0, rc, n = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *id = sqlite3_column_text(st, 0);
+		const unsigned char *device = sqlite3_column_text(st, 1);
+		struct fg_store_cmd c = {
+			.id = id ? (const char *) id : "",
+			.device = device ? (const char *) device : "",
+			.kind = sqlite3_column_int(st, 2),
+			.state = (enum fg_store_cmd_state) sqlite3_column_int(st, 3),
+			.priority = sqlite3_column_int(st, 4),
+			.expires_ms = (uint64_t) sqlite3_column_int64(st, 5),
+			.accepted_ms = (uint64_t) sqlite3_column_int64(st, 6),
+			.finished_ms = (uint64_t) sqlite3_column_int64(st, 7),
+			.order = (uint64_t) sqlite3_column_int64(st, 8),
+			.body = sqlite3_column_blob(st, 9),
+			.body_len = (size_t) sqlite3_column_bytes(st, 9),
+		};
+
+		n++;
+		r = fn(&c, userdata);
+		if (r < 0)
+			break;
+	}
+	if (r >= 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = sql_err(s, rc);
+	sqlite3_finalize(st);
+	return r < 0 ? r : n;
+}
+
+int fg_store_cmd_get(struct fg_store *s, const char *id, fg_store_cmd_fn fn, void *userdata)
+{
+	sqlite3_stmt *st;
+	int rc, r;
+
+	rc = sqlite3_prepare_v2(s->db, CMD_COLUMNS "WHERE id = ?", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(s, rc);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	r = cmd_walk(s, st, fn, userdata);
+	return r < 0 ? r : r == 0 ? -ENOENT : 0;
+}
+
+/*
+ * The query of fg_store_cmd_each, worded so that SQLite can use the partial
+ * indexes: their WHERE must follow from the query's, with literals.
+ */
+static int cmd_each(struct fg_store *s, const char *device, int state, uint64_t expires_by,
+		    size_t max, fg_store_cmd_fn fn, void *userdata)
+{
+	char sql[400], cond[64] = "";
+	sqlite3_stmt *st;
+	int rc;
+
+	if (state >= 0)
+		snprintf(cond, sizeof(cond), " AND state = %d", state);
+	if (expires_by && state == FG_STORE_CMD_PENDING && !device)
+		/* Expiry across devices: the expiry index, soonest first. */
+		snprintf(sql, sizeof(sql),
+			 CMD_COLUMNS "WHERE state = 0 AND expires_ms > 0 AND expires_ms <= ?2 "
+				     "ORDER BY expires_ms, ord LIMIT ?3");
+	else
+		snprintf(sql, sizeof(sql),
+			 CMD_COLUMNS "WHERE %s state < 2%s%s "
+				     "ORDER BY device, state DESC, priority DESC, ord LIMIT ?3",
+			 device ? "device = ?1 AND" : "", cond,
+			 expires_by ? " AND expires_ms > 0 AND expires_ms <= ?2" : "");
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(s, rc);
+	if (device)
+		sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	if (expires_by)
+		sqlite3_bind_int64(st, 2, (sqlite3_int64) expires_by);
+	sqlite3_bind_int64(st, 3, max ? (sqlite3_int64) max : -1);
+	return cmd_walk(s, st, fn, userdata);
+}
+
+int fg_store_cmd_each(struct fg_store *s, const char *device, int state, uint64_t expires_by,
+		      size_t max, fg_store_cmd_fn fn, void *userdata)
+{
+	return cmd_each(s, device, state, expires_by, max, fn, userdata);
+}
+
+int fg_store_read_cmds(const char *path, const char *device, fg_store_cmd_fn fn, void *userdata)
+{
+	struct fg_store s;
+	int64_t tables = 0;
+	int r;
+
+	r = open_readonly(path, &s);
+	if (r < 0)
+		return r;
+	r = query_int(&s, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
+			  "name = 'command'", &tables);
+	if (r >= 0 && tables)
+		r = cmd_each(&s, device, -1, 0, 0, fn, userdata);
 	sqlite3_close(s.db);
 	return r;
 }

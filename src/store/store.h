@@ -82,13 +82,93 @@ void fg_store_msg_from_frame(struct fg_store_msg *m, const struct fg_reading *r,
 
 /*
  * Append a message to the outbox with the next sequence number
- * (fg_store_next_seq, which the payload may carry). Only inside a commit:
- * from the transform or the end hook; -EPERM elsewhere. Returns 0 or a
- * negative errno (which the caller returns, aborting the commit).
+ * (fg_store_next_seq, which the payload may carry). Only inside a commit
+ * (from the transform or the end hook) or inside the store's own
+ * transaction (fg_store_begin); -EPERM elsewhere. Returns 0 or a negative
+ * errno (which the caller returns, aborting the commit or its transaction).
  */
 int fg_store_emit(struct fg_store *s, const struct fg_store_msg *m);
 /* The sequence number the next fg_store_emit gets. */
 uint64_t fg_store_next_seq(const struct fg_store *s);
+
+/*
+ * The store's own transaction, for writers other than the commit (the
+ * command queue): fg_store_begin starts it (BEGIN IMMEDIATE); inside it
+ * fg_store_emit appends outbox messages with the next seq and the
+ * fg_store_cmd_* writes join it; fg_store_end(s, true) commits it, synced
+ * (synchronous=FULL) before it returns, fg_store_end(s, false) rolls it
+ * back. Staged readings, waiting acks and device state are not touched:
+ * they go with the next commit. A failed or rolled-back transaction leaves
+ * nothing behind, in the file or in memory (next_seq, counters).
+ * fg_store_begin returns -EBUSY inside a commit (the transform or its hooks)
+ * or inside another such transaction; fg_store_end's commit returns a
+ * negative errno (-ENOSPC for a full disk) after rolling back. While one is
+ * open, fg_store_commit returns -EBUSY.
+ */
+int fg_store_begin(struct fg_store *s);
+int fg_store_end(struct fg_store *s, bool commit);
+
+/*
+ * Command rows (cmd/queue.c keeps the command queue in them). The store
+ * knows their columns, not what they mean: body is the owner's blob
+ * (fg_command_pack), kept while the row is not finished. A finished row
+ * keeps only its id, device, kind and finished_ms, for deduplication, until
+ * fg_store_cmd_forget. Each write outside fg_store_begin/end is its own
+ * transaction.
+ */
+enum fg_store_cmd_state {
+	FG_STORE_CMD_PENDING = 0,
+	FG_STORE_CMD_AWAITING = 1, /* sent, waiting for its acknowledgement: sent first */
+	FG_STORE_CMD_FINISHED = 2,
+};
+
+struct fg_store_cmd {
+	const char *id;		/* unique */
+	const char *device;	/* "" none */
+	int kind;
+	enum fg_store_cmd_state state;
+	int priority;		/* higher first */
+	uint64_t expires_ms;	/* 0 never */
+	uint64_t accepted_ms;
+	uint64_t finished_ms;	/* FINISHED rows */
+	uint64_t order;		/* arrival order, set by insert (the row's rowid) */
+	const void *body;	/* NULL for a finished row */
+	size_t body_len;
+};
+
+/* Insert a row (c->order is ignored): 0, -EEXIST for an id already there, or an error. */
+int fg_store_cmd_insert(struct fg_store *s, const struct fg_store_cmd *c);
+/*
+ * Set the state, finished_ms and body of row c->id (a FINISHED row drops its
+ * body whatever c->body says): 0, -ENOENT when there is no such row.
+ */
+int fg_store_cmd_update(struct fg_store *s, const struct fg_store_cmd *c);
+/* The state of row id (>= 0), -ENOENT when there is none, or an error. */
+int fg_store_cmd_state(struct fg_store *s, const char *id);
+
+/* Called per row; the row is valid during the call; a negative return stops the walk. */
+typedef int (*fg_store_cmd_fn)(const struct fg_store_cmd *c, void *userdata);
+/* Call fn for row id: 0, -ENOENT, or fn's negative return or an error. */
+int fg_store_cmd_get(struct fg_store *s, const char *id, fg_store_cmd_fn fn, void *userdata);
+/*
+ * Call fn for up to max rows not finished (max 0: all), of device (NULL:
+ * all), by device, then state descending (awaiting before pending),
+ * priority descending, arrival. state >= 0 takes only rows in that state;
+ * expires_by > 0 only rows with 0 < expires_ms <= expires_by. Returns the
+ * number of rows, or fn's negative return or an error. fn must not write
+ * command rows (copy what to change, then change it).
+ */
+int fg_store_cmd_each(struct fg_store *s, const char *device, int state, uint64_t expires_by,
+		      size_t max, fg_store_cmd_fn fn, void *userdata);
+/* Rows not finished, of device (NULL: all), or an error. */
+int fg_store_cmd_count(struct fg_store *s, const char *device);
+/* Delete up to max finished rows with finished_ms < before, oldest first: how many, or an error. */
+int fg_store_cmd_forget(struct fg_store *s, uint64_t before, size_t max);
+/*
+ * fg_store_cmd_each over a buffer file opened read-only (the daemon may be
+ * running): 0 rows from a buffer older than the command table.
+ */
+int fg_store_read_cmds(const char *path, const char *device, fg_store_cmd_fn fn, void *userdata);
 
 /*
  * Hooks around the transform, for a transform with state of its own (the

@@ -164,7 +164,7 @@ START_TEST(store_sets_schema_version_once)
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	ck_assert_int_eq(sqlite3_column_int(st, 0), 3);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 4);
 	sqlite3_finalize(st);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
@@ -1010,7 +1010,8 @@ START_TEST(store_migrates_a_version_1_buffer_keeping_its_messages)
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db,
 				      "DROP INDEX outbox_unstamped; ALTER TABLE outbox DROP COLUMN "
-				      "boot; DROP TABLE state; PRAGMA user_version = 1;",
+				      "boot; DROP TABLE state; ALTER TABLE outbox DROP COLUMN "
+				      "correlation; DROP TABLE command; PRAGMA user_version = 1;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
@@ -1427,6 +1428,314 @@ START_TEST(store_acks_are_applied_on_a_disk_full_to_the_last_byte)
 }
 END_TEST
 
+/* The schema of version 3, as that fieldgate created it (migrations 1 to 3). */
+static const char v3_schema[] =
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE readings (id INTEGER PRIMARY KEY, source INTEGER NOT NULL,"
+	" device_id TEXT NOT NULL, device_name TEXT NOT NULL, quantity TEXT NOT NULL,"
+	" kind INTEGER NOT NULL, number REAL, text TEXT, unit TEXT NOT NULL,"
+	" time_ms INTEGER NOT NULL, mono_usec INTEGER NOT NULL, boot_id TEXT NOT NULL,"
+	" frame_id INTEGER NOT NULL, radio_present INTEGER NOT NULL, rssi INTEGER, snr REAL,"
+	" freq_hz INTEGER, sf INTEGER, bw_hz INTEGER, dr INTEGER, tmst INTEGER);"
+	"CREATE TABLE outbox (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, payload BLOB NOT NULL,"
+	" qos INTEGER NOT NULL, retain INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+	" created_mono_usec INTEGER NOT NULL, device TEXT NOT NULL, bytes INTEGER NOT NULL);"
+	"CREATE TABLE device_state (device TEXT NOT NULL, key TEXT NOT NULL,"
+	" value INTEGER NOT NULL, PRIMARY KEY (device, key)) WITHOUT ROWID;"
+	"ALTER TABLE outbox ADD COLUMN boot INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX outbox_unstamped ON outbox (seq) WHERE created_ms = 0;"
+	"CREATE TABLE state (owner TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
+	" PRIMARY KEY (owner, key)) WITHOUT ROWID;"
+	"PRAGMA user_version = 3;";
+
+/* What a peek saw, with topics and correlation data. */
+struct seen_full {
+	uint64_t seq[16];
+	char topic[16][64];
+	char payload[16][64];
+	uint8_t corr[16][16];
+	size_t corr_len[16];
+	size_t n;
+};
+
+static int collect_full(const struct fg_outbox_msg *m, void *userdata)
+{
+	struct seen_full *s = userdata;
+
+	ck_assert_uint_lt(s->n, 16);
+	s->seq[s->n] = m->seq;
+	snprintf(s->topic[s->n], sizeof(s->topic[0]), "%s", m->topic);
+	snprintf(s->payload[s->n], sizeof(s->payload[0]), "%.*s", (int) m->payload_len,
+		 (const char *) m->payload);
+	ck_assert_uint_le(m->correlation_len, sizeof(s->corr[0]));
+	ck_assert(m->correlation_len == 0 || m->correlation != NULL);
+	memcpy(s->corr[s->n], m->correlation ? m->correlation : "", m->correlation_len);
+	s->corr_len[s->n] = m->correlation_len;
+	s->n++;
+	return 0;
+}
+
+START_TEST(store_migrates_a_version_3_buffer_keeping_every_row_and_the_sequence)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s;
+	struct fg_store_stats st;
+	struct seen_full seen = { .n = 0 };
+	struct fg_store_msg m = { .topic = "t/new", .payload = "new", .payload_len = 3, .qos = 1 };
+	struct fg_store_cmd row = { .id = "c1", .device = "d", .state = FG_STORE_CMD_PENDING,
+				    .body = "b", .body_len = 1 };
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	char blob[8];
+	size_t len = 0;
+	int64_t v = 0;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, v3_schema, NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(
+		sqlite3_exec(db,
+			     "INSERT INTO meta VALUES ('next_seq', 12);"
+			     "INSERT INTO outbox VALUES (5, 't/a', 'five', 1, 0, 1700000000005, 0, "
+			     "'dev-a', 4, 0);"
+			     "INSERT INTO outbox VALUES (6, 't/b', 'six', 0, 1, 1700000000006, 0, "
+			     "'dev-b', 3, 0);"
+			     "INSERT INTO outbox VALUES (9, 't/a', 'nine', 1, 0, 1700000000009, 0, "
+			     "'dev-a', 4, 0);"
+			     "INSERT INTO device_state VALUES ('26011f2a', 'fcnt_up', 77);"
+			     "INSERT INTO state VALUES ('rule:x', 'k', x'7631');"
+			     "INSERT INTO readings (source, device_id, device_name, quantity, kind, "
+			     "number, unit, time_ms, mono_usec, boot_id, frame_id, radio_present) "
+			     "VALUES (0, 'dev-c', 'dev-c', 'temperature', 1, 21.5, 'Cel', "
+			     "1700000000010, 0, '', 1, 0);",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+
+	s = open_store(&c);
+	ck_assert_int_eq(fg_store_peek(s, 0, 16, collect_full, &seen), 3);
+	ck_assert_uint_eq(seen.seq[0], 5);
+	ck_assert_uint_eq(seen.seq[1], 6);
+	ck_assert_uint_eq(seen.seq[2], 9);
+	ck_assert_str_eq(seen.payload[0], "five");
+	ck_assert_str_eq(seen.topic[1], "t/b");
+	ck_assert_str_eq(seen.payload[2], "nine");
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(seen.corr_len[i], 0);
+	/* The counter went on past what was acked: 12, not 10. */
+	ck_assert_uint_eq(fg_store_next_seq(s), 12);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 3);
+	ck_assert_uint_eq(st.readings_rows, 1);
+	ck_assert_int_eq(fg_store_device_state_get(s, "26011f2a", "fcnt_up", &v), 0);
+	ck_assert_int_eq(v, 77);
+	ck_assert_int_eq(fg_store_state_get(s, "rule:x", "k", blob, sizeof(blob), &len), 0);
+	ck_assert_uint_eq(len, 2);
+	/* And the new parts work on it. */
+	ck_assert_int_eq(fg_store_cmd_insert(s, &row), 0);
+	ck_assert_int_eq(fg_store_begin(s), 0);
+	ck_assert_int_eq(fg_store_emit(s, &m), 0);
+	ck_assert_int_eq(fg_store_end(s, true), 0);
+	seen.n = 0;
+	ck_assert_int_eq(fg_store_peek(s, 9, 16, collect_full, &seen), 1);
+	ck_assert_uint_eq(seen.seq[0], 12);
+	fg_store_close(s);
+
+	/* The readings table is there too (a store with a transform takes it at its next commit). */
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT (SELECT COUNT(*) FROM readings), "
+						"(SELECT user_version FROM pragma_user_version), "
+						"(SELECT COUNT(*) FROM command)",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(q, 0), 1);
+	ck_assert_int_eq(sqlite3_column_int(q, 1), 4);
+	ck_assert_int_eq(sqlite3_column_int(q, 2), 1);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+END_TEST
+
+static int begin_result;
+
+/* A transform that tries to open the store's own transaction from inside the commit. */
+static int nesting_transform(struct fg_store *s, const struct fg_reading *r, size_t n, void *u)
+{
+	(void) r;
+	(void) n;
+	(void) u;
+	begin_result = fg_store_begin(s);
+	return 0;
+}
+
+START_TEST(store_own_transaction_emits_with_the_next_seq_and_leaves_the_commit_alone)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct fg_store *t;
+	struct seen_full seen = { .n = 0 };
+	struct fg_store_stats st;
+	static const uint8_t corr[] = { 0x00, 0xfe, 0x01 };
+	struct fg_store_msg m = { .topic = "t/own", .payload = "own", .payload_len = 3, .qos = 1,
+				  .device = "dev-x", .created_ms = 1700000000000,
+				  .correlation = corr, .correlation_len = sizeof(corr) };
+	struct fg_reading r[3];
+
+	/* One message committed, one acked and waiting to be deleted, readings staged. */
+	add_frames(s, 2, 1);
+	ck_assert_int_eq(fg_store_commit(s), 2);
+	ck_assert_int_eq(fg_store_ack(s, 1), 0);
+	add_frames(s, 1, 3);
+	ck_assert_int_eq(fg_store_emit(s, &m), -EPERM);
+	ck_assert_int_eq(fg_store_begin(s), 0);
+	ck_assert_int_eq(fg_store_begin(s), -EBUSY);
+	/* The commit waits: it would take the staged readings into this transaction. */
+	ck_assert_int_eq(fg_store_commit(s), -EBUSY);
+	ck_assert_uint_eq(fg_store_next_seq(s), 3);
+	ck_assert_int_eq(fg_store_emit(s, &m), 0);
+	m.correlation = NULL;
+	m.correlation_len = 0;
+	ck_assert_int_eq(fg_store_emit(s, &m), 0);
+	ck_assert_int_eq(fg_store_end(s, true), 0);
+	ck_assert_int_eq(fg_store_end(s, true), -EINVAL);
+	ck_assert_uint_eq(fg_store_staged(s), 3);
+	/* The acked message is still skipped; the new ones follow with their correlation data. */
+	ck_assert_int_eq(fg_store_peek(s, 0, 16, collect_full, &seen), 3);
+	ck_assert_uint_eq(seen.seq[0], 2);
+	ck_assert_uint_eq(seen.seq[1], 3);
+	ck_assert_str_eq(seen.topic[1], "t/own");
+	ck_assert_uint_eq(seen.corr_len[1], sizeof(corr));
+	ck_assert_mem_eq(seen.corr[1], corr, sizeof(corr));
+	ck_assert_uint_eq(seen.seq[2], 4);
+	ck_assert_uint_eq(seen.corr_len[2], 0);
+	/* The next commit: the staged readings get the next seq, the ack is applied. */
+	ck_assert_int_eq(fg_store_flush(s), 1);
+	seen.n = 0;
+	ck_assert_int_eq(fg_store_peek(s, 0, 16, collect_full, &seen), 4);
+	ck_assert_uint_eq(seen.seq[0], 2);
+	ck_assert_uint_eq(seen.seq[3], 5);
+	ck_assert_str_eq(seen.payload[3], "seq:5 n:3 device:dev-a q:temperature");
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 4);
+	ck_assert_uint_eq(st.messages_queued, 5);
+
+	/* A rolled back one leaves nothing: no row, no seq, no counter. */
+	ck_assert_int_eq(fg_store_begin(s), 0);
+	ck_assert_int_eq(fg_store_emit(s, &m), 0);
+	ck_assert_int_eq(fg_store_end(s, false), 0);
+	ck_assert_uint_eq(fg_store_next_seq(s), 6);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 4);
+	ck_assert_uint_eq(st.messages_queued, 5);
+	seen.n = 0;
+	ck_assert_int_eq(fg_store_peek(s, 5, 16, collect_full, &seen), 0);
+	fg_store_close(s);
+
+	/* Correlation data survive the file; a commit's transform cannot nest a transaction. */
+	ck_assert_int_eq(fg_store_open(&c, nesting_transform, NULL, &t, NULL), 0);
+	seen.n = 0;
+	ck_assert_int_eq(fg_store_peek(t, 2, 1, collect_full, &seen), 1);
+	ck_assert_uint_eq(seen.corr_len[0], sizeof(corr));
+	ck_assert_mem_eq(seen.corr[0], corr, sizeof(corr));
+	frame(r, "dev-a", 9);
+	ck_assert_int_eq(fg_store_append(t, r, 3), 0);
+	begin_result = 1;
+	ck_assert_int_eq(fg_store_commit(t), 0);
+	ck_assert_int_eq(begin_result, -EBUSY);
+	ck_assert_int_eq(fg_store_begin(t), 0);
+	ck_assert_int_eq(fg_store_end(t, true), 0);
+	fg_store_close(t);
+}
+END_TEST
+
+/* "id:state:priority," per row, in the order fg_store_cmd_each gives them. */
+static int cmd_row(const struct fg_store_cmd *c, void *userdata)
+{
+	size_t len = strlen(userdata);
+
+	snprintf((char *) userdata + len, 256 - len, "%s:%d:%d%s,", c->id, (int) c->state,
+		 c->priority, c->body ? "" : ":nobody");
+	return 0;
+}
+
+START_TEST(store_command_rows_keep_order_state_and_forget_finished_ids)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct fg_store_cmd row = { .device = "dev", .kind = 0, .body = "B", .body_len = 1 };
+	char out[256] = "";
+	static const struct {
+		const char *id, *device;
+		int priority;
+		uint64_t expires_ms;
+	} rows[] = {
+		{ "a", "dev", 3, 0 }, { "b", "dev", 5, 100 }, { "c", "dev", 3, 200 },
+		{ "d", "dev2", 6, 50 }, { "e", "dev", 5, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		row.id = rows[i].id;
+		row.device = rows[i].device;
+		row.priority = rows[i].priority;
+		row.expires_ms = rows[i].expires_ms;
+		ck_assert_int_eq(fg_store_cmd_insert(s, &row), 0);
+	}
+	ck_assert_int_eq(fg_store_cmd_insert(s, &row), -EEXIST);
+	ck_assert_int_eq(fg_store_cmd_count(s, NULL), 5);
+	ck_assert_int_eq(fg_store_cmd_count(s, "dev"), 4);
+	ck_assert_int_eq(fg_store_cmd_each(s, "dev", -1, 0, 0, cmd_row, out), 4);
+	ck_assert_str_eq(out, "b:0:5,e:0:5,a:0:3,c:0:3,");
+	/* Awaiting its acknowledgement: first. */
+	row = (struct fg_store_cmd){ .id = "c", .state = FG_STORE_CMD_AWAITING, .body = "C",
+				     .body_len = 1 };
+	ck_assert_int_eq(fg_store_cmd_update(s, &row), 0);
+	out[0] = '\0';
+	ck_assert_int_eq(fg_store_cmd_each(s, "dev", -1, 0, 2, cmd_row, out), 2);
+	ck_assert_str_eq(out, "c:1:3,b:0:5,");
+	out[0] = '\0';
+	ck_assert_int_eq(fg_store_cmd_each(s, NULL, FG_STORE_CMD_PENDING, 0, 0, cmd_row, out), 4);
+	ck_assert_str_eq(out, "b:0:5,e:0:5,a:0:3,d:0:6,");
+	/* Expiring by 150: pending rows only, soonest first (c waits for its ACK). */
+	out[0] = '\0';
+	ck_assert_int_eq(fg_store_cmd_each(s, NULL, FG_STORE_CMD_PENDING, 150, 0, cmd_row, out),
+			 2);
+	ck_assert_str_eq(out, "d:0:6,b:0:5,");
+	out[0] = '\0';
+	ck_assert_int_eq(fg_store_cmd_each(s, "dev", -1, 250, 0, cmd_row, out), 2);
+	ck_assert_str_eq(out, "c:1:3,b:0:5,");
+	/* Finished: out of the queue, its body gone, its id kept. */
+	row = (struct fg_store_cmd){ .id = "b", .state = FG_STORE_CMD_FINISHED, .finished_ms = 1000,
+				     .body = "ignored", .body_len = 7 };
+	ck_assert_int_eq(fg_store_cmd_update(s, &row), 0);
+	row.id = "e";
+	row.finished_ms = 2000;
+	ck_assert_int_eq(fg_store_cmd_update(s, &row), 0);
+	row.id = "nobody";
+	ck_assert_int_eq(fg_store_cmd_update(s, &row), -ENOENT);
+	ck_assert_int_eq(fg_store_cmd_state(s, "b"), FG_STORE_CMD_FINISHED);
+	ck_assert_int_eq(fg_store_cmd_state(s, "c"), FG_STORE_CMD_AWAITING);
+	ck_assert_int_eq(fg_store_cmd_state(s, "nobody"), -ENOENT);
+	out[0] = '\0';
+	ck_assert_int_eq(fg_store_cmd_get(s, "b", cmd_row, out), 0);
+	ck_assert_str_eq(out, "b:2:5:nobody,");
+	ck_assert_int_eq(fg_store_cmd_get(s, "nobody", cmd_row, out), -ENOENT);
+	ck_assert_int_eq(fg_store_cmd_count(s, "dev"), 2);
+	/* Forgotten oldest first, at most max, never an unfinished row. */
+	ck_assert_int_eq(fg_store_cmd_forget(s, 5000, 1), 1);
+	ck_assert_int_eq(fg_store_cmd_state(s, "b"), -ENOENT);
+	ck_assert_int_eq(fg_store_cmd_state(s, "e"), FG_STORE_CMD_FINISHED);
+	ck_assert_int_eq(fg_store_cmd_forget(s, 2000, 0), 0);
+	ck_assert_int_eq(fg_store_cmd_forget(s, UINT64_C(1) << 62, 0), 1);
+	ck_assert_int_eq(fg_store_cmd_count(s, NULL), 3);
+	fg_store_close(s);
+	/* Read-only, from the file: the same rows. */
+	out[0] = '\0';
+	ck_assert_int_eq(fg_store_read_cmds(path, NULL, cmd_row, out), 3);
+	ck_assert_str_eq(out, "c:1:3,a:0:3,d:0:6,");
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -1455,6 +1764,9 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, store_a_frame_may_make_several_messages);
 	tcase_add_test(tc, store_the_end_hook_emits_and_keeps_state_in_the_commit);
 	tcase_add_test(tc, store_a_rolled_back_commit_keeps_neither_messages_nor_state);
+	tcase_add_test(tc, store_migrates_a_version_3_buffer_keeping_every_row_and_the_sequence);
+	tcase_add_test(tc, store_own_transaction_emits_with_the_next_seq_and_leaves_the_commit_alone);
+	tcase_add_test(tc, store_command_rows_keep_order_state_and_forget_finished_ids);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("bounds");
 	tcase_add_checked_fixture(tc, setup, teardown);
