@@ -230,10 +230,15 @@ struct fg_lw_mac_seen {
 /*
  * Read an uplink's MAC commands (FOpts, or an FPort 0 payload) and write the
  * answers the network owes into out (at most size bytes): LinkCheckAns
- * (margin = SNR above the demodulation floor of the uplink's SF, RP002
- * section 2.x table; gateway count 1) and DeviceTimeAns (GPS seconds and
- * 1/256 s of uplink_unix_ms, only when time_known). Returns the number of
- * bytes written, or -ENOBUFS when they do not fit; *seen says what came.
+ * (margin = SNR above the demodulation floor of the uplink's SF, the SX127x/
+ * SX126x datasheets' required SNR per SF, whole dB rounded down, 0..254;
+ * gateway count 1) and DeviceTimeAns (GPS seconds and 1/256 s of
+ * uplink_unix_ms, only when time_known), each once, in the order asked.
+ * Other known commands (LinkADRAns, ...) are read over; an unknown or
+ * truncated one ends the reading (counted in seen->unknown). Returns the
+ * number of bytes written, -ENOBUFS when the answers do not fit (what fits
+ * is written), -EINVAL (ctx NULL); *seen (may be NULL) says what came, also
+ * with -ENOBUFS.
  */
 int fg_lw_mac_answers(const uint8_t *cmds, size_t len, const struct fg_lw_mac_ctx *ctx,
 		      uint8_t *out, size_t size, struct fg_lw_mac_seen *seen);
@@ -250,9 +255,10 @@ int fg_lw_region_cflist(enum fg_lw_region r, unsigned sub_band, uint8_t cflist[1
  * The LinkADRReq block that restricts a US915/AU915 device to sub_band: for
  * 1.0.x devices that ignore a type-1 CFList (RP002: ChMaskCntl 7 turning all
  * 125 kHz channels off with the 500 kHz one of the sub-band on, then
- * ChMaskCntl 0..4 for the block of the sub-band; the data rate and power
- * fields keep the device's). Returns the bytes written (a multiple of 5), 0
- * for regions that need none, -ENOBUFS, -EINVAL.
+ * ChMaskCntl 0..3 for the 16-channel block of the sub-band; DataRate and
+ * TXPower 0xF and NbTrans 0, "keep the current" in 1.0.4: see region.c for
+ * what 1.0.2/1.0.3 devices make of it). Returns the bytes written (10), 0
+ * for regions that need none, -ENOBUFS (size < 10), -EINVAL.
  */
 int fg_lw_region_link_adr_req(enum fg_lw_region r, unsigned sub_band, uint8_t *out, size_t size);
 

@@ -411,3 +411,216 @@ int fg_lw_region_channel_plan(enum fg_lw_region r, unsigned sub_band,
 	*ret = p;
 	return 0;
 }
+
+/* ------------------------------------------------------------------ channel plans for devices */
+
+/* The frequency of a receive channel of plan p (radio centre + IF offset). */
+static uint32_t channel_hz(const struct fg_lw_channel_plan *p, const struct fg_lw_channel *c)
+{
+	return (uint32_t) ((int64_t) p->radio_hz[c->radio & 1] + c->if_hz);
+}
+
+/* Whether freq_hz is one of the default channels every device of region r knows from boot. */
+static bool default_channel(enum fg_lw_region r, uint32_t freq_hz)
+{
+	switch (r) {
+	case FG_LW_EU868: /* RP002 "EU863-870 default channels" */
+		return freq_hz == 868100000 || freq_hz == 868300000 || freq_hz == 868500000;
+	case FG_LW_AS923: /* RP002 "AS923 default channels", AS923-1 (no offset) */
+		return freq_hz == 923200000 || freq_hz == 923400000;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The 125 kHz multi-SF channels of a dynamic plan (EU868, AS923) beside
+ * the default ones, ascending, at most FG_LW_CFLIST_FREQS; returns how many.
+ * AS923's plan has six (922.0 .. 923.0 MHz) for a CFList of five: the lowest,
+ * 922.0 MHz, is left out, as The Things Network's AS_920_923 plan leaves it
+ * out of its CFList (922.2 .. 923.0 MHz). A device so told never uses it;
+ * the concentrator keeps listening there for devices configured otherwise.
+ */
+#define FG_LW_CFLIST_FREQS 5
+static size_t extra_channels(enum fg_lw_region r, uint32_t out[FG_LW_CFLIST_FREQS])
+{
+	struct fg_lw_channel_plan p;
+	uint32_t f[8];
+	size_t n = 0, skip;
+
+	if (fg_lw_region_channel_plan(r, 0, &p) < 0)
+		return 0;
+	for (size_t i = 0; i < 8; i++) {
+		uint32_t hz = channel_hz(&p, &p.multi[i]);
+		size_t j;
+
+		if (!p.multi[i].enable || default_channel(r, hz))
+			continue;
+		/* insertion sort: ascending */
+		for (j = n; j > 0 && f[j - 1] > hz; j--)
+			f[j] = f[j - 1];
+		f[j] = hz;
+		n++;
+	}
+	skip = n > FG_LW_CFLIST_FREQS ? n - FG_LW_CFLIST_FREQS : 0;
+	for (size_t i = skip; i < n; i++)
+		out[i - skip] = f[i];
+	return n - skip;
+}
+
+/* The 72-channel mask of sub_band (US915, AU915: 0..63 at 125 kHz, 64..71 at 500 kHz), 5 words. */
+static void fixed_mask(unsigned sub_band, uint16_t mask[5])
+{
+	unsigned first = 8 * (sub_band - 1); /* the sub-band's first 125 kHz channel */
+
+	for (int i = 0; i < 5; i++)
+		mask[i] = 0;
+	mask[first / 16] = (uint16_t) (0xff << (first % 16));
+	mask[4] = (uint16_t) (1u << (sub_band - 1)); /* its 500 kHz channel, 64 + sub_band - 1 */
+}
+
+static bool fixed_region(enum fg_lw_region r)
+{
+	return r == FG_LW_US915 || r == FG_LW_AU915;
+}
+
+/*
+ * CFList (LoRaWAN 1.0.x section 6.2.5 and RP002 "CFList" of each region):
+ * - type 0 (EU868, AS923): five frequencies, 24 bits each in 100 Hz units,
+ *   little-endian, for channels 3..7 (RP002 "EU863-870 JoinAccept CFList",
+ *   "AS923 JoinAccept CFList"); unused ones 0; then CFListType 0. The new
+ *   channels take DR0..5, as RP002 says CFList channels do.
+ * - type 1 (US915, AU915): ChMask0..ChMask4 (16 bits each, little-endian:
+ *   channels 0..15, .., 48..63 and, in ChMask4, 64..71), 5 RFU bytes, then
+ *   CFListType 1 (RP002 "US902-928 JoinAccept CFList", "AU915-928 JoinAccept
+ *   CFList"; RP 1.0.3revA and later: a 1.0.2 device ignores it).
+ */
+int fg_lw_region_cflist(enum fg_lw_region r, unsigned sub_band, uint8_t cflist[16])
+{
+	if (!cflist || (unsigned) r >= FG_LW_REGION__COUNT)
+		return -EINVAL;
+	memset(cflist, 0, 16);
+	if (fixed_region(r)) {
+		uint16_t mask[5];
+
+		if (sub_band < 1 || sub_band > 8)
+			return -EINVAL;
+		fixed_mask(sub_band, mask);
+		for (int i = 0; i < 5; i++) {
+			cflist[2 * i] = (uint8_t) mask[i];
+			cflist[2 * i + 1] = (uint8_t) (mask[i] >> 8);
+		}
+		cflist[15] = 1;
+		return 1;
+	}
+	if (r == FG_LW_EU868 || r == FG_LW_AS923) {
+		uint32_t f[FG_LW_CFLIST_FREQS];
+		size_t n = extra_channels(r, f);
+
+		if (n == 0)
+			return 0;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t v = f[i] / 100;
+
+			cflist[3 * i] = (uint8_t) v;
+			cflist[3 * i + 1] = (uint8_t) (v >> 8);
+			cflist[3 * i + 2] = (uint8_t) (v >> 16);
+		}
+		cflist[15] = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* One LinkADRReq (1.0.x section 5.2, 1.0.4 5.3): CID, DataRate_TXPower, ChMask, Redundancy. */
+static void link_adr_req(uint8_t *out, uint16_t ch_mask, unsigned ch_mask_cntl)
+{
+	out[0] = 0x03;
+	out[1] = 0xff; /* DataRate 0xF, TXPower 0xF: keep the device's own */
+	out[2] = (uint8_t) ch_mask;
+	out[3] = (uint8_t) (ch_mask >> 8);
+	out[4] = (uint8_t) ((ch_mask_cntl & 7) << 4); /* RFU bit 7 0; NbTrans 0: keep */
+}
+
+/*
+ * Two LinkADRReq, sent together as a "contiguous block" that the device
+ * applies as one (LoRaWAN 1.0.2 section 5.2, RP002 "US902-928 LinkAdrReq
+ * command" and "AU915-928 LinkAdrReq command"), in this order:
+ * 1. ChMaskCntl 7: all 125 kHz channels off; ChMask says which of the 500
+ *    kHz channels 64..71 are on: the sub-band's (64 + sub_band - 1).
+ * 2. ChMaskCntl 0..3: ChMask for the 16 channels 16*ChMaskCntl .. +15, with
+ *    the sub-band's eight on (the lower or upper byte).
+ * The device answers each with a LinkADRAns (the caller counts them).
+ *
+ * DataRate and TXPower are 0xF, NbTrans 0, in both. LoRaWAN 1.0.4 (section
+ * 5.3) defines 0xF as "keep the current value" and NbTrans 0 as "keep". In
+ * 1.0.2/1.0.3 (and their regional parameters) DR15 and TXPower 15 are RFU, so
+ * a device built to those and not to 1.0.4 may answer with "data rate" and
+ * "power" NACKed and, as 1.0.2 section 5.2 requires, keep its previous state,
+ * channel mask included. We send 0xF all the same: this function does not
+ * know the device's data rate or power, and naming others would move a
+ * device off the data rate ADR (or its owner) chose; the NACK shows in the
+ * counted LinkADRAns status, and such a device learns the sub-band from the
+ * type-1 CFList instead when it implements RP 1.0.3revA or later. NbTrans 0
+ * means "the default, 1" to a 1.0.2 device: harmless for one-gateway links.
+ */
+int fg_lw_region_link_adr_req(enum fg_lw_region r, unsigned sub_band, uint8_t *out, size_t size)
+{
+	unsigned first;
+
+	if ((unsigned) r >= FG_LW_REGION__COUNT)
+		return -EINVAL;
+	if (!fixed_region(r))
+		return 0;
+	if (sub_band < 1 || sub_band > 8 || (size > 0 && !out))
+		return -EINVAL;
+	if (size < 10)
+		return -ENOBUFS;
+	first = 8 * (sub_band - 1);
+	link_adr_req(out, (uint16_t) (1u << (sub_band - 1)), 7);
+	link_adr_req(out + 5, (uint16_t) (0xff << (first % 16)), first / 16);
+	return 10;
+}
+
+/*
+ * The plan's uplink channels are the ones the concentrator listens on
+ * (fg_lw_region_channel_plan): the eight multi-SF channels, the LoRa
+ * service channel (US915/AU915: the sub-band's 500 kHz one) and the FSK
+ * channel, where enabled. RX2 and other downlink-only frequencies are not.
+ */
+bool fg_lw_region_uplink_in_plan(enum fg_lw_region r, unsigned sub_band, uint32_t freq_hz)
+{
+	struct fg_lw_channel_plan p;
+
+	if (fg_lw_region_channel_plan(r, fixed_region(r) ? sub_band : 0, &p) < 0)
+		return false;
+	for (int i = 0; i < 8; i++)
+		if (p.multi[i].enable && p.radio_enable[p.multi[i].radio & 1] &&
+		    channel_hz(&p, &p.multi[i]) == freq_hz)
+			return true;
+	if (p.lora_std.enable && channel_hz(&p, &p.lora_std) == freq_hz)
+		return true;
+	return p.fsk.enable && channel_hz(&p, &p.fsk) == freq_hz;
+}
+
+/*
+ * M, the largest MACPayload, of the downlink data rates (RP002-1.0.x
+ * "maximum payload size" tables, the columns for no repeater; AS923 with
+ * DownlinkDwellTime 0, AU915 downlinks have no dwell limit): EU863-870,
+ * AS923: DR0..7 59 59 59 123 250 250 250 250 (AS923 DR2 123); US902-928
+ * and AU915-928: DR8..13 61 137 250 250 250 250. 0 for DRs a region does
+ * not send downlinks at (US915/AU915 DR0..7).
+ */
+unsigned fg_lw_region_max_payload(enum fg_lw_region r, int dr)
+{
+	static const uint8_t m[FG_LW_REGION__COUNT][DR_MAX] = {
+		[FG_LW_EU868] = { 59, 59, 59, 123, 250, 250, 250, 250 },
+		[FG_LW_AS923] = { 59, 59, 123, 123, 250, 250, 250, 250 },
+		[FG_LW_US915] = { [8] = 61, 137, 250, 250, 250, 250 },
+		[FG_LW_AU915] = { [8] = 61, 137, 250, 250, 250, 250 },
+	};
+
+	if ((unsigned) r >= FG_LW_REGION__COUNT || dr < 0 || dr >= DR_MAX)
+		return 0;
+	return m[r][dr];
+}
