@@ -37,6 +37,20 @@ struct device {
 	float snr;
 	uint64_t readings;	/* emitted since start */
 	uint64_t refused;	/* its frames (and joins) refused since start */
+	/* downlinks */
+	bool have_via;		/* the radio it was last heard by (class C sends through it) */
+	struct fg_lora_origin via;
+	bool have_up;		/* its last uplink's channel, for the RX1 data rate */
+	uint32_t up_freq_hz;
+	int up_dr;
+	bool budget_loaded;	/* the daily budget ("dlday:NAME") was read */
+	uint32_t budget_day;	/* UTC day (days since the epoch) budget_count counts */
+	uint32_t budget_count;
+	bool adr_needed;	/* US915/AU915: joined, LinkADRAns accepting the sub-band not seen */
+	uint8_t adr_tries;	/* LinkADRReq sent in this session */
+	uint8_t adr_wait;	/* uplinks without a LinkADRAns since the last one */
+	uint64_t cc_at;		/* class C: monotonic usec of its next try, 0 none */
+	uint64_t cc_ack_by;	/* class C: when an unacknowledged downlink is resent, 0 none */
 };
 
 struct fg_lora {
@@ -50,12 +64,41 @@ struct fg_lora {
 	uint8_t *nonces; /* NONCE_BYTES, scratch */
 	uint64_t (*clock)(void *userdata);
 	void *clock_userdata;
+	uint64_t (*wall_ms)(void *userdata);
+	bool (*wall_known)(void *userdata);
+	void *wall_userdata;
+	struct fg_lora_downlink_ops dl;
+	bool have_dl;
 };
 
 void fg_lora_set_clock(struct fg_lora *l, uint64_t (*mono_usec)(void *userdata), void *userdata)
 {
 	l->clock = mono_usec;
 	l->clock_userdata = userdata;
+}
+
+void fg_lora_set_wall_clock(struct fg_lora *l, uint64_t (*wall_ms)(void *userdata),
+			    bool (*known)(void *userdata), void *userdata)
+{
+	l->wall_ms = wall_ms;
+	l->wall_known = known;
+	l->wall_userdata = userdata;
+}
+
+static uint64_t mono_now(const struct fg_lora *l)
+{
+	return l->clock ? l->clock(l->clock_userdata) : fg_clock_mono_usec();
+}
+
+static uint64_t wall_now(const struct fg_lora *l)
+{
+	return l->wall_ms ? l->wall_ms(l->wall_userdata) : fg_clock_wall_ms();
+}
+
+static bool wall_synchronized(const struct fg_lora *l)
+{
+	return l->wall_known ? l->wall_known(l->wall_userdata)
+			     : fg_clock_wall_known(l->cfg->gateway.trust_system_clock);
 }
 
 /* ------------------------------------------------------------------ saved state */
@@ -330,10 +373,10 @@ static size_t emit_frame(struct fg_lora *l, const struct fg_lorawan_device *d,
  */
 static int schedule(struct fg_lora *l, const struct device *dv, const struct fg_lora_origin *o,
 		    const struct fg_radio_meta *radio, uint32_t delay_us, const uint8_t *phy,
-		    size_t len)
+		    size_t len, bool sized)
 {
 	enum fg_lw_region region = (enum fg_lw_region) l->cfg->lorawan.region;
-	uint64_t now = l->clock ? l->clock(l->clock_userdata) : fg_clock_mono_usec();
+	uint64_t now = mono_now(l);
 	struct fg_lw_txpk tx[2];
 	int r = -EBUSY, windows = 0;
 
@@ -354,6 +397,11 @@ static int schedule(struct fg_lora *l, const struct device *dv, const struct fg_
 
 		memcpy(tx[w].payload, phy, len);
 		tx[w].len = len;
+		/* A data downlink's MACPayload (all but MHDR and MIC) must fit the window's DR. */
+		if (sized && len > 5 && len - 5 > fg_lw_region_max_payload(region, tx[w].dr)) {
+			r = -EMSGSIZE;
+			continue;
+		}
 		airtime = fg_lw_txpk_airtime_us(&tx[w]);
 		r = fg_lw_duty_check(l->duty, tx[w].freq_hz, airtime, now, false, NULL);
 		if (r != 1) {
@@ -503,7 +551,7 @@ static enum fg_lw_reason join(struct fg_lora *l, const struct fg_lw_frame *f,
 		}
 	}
 	if (n > 0 && r == 0)
-		r = schedule(l, dv, o, radio, FG_LW_JOIN_ACCEPT_DELAY1_US, phy, (size_t) n);
+		r = schedule(l, dv, o, radio, FG_LW_JOIN_ACCEPT_DELAY1_US, phy, (size_t) n, false);
 	explicit_bzero(&s, sizeof(s));
 	if (n < 0 || r < 0) {
 		l->stats.downlink_failed++;
@@ -521,32 +569,520 @@ static enum fg_lw_reason join(struct fg_lora *l, const struct fg_lw_frame *f,
 	return FG_LW_OK;
 }
 
-/* The ACK of a confirmed uplink, in RX1 (or RX2), its FCntDown saved first. */
-static void ack(struct fg_lora *l, struct device *dv, const struct fg_radio_meta *radio,
-		const struct fg_lora_origin *o)
+/* ------------------------------------------------------------------ application downlinks */
+
+#define FOPTS_MAX 15		   /* FOpts bytes a frame carries (FCtrl's FOptsLen) */
+#define MAC_OVERHEAD 7		   /* FHDR without FOpts: DevAddr, FCtrl, FCnt */
+#define LINK_ADR_TRIES 3	   /* LinkADRReq sent at most this often per session */
+#define LINK_ADR_WAIT 2		   /* uplinks without its answer before it is sent again */
+#define CLASS_C_ACK_US (30 * FG_USEC_PER_SEC) /* a class C confirmed downlink's ACK, at most */
+#define CLASS_C_GAP_US (100 * FG_USEC_PER_MSEC) /* between two class C sends, after the airtime */
+#define CLASS_C_AFTER_UP_US (3 * FG_USEC_PER_SEC) /* class C after an uplink: past its RX2 */
+#define CLASS_C_RADIO_US (10 * FG_USEC_PER_SEC) /* class C: again after the radio refused */
+#define DAY_MS UINT64_C(86400000)
+
+void fg_lora_set_downlinks(struct fg_lora *l, const struct fg_lora_downlink_ops *ops)
+{
+	l->have_dl = ops && ops->next && ops->pending && ops->sent && ops->finish;
+	if (l->have_dl)
+		l->dl = *ops;
+}
+
+static struct device *device_of(const struct fg_lora *l, const struct fg_lorawan_device *d)
+{
+	for (size_t i = 0; i < l->n_devs; i++)
+		if (l->devs[i].d == d)
+			return &l->devs[i];
+	return NULL;
+}
+
+/* "0x" or not, exactly digits hex digits: 0 and *ret, else -EINVAL. */
+static int parse_hex(const char *s, size_t digits, uint64_t *ret)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		int c = s[i];
+
+		if (i >= digits)
+			return -EINVAL;
+		if (c >= '0' && c <= '9')
+			c -= '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			c = (c | 0x20) - 'a' + 10;
+		else
+			return -EINVAL;
+		v = v << 4 | (uint64_t) c;
+	}
+	if (i != digits)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+const struct fg_lorawan_device *fg_lora_find_device(const struct fg_lora *l, const char *what)
+{
+	uint64_t v;
+
+	if (!what)
+		return NULL;
+	/* The name first: a name may look like hex, and the configuration said it. */
+	for (size_t i = 0; i < l->n_devs; i++)
+		if (!strcmp(l->devs[i].d->name, what))
+			return l->devs[i].d;
+	if (parse_hex(what, 16, &v) == 0) {
+		for (size_t i = 0; i < l->n_devs; i++)
+			if (l->devs[i].d->dev_eui == v)
+				return l->devs[i].d;
+		return NULL;
+	}
+	if (parse_hex(what, 8, &v) == 0)
+		return fg_lora_device(l, (uint32_t) v);
+	return NULL;
+}
+
+/* The DR of the window dv's next downlink would use: RX2 for class C, else RX1 of its uplink. */
+static int next_dr(const struct fg_lora *l, const struct device *dv)
+{
+	enum fg_lw_region region = (enum fg_lw_region) l->cfg->lorawan.region;
+	struct fg_lw_txpk tx;
+
+	if (!dv->d->class_c && dv->have_up &&
+	    fg_lw_region_rx1(region, dv->up_freq_hz, dv->up_dr, dv->s.rx1_dr_offset, &tx) == 0)
+		return tx.dr;
+	return fg_lw_region_rx2(region, &tx) == 0 ? tx.dr : -1;
+}
+
+/* Whether len bytes of FRMPayload (with an FPort, fopts_len bytes of FOpts) fit at dr. */
+static bool fits(const struct fg_lora *l, int dr, size_t fopts_len, size_t len)
+{
+	unsigned max = fg_lw_region_max_payload((enum fg_lw_region) l->cfg->lorawan.region, dr);
+
+	/* A DR the table does not know (0) is not ours to refuse: the radio would say. */
+	return max == 0 || MAC_OVERHEAD + fopts_len + 1 + len <= max;
+}
+
+int fg_lora_downlink_check(const struct fg_lora *l, const struct fg_lorawan_device *d, size_t len)
+{
+	const struct device *dv = device_of(l, d);
+
+	if (!dv)
+		return -ENOENT;
+	if (!dv->have_session)
+		return -ENOTCONN;
+	return fits(l, next_dr(l, dv), 0, len) ? 0 : -EMSGSIZE;
+}
+
+/* dv's daily budget as saved: UTC day and count (8 bytes, host order as fcnt_down). */
+static void budget_load(struct fg_lora *l, struct device *dv)
+{
+	uint8_t buf[9];
+	size_t len = 0;
+	char key[96];
+
+	if (dv->budget_loaded)
+		return;
+	dv->budget_loaded = true;
+	snprintf(key, sizeof(key), "dlday:%s", dv->d->name);
+	if (l->ops.load && l->ops.load(l->ops.userdata, key, buf, sizeof(buf), &len) == 0 &&
+	    len == 8) {
+		memcpy(&dv->budget_day, buf, 4);
+		memcpy(&dv->budget_count, buf + 4, 4);
+	}
+}
+
+/* Whether dv may have one more application downlink today. */
+static bool budget_ok(struct fg_lora *l, struct device *dv)
+{
+	uint32_t max = dv->d->max_downlinks_per_day;
+
+	if (max == 0)
+		return true;
+	budget_load(l, dv);
+	return dv->budget_day != (uint32_t) (wall_now(l) / DAY_MS) || dv->budget_count < max;
+}
+
+/* One application downlink of dv went out: counted against today's budget, saved. */
+static void budget_spend(struct fg_lora *l, struct device *dv)
+{
+	uint32_t today = (uint32_t) (wall_now(l) / DAY_MS);
+	uint8_t buf[8];
+	char key[96];
+
+	if (dv->d->max_downlinks_per_day == 0)
+		return;
+	budget_load(l, dv);
+	if (dv->budget_day != today) {
+		dv->budget_day = today;
+		dv->budget_count = 0;
+	}
+	dv->budget_count++;
+	memcpy(buf, &dv->budget_day, 4);
+	memcpy(buf + 4, &dv->budget_count, 4);
+	snprintf(key, sizeof(key), "dlday:%s", dv->d->name);
+	if (!l->ops.save || l->ops.save(l->ops.userdata, key, buf, sizeof(buf)) < 0)
+		fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
+			      "%s: cannot save today's downlink count; a restart forgets it",
+			      dv->d->name);
+}
+
+static void finish(struct fg_lora *l, struct device *dv, const struct fg_command *c,
+		   enum fg_cmd_outcome o, enum fg_cmd_reason why, const char *detail)
+{
+	int r = l->dl.finish(l->dl.userdata, c->id, o, why, detail);
+
+	if (r < 0)
+		fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
+			      "%s: cannot end downlink %s: %s", dv->d->name, c->id, strerror(-r));
+}
+
+enum pick {
+	PICK_NONE,  /* nothing to send */
+	PICK_SEND,  /* *c, new or resent */
+	PICK_WAIT,  /* a confirmed one awaits its ACK: nothing else goes before it */
+};
+
+/*
+ * The command dv's next downlink carries, at data rate dr with fopts_len
+ * bytes of FOpts: the one awaiting its ACK is resolved first (acked: the
+ * uplink's ACK bit; else resent while tries remain, when may_resend, or
+ * nack), then the next pending one, ended as failed when today's budget is
+ * spent or it cannot fit. *resend says it was sent before.
+ */
+static enum pick pick(struct fg_lora *l, struct device *dv, bool acked, bool may_resend, int dr,
+		      size_t fopts_len, struct fg_command *c, bool *resend)
+{
+	char detail[96];
+
+	*resend = false;
+	/* Bounded: each turn ends one command; a queue that does not is not followed forever. */
+	for (int turn = 0; turn < 64; turn++) {
+		int r = l->dl.next(l->dl.userdata, dv->d->name, c);
+
+		if (r == -ENOENT)
+			return PICK_NONE;
+		if (r < 0) {
+			fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
+				      "%s: cannot read the downlink queue: %s", dv->d->name,
+				      strerror(-r));
+			return PICK_NONE;
+		}
+		if (c->awaiting_ack) {
+			if (acked) {
+				acked = false; /* one ACK acknowledges one downlink */
+				dv->cc_ack_by = 0;
+				l->stats.app_acks++;
+				finish(l, dv, c, FG_CMD_ACK, FG_CMD_R_NONE, NULL);
+				continue;
+			}
+			if (!may_resend)
+				return PICK_WAIT;
+			if (c->tries > l->cfg->lorawan.confirmed_retries) {
+				dv->cc_ack_by = 0;
+				snprintf(detail, sizeof(detail), "no ACK after %u sends", c->tries);
+				finish(l, dv, c, FG_CMD_NACK, FG_CMD_R_NONE, detail);
+				continue;
+			}
+			*resend = true;
+		}
+		if (!budget_ok(l, dv)) {
+			snprintf(detail, sizeof(detail), "%u downlinks today (UTC)",
+				 dv->d->max_downlinks_per_day);
+			finish(l, dv, c, FG_CMD_FAILED, FG_CMD_R_DAILY_BUDGET, detail);
+			continue;
+		}
+		if (!fits(l, dr, fopts_len, c->data_len)) {
+			snprintf(detail, sizeof(detail), "%zu bytes do not fit DR%d (at most %u)",
+				 c->data_len, dr,
+				 fg_lw_region_max_payload((enum fg_lw_region) l->cfg->lorawan.region,
+							  dr) -
+					 MAC_OVERHEAD - 1 - (unsigned) fopts_len);
+			finish(l, dv, c, FG_CMD_FAILED, FG_CMD_R_TOO_LONG, detail);
+			continue;
+		}
+		return PICK_SEND;
+	}
+	return PICK_NONE;
+}
+
+/* What one downlink carries. */
+struct dl_plan {
+	bool ack;		  /* of a confirmed uplink */
+	uint8_t answers[FOPTS_MAX]; /* MAC answers */
+	size_t n_answers_len;
+	unsigned n_answers;
+	uint8_t link_adr[FOPTS_MAX]; /* LinkADRReq of the sub-band */
+	size_t link_adr_len;
+	bool have_cmd;
+	bool resend;
+	bool fpending;
+	struct fg_command c;
+};
+
+/*
+ * Build dv's downlink of plan p with its next FCntDown, saved before it can
+ * be sent. Returns the PHYPayload's length, or a negative errno.
+ */
+static int build(struct fg_lora *l, struct device *dv, const struct dl_plan *p, uint32_t *ret_fcnt,
+		 uint8_t *phy, size_t size)
 {
 	struct fg_lw_session s = { .dev_addr = dv->s.dev_addr, .dev_eui = dv->d->dev_eui };
-	uint8_t phy[FG_LW_PHY_MAX];
+	uint8_t fopts[2 * FOPTS_MAX];
+	size_t nf = 0;
 	int n, r;
 
+	memcpy(fopts, p->answers, p->n_answers_len);
+	nf = p->n_answers_len;
+	memcpy(fopts + nf, p->link_adr, p->link_adr_len);
+	nf += p->link_adr_len;
 	memcpy(s.nwk_s_key, dv->s.nwk_s_key, FG_LW_KEY_LEN);
 	memcpy(s.app_s_key, dv->s.app_s_key, FG_LW_KEY_LEN);
-	n = fg_lw_build_downlink(&s, false, 0x20, dv->s.fcnt_down, NULL, 0, -1, NULL, 0, phy,
-				 sizeof(phy));
+	n = fg_lw_build_downlink(&s, p->have_cmd && p->c.confirmed,
+				 (uint8_t) ((p->ack ? 0x20 : 0) | (p->fpending ? 0x10 : 0)),
+				 dv->s.fcnt_down, fopts, nf, p->have_cmd ? p->c.f_port : -1,
+				 p->have_cmd ? p->c.data : NULL, p->have_cmd ? p->c.data_len : 0,
+				 phy, size);
 	explicit_bzero(&s, sizeof(s));
-	dv->s.fcnt_down++;
-	r = n < 0 ? n : session_save(l, dv);
-	if (r == 0)
-		r = schedule(l, dv, o, radio, dv->s.rx_delay * 1000000u, phy, (size_t) n);
+	if (n < 0)
+		return n;
+	*ret_fcnt = dv->s.fcnt_down++;
+	r = session_save(l, dv);
+	return r < 0 ? r : n;
+}
+
+/* The radio took dv's downlink of plan p (FCntDown fcnt): count it, tell the queue. */
+static void taken(struct fg_lora *l, struct device *dv, const struct dl_plan *p, uint32_t fcnt)
+{
+	int r;
+
+	if (p->ack)
+		l->stats.acks++;
+	l->stats.mac_answers += p->n_answers;
+	if (p->link_adr_len) {
+		l->stats.link_adr_sent++;
+		dv->adr_tries++;
+		dv->adr_wait = 0;
+	}
+	if (!p->have_cmd)
+		return;
+	l->stats.app_downlinks++;
+	if (p->resend)
+		l->stats.app_retries++;
+	budget_spend(l, dv);
+	r = l->dl.sent(l->dl.userdata, p->c.id, fcnt, p->c.confirmed);
+	if (r < 0)
+		fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
+			      "%s: cannot record downlink %s as sent: %s", dv->d->name, p->c.id,
+			      strerror(-r));
+	if (!p->c.confirmed)
+		finish(l, dv, &p->c, FG_CMD_SENT, FG_CMD_R_NONE, NULL);
+	else if (dv->d->class_c)
+		dv->cc_ack_by = mono_now(l) + CLASS_C_ACK_US;
+	fg_log_device(LOG_INFO, "lora", "lora", dv->d->name,
+		      "%s: downlink %s (%zu bytes on port %d%s) sent with FCntDown %u%s",
+		      dv->d->name, p->c.id, p->c.data_len, p->c.f_port,
+		      p->c.confirmed ? ", confirmed" : "", fcnt, p->resend ? ", again" : "");
+}
+
+/*
+ * After an accepted uplink up of dv (radio: its metadata, dr filled): the
+ * one downlink it gets, in RX1 or RX2, carrying what is owed: the ACK of a
+ * confirmed uplink, MAC answers, a LinkADRReq after a join (US915/AU915),
+ * and the next queued command.
+ */
+static void answer_uplink(struct fg_lora *l, struct device *dv, const struct fg_lw_uplink *up,
+			  const struct fg_radio_meta *radio, const struct fg_lora_origin *o)
+{
+	enum fg_lw_region region = (enum fg_lw_region) l->cfg->lorawan.region;
+	struct fg_lw_mac_seen seen = { .link_adr_ans = -1 };
+	const uint8_t *cmds = NULL;
+	struct dl_plan p = { .ack = up->f.mtype == FG_LW_CONFIRMED_UP };
+	size_t cmds_len = 0, nf;
+	uint8_t phy[FG_LW_PHY_MAX];
+	uint32_t fcnt = 0;
+	enum pick got = PICK_NONE;
+	int n, r, dr;
+
+	if (up->f.fopts_len) {
+		cmds = up->f.fopts;
+		cmds_len = up->f.fopts_len;
+	} else if (up->f.has_port && up->f.fport == 0) {
+		cmds = up->payload;
+		cmds_len = up->payload_len;
+	}
+	if (cmds_len) {
+		struct fg_lw_mac_ctx ctx = {
+			.region = region,
+			.dr = radio ? radio->dr : -1,
+			.snr = radio ? radio->snr : 0,
+			.time_known = wall_synchronized(l),
+			.uplink_unix_ms = wall_now(l),
+		};
+
+		n = fg_lw_mac_answers(cmds, cmds_len, &ctx, p.answers, sizeof(p.answers), &seen);
+		if (n > 0) {
+			p.n_answers_len = (size_t) n;
+			p.n_answers = seen.link_check_req + (seen.device_time_req && ctx.time_known);
+		}
+	}
+	if (seen.link_adr_ans >= 0) {
+		/* Status bits: channel mask, data rate, power ACK (LoRaWAN 1.0.x, 5.3). */
+		if ((seen.link_adr_ans & 0x07) == 0x07) {
+			l->stats.link_adr_ok++;
+			dv->adr_needed = false;
+		} else {
+			l->stats.link_adr_refused++;
+			fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
+				      "%s: LinkADRAns refuses the channel mask of sub-band %u "
+				      "(status 0x%02x)", dv->d->name, l->cfg->lorawan.sub_band,
+				      (unsigned) seen.link_adr_ans);
+		}
+	} else if (dv->adr_needed && dv->adr_tries > 0 && dv->adr_wait < UINT8_MAX) {
+		dv->adr_wait++;
+	}
+	if (dv->adr_needed && dv->adr_tries < LINK_ADR_TRIES &&
+	    (dv->adr_tries == 0 || seen.link_adr_ans >= 0 || dv->adr_wait >= LINK_ADR_WAIT)) {
+		n = fg_lw_region_link_adr_req(region, l->cfg->lorawan.sub_band, p.link_adr,
+					      sizeof(p.link_adr));
+		/* Answers the device waits for go first; the request waits for room. */
+		if (n > 0 && p.n_answers_len + (size_t) n <= FOPTS_MAX)
+			p.link_adr_len = (size_t) n;
+		else if (n <= 0)
+			dv->adr_needed = false;
+	}
+	nf = p.n_answers_len + p.link_adr_len;
+	dr = next_dr(l, dv);
+	if (l->have_dl) {
+		got = pick(l, dv, up->f.ack, true, dr, 0, &p.c, &p.resend);
+		if (got == PICK_SEND) {
+			p.have_cmd = true;
+			/* The command first: MAC blocks leave room for it, the request, then the answers. */
+			if (!fits(l, dr, nf, p.c.data_len)) {
+				p.link_adr_len = 0;
+				nf = p.n_answers_len;
+			}
+			if (!fits(l, dr, nf, p.c.data_len)) {
+				p.n_answers_len = 0;
+				p.n_answers = 0;
+			}
+			p.fpending = l->dl.pending(l->dl.userdata, dv->d->name) > 1;
+		}
+	}
+	if (!p.ack && !p.n_answers_len && !p.link_adr_len && !p.have_cmd)
+		return;
+	n = build(l, dv, &p, &fcnt, phy, sizeof(phy));
+	r = n < 0 ? n : schedule(l, dv, o, radio, dv->s.rx_delay * 1000000u, phy, (size_t) n, true);
 	if (r < 0) {
 		l->stats.downlink_failed++;
-		fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
-			      "%s: cannot acknowledge the confirmed uplink: %s", dv->d->name,
+		fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name, "%s: cannot send %s: %s",
+			      dv->d->name,
+			      p.have_cmd ? "its downlink (it stays queued)"
+					 : "the answer to its uplink",
 			      r == -EBUSY ? "the duty-cycle budget of both receive windows is spent"
 					  : strerror(-r));
 		return;
 	}
-	l->stats.acks++;
+	taken(l, dv, &p, fcnt);
+}
+
+/*
+ * Class C: dv's next queued downlink at once, on RX2 parameters through the
+ * radio it was last heard by, when the duty cycle allows; else dv->cc_at
+ * says when to try again.
+ */
+static void class_c_send(struct fg_lora *l, struct device *dv, uint64_t now)
+{
+	enum fg_lw_region region = (enum fg_lw_region) l->cfg->lorawan.region;
+	struct dl_plan p = { 0 };
+	struct fg_lw_txpk tx;
+	uint64_t wait = 0;
+	uint32_t fcnt = 0, airtime;
+	enum pick got;
+	int n, r;
+
+	dv->cc_at = 0;
+	if (!l->have_dl || !dv->d->class_c || !dv->have_session || !l->ops.send)
+		return;
+	if (!dv->have_via || dv->via.via == FG_LORA_VIA_NONE)
+		return; /* no radio heard it: its next uplink tells one */
+	if (fg_lw_region_rx2(region, &tx) < 0)
+		return;
+	got = pick(l, dv, false, dv->cc_ack_by && now >= dv->cc_ack_by, tx.dr, 0, &p.c, &p.resend);
+	if (got == PICK_WAIT) {
+		/* After a restart the time it was sent is not known: it gets a whole wait. */
+		if (!dv->cc_ack_by)
+			dv->cc_ack_by = now + CLASS_C_ACK_US;
+		dv->cc_at = dv->cc_ack_by;
+		return;
+	}
+	if (got != PICK_SEND)
+		return;
+	p.have_cmd = true;
+	p.fpending = l->dl.pending(l->dl.userdata, dv->d->name) > 1;
+	/* MHDR, FHDR, FPort, payload, MIC: the airtime is known before FCntDown is spent. */
+	tx.len = 1 + MAC_OVERHEAD + 1 + p.c.data_len + 4;
+	tx.immediate = true;
+	airtime = fg_lw_txpk_airtime_us(&tx);
+	r = fg_lw_duty_check(l->duty, tx.freq_hz, airtime, now, false, &wait);
+	if (r != 1) {
+		l->stats.duty_limited++;
+		dv->cc_at = now + (r == 0 && wait ? wait : CLASS_C_RADIO_US);
+		return;
+	}
+	n = build(l, dv, &p, &fcnt, tx.payload, sizeof(tx.payload));
+	if (n < 0) {
+		l->stats.downlink_failed++;
+		fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
+			      "%s: cannot build downlink %s: %s", dv->d->name, p.c.id,
+			      strerror(-n));
+		dv->cc_at = now + CLASS_C_RADIO_US;
+		return;
+	}
+	tx.len = (size_t) n;
+	r = l->ops.send(l->ops.userdata, &tx, &dv->via);
+	if (r < 0) {
+		l->stats.downlink_failed++;
+		fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
+			      "%s: the radio refused class C downlink %s: %s; it stays queued",
+			      dv->d->name, p.c.id, strerror(-r));
+		if (r == -ENOTCONN)
+			dv->have_via = false; /* that radio is gone: wait for an uplink */
+		else
+			dv->cc_at = now + CLASS_C_RADIO_US;
+		return;
+	}
+	(void) fg_lw_duty_check(l->duty, tx.freq_hz, airtime, now, true, NULL);
+	taken(l, dv, &p, fcnt);
+	if (p.c.confirmed)
+		dv->cc_at = dv->cc_ack_by;
+	else if (p.fpending)
+		dv->cc_at = now + airtime + CLASS_C_GAP_US;
+}
+
+void fg_lora_downlink_queued(struct fg_lora *l, const struct fg_lorawan_device *d)
+{
+	struct device *dv = device_of(l, d);
+
+	if (dv && d->class_c)
+		class_c_send(l, dv, mono_now(l));
+}
+
+uint64_t fg_lora_tick(struct fg_lora *l)
+{
+	uint64_t now = mono_now(l), next = UINT64_MAX;
+
+	for (size_t i = 0; i < l->n_devs; i++) {
+		struct device *dv = &l->devs[i];
+
+		if (!dv->d->class_c || !dv->cc_at)
+			continue;
+		if (now >= dv->cc_at)
+			class_c_send(l, dv, now);
+		if (dv->cc_at && dv->cc_at - now < next)
+			next = dv->cc_at > now ? dv->cc_at - now : 0;
+	}
+	return next;
 }
 
 /* ------------------------------------------------------------------ uplinks */
@@ -673,6 +1209,11 @@ enum fg_lw_reason fg_lora_handle_from(struct fg_lora *l, const uint8_t *phy, siz
 		}
 	}
 	if (dv->s.fresh) {
+		enum fg_lw_region region = (enum fg_lw_region) l->cfg->lorawan.region;
+
+		/* The first uplink of a session: a US915/AU915 device learns its sub-band. */
+		dv->adr_needed = dv->d->otaa && (region == FG_LW_US915 || region == FG_LW_AU915);
+		dv->adr_tries = dv->adr_wait = 0;
 		dv->s.fresh = false;
 		if (session_save(l, dv) < 0)
 			fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
@@ -685,8 +1226,16 @@ enum fg_lw_reason fg_lora_handle_from(struct fg_lora *l, const uint8_t *phy, siz
 	dv->fcnt_up = up.fcnt;
 	dv->rssi = radio.rssi;
 	dv->snr = radio.snr;
-	if (f.mtype == FG_LW_CONFIRMED_UP)
-		ack(l, dv, radio_in ? &radio : NULL, origin);
+	if (origin) {
+		dv->have_via = true;
+		dv->via = *origin;
+	}
+	dv->have_up = radio_in && radio.dr >= 0;
+	dv->up_freq_hz = radio.freq_hz;
+	dv->up_dr = radio.dr;
+	answer_uplink(l, dv, &up, radio_in ? &radio : NULL, origin);
+	if (dv->d->class_c && l->have_dl)
+		dv->cc_at = mono_now(l) + CLASS_C_AFTER_UP_US;
 	dv->readings += emit_frame(l, dv->d, &up, radio_in ? &radio : NULL, emit, userdata);
 	return FG_LW_OK;
 }

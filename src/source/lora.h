@@ -163,6 +163,13 @@ uint64_t fg_lora_tick(struct fg_lora *l);
 
 /* The monotonic clock the duty cycle is counted on (tests); NULL: the system's. */
 void fg_lora_set_clock(struct fg_lora *l, uint64_t (*mono_usec)(void *userdata), void *userdata);
+/*
+ * The wall clock (the daily downlink budget's UTC day, DeviceTimeAns) and
+ * whether it is synchronized (tests); NULL: fg_clock_wall_ms and
+ * fg_clock_wall_known(gateway.trust_system_clock).
+ */
+void fg_lora_set_wall_clock(struct fg_lora *l, uint64_t (*wall_ms)(void *userdata),
+			    bool (*known)(void *userdata), void *userdata);
 
 /* One known device as `fieldgatectl devices` shows it. */
 struct fg_lora_device_info {

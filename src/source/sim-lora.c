@@ -13,18 +13,23 @@
 struct sim_dev {
 	const struct fg_lorawan_device *d;
 	uint32_t fcnt;
+	uint32_t fcnt_down;	/* the last downlink's, once one came */
+	bool have_down;
+	bool ack;		/* a confirmed downlink came: the next uplink acknowledges it */
 	double temp, hum, volt;
 };
 
 struct fg_sim_lora {
 	sd_event_source *timer;
 	fg_frame_fn frame;
+	fg_frame_from_fn frame_from; /* NULL: frame */
 	void *userdata;
 	struct sim_dev *dev;
 	size_t n;
 	size_t next;	   /* the device whose turn it is */
 	uint64_t step_usec; /* interval / devices: reports spread over the interval */
 	uint64_t sent;
+	uint64_t received;
 	uint64_t rng;
 };
 
@@ -61,14 +66,15 @@ static void send_one(struct fg_sim_lora *s, struct sim_dev *v)
 		return;
 	memcpy(ses.nwk_s_key, v->d->nwk_s_key, sizeof(ses.nwk_s_key));
 	memcpy(ses.app_s_key, v->d->app_s_key, sizeof(ses.app_s_key));
-	n = fg_lw_build_uplink(&ses, FG_LW_UNCONFIRMED_UP, 0, v->fcnt, NULL, 0, 2, lpp, len, phy,
-			       sizeof(phy));
+	n = fg_lw_build_uplink(&ses, FG_LW_UNCONFIRMED_UP, v->ack ? 0x20 : 0, v->fcnt, NULL, 0, 2,
+			       lpp, len, phy, sizeof(phy));
 	explicit_bzero(&ses, sizeof(ses));
 	if (n < 0) {
 		fg_log_errno(n, "sim", "cannot build a frame for %s: %m", v->d->name);
 		return;
 	}
 	v->fcnt++;
+	v->ack = false;
 	radio.rssi = (int16_t) (-60 - 50 * uniform(&s->rng));
 	radio.snr = (float) (round((10 - 15 * uniform(&s->rng)) * 4) / 4);
 	radio.freq_hz = 868100000 + 200000 * (uint32_t) (s->sent % 3);
@@ -77,7 +83,52 @@ static void send_one(struct fg_sim_lora *s, struct sim_dev *v)
 	radio.dr = -1;
 	radio.tmst = (uint32_t) fg_clock_mono_usec();
 	s->sent++;
-	s->frame(phy, (size_t) n, &radio, s->userdata);
+	if (s->frame_from)
+		s->frame_from(phy, (size_t) n, &radio,
+			      &(const struct fg_lora_origin){ FG_LORA_VIA_SIM, 0 }, s->userdata);
+	else
+		s->frame(phy, (size_t) n, &radio, s->userdata);
+}
+
+void fg_sim_lora_set_frame_from(struct fg_sim_lora *s, fg_frame_from_fn fn)
+{
+	if (s)
+		s->frame_from = fn;
+}
+
+int fg_sim_lora_downlink(struct fg_sim_lora *s, const uint8_t *phy, size_t len)
+{
+	struct fg_lw_frame f;
+	uint32_t fcnt, mic;
+
+	if (!s)
+		return -ENOENT;
+	if (fg_lw_parse(phy, len, &f) != FG_LW_OK ||
+	    (f.mtype != FG_LW_UNCONFIRMED_DOWN && f.mtype != FG_LW_CONFIRMED_DOWN))
+		return -EBADMSG;
+	for (size_t i = 0; i < s->n; i++) {
+		struct sim_dev *v = &s->dev[i];
+
+		if (v->d->dev_addr != f.dev_addr)
+			continue;
+		/* As a device: the counter from its 16 bits on air, the MIC with NwkSKey. */
+		fcnt = fg_lw_fcnt_expand(f.fcnt16, v->fcnt_down, v->have_down);
+		if (fg_lw_data_mic(v->d->nwk_s_key, 1, f.dev_addr, fcnt, phy, len - 4, &mic) < 0 ||
+		    mic != f.mic)
+			return -EBADMSG;
+		v->fcnt_down = fcnt;
+		v->have_down = true;
+		if (f.mtype == FG_LW_CONFIRMED_DOWN)
+			v->ack = true;
+		s->received++;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+uint64_t fg_sim_lora_received(const struct fg_sim_lora *s)
+{
+	return s ? s->received : 0;
 }
 
 static int on_timer(sd_event_source *es, uint64_t usec, void *userdata)

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "core/clock.h"
+#include "lora/downlink.h"
+#include "source/sim-lora.h"
 #include "source/sim.h"
 #include "check-main.h"
 
@@ -265,12 +268,114 @@ START_TEST(sim_on_event_loop_emits_by_itself)
 }
 END_TEST
 
+/* The simulated LoRaWAN device: heard via FG_LORA_VIA_SIM, and it acknowledges a confirmed downlink. */
+static struct {
+	uint8_t phy[FG_LW_PHY_MAX];
+	size_t len;
+	struct fg_lora_origin origin;
+	size_t n;
+} heard;
+
+static void frame_without_origin(const uint8_t *phy, size_t len, const struct fg_radio_meta *radio,
+				 void *userdata)
+{
+	(void) phy;
+	(void) len;
+	(void) radio;
+	(void) userdata;
+	ck_abort_msg("frames go to the frame_from callback");
+}
+
+static void frame_from(const uint8_t *phy, size_t len, const struct fg_radio_meta *radio,
+		       const struct fg_lora_origin *origin, void *userdata)
+{
+	(void) userdata;
+	ck_assert(radio->present);
+	ck_assert_uint_le(len, sizeof(heard.phy));
+	memcpy(heard.phy, phy, len);
+	heard.len = len;
+	heard.origin = *origin;
+	heard.n++;
+}
+
+/* The next uplink of the simulated device: whether it carries the ACK bit. */
+static bool next_uplink_acks(sd_event *loop)
+{
+	size_t n = heard.n;
+	uint64_t deadline = fg_clock_mono_usec() + 5 * FG_USEC_PER_SEC;
+	struct fg_lw_frame f;
+
+	while (heard.n == n && fg_clock_mono_usec() < deadline)
+		ck_assert_int_ge(sd_event_run(loop, 100 * 1000), 0);
+	ck_assert_uint_gt(heard.n, n);
+	ck_assert_int_eq(heard.origin.via, FG_LORA_VIA_SIM);
+	ck_assert_int_eq(fg_lw_parse(heard.phy, heard.len, &f), FG_LW_OK);
+	ck_assert_int_eq(f.mtype, FG_LW_UNCONFIRMED_UP);
+	ck_assert_uint_eq(f.dev_addr, 0x26011BDA);
+	return f.ack;
+}
+
+START_TEST(sim_lora_device_acknowledges_a_confirmed_downlink)
+{
+	static const char *const conf =
+		"sources = { sim = { enabled = true; interval_ms = 20; seed = 3; }; };\n"
+		"lorawan = { devices = ( { name = \"abp-1\"; dev_eui = \"70B3D57ED0000001\";\n"
+		"  dev_addr = \"26011BDA\"; nwk_s_key = \"9A2F3C4D5E6F708192A3B4C5D6E7F801\";\n"
+		"  app_s_key = \"1F2E3D4C5B6A79880796A5B4C3D2E1F0\"; codec = \"cayenne\"; } ); };\n";
+	struct fg_diags diags = { 0 };
+	struct fg_config *c;
+	struct fg_sim_lora *s;
+	struct fg_lw_session ses = { .dev_addr = 0x26011BDA };
+	uint8_t phy[64];
+	sd_event *loop;
+	int n;
+
+	heard.n = 0;
+	ck_assert_int_eq(fg_config_load_string(conf, "sim.conf", &c, &diags), 0);
+	fg_diags_clear(&diags);
+	memcpy(ses.nwk_s_key, c->lorawan.devices[0].nwk_s_key, 16);
+	memcpy(ses.app_s_key, c->lorawan.devices[0].app_s_key, 16);
+	ck_assert_int_eq(sd_event_new(&loop), 0);
+	ck_assert_int_eq(fg_sim_lora_new(c, loop, NULL, frame_without_origin, NULL, &s), 0);
+	ck_assert_ptr_nonnull(s);
+	fg_sim_lora_set_frame_from(s, frame_from);
+	ck_assert(!next_uplink_acks(loop));
+	/* An unconfirmed downlink asks for nothing. */
+	n = fg_lw_build_downlink(&ses, false, 0, 0, NULL, 0, 1, (const uint8_t *) "a", 1, phy,
+				 sizeof(phy));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(fg_sim_lora_downlink(s, phy, (size_t) n), 0);
+	ck_assert(!next_uplink_acks(loop));
+	/* A confirmed one: the next uplink (only) has the ACK bit. */
+	n = fg_lw_build_downlink(&ses, true, 0, 1, NULL, 0, 1, (const uint8_t *) "b", 1, phy,
+				 sizeof(phy));
+	ck_assert_int_eq(fg_sim_lora_downlink(s, phy, (size_t) n), 0);
+	ck_assert(next_uplink_acks(loop));
+	ck_assert(!next_uplink_acks(loop));
+	ck_assert_uint_eq(fg_sim_lora_received(s), 2);
+	/* Not a good downlink of ours: a bad MIC, another DevAddr, an uplink. */
+	phy[n - 1] ^= 1;
+	ck_assert_int_eq(fg_sim_lora_downlink(s, phy, (size_t) n), -EBADMSG);
+	ses.dev_addr = 0x26011BDB;
+	n = fg_lw_build_downlink(&ses, true, 0, 2, NULL, 0, 1, (const uint8_t *) "b", 1, phy,
+				 sizeof(phy));
+	ck_assert_int_eq(fg_sim_lora_downlink(s, phy, (size_t) n), -ENOENT);
+	ck_assert_int_eq(fg_sim_lora_downlink(s, heard.phy, heard.len), -EBADMSG);
+	ck_assert_int_eq(fg_sim_lora_downlink(NULL, heard.phy, heard.len), -ENOENT);
+	ck_assert_uint_eq(fg_sim_lora_received(s), 2);
+	fg_sim_lora_free(s);
+	sd_event_unref(loop);
+	fg_config_free(c);
+}
+END_TEST
+
 static Suite *sim_suite(void)
 {
 	Suite *s = suite_create("sim");
 	TCase *tc = tcase_create("reports");
 
 	tcase_add_test(tc, sim_first_report_has_three_quantities_with_units);
+	tcase_add_test(tc, sim_lora_device_acknowledges_a_confirmed_downlink);
 	tcase_add_test(tc, sim_each_device_reports_once_per_interval);
 	tcase_add_test(tc, sim_same_seed_gives_same_values);
 	tcase_add_test(tc, sim_values_are_realistic_and_drift_smoothly);
