@@ -533,18 +533,20 @@ static int republish_config(const char *topic, const char *payload, void *userda
  * every config kept in the buffer again, at once rather than behind a
  * backlog in the outbox.
  */
-static void on_ha_status(const char *topic, const void *payload, size_t len, void *userdata)
+static int on_ha_status(const char *topic, const void *payload, size_t len,
+			const struct fg_mqtt_msg_info *info, void *userdata)
 {
 	struct daemon *d = userdata;
 	const char *prefix = d->cfg->mqtt.homeassistant_prefix;
 	size_t plen = strlen(prefix);
 	int n;
 
+	(void) info;
 	/* A subscription of an earlier prefix outlives a reload that kept the sink. */
 	if (!d->cfg->mqtt.homeassistant || strncmp(topic, prefix, plen) != 0 ||
 	    strcmp(topic + plen, "/status") != 0 || len != 6 || memcmp(payload, "online", 6) != 0 ||
 	    !d->store)
-		return;
+		return 0;
 	n = fg_pipeline_configs_each(d->store, republish_config, d);
 	if (n < 0)
 		fg_log_errno(n, "mqtt", "Home Assistant is online; cannot announce the configs "
@@ -552,6 +554,7 @@ static void on_ha_status(const char *topic, const void *payload, size_t len, voi
 	else
 		fg_log_info("mqtt", "Home Assistant is online: %d discovery configs announced again",
 			    n);
+	return 0; /* announced or not, the birth message is not wanted again */
 }
 
 /* With mqtt.homeassistant, listen for Home Assistant's birth message. */

@@ -97,6 +97,8 @@ struct fg_mqtt {
 	bool freeing;
 	bool refill; /* PUBACKs freed room in the window: refill once per wake-up */
 	bool resume; /* a CONNACK came: status and refill once libmosquitto has resent its window */
+	int unkept;  /* a message callback could not keep a QoS 1 message (negative errno); 0: none */
+	char unkept_topic[128];
 	struct fg_mqtt_stats stats;
 	struct fg_hist latency; /* reading created -> PUBACK */
 	struct file_id tls_files[TLS_FILE__COUNT];
@@ -222,12 +224,35 @@ static int publish_one(const struct fg_outbox_msg *msg, void *userdata)
 			(void) mosquitto_property_add_int32(&props,
 							    MQTT_PROP_MESSAGE_EXPIRY_INTERVAL,
 							    m->cfg.message_expiry_s);
+		/*
+		 * A command's outcome on the response topic its sender gave:
+		 * the correlation data lets the sender match it to the request
+		 * (MQTT 5, 4.10). Without it the message would still reach the
+		 * topic but be useless, so a failure to add it is one for the
+		 * message. 3.1.1 has no properties: the outcome's JSON names the
+		 * command's id, which is all a 3.1.1 sender can go by.
+		 */
+		if (msg->correlation_len > 0) {
+			rc = msg->correlation_len > UINT16_MAX
+				     ? MOSQ_ERR_INVAL
+				     : mosquitto_property_add_binary(&props,
+								     MQTT_PROP_CORRELATION_DATA,
+								     msg->correlation,
+								     (uint16_t)msg->correlation_len);
+			if (rc != MOSQ_ERR_SUCCESS) {
+				mosquitto_property_free_all(&props);
+				if (rc == MOSQ_ERR_NOMEM)
+					return -ENOMEM;
+				goto refused;
+			}
+		}
 	}
 	rc = mosquitto_publish_v5(m->mosq, &mid, msg->topic, (int)msg->payload_len, msg->payload,
 				  msg->qos, msg->retain, props);
 	mosquitto_property_free_all(&props);
 	if (rc == MOSQ_ERR_PAYLOAD_SIZE || rc == MOSQ_ERR_OVERSIZE_PACKET ||
 	    rc == MOSQ_ERR_MALFORMED_UTF8 || rc == MOSQ_ERR_INVAL) {
+refused:
 		/* This message can never be sent: drop it, counted and said, rather than stall. */
 		fg_log_device(LOG_ERR, "mqtt", NULL, msg->topic,
 			      "message %llu to '%s' refused by libmosquitto (%s), dropping it",
@@ -247,20 +272,10 @@ static int publish_one(const struct fg_outbox_msg *msg, void *userdata)
 
 void fg_mqtt_kick(struct fg_mqtt *m)
 {
-	int fd, on = 1, off = 0;
-
 	if (!m || m->stats.state != FG_MQTT_CONNECTED)
 		return;
 	m->refill = false;
-	/*
-	 * libmosquitto writes each packet with its own write(): corked, a refill
-	 * of dozens of messages leaves in full segments rather than one each,
-	 * which halves the kernel's work per message on both ends of a backlog
-	 * drain. Uncorking pushes out the tail at once.
-	 */
-	fd = mosquitto_socket(m->mosq);
-	if (fd >= 0)
-		(void) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+	/* Only queued (threaded mode): on_io writes them at the next EPOLLOUT, corked. */
 	while (m->window_n < m->cfg.max_inflight) {
 		size_t room = m->cfg.max_inflight - m->window_n;
 		size_t before = m->window_n;
@@ -270,8 +285,6 @@ void fg_mqtt_kick(struct fg_mqtt *m)
 		if (n <= 0 || (m->window_n == before && m->last_published_seq == before_seq))
 			break;
 	}
-	if (fd >= 0)
-		(void) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
 	update_io(m);
 }
 
@@ -370,10 +383,20 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc, const mosqu
 	(void) p;
 	if (m->freeing)
 		return;
-	if (m->stats.state == FG_MQTT_CONNECTED) {
+	/*
+	 * While connecting too: the CONNECT is only queued (threaded mode), so
+	 * a refused TCP connection shows here, at the first read or write,
+	 * not in the connect call. What libmosquitto logged then says more.
+	 */
+	if (m->stats.state == FG_MQTT_CONNECTED ||
+	    (m->stats.state == FG_MQTT_CONNECTING && !m->error_logged)) {
+		int e = errno;
+
 		m->stats.failures++;
 		snprintf(m->stats.last_error, sizeof(m->stats.last_error), "%s",
-			 mosquitto_strerror(rc));
+			 rc == MOSQ_ERR_ERRNO && e ? strerror(e) : mosquitto_strerror(rc));
+	} else if (m->stats.state == FG_MQTT_CONNECTING) {
+		m->stats.failures++;
 	}
 	schedule_reconnect(m);
 }
@@ -423,21 +446,57 @@ static void subscribe_one(struct fg_mqtt *m, const struct subscription *sub)
 			       mosquitto_strerror(rc));
 }
 
-/* A message on a subscribed topic: to every subscription whose filter matches it. */
-static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg)
+/*
+ * A message on a subscribed topic: to every subscription whose filter matches
+ * it, and only those held now. libmosquitto 2.0 calls this from
+ * handle__publish after send__puback has queued the PUBACK of a QoS 1
+ * message: in threaded mode it waits in the queue until on_io writes it, so
+ * it leaves only after every fn here has returned. When one could not keep
+ * the message, on_io closes the connection before that write.
+ */
+static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
+		       const mosquitto_property *props)
 {
 	struct fg_mqtt *m = obj;
+	struct fg_mqtt_msg_info info = { .qos = msg->qos, .retain = msg->retain };
+	char *response_topic = NULL;
+	void *correlation = NULL;
+	uint16_t correlation_len = 0;
 
 	(void) mosq;
+	/*
+	 * After a refusal, what follows in the same read is not given out
+	 * either: its PUBACK would go with the connection, and the broker
+	 * sends it again.
+	 */
+	if (m->unkept)
+		return;
+	if (props) {
+		(void) mosquitto_property_read_string(props, MQTT_PROP_RESPONSE_TOPIC,
+						      &response_topic, false);
+		(void) mosquitto_property_read_binary(props, MQTT_PROP_CORRELATION_DATA,
+						      &correlation, &correlation_len, false);
+		info.response_topic = response_topic;
+		info.correlation = correlation;
+		info.correlation_len = correlation ? correlation_len : 0;
+	}
 	for (size_t i = 0; i < m->n_subs; i++) {
 		bool match = false;
+		int r;
 
-		if (mosquitto_topic_matches_sub(m->subs[i].topic, msg->topic, &match) ==
-			    MOSQ_ERR_SUCCESS &&
-		    match)
-			m->subs[i].fn(msg->topic, msg->payload, (size_t) msg->payloadlen,
-				      m->subs[i].userdata);
+		if (mosquitto_topic_matches_sub(m->subs[i].topic, msg->topic, &match) !=
+			    MOSQ_ERR_SUCCESS ||
+		    !match)
+			continue;
+		r = m->subs[i].fn(msg->topic, msg->payload, (size_t) msg->payloadlen, &info,
+				  m->subs[i].userdata);
+		if (r < 0 && msg->qos == 1 && !m->unkept) {
+			m->unkept = r;
+			snprintf(m->unkept_topic, sizeof(m->unkept_topic), "%s", msg->topic);
+		}
 	}
+	free(response_topic);
+	free(correlation);
 }
 
 int fg_mqtt_subscribe(struct fg_mqtt *m, const char *topic, int qos, fg_mqtt_message_fn fn,
@@ -472,17 +531,83 @@ int fg_mqtt_subscribe(struct fg_mqtt *m, const char *topic, int qos, fg_mqtt_mes
 	return 0;
 }
 
+int fg_mqtt_unsubscribe(struct fg_mqtt *m, const char *topic)
+{
+	size_t i;
+	int rc;
+
+	if (!m || !topic)
+		return -EINVAL;
+	for (i = 0; i < m->n_subs; i++)
+		if (strcmp(m->subs[i].topic, topic) == 0)
+			break;
+	if (i == m->n_subs)
+		return -ENOENT;
+	/* From now on nothing on it is given out, whatever the broker still sends. */
+	free(m->subs[i].topic);
+	m->subs[i] = m->subs[--m->n_subs];
+	if (m->stats.state == FG_MQTT_CONNECTED) {
+		rc = mosquitto_unsubscribe(m->mosq, NULL, topic);
+		if (rc != MOSQ_ERR_SUCCESS)
+			fg_log_warning("mqtt", "cannot unsubscribe from '%s': %s", topic,
+				       mosquitto_strerror(rc));
+		update_io(m);
+	}
+	return 0;
+}
+
+/*
+ * A message callback could not keep a QoS 1 message: close the connection
+ * with its PUBACK still in libmosquitto's queue (mosquitto_reconnect_async
+ * drops the queue), so the broker, which keeps our session, sends it again
+ * after we reconnect. shutdown() rather than DISCONNECT, which would be
+ * written behind the PUBACK; the broker publishes our Will, which is true.
+ */
+static void drop_unacked(struct fg_mqtt *m)
+{
+	int fd = mosquitto_socket(m->mosq);
+
+	fg_log_errno(m->unkept, "mqtt",
+		     "cannot keep a message on '%s' (%m): closing the connection before "
+		     "acknowledging it, so the broker sends it again",
+		     m->unkept_topic);
+	/* Truncated if need be: the log line above has it all. */
+	snprintf(m->stats.last_error, sizeof(m->stats.last_error),
+		 "a message on '%.80s' could not be kept (%.40s)", m->unkept_topic,
+		 strerror(-m->unkept));
+	m->unkept = 0;
+	m->resume = false;
+	if (fd >= 0)
+		(void) shutdown(fd, SHUT_RDWR);
+	m->stats.failures++;
+	schedule_reconnect(m);
+}
+
 static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 {
 	struct fg_mqtt *m = userdata;
 	int rc = MOSQ_ERR_SUCCESS;
 
 	(void) es;
-	(void) fd;
 	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		rc = mosquitto_loop_read(m->mosq, 1);
-	if (rc == MOSQ_ERR_SUCCESS && (revents & EPOLLOUT))
+	if (m->unkept) {
+		drop_unacked(m);
+		return 0;
+	}
+	if (rc == MOSQ_ERR_SUCCESS && (revents & EPOLLOUT)) {
+		int on = 1, off = 0;
+
+		/*
+		 * libmosquitto writes each packet with its own write(): corked, a
+		 * refill of dozens of messages leaves in full segments rather
+		 * than one each, which halves the kernel's work per message on
+		 * both ends of a backlog drain. Uncorking pushes out the tail.
+		 */
+		(void) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
 		rc = mosquitto_loop_write(m->mosq, 1);
+		(void) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+	}
 	if (rc == MOSQ_ERR_SUCCESS && m->resume && m->stats.state == FG_MQTT_CONNECTED) {
 		/* After the CONNACK and the resent window: status, then new messages. */
 		m->resume = false;
@@ -543,7 +668,8 @@ static void update_io(struct fg_mqtt *m)
 
 /* Start a non-blocking (re)connect. */
 /*
- * MQTT 5 CONNECT properties (the session expiry interval) on a non-blocking
+ * MQTT 5 CONNECT properties (the session expiry interval, the largest packet
+ * we take: FG_MQTT_MAX_PACKET_IN) on a non-blocking
  * connect. libmosquitto 2.0 takes them only in the blocking
  * mosquitto_connect_bind_v5(), which stores them on the handle for every
  * later (re)connect before it validates the host. Called with no host it
@@ -559,6 +685,9 @@ static int set_connect_properties(struct fg_mqtt *m)
 
 	rc = mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
 					  m->cfg.session_expiry_s);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_property_add_int32(&props, MQTT_PROP_MAXIMUM_PACKET_SIZE,
+						  FG_MQTT_MAX_PACKET_IN);
 	if (rc == MOSQ_ERR_SUCCESS) {
 		rc = mosquitto_connect_bind_v5(m->mosq, NULL, (int)m->cfg.port,
 					       (int)m->cfg.keepalive_s, NULL, props);
@@ -1009,6 +1138,15 @@ int fg_mqtt_new(const struct fg_mqtt_config *cfg, const char *gateway_id,
 				  m->cfg.protocol == FG_MQTT_V5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
 	if (rc == MOSQ_ERR_SUCCESS)
 		rc = mosquitto_max_inflight_messages_set(m->mosq, m->cfg.max_inflight);
+	/*
+	 * No thread is started: "threaded" only makes packet__queue keep every
+	 * packet for mosquitto_loop_write (on_io, at EPOLLOUT) instead of
+	 * writing it inline. Without it the PUBACK of an incoming QoS 1 message
+	 * would be on the wire before on_message runs, and a command the
+	 * broker forgets could die with us before it is stored.
+	 */
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_threaded_set(m->mosq, true);
 	if (rc == MOSQ_ERR_SUCCESS && m->cfg.username)
 		rc = mosquitto_username_pw_set(m->mosq, m->cfg.username, m->cfg.password);
 	n = snprintf(will, sizeof(will), "{\"state\":\"offline\",\"gateway\":\"%s\"}", m->gateway);
@@ -1029,7 +1167,7 @@ int fg_mqtt_new(const struct fg_mqtt_config *cfg, const char *gateway_id,
 	mosquitto_connect_v5_callback_set(m->mosq, on_connect);
 	mosquitto_disconnect_v5_callback_set(m->mosq, on_disconnect);
 	mosquitto_publish_callback_set(m->mosq, on_publish);
-	mosquitto_message_callback_set(m->mosq, on_message);
+	mosquitto_message_v5_callback_set(m->mosq, on_message);
 	mosquitto_log_callback_set(m->mosq, on_log);
 
 	r = sd_event_add_time_relative(loop, &m->reconnect_timer, CLOCK_MONOTONIC, 0,

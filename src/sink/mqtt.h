@@ -4,7 +4,10 @@
 /*
  * The MQTT sink: libmosquitto driven from the sd-event loop (its socket as an
  * io source, a prepare callback toggling EPOLLOUT from mosquitto_want_write,
- * a 1 s timer for mosquitto_loop_misc), never its own thread.
+ * a 1 s timer for mosquitto_loop_misc), never its own thread. It still sets
+ * libmosquitto's "threaded" mode: then every packet is only queued by the
+ * call that makes it and written from the EPOLLOUT handler, never inline,
+ * which is what lets an incoming message be stored before its PUBACK leaves.
  *
  * It drains a queue (the store's outbox, through callbacks) in sequence
  * order with a window of mqtt.max_inflight messages, and acks each message
@@ -96,20 +99,66 @@ int fg_mqtt_publish_direct(struct fg_mqtt *m, const char *topic, const char *pay
 			   bool retain);
 
 /*
- * A message on a subscribed topic: topic NUL-terminated, payload not (len
- * bytes), both valid during the call only. Called from the loop.
+ * What an incoming PUBLISH carried besides its topic and payload. The MQTT 5
+ * properties are NULL / 0 with 3.1.1 and when absent; pointers are valid
+ * during the call only. (The DUP flag is not here: libmosquitto 2.0 keeps it
+ * inside and does not give it to the message callback.)
  */
-typedef void (*fg_mqtt_message_fn)(const char *topic, const void *payload, size_t len,
-				   void *userdata);
+struct fg_mqtt_msg_info {
+	int qos;                    /* as delivered: at most the subscription's */
+	bool retain;
+	const char *response_topic; /* MQTT 5 response topic, NUL-terminated */
+	const void *correlation;    /* MQTT 5 correlation data */
+	size_t correlation_len;
+};
+
+/*
+ * A message on a subscribed topic: topic NUL-terminated, payload not (len
+ * bytes), all valid during the call only. Called from the loop, and for a
+ * QoS 1 message before our PUBACK leaves: the sink runs libmosquitto in its
+ * "threaded" mode, in which packets are only queued and written from the
+ * loop's EPOLLOUT handler, so whatever fn writes durably before it returns
+ * is kept before the broker may forget the message.
+ *
+ * Return 0 when the message is dealt with (taken, or refused for what it
+ * says: the broker must not send it again). Return a negative errno when it
+ * could not be kept (the store failed) and should come again: the sink then
+ * closes the connection without the PUBACK and reconnects after the backoff,
+ * and the broker, holding our session, redelivers it and anything else not
+ * acknowledged. Only QoS 1 messages are redelivered this way; with QoS 0 and
+ * 2 the return value is ignored.
+ */
+typedef int (*fg_mqtt_message_fn)(const char *topic, const void *payload, size_t len,
+				  const struct fg_mqtt_msg_info *info, void *userdata);
 /*
  * Subscribe to the filter topic at qos, now when connected and again at every
  * connection (after the CONNACK and the resent window, before the status);
  * fn gets each message. A topic subscribed
  * before is updated (fn, qos), not doubled. At most 4 topics. Returns 0,
  * -EINVAL (bad filter or qos), -ENOSPC, -ENOMEM.
+ *
+ * Messages are given only to the filters held now: one that arrives on a
+ * filter given up with fg_mqtt_unsubscribe (the broker may still send some,
+ * and a persistent session keeps the subscription across our restarts) is
+ * acknowledged and dropped. A message that matches two filters goes to both.
  */
 int fg_mqtt_subscribe(struct fg_mqtt *m, const char *topic, int qos, fg_mqtt_message_fn fn,
 		      void *userdata);
+
+/* Give up the filter topic (UNSUBSCRIBE when connected). Returns 0, -ENOENT when not held. */
+int fg_mqtt_unsubscribe(struct fg_mqtt *m, const char *topic);
+
+/*
+ * The MQTT 5 maximum packet size the sink announces in its CONNECT: the
+ * broker discards (MQTT 5, 3.1.2.11.4) what would be larger rather than send
+ * it, so a hostile or broken publisher on a subscribed topic cannot make the
+ * gateway allocate hundreds of MiB (libmosquitto holds a whole packet, and
+ * then a copy of its payload). Twice the largest commands.max_size (65536)
+ * leaves room for the topic and the properties; what lies between a
+ * command's max_size and this is received and refused by its reader, with an
+ * outcome. Our own publishes are limited by the broker's maximum, not this.
+ */
+#define FG_MQTT_MAX_PACKET_IN (128 * 1024)
 
 void fg_mqtt_get_stats(const struct fg_mqtt *m, struct fg_mqtt_stats *ret);
 const char *fg_mqtt_state_to_string(enum fg_mqtt_state s);
