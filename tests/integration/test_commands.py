@@ -804,6 +804,56 @@ class Queue(CommandsCase):
         self.check_shape(json.loads(r.stdout), [])
 
 
+class Us915(CommandsCase):
+    def test_sub_band_cflist_link_adr_req_and_off_plan(self):
+        self.start(region="US915", lorawan="sub_band = 2;")
+        dev = lw.Device.otaa(DOOR_EUI, JOIN_EUI, APP_KEY)
+        # Channel 8 (903.9 MHz), the first of sub-band 2, at DR0 (SF10BW125).
+        self.tmst += 10_000_000
+        self.assertIsNotNone(self.fwd.push([rxpk(dev.join_request(1), tmst=self.tmst,
+                                                 freq=903.9, datr="SF10BW125")]))
+        txpk, phy = self.down()
+        # RX1: 923.3 MHz + 600 kHz * (channel % 8), DR10 (SF10BW500) for DR0, 5 s later.
+        self.assertEqual(txpk["tmst"], self.tmst + 5_000_000)
+        self.assertAlmostEqual(txpk["freq"], 923.3)
+        self.assertEqual(txpk["datr"], "SF10BW500")
+        ja = dev.accept(phy)
+        # CFList type 1: the channel mask of sub-band 2, channels 8..15 and 65.
+        self.assertEqual(ja.cflist["type"], 1, ja.cflist)
+        self.assertEqual(ja.cflist["channels"], set(range(8, 16)) | {65})
+        self.push("us-1", "door-1", b"\x55")
+        self.wait_outcome("us-1", "queued")
+        # Channel 9 (904.1 MHz) at DR3 (SF7BW125): RX1 923.9 MHz, DR13 (SF7BW500).
+        tmst = self.uplink(dev, freq=904.1, datr="SF7BW125")
+        txpk, phy = self.down()
+        self.assert_rx1(txpk, tmst, 923.9, "SF7BW500")
+        d = dev.open_downlink(phy)
+        self.assertEqual(d.payload, b"\x55")
+        adr = d.mac_named("LinkADRReq")
+        self.assertGreaterEqual(len(adr), 2, d.mac)
+        # First all 125 kHz channels off and the sub-band's 500 kHz channel (65) on,
+        # then the 16-channel block holding channels 8..15.
+        self.assertEqual((adr[0].fields["ch_mask_cntl"], adr[0].fields["ch_mask"]), (7, 0x0002))
+        self.assertEqual((adr[-1].fields["ch_mask_cntl"], adr[-1].fields["ch_mask"]), (0, 0xFF00))
+        self.wait_outcome("us-1", "sent")
+        # The device takes it: a LinkADRAns for each LinkADRReq, read and counted.
+        self.uplink(dev, freq=904.3, fopts=b"".join(lw.link_adr_ans() for _ in adr))
+        # An uplink outside the sub-band (channel 0, 902.3 MHz) is refused as off-plan.
+        self.uplink(dev, freq=902.3)
+
+        def status():
+            return json.loads(self.ctl("status", "--json").stdout)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and \
+                status().get("lora_refused", {}).get("off-plan", 0) < 1:
+            time.sleep(0.1)
+        st = status()
+        self.assertEqual(st["lora_refused"]["off-plan"], 1, st)
+        ok = [v for k, v in st.items() if "link_adr" in k and k.endswith("ok")]
+        self.assertEqual(ok, [1], {k: v for k, v in st.items() if "link_adr" in k})
+        self.check_outcomes()
+
+
 class CheckConfig(unittest.TestCase):
     """Commands over a connection without TLS or credentials are refused unless
     commands.allow_insecure says so."""
