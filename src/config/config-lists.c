@@ -13,9 +13,11 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "codec/ble.h"
@@ -207,7 +209,7 @@ static const char *const device_members[] = {
 	"name",		 "dev_eui",	   "dev_addr",		  "nwk_s_key",
 	"nwk_s_key_file", "nwk_s_key_credential", "app_s_key", "app_s_key_file",
 	"app_s_key_credential", "codec", "join_eui", "app_key", "app_key_file",
-	"app_key_credential", NULL,
+	"app_key_credential", "class", "max_downlinks_per_day", NULL,
 };
 
 /* Whether a key is given in any of its three ways. */
@@ -253,6 +255,35 @@ static void load_device_keys(struct loader *ld, const config_setting_t *e, const
 		d->dev_addr = (uint32_t) num;
 	load_key(ld, e, path, "nwk_s_key", d->nwk_s_key);
 	load_key(ld, e, path, "app_s_key", d->app_s_key);
+}
+
+/*
+ * What a device takes downlinks as: class "A" (after each uplink, the
+ * default) or "C" (at once, on RX2 parameters), either case, for OTAA and
+ * ABP devices alike; and its daily budget of application downlinks.
+ */
+static void load_device_downlinks(struct loader *ld, const config_setting_t *e, const char *path,
+				  struct fg_lorawan_device *d)
+{
+	const config_setting_t *m;
+	const char *v;
+
+	v = member_string(ld, e, path, "class", false);
+	if (v && (!strcasecmp(v, "A") || !strcasecmp(v, "C")))
+		d->class_c = !strcasecmp(v, "C");
+	else if (v)
+		report(ld, FG_DIAG_ERROR, config_setting_get_member(e, "class"), path,
+		       "'class': expected \"A\" or \"C\" (class B is not supported)");
+	m = config_setting_get_member(e, "max_downlinks_per_day");
+	if (!m)
+		return;
+	if ((config_setting_type(m) != CONFIG_TYPE_INT &&
+	     config_setting_type(m) != CONFIG_TYPE_INT64) ||
+	    config_setting_get_int64(m) < 0 || config_setting_get_int64(m) > 10000)
+		report(ld, FG_DIAG_ERROR, m, path,
+		       "'max_downlinks_per_day': expected an integer 0..10000 (0: no limit)");
+	else
+		d->max_downlinks_per_day = (uint32_t) config_setting_get_int64(m);
 }
 
 /* Report members that are not in `known`. */
@@ -340,6 +371,7 @@ static void load_devices(struct loader *ld, const config_setting_t *s, const cha
 		v = member_string(ld, e, path, "codec", false);
 		if (!(d->codec = strdup(v ? v : "raw")))
 			ld->oom = true;
+		load_device_downlinks(ld, e, path, d);
 		for (size_t k = 0; k < lw->n_devices && d->name; k++) {
 			if (lw->devices[k].name && !strcmp(lw->devices[k].name, d->name))
 				report(ld, FG_DIAG_ERROR, e, path,
@@ -954,6 +986,198 @@ static void load_rules(struct loader *ld, const config_setting_t *s, const char 
 	}
 }
 
+#define COMMAND_GPIO_MAX  64
+#define COMMAND_GPIO_NAME 32 /* a command names the line in its "name" (cmd/command.h) */
+
+static const char *const command_gpio_members[] = {
+	"name", "chip", "line", "initial", "max_pulse_ms", NULL,
+};
+
+/* An integer member of a commands.gpio entry in lo..hi; def when absent, false when bad. */
+static bool command_gpio_int(struct loader *ld, const config_setting_t *g, const char *path,
+			     const char *label, const char *member, long long lo, long long hi,
+			     long long def, long long *ret)
+{
+	const config_setting_t *m = config_setting_get_member(g, member);
+
+	*ret = def;
+	if (!m)
+		return true;
+	if ((config_setting_type(m) != CONFIG_TYPE_INT &&
+	     config_setting_type(m) != CONFIG_TYPE_INT64) ||
+	    config_setting_get_int64(m) < lo || config_setting_get_int64(m) > hi) {
+		report(ld, FG_DIAG_ERROR, m, path, "gpio %s: '%s': expected an integer %lld..%lld",
+		       label, member, lo, hi);
+		return false;
+	}
+	*ret = config_setting_get_int64(m);
+	return true;
+}
+
+/* One line of commands.gpio; the chip is kept in one spelling (gpio_chip_name). */
+static void load_command_gpio(struct loader *ld, const config_setting_t *g, const char *path,
+			      int index, struct fg_command_gpio *c)
+{
+	const struct fg_commands_config *cc = &ld->cfg->commands;
+	char label[COMMAND_GPIO_NAME + 8], chip[PATH_BUF];
+	const char *v;
+	long long x;
+
+	unknown_members(ld, g, path, command_gpio_members);
+	c->line_no = (int) config_setting_source_line(g);
+	snprintf(label, sizeof(label), "#%d", index + 1);
+	v = member_string(ld, g, path, "name", false);
+	if (v && (!*v || strlen(v) > COMMAND_GPIO_NAME ||
+		  v[strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")]))
+		report(ld, FG_DIAG_ERROR, config_setting_get_member(g, "name"), path,
+		       "gpio %s: 'name': expected 1..%d characters from A-Z a-z 0-9 _ . -", label,
+		       COMMAND_GPIO_NAME);
+	else if (v && !(c->name = strdup(v)))
+		ld->oom = true;
+	if (c->name)
+		snprintf(label, sizeof(label), "'%s'", c->name);
+	v = member_string(ld, g, path, "chip", false);
+	if (!v && !config_setting_get_member(g, "chip"))
+		report(ld, FG_DIAG_ERROR, g, path, "gpio %s: 'chip' is missing", label);
+	else if (v && gpio_chip_name(v, chip, sizeof(chip)) < 0)
+		report(ld, FG_DIAG_ERROR, config_setting_get_member(g, "chip"), path,
+		       "gpio %s: 'chip': expected gpiochipN, /dev/gpiochipN, N (0..1023) or "
+		       "\"sim\"", label);
+	else if (v && !(c->chip = strdup(chip)))
+		ld->oom = true;
+	if (command_gpio_int(ld, g, path, label, "line", 0, 1023, -1, &x) && x < 0)
+		report(ld, FG_DIAG_ERROR, g, path, "gpio %s: 'line' is missing", label);
+	c->line = (unsigned) (x < 0 ? 0 : x);
+	if (command_gpio_int(ld, g, path, label, "initial", 0, 1, 0, &x))
+		c->initial = (int) x;
+	if (command_gpio_int(ld, g, path, label, "max_pulse_ms", 1, 3600000, 60000, &x))
+		c->max_pulse_ms = (uint32_t) x;
+	for (size_t k = 0; k < cc->n_gpio; k++) {
+		const struct fg_command_gpio *o = &cc->gpio[k];
+
+		if (c->name && o->name && !strcmp(c->name, o->name))
+			report(ld, FG_DIAG_ERROR, g, path, "gpio name '%s' is used twice (line %d)",
+			       c->name, o->line_no);
+		if (c->chip && o->chip && !strcmp(c->chip, o->chip) && c->line == o->line)
+			report(ld, FG_DIAG_ERROR, g, path,
+			       "gpio %s: line %u of %s is declared twice (line %d)", label, c->line,
+			       c->chip, o->line_no);
+	}
+}
+
+static void free_command_gpio(struct fg_command_gpio *c)
+{
+	free(c->name);
+	free(c->chip);
+	memset(c, 0, sizeof(*c));
+}
+
+/* commands.gpio: the output lines commands may drive, one group each. */
+static void load_command_gpios(struct loader *ld, const config_setting_t *s, const char *path)
+{
+	struct fg_commands_config *cc = &ld->cfg->commands;
+	int n;
+
+	cc->gpio = list_begin(ld, s, path, false, COMMAND_GPIO_MAX, "lines",
+			      "a list of lines, ( { name = ...; chip = ...; line = ...; }, ... )",
+			      sizeof(*cc->gpio), &n);
+	if (!cc->gpio)
+		return;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, (unsigned) i);
+		struct fg_command_gpio *c = &cc->gpio[cc->n_gpio];
+		size_t errors = ld->errors;
+
+		if (!config_setting_is_group(g)) {
+			report(ld, FG_DIAG_ERROR, g, path, "gpio %d: expected a group { ... }", i + 1);
+			continue;
+		}
+		load_command_gpio(ld, g, path, i, c);
+		if (ld->errors != errors) {
+			free_command_gpio(c);
+			continue;
+		}
+		cc->n_gpio++;
+	}
+}
+
+/* Add an error about commands.gpio at the line of an entry (the list is loaded by now). */
+static void command_gpio_error(struct loader *ld, const struct fg_command_gpio *c, const char *fmt,
+			       ...) __attribute__((format(printf, 3, 4)));
+static void command_gpio_error(struct loader *ld, const struct fg_command_gpio *c, const char *fmt,
+			       ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void) vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (fg_diags_add(ld->diags, FG_DIAG_ERROR, ld->name, c->line_no, "commands.gpio", "%s",
+			 msg) < 0)
+		ld->oom = true;
+	ld->errors++;
+}
+
+/* Whether a concentrator line setting ("CHIP:LINE", "LINE", "none") names chip and line. */
+static bool spec_is_line(const char *spec, const char *chip, unsigned line)
+{
+	char given[PATH_BUF], name[PATH_BUF];
+	unsigned offset;
+
+	return spec && fg_gpio_spec_parse(spec, given, sizeof(given), &offset) == 0 &&
+	       offset == line && gpio_chip_name(given, name, sizeof(name)) == 0 &&
+	       !strcmp(name, chip);
+}
+
+/*
+ * A line the cloud drives must be nobody else's: a rule's action would
+ * undo a command (and the second request of the line fails with EBUSY),
+ * and a command on the concentrator's reset or power line would stop the
+ * radio. The board presets' lines are the sx130x source's to check
+ * (source/sx130x.h); here, the lines the file names.
+ */
+static void check_command_gpio_owners(struct loader *ld)
+{
+	const struct fg_config *cfg = ld->cfg;
+	const struct fg_sx130x_config *x = &cfg->sources.sx130x;
+	char chip[PATH_BUF];
+
+	for (size_t i = 0; i < cfg->commands.n_gpio; i++) {
+		const struct fg_command_gpio *c = &cfg->commands.gpio[i];
+		char label[COMMAND_GPIO_NAME + 8];
+
+		if (c->name)
+			snprintf(label, sizeof(label), "'%s'", c->name);
+		else
+			snprintf(label, sizeof(label), "#%zu", i + 1);
+		for (size_t k = 0; k < cfg->n_rules; k++) {
+			const struct fg_rule_config *r = &cfg->rules[k];
+
+			if (!r->has_gpio || !r->gpio_chip || r->gpio_line != c->line ||
+			    gpio_chip_name(r->gpio_chip, chip, sizeof(chip)) < 0 ||
+			    strcmp(chip, c->chip))
+				continue;
+			command_gpio_error(ld, c,
+					   "gpio %s: line %u of %s is driven by rule '%s' (line %d); "
+					   "a line is either a rule's or the commands'",
+					   label, c->line, c->chip, r->name, r->line);
+		}
+		if (!x->enabled)
+			continue;
+		if (spec_is_line(x->reset_gpio, c->chip, c->line))
+			command_gpio_error(ld, c,
+					   "gpio %s: line %u of %s is the concentrator's reset "
+					   "(sources.sx130x.reset_gpio)",
+					   label, c->line, c->chip);
+		if (spec_is_line(x->power_gpio, c->chip, c->line))
+			command_gpio_error(ld, c,
+					   "gpio %s: line %u of %s is the concentrator's power "
+					   "(sources.sx130x.power_gpio)",
+					   label, c->line, c->chip);
+	}
+}
+
 static const char *const sx130x_channel_members[] = {
 	"channel", "enable", "radio", "if", "sf", "bandwidth", "datarate", NULL,
 };
@@ -1113,6 +1337,8 @@ bool fg_config_load_list(struct loader *ld, const config_setting_t *s, const cha
 		load_rules(ld, s, path);
 	else if (!strcmp(path, "sources.sx130x.channels"))
 		load_sx130x_channels(ld, s, path);
+	else if (!strcmp(path, "commands.gpio"))
+		load_command_gpios(ld, s, path);
 	else
 		return false;
 	return true;
@@ -1138,6 +1364,7 @@ void fg_config_check_lists(struct loader *ld)
 			ld->errors++;
 		}
 	}
+	check_command_gpio_owners(ld);
 }
 
 void fg_config_lists_free(struct fg_config *cfg)
@@ -1169,4 +1396,9 @@ void fg_config_lists_free(struct fg_config *cfg)
 	free(cfg->rules);
 	cfg->rules = NULL;
 	cfg->n_rules = 0;
+	for (size_t i = 0; i < cfg->commands.n_gpio; i++)
+		free_command_gpio(&cfg->commands.gpio[i]);
+	free(cfg->commands.gpio);
+	cfg->commands.gpio = NULL;
+	cfg->commands.n_gpio = 0;
 }

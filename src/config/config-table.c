@@ -212,17 +212,45 @@ bool fg_config_check_topic(const char *s, char *detail, size_t len)
 	return true;
 }
 
-/* The stats topic: a topic template with no placeholder but {gateway} (it is no reading's). */
-static bool check_stats_topic(const char *s, char *detail, size_t len)
+/* A topic whose only placeholder is {gateway}: it belongs to the gateway, not to a reading. */
+static bool check_gateway_topic(const char *s, char *detail, size_t len, const char *what)
 {
 	if (!fg_config_check_topic(s, detail, len))
 		return false;
 	for (const char *p = strchr(s, '{'); p; p = strchr(p + 1, '{'))
 		if (strncmp(p, "{gateway}", 9) != 0) {
-			(void) snprintf(detail, len, "only {gateway} may be used in the stats topic");
+			(void) snprintf(detail, len, "only {gateway} may be used in the %s", what);
 			return false;
 		}
 	return true;
+}
+
+/*
+ * The command topic prefix: {gateway} only, no wildcards, and a '/' at the
+ * end, since the sink subscribes to the prefix followed by '#' and names the
+ * commands below it (down/push, down/replace, gpio).
+ */
+static bool check_command_topic(const char *s, char *detail, size_t len)
+{
+	if (!check_gateway_topic(s, detail, len, "command topic"))
+		return false;
+	if (s[strlen(s) - 1] != '/') {
+		(void) snprintf(detail, len, "it must end in '/'");
+		return false;
+	}
+	return true;
+}
+
+/* The topic of command outcomes: a plain topic of this gateway. */
+static bool check_event_topic(const char *s, char *detail, size_t len)
+{
+	return check_gateway_topic(s, detail, len, "event topic");
+}
+
+/* The stats topic: a topic template with no placeholder but {gateway} (it is no reading's). */
+static bool check_stats_topic(const char *s, char *detail, size_t len)
+{
+	return check_gateway_topic(s, detail, len, "stats topic");
 }
 
 /* A GPIO line: "CHIP:LINE", "LINE" (on gpiochip0) or "none" (gpio/gpio.h). */
@@ -816,6 +844,84 @@ const struct fg_config_row fg_config_table[] = {
 	  .max = 0xFFFFFF,
 	  .def = 0,
 	  .help = "24-bit NetID whose DevAddr prefix joined devices get" },
+	{ .path = "lorawan.sub_band",
+	  .type = FG_CT_INT,
+	  FIELD(lorawan.sub_band),
+	  .min = 1,
+	  .max = 8,
+	  .def = 2,
+	  .help = "US915 and AU915: the sub-band of 8 channels devices are told to use (CFList, "
+		  "LinkADRReq); the default of sources.sx130x.sub_band" },
+	{ .path = "lorawan.confirmed_retries",
+	  .type = FG_CT_INT,
+	  FIELD(lorawan.confirmed_retries),
+	  .min = 0,
+	  .max = 15,
+	  .def = 3,
+	  .help = "times a confirmed downlink without ACK is sent again before its outcome is nack" },
+
+	/* commands (from the cloud; the list commands.gpio is in config-lists.c) */
+	{ .path = "commands.enabled",
+	  .type = FG_CT_BOOL,
+	  FIELD(commands.enabled),
+	  .def = false,
+	  .help = "act on commands published under commands.topic (needs TLS and credentials "
+		  "unless commands.allow_insecure)" },
+	{ .path = "commands.topic",
+	  .type = FG_CT_STRING,
+	  FIELD(commands.topic),
+	  .min = 1,
+	  .max = 1024,
+	  .check = check_command_topic,
+	  .expect = "a topic prefix ending in '/' such as 'fieldgate/{gateway}/command/'",
+	  .def_str = "fieldgate/{gateway}/command/",
+	  .help = "prefix of the command topics (down/push, down/replace, gpio); {gateway} is the "
+		  "gateway id" },
+	{ .path = "commands.event_topic",
+	  .type = FG_CT_STRING,
+	  FIELD(commands.event_topic),
+	  .min = 1,
+	  .max = 1024,
+	  .check = check_event_topic,
+	  .expect = "a topic such as 'fieldgate/{gateway}/event/command'",
+	  .def_str = "fieldgate/{gateway}/event/command",
+	  .help = "topic of the commands' outcomes (QoS 1, through the buffer); not under "
+		  "commands.topic" },
+	{ .path = "commands.allow_insecure",
+	  .type = FG_CT_BOOL,
+	  FIELD(commands.allow_insecure),
+	  .def = false,
+	  .help = "take commands over a connection without TLS or without credentials (a warning "
+		  "instead of an error)" },
+	{ .path = "commands.max_size",
+	  .type = FG_CT_SIZE,
+	  FIELD(commands.max_size),
+	  .min = 256,
+	  .max = 64 * KIB,
+	  .def = 4 * KIB,
+	  .help = "largest command message; a longer one fails as too-large" },
+	{ .path = "commands.max_queue_per_device",
+	  .type = FG_CT_INT,
+	  FIELD(commands.max_queue_per_device),
+	  .min = 1,
+	  .max = 1000,
+	  .def = 16,
+	  .help = "downlinks queued for one device; one more fails as queue-full" },
+	{ .path = "commands.max_queued",
+	  .type = FG_CT_INT,
+	  FIELD(commands.max_queued),
+	  .min = 1,
+	  .max = 100000,
+	  .def = 1024,
+	  .help = "downlinks queued for all devices together" },
+	{ .path = "commands.keep_ids_s",
+	  .type = FG_CT_INT,
+	  FIELD(commands.keep_ids_s),
+	  .min = 60,
+	  .max = 31536000,
+	  .def = 604800,
+	  .help = "seconds a finished command's id is remembered, so that a redelivery is not done "
+		  "again" },
 };
 
 const size_t fg_config_table_size = sizeof(fg_config_table) / sizeof(fg_config_table[0]);
@@ -902,6 +1008,16 @@ static const char *const setting_names[] = {
 	"lorawan.max_fcnt_gap",
 	"lorawan.unknown",
 	"lorawan.net_id",
+	"lorawan.sub_band",
+	"lorawan.confirmed_retries",
+	"commands.enabled",
+	"commands.topic",
+	"commands.event_topic",
+	"commands.allow_insecure",
+	"commands.max_size",
+	"commands.max_queue_per_device",
+	"commands.max_queued",
+	"commands.keep_ids_s",
 	NULL,
 };
 

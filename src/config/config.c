@@ -805,6 +805,9 @@ static void note_sx130x_given(struct fg_config *cfg, const struct loader *ld)
 	x->line = en ? (int) config_setting_source_line(en) : 0;
 	if (!x->has_region)
 		x->region = cfg->lorawan.region;
+	/* The concentrator hears the sub-band the devices are told to use, unless told apart. */
+	if (!x->has_sub_band)
+		x->sub_band = cfg->lorawan.sub_band;
 }
 
 /* The line of a setting in the file, or 0. */
@@ -857,6 +860,7 @@ static int derive_defaults(struct fg_config *cfg, const struct loader *ld)
 		cfg->mqtt.port = 8883;
 	note_sx130x_given(cfg, ld);
 	note_tls_lines(cfg, ld);
+	cfg->commands.line = setting_line(ld, "commands.enabled");
 	return 0;
 }
 
@@ -921,6 +925,135 @@ static void check_tls_insecure(struct loader *ld)
 		       "mqtt.tls_insecure",
 		       "the broker certificate's host name is not checked; any certificate from "
 		       "the same CA can impersonate the broker");
+}
+
+/*
+ * Whoever can publish on the command topics can open valves and send
+ * downlinks. Without TLS anyone on the path can; without credentials
+ * (a password or a client certificate) anyone who reaches the broker can,
+ * unless its ACL says otherwise, which this gateway cannot see. Refuse
+ * that, unless the file says it knows.
+ */
+static void check_commands_secure(struct loader *ld)
+{
+	const struct fg_config *cfg = ld->cfg;
+	bool tls = cfg->mqtt.tls, creds = cfg->mqtt.password || cfg->mqtt.cert_file;
+	const config_setting_t *s = seen_setting(ld, "commands.enabled");
+	const char *lacks;
+
+	if (!cfg->commands.enabled || (tls && creds))
+		return;
+	lacks = !tls && !creds ? "neither TLS (mqtt.tls) nor credentials (mqtt.password or "
+				 "mqtt.cert_file)" :
+		!tls	       ? "no TLS (mqtt.tls)" :
+				 "no credentials (mqtt.password or mqtt.cert_file)";
+	if (cfg->commands.allow_insecure)
+		report(ld, FG_DIAG_WARNING, s, "commands.enabled",
+		       "the MQTT connection has %s, and commands.allow_insecure is true: anyone who "
+		       "can publish on the command topics can actuate devices",
+		       lacks);
+	else
+		report(ld, FG_DIAG_ERROR, s, "commands.enabled",
+		       "the MQTT connection has %s: anyone who can publish on the command topics "
+		       "could actuate devices; configure TLS and a password or client certificate, "
+		       "or set commands.allow_insecure = true",
+		       lacks);
+}
+
+/* A topic template with {gateway} filled in, up to its first other placeholder. */
+static char *topic_fixed_part(const char *tmpl, const char *gateway, bool *ret_whole)
+{
+	size_t cap = strlen(tmpl) * (strlen(gateway) + 1) + 1, o = 0;
+	char *out = malloc(cap);
+
+	if (!out)
+		return NULL;
+	*ret_whole = true;
+	for (const char *p = tmpl; *p;) {
+		if (strncmp(p, "{gateway}", 9) == 0) {
+			memcpy(out + o, gateway, strlen(gateway));
+			o += strlen(gateway);
+			p += 9;
+		} else if (*p == '{') {
+			*ret_whole = false;
+			break;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/*
+ * Whether what the gateway publishes on tmpl would land in its own command
+ * subscription, prefix + "#". That filter also matches the prefix without
+ * its '/' (MQTT 3.1.1 section 4.7.1.2). A template with other placeholders
+ * is judged by its part before them, so this finds the sure cases only.
+ */
+static int topic_under(const char *tmpl, const char *prefix, const char *gateway)
+{
+	bool whole, pwhole;
+	char *t = topic_fixed_part(tmpl, gateway, &whole);
+	char *p = topic_fixed_part(prefix, gateway, &pwhole);
+	size_t pl;
+	int r = 0;
+
+	if (!t || !p) {
+		r = -ENOMEM;
+		goto out;
+	}
+	pl = strlen(p);
+	if (strncmp(t, p, pl) == 0)
+		r = 1;
+	else if (whole && strlen(t) + 1 == pl && strncmp(t, p, pl - 1) == 0)
+		r = 1;
+out:
+	free(t);
+	free(p);
+	return r;
+}
+
+/* The topics the gateway publishes on must not be commands to itself. */
+static void check_command_topics(struct loader *ld)
+{
+	const struct fg_config *cfg = ld->cfg;
+	const char *prefix = cfg->commands.topic, *gw = cfg->gateway.id;
+	const config_setting_t *s;
+	int r;
+
+	if (!prefix || !gw || !cfg->commands.event_topic)
+		return;
+	r = topic_under(cfg->commands.event_topic, prefix, gw);
+	if (r > 0) {
+		s = seen_setting(ld, "commands.event_topic");
+		report(ld, FG_DIAG_ERROR, s ? s : seen_setting(ld, "commands.topic"),
+		       "commands.event_topic",
+		       "'%s' lies under commands.topic '%s': the gateway would take its own "
+		       "outcomes for commands",
+		       cfg->commands.event_topic, prefix);
+	}
+	if (r < 0 || !cfg->commands.enabled)
+		goto out;
+	if (cfg->mqtt.stats_topic &&
+	    (r = topic_under(cfg->mqtt.stats_topic, prefix, gw)) > 0) {
+		s = seen_setting(ld, "mqtt.stats_topic");
+		report(ld, FG_DIAG_ERROR, s ? s : seen_setting(ld, "commands.topic"),
+		       "mqtt.stats_topic",
+		       "'%s' lies under commands.topic '%s': the gateway would take its health "
+		       "record for a command",
+		       cfg->mqtt.stats_topic, prefix);
+	}
+	if (r >= 0 && cfg->mqtt.topic && (r = topic_under(cfg->mqtt.topic, prefix, gw)) > 0) {
+		s = seen_setting(ld, "mqtt.topic");
+		report(ld, FG_DIAG_ERROR, s ? s : seen_setting(ld, "commands.topic"), "mqtt.topic",
+		       "'%s' lies under commands.topic '%s': the gateway would take its readings "
+		       "for commands",
+		       cfg->mqtt.topic, prefix);
+	}
+out:
+	if (r < 0)
+		ld->oom = true;
 }
 
 /* Rows marked required must be present. */
@@ -1025,6 +1158,8 @@ static int load_text(const char *text, const char *name, const struct stat *st,
 	check_password_user(&ld);
 	check_v5_only(&ld);
 	check_tls_insecure(&ld);
+	check_commands_secure(&ld);
+	check_command_topics(&ld);
 	fg_config_check_lists(&ld);
 
 	if (ld.oom) {
