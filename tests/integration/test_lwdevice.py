@@ -3,8 +3,9 @@
 """The tests' own LoRaWAN end device (lwdevice.py) checked against published
 test vectors (RFC 4493's AES-CMAC examples, a JoinRequest, a JoinAccept and
 an uplink with their keys from public LoRaWAN decoder material) and against
-fieldgate's C frame tool (tests/tools/mkframe) both ways: what one builds,
-the other reads. The integration tests trust lwdevice only because of this."""
+fieldgate's C frame code both ways (tests/tools/mkframe, fieldgatectl
+decode): what one builds, the other reads. The integration tests trust lwdevice only because of this."""
+import json
 import os
 import struct
 import subprocess
@@ -14,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lwdevice as lw  # noqa: E402
-from fgtest import BUILDDIR  # noqa: E402
+from fgtest import BUILDDIR, FIELDGATECTL  # noqa: E402
 
 MKFRAME = os.path.join(BUILDDIR, "tests", "tools", "mkframe")
 
@@ -224,6 +225,31 @@ class AgainstMkframe(unittest.TestCase):
                 self.assertEqual(nwk, ja.nwk_s_key.hex())
                 self.assertEqual(app, ja.app_s_key.hex())
                 self.assertEqual((int(rx1), int(rx2), int(delay)), (2, 3, 1))
+
+    def test_c_reads_our_downlinks(self):
+        """fieldgatectl decode (the daemon's frame code) checks the MIC of an
+        lwdevice downlink with the direction bit 1 and decrypts its payload."""
+        nwk, app = bytes.fromhex(self.NWK), bytes.fromhex(self.APP)
+        for fcnt, mtype in ((0, lw.UNCONFIRMED_DOWN), (0x10005, lw.CONFIRMED_DOWN)):
+            with self.subTest(fcnt=fcnt):
+                phy = lw.build_data(nwk, app, mtype, 0x26011BDA, fcnt, 10, b"hello",
+                                    fopts=bytes([0x02, 17, 1]), ack=True)
+                r = subprocess.run([FIELDGATECTL, "decode", "lorawan", "--json", "--nwk-s-key",
+                                    self.NWK, "--app-s-key", self.APP, "--fcnt", str(fcnt),
+                                    phy.hex()], capture_output=True, text=True)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                got = json.loads(r.stdout)
+                self.assertTrue(got["mic_ok"], got)
+                self.assertEqual((got["fcnt"], got["fport"], got["payload"], got["fopts"]),
+                                 (fcnt, 10, b"hello".hex(), "021101"))
+                self.assertTrue(got["fctrl"]["ack"])
+                # A flipped payload bit fails the C MIC check too.
+                bad = bytearray(phy)
+                bad[-6] ^= 1
+                r = subprocess.run([FIELDGATECTL, "decode", "lorawan", "--json", "--nwk-s-key",
+                                    self.NWK, "--app-s-key", self.APP, "--fcnt", str(fcnt),
+                                    bad.hex()], capture_output=True, text=True)
+                self.assertFalse(json.loads(r.stdout)["mic_ok"])
 
     def test_a_tampered_join_accept_is_refused_by_both(self):
         phy = bytearray(lw.build_join_accept(self.APP_KEY, 1, 0x13, 0x26000042))
