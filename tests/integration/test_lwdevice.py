@@ -4,7 +4,8 @@
 test vectors (RFC 4493's AES-CMAC examples, a JoinRequest, a JoinAccept and
 an uplink with their keys from public LoRaWAN decoder material) and against
 fieldgate's C frame code both ways (tests/tools/mkframe, fieldgatectl
-decode): what one builds, the other reads. The integration tests trust lwdevice only because of this."""
+decode): what one builds, the other reads. The integration tests trust
+lwdevice only because of this."""
 import json
 import os
 import struct
