@@ -507,6 +507,52 @@ class ClassA(CommandsCase):
         self.wait_outcome("m-1", "sent")
         self.check_outcomes()
 
+    def test_queue_full(self):
+        self.start(commands="max_queue_per_device = 2;")
+        for cid in ("qf-1", "qf-2", "qf-3"):
+            self.push(cid, "soil-1", cid.encode())
+        self.wait_outcome("qf-2", "queued")
+        end = self.wait_end("qf-3")
+        self.assertEqual((end["outcome"], end["reason"]), ("failed", "queue-full"))
+        self.assertEqual(json.loads(self.ctl("queue", "--json").stdout)["count"], 2)
+        # Another device's queue is its own.
+        self.push("qf-4", "meter-1", b"\x04")
+        self.wait_outcome("qf-4", "queued")
+        self.check_outcomes()
+
+    def test_a_rejoin_keeps_the_queue_and_resends_under_the_new_session(self):
+        self.start()
+        dev, _ = self.join_door()
+        self.push("rj-1", "door-1", b"\x01", confirmed=True)
+        self.wait_outcome("rj-1", "queued")
+        self.uplink(dev, freq=867.1)
+        _, phy = self.down()
+        self.assertEqual(dev.open_downlink(phy).payload, b"\x01")
+        self.push("rj-2", "door-1", b"\x02")
+        self.wait_outcome("rj-2", "queued")
+        # The device joins again (new DevNonce) before acknowledging: new keys,
+        # FCntDown from 0, and the confirmed one is sent again under them.
+        old_keys = (dev.nwk_s_key, dev.app_s_key)
+        time.sleep(5)  # the 868.0-868.6 MHz sub-band's duty cycle, spent by the JoinAccept
+        self.tmst += 10_000_000
+        self.assertIsNotNone(self.fwd.push([rxpk(dev.join_request(2), tmst=self.tmst,
+                                                 freq=868.3, datr="SF7BW125")]))
+        _, phy = self.down()
+        dev.accept(phy)
+        self.assertNotEqual((dev.nwk_s_key, dev.app_s_key), old_keys)
+        self.uplink(dev, freq=867.5)
+        _, phy = self.down()
+        d = dev.open_downlink(phy)
+        self.assertEqual((d.payload, d.confirmed, d.fcnt), (b"\x01", True, 0))
+        self.assertTrue(d.fpending)
+        time.sleep(5)  # both 1% sub-bands free again: the next downlink goes in RX1
+        self.uplink(dev, freq=868.5, ack=True)
+        self.wait_outcome("rj-1", "ack")
+        _, phy = self.down()
+        self.assertEqual(dev.open_downlink(phy).payload, b"\x02")
+        self.wait_outcome("rj-2", "sent")
+        self.check_outcomes()
+
 
 class ClassC(CommandsCase):
     def test_class_c_is_sent_at_once_on_rx2_parameters(self):
@@ -668,6 +714,8 @@ class Malformed(CommandsCase):
                            "colour": "red"}, "x-key", "bad-field"),
             ("down/push", {"id": "x-prio", "device": "soil-1", "f_port": 1, "data": "01",
                            "priority": 9}, "x-prio", "bad-field"),
+            ("down/push", {"id": "x-unjoined", "device": "door-1", "f_port": 1, "data": "01"},
+             "x-unjoined", "not-joined"),
             ("down/push", {"id": "x-raw", "device": "meter-1", "f_port": 1,
                            "object": {"a": 1}}, "x-raw", "cannot-encode"),
             ("down/push", {"id": "x-long", "device": "soil-1", "f_port": 1,
