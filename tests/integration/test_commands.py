@@ -902,6 +902,26 @@ class Us915(CommandsCase):
         self.check_outcomes()
 
 
+class SimRadio(CommandsCase):
+    def test_the_simulators_lorawan_device_gets_its_downlink(self):
+        """sources.sim's LoRaWAN frames are heard through FG_LORA_VIA_SIM: a downlink
+        is 'sent' to the simulator's radio after the next simulated uplink (what
+        scripts/demo shows)."""
+        text = config(self.dir, self.port, self.broker.port).replace(
+            "sources = {", "sources = { sim = { enabled = true; devices = 1; interval_ms = 300;"
+            " seed = 3; lorawan = true; };")
+        with open(self.conf, "w") as f:
+            f.write(text)
+        os.chmod(self.conf, 0o600)
+        self.start()
+        self.push("sim-1", "soil-1", b"\x01\x02")
+        self.wait_outcome("sim-1", "queued")
+        sent = self.wait_outcome("sim-1", "sent")
+        self.assertIsInstance(sent["f_cnt_down"], int)
+        self.daemon.wait_stderr("sim radio: downlink for soil-1")
+        self.check_outcomes()
+
+
 class CheckConfig(unittest.TestCase):
     """Commands over a connection without TLS or credentials are refused unless
     commands.allow_insecure says so."""
