@@ -867,6 +867,7 @@ class Us915(CommandsCase):
         self.assertEqual(txpk["datr"], "SF10BW500")
         ja = dev.accept(phy)
         # CFList type 1: the channel mask of sub-band 2, channels 8..15 and 65.
+        self.assertIsNotNone(ja.cflist, "the JoinAccept has no CFList")
         self.assertEqual(ja.cflist["type"], 1, ja.cflist)
         self.assertEqual(ja.cflist["channels"], set(range(8, 16)) | {65})
         self.push("us-1", "door-1", b"\x55")
