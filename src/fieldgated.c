@@ -77,6 +77,7 @@ struct daemon {
 	struct fg_cmd_intake *intake;
 	sd_event_source *command_timer;
 	unsigned command_ticks;
+	char command_filter[520];        /* the filter subscribed to, "" none */
 	struct fg_control *control;
 	uint64_t start_usec;
 	sd_event_source *commit_timer;
@@ -581,13 +582,15 @@ static void command_wrote(void *userdata)
 	fg_mqtt_kick(d->mqtt);
 }
 
-static void on_command(const char *topic, const void *payload, size_t len, void *userdata)
+static int on_command(const char *topic, const void *payload, size_t len,
+		      const struct fg_mqtt_msg_info *info, void *userdata)
 {
 	struct daemon *d = userdata;
 
 	if (!d->intake)
-		return; /* commands were disabled by a reload; the subscription outlives it */
-	fg_cmd_intake_message(d->intake, topic, payload, len, NULL, NULL, 0);
+		return 0; /* commands were disabled by a reload */
+	return fg_cmd_intake_message(d->intake, topic, payload, len, info->response_topic,
+				     info->correlation, info->correlation_len);
 }
 
 /* The LoRa module's application downlinks, from and to the command queue. */
@@ -691,6 +694,10 @@ static int commands_start(struct daemon *d)
 	if (!cc->enabled || d->dry_run || !d->store) {
 		fg_cmd_intake_free(old);
 		commands_stop(d);
+		/* Disabled by a reload: the broker stops keeping commands for us. */
+		if (d->mqtt && d->command_filter[0])
+			(void) fg_mqtt_unsubscribe(d->mqtt, d->command_filter);
+		d->command_filter[0] = '\0';
 		return 0;
 	}
 	if (fg_format_topic(cc->event_topic, d->cfg->gateway.id, &none, topic, sizeof(topic)) <= 0)
@@ -707,11 +714,15 @@ static int commands_start(struct daemon *d)
 		commands_stop(d);
 		return fg_log_errno(r, "cmd", "cannot set up the command intake: %m");
 	}
+	if (d->mqtt && d->command_filter[0] &&
+	    strcmp(d->command_filter, fg_cmd_intake_filter(d->intake)) != 0)
+		(void) fg_mqtt_unsubscribe(d->mqtt, d->command_filter);
+	snprintf(d->command_filter, sizeof(d->command_filter), "%s",
+		 fg_cmd_intake_filter(d->intake));
 	if (d->mqtt) {
-		r = fg_mqtt_subscribe(d->mqtt, fg_cmd_intake_filter(d->intake), 1, on_command, d);
+		r = fg_mqtt_subscribe(d->mqtt, d->command_filter, 1, on_command, d);
 		if (r < 0)
-			fg_log_errno(r, "mqtt", "cannot subscribe to '%s': %m",
-				     fg_cmd_intake_filter(d->intake));
+			fg_log_errno(r, "mqtt", "cannot subscribe to '%s': %m", d->command_filter);
 	}
 	if (!d->command_timer) {
 		r = sd_event_add_time_relative(d->loop, &d->command_timer, CLOCK_MONOTONIC,

@@ -222,8 +222,8 @@ static const char *who(const struct fg_command *c, const char *topic)
 }
 
 /* End c as failed for r (logged, rate-limited by topic, and counted by the queue). */
-static void fail(struct fg_cmd_intake *in, const struct fg_command *c, const char *topic,
-		 enum fg_cmd_reason r, const char *detail)
+static int fail(struct fg_cmd_intake *in, const struct fg_command *c, const char *topic,
+		enum fg_cmd_reason r, const char *detail)
 {
 	int e;
 
@@ -236,10 +236,11 @@ static void fail(struct fg_cmd_intake *in, const struct fg_command *c, const cha
 		fg_log_device(LOG_ERR, "cmd", "store", "outcome",
 			      "cannot keep the outcome of command %s: %s", who(c, topic),
 			      strerror(-e));
-		return;
+		return e;
 	}
 	if (e == 0)
 		wrote(in);
+	return 0;
 }
 
 /* The line of commands.gpio a command names: by name, or by chip and line. */
@@ -257,7 +258,7 @@ static struct cmd_line *find_line(struct fg_cmd_intake *in, const struct fg_comm
 	return NULL;
 }
 
-static void gpio_command(struct fg_cmd_intake *in, struct fg_command *c, const char *topic)
+static int gpio_command(struct fg_cmd_intake *in, struct fg_command *c, const char *topic)
 {
 	struct cmd_line *l = find_line(in, c);
 	char detail[160];
@@ -270,19 +271,19 @@ static void gpio_command(struct fg_cmd_intake *in, struct fg_command *c, const c
 		else
 			snprintf(detail, sizeof(detail), "%s line %u is not in commands.gpio",
 				 c->chip, c->line);
-		fail(in, c, topic, FG_CMD_R_GPIO_UNDECLARED, detail);
-		return;
+		return fail(in, c, topic, FG_CMD_R_GPIO_UNDECLARED, detail);
 	}
 	if (c->pulse_ms > l->cfg->max_pulse_ms) {
 		snprintf(detail, sizeof(detail), "pulse_ms %u is above the line's max_pulse_ms %u",
 			 c->pulse_ms, l->cfg->max_pulse_ms);
-		fail(in, c, topic, FG_CMD_R_BAD_FIELD, detail);
-		return;
+		return fail(in, c, topic, FG_CMD_R_BAD_FIELD, detail);
 	}
 	r = fg_cmdq_seen(in->q, c->id);
+	if (r < 0)
+		return r; /* the buffer cannot tell: let the broker send it again */
 	if (r == 1) {
 		fg_log_debug("cmd", "command %s seen before: not done again", c->id);
-		return;
+		return 0;
 	}
 	sd_event_source_disable_unref(l->pulse);
 	l->pulse = NULL;
@@ -299,8 +300,7 @@ static void gpio_command(struct fg_cmd_intake *in, struct fg_command *c, const c
 	if (r < 0) {
 		snprintf(detail, sizeof(detail), "%s line %u: %s", l->cfg->chip, l->cfg->line,
 			 strerror(-r));
-		fail(in, c, topic, FG_CMD_R_GPIO_FAILED, detail);
-		return;
+		return fail(in, c, topic, FG_CMD_R_GPIO_FAILED, detail);
 	}
 	r = fg_cmdq_finish_now(in->q, c, FG_CMD_SENT, FG_CMD_R_NONE, NULL, fg_clock_wall_ms());
 	if (r < 0) {
@@ -308,9 +308,10 @@ static void gpio_command(struct fg_cmd_intake *in, struct fg_command *c, const c
 		fg_log_device(LOG_ERR, "cmd", "store", "outcome",
 			      "gpio command %s done, but its outcome cannot be kept: %s", c->id,
 			      strerror(-r));
-		return;
+		return r;
 	}
 	wrote(in);
+	return 0;
 }
 
 /* Encode c->object with device d's codec into c->data; FG_CMD_R_NONE or why not. */
@@ -350,7 +351,7 @@ static enum fg_cmd_reason encode_object(const struct fg_cmd_intake *in,
 	return FG_CMD_R_NONE;
 }
 
-static void downlink_command(struct fg_cmd_intake *in, struct fg_command *c, const char *topic)
+static int downlink_command(struct fg_cmd_intake *in, struct fg_command *c, const char *topic)
 {
 	const struct fg_lorawan_device *d = in->lora ? fg_lora_find_device(in->lora, c->device)
 						     : NULL;
@@ -362,51 +363,49 @@ static void downlink_command(struct fg_cmd_intake *in, struct fg_command *c, con
 		snprintf(detail, sizeof(detail), "%s: %s", c->device,
 			 in->lora ? "no such device in lorawan.devices (name, DevEUI or DevAddr)"
 				  : "no LoRa source runs");
-		fail(in, c, topic, FG_CMD_R_UNKNOWN_DEVICE, detail);
-		return;
+		return fail(in, c, topic, FG_CMD_R_UNKNOWN_DEVICE, detail);
 	}
 	snprintf(c->device_name, sizeof(c->device_name), "%s", d->name);
 	if (c->object) {
 		why = encode_object(in, d, c, detail, sizeof(detail));
 		if (why != FG_CMD_R_NONE) {
-			fail(in, c, topic, why, detail);
-			return;
+			return fail(in, c, topic, why, detail);
 		}
 	}
 	r = fg_lora_downlink_check(in->lora, d, c->data_len);
 	if (r == -EMSGSIZE) {
 		snprintf(detail, sizeof(detail), "%zu bytes on port %d do not fit the data rate of "
 			 "%s's next downlink", c->data_len, c->f_port, d->name);
-		fail(in, c, topic, FG_CMD_R_TOO_LONG, detail);
-		return;
+		return fail(in, c, topic, FG_CMD_R_TOO_LONG, detail);
 	}
 	/* Not joined yet (-ENOTCONN): queued all the same, sent after the join. */
 	r = fg_cmdq_accept(in->q, c, fg_clock_wall_ms());
 	if (r < 0) {
 		in->stats.storage_failures++;
 		fg_log_device(LOG_ERR, "cmd", "store", "accept",
-			      "cannot queue command %s for %s: %s; it is not acknowledged to the "
-			      "broker as done and gets no outcome", c->id, d->name, strerror(-r));
-		return;
+			      "cannot queue command %s for %s: %s; the broker is not told it "
+			      "arrived, and sends it again", c->id, d->name, strerror(-r));
+		return r;
 	}
 	if (r == 1) {
 		fg_log_debug("cmd", "command %s seen before: not queued again", c->id);
-		return;
+		return 0;
 	}
 	wrote(in);
 	if (r == 2) {
 		fg_log_device(LOG_WARNING, "cmd", "mqtt", topic,
 			      "command %s for %s refused: queue-full", c->id, d->name);
-		return;
+		return 0;
 	}
 	fg_log_info("cmd", "command %s queued for %s: %zu bytes on port %d%s", c->id, d->name,
 		    c->data_len, c->f_port, c->confirmed ? ", confirmed" : "");
 	fg_lora_downlink_queued(in->lora, d);
+	return 0;
 }
 
-void fg_cmd_intake_message(struct fg_cmd_intake *in, const char *topic, const void *payload,
-			   size_t len, const char *response_topic, const void *correlation,
-			   size_t correlation_len)
+int fg_cmd_intake_message(struct fg_cmd_intake *in, const char *topic, const void *payload,
+			  size_t len, const char *response_topic, const void *correlation,
+			  size_t correlation_len)
 {
 	static struct fg_command c; /* 1.6 KB: off the stack of a loop callback */
 	char detail[256] = "";
@@ -419,7 +418,7 @@ void fg_cmd_intake_message(struct fg_cmd_intake *in, const char *topic, const vo
 		/* Not ours (a subscription that outlived a reload): never acted on. */
 		in->stats.ignored++;
 		fg_log_debug("cmd", "message on '%s', outside '%s': ignored", topic, in->filter);
-		return;
+		return 0;
 	}
 	/* Parsed even when refused, for the id the failed outcome carries. */
 	why = fg_command_parse(r == 0 ? kind : FG_CMD_DOWN_PUSH, payload, len, fg_clock_wall_ms(),
@@ -436,21 +435,17 @@ void fg_cmd_intake_message(struct fg_cmd_intake *in, const char *topic, const vo
 	if (r == -ENOENT) {
 		snprintf(detail, sizeof(detail), "'%.100s' is no command: down/push, down/replace "
 			 "or gpio under the prefix", topic + strlen(in->prefix));
-		fail(in, &c, topic, FG_CMD_R_UNKNOWN_COMMAND, detail);
-		return;
+		return fail(in, &c, topic, FG_CMD_R_UNKNOWN_COMMAND, detail);
 	}
 	if (len > in->cfg->commands.max_size) {
 		snprintf(detail, sizeof(detail), "%zu bytes, more than commands.max_size (%u)", len,
 			 in->cfg->commands.max_size);
-		fail(in, &c, topic, FG_CMD_R_TOO_LARGE, detail);
-		return;
+		return fail(in, &c, topic, FG_CMD_R_TOO_LARGE, detail);
 	}
 	if (why != FG_CMD_R_NONE) {
-		fail(in, &c, topic, why, detail);
-		return;
+		return fail(in, &c, topic, why, detail);
 	}
 	if (kind == FG_CMD_GPIO)
-		gpio_command(in, &c, topic);
-	else
-		downlink_command(in, &c, topic);
+		return gpio_command(in, &c, topic);
+	return downlink_command(in, &c, topic);
 }

@@ -61,10 +61,13 @@ const char *fg_cmd_intake_filter(const struct fg_cmd_intake *in);
 
 /*
  * One message from the broker. response_topic/correlation: MQTT 5
- * properties of the PUBLISH (NULL/0 when none or MQTT 3.1.1).
+ * properties of the PUBLISH (NULL/0 when none or MQTT 3.1.1). Returns 0 when
+ * the message is dealt with (done, queued, or refused with its outcome), or a
+ * negative errno when the buffer could not keep it or its outcome: the sink
+ * then withholds the PUBACK, and the broker sends it again.
  */
-void fg_cmd_intake_message(struct fg_cmd_intake *in, const char *topic, const void *payload,
-			   size_t len, const char *response_topic, const void *correlation,
-			   size_t correlation_len);
+int fg_cmd_intake_message(struct fg_cmd_intake *in, const char *topic, const void *payload,
+			  size_t len, const char *response_topic, const void *correlation,
+			  size_t correlation_len);
 
 void fg_cmd_intake_get_stats(const struct fg_cmd_intake *in, struct fg_cmd_intake_stats *ret);
