@@ -378,7 +378,12 @@ static int downlink_command(struct fg_cmd_intake *in, struct fg_command *c, cons
 			 "%s's next downlink", c->data_len, c->f_port, d->name);
 		return fail(in, c, topic, FG_CMD_R_TOO_LONG, detail);
 	}
-	/* Not joined yet (-ENOTCONN): queued all the same, sent after the join. */
+	if (r == -ENOTCONN) {
+		/* No session: no FCntDown, no key to encrypt with, no idea when it joins. */
+		snprintf(detail, sizeof(detail), "%s is an OTAA device that has not joined",
+			 d->name);
+		return fail(in, c, topic, FG_CMD_R_NOT_JOINED, detail);
+	}
 	r = fg_cmdq_accept(in->q, c, fg_clock_wall_ms());
 	if (r < 0) {
 		in->stats.storage_failures++;

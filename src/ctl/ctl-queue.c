@@ -140,7 +140,8 @@ int fg_ctl_queue(int argc, char **argv, const char *config_path, const char *soc
 	json_t *root;
 	int c, r, status;
 
-	optind = 1;
+	/* 0, not 1: a full reset, or the main getopt's "+" order stays and DEVICE ends the options. */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
 		if (c != 'j')
 			goto usage;
