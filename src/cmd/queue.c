@@ -14,9 +14,9 @@
 #include "cmd/queue.h"
 #include "util/json.h"
 
-#define EVENT_MAX   2048 /* an outcome's JSON: id, device, detail and numbers */
-#define DETAIL_MAX  256	 /* of a failed outcome's detail */
-#define EXPIRE_BATCH 256 /* expired commands ended in one transaction */
+#define EVENT_MAX    2048 /* an outcome's JSON: id, device, detail and numbers */
+#define DETAIL_MAX   256  /* of a failed outcome's detail */
+#define EXPIRE_BATCH 256  /* expired commands ended in one transaction */
 
 struct fg_cmdq {
 	struct fg_store *s;
@@ -610,8 +610,8 @@ void fg_cmdq_json_command(struct fg_json *j, const struct fg_command *c)
 	fg_json_string(j, fg_cmd_kind_to_string(c->kind));
 	fg_json_printf(j, ",\"f_port\":%d,\"size\":%zu,\"confirmed\":%s,\"priority\":%d", c->f_port,
 		       c->data_len, c->confirmed ? "true" : "false", c->priority);
-	fg_json_printf(j, ",\"state\":\"%s\",\"tries\":%u", c->awaiting_ack ? "awaiting-ack" : "queued",
-		       c->tries);
+	fg_json_printf(j, ",\"state\":\"%s\",\"tries\":%u",
+		       c->awaiting_ack ? "awaiting-ack" : "queued", c->tries);
 	if (c->tries)
 		fg_json_printf(j, ",\"f_cnt_down\":%" PRIu32, c->f_cnt_down);
 	fg_json_printf(j, ",\"accepted_ms\":%" PRIu64, c->accepted_ms);

@@ -75,8 +75,7 @@ static void print_table(const json_t *root)
 		       num(c, "priority"), str(c, "state"), num(c, "tries"), exp);
 	}
 	if (json_is_true(json_object_get(root, "truncated")))
-		printf("(more commands than one answer holds: %lld in all)\n",
-		       num(root, "count"));
+		printf("(more commands than one answer holds: %lld in all)\n", num(root, "count"));
 }
 
 static void print_doc(const json_t *root, bool json)
@@ -152,7 +151,8 @@ int fg_ctl_queue(int argc, char **argv, const char *config_path, const char *soc
 	if (optind < argc) {
 		device = argv[optind];
 		/* One word on the control socket's line; a device name has no spaces. */
-		if (!device[0] || strlen(device) > FG_CMD_DEVICE_MAX || strpbrk(device, " \t\r\n")) {
+		if (!device[0] || strlen(device) > FG_CMD_DEVICE_MAX ||
+		    strpbrk(device, " \t\r\n")) {
 			fprintf(stderr, "fieldgatectl: '%s' is not a device name\n", device);
 			return EXIT_USAGE;
 		}
@@ -171,7 +171,8 @@ int fg_ctl_queue(int argc, char **argv, const char *config_path, const char *soc
 			return EXIT_REFUSED;
 		root = json_loads(answer, 0, NULL);
 		if (!json_is_array(json_object_get(root, "commands"))) {
-			fprintf(stderr, "fieldgatectl: the daemon's answer is not a command queue: %s",
+			fprintf(stderr,
+				"fieldgatectl: the daemon's answer is not a command queue: %s",
 				answer);
 			json_decref(root);
 			return EXIT_REFUSED;

@@ -266,9 +266,8 @@ START_TEST(cmdq_a_command_without_an_id_gets_its_outcome_and_is_not_remembered)
 	open_both(&cc);
 	memset(&c, 0, sizeof(c));
 	c.kind = FG_CMD_DOWN_PUSH;
-	ck_assert_int_eq(fg_cmdq_finish_now(q, &c, FG_CMD_FAILED, FG_CMD_R_BAD_ID, "id: missing",
-					    NOW),
-			 0);
+	ck_assert_int_eq(
+		fg_cmdq_finish_now(q, &c, FG_CMD_FAILED, FG_CMD_R_BAD_ID, "id: missing", NOW), 0);
 	ck_assert_int_eq(fg_cmdq_finish_now(q, &c, FG_CMD_FAILED, FG_CMD_R_MALFORMED, NULL, NOW),
 			 0);
 	/* Not an end: refused. */
@@ -517,9 +516,9 @@ START_TEST(cmdq_finish_is_exactly_once)
 	ck_assert_int_eq(fg_cmdq_sent(q, "conf", 5, true), 0);
 	ck_assert_int_eq(fg_cmdq_finish(q, "conf", FG_CMD_NACK, FG_CMD_R_NONE, NULL, NOW), 0);
 	accept_ok("bad", "dev", 3, 0);
-	ck_assert_int_eq(fg_cmdq_finish(q, "bad", FG_CMD_FAILED, FG_CMD_R_TOO_LONG,
-					"51 bytes at DR0", NOW),
-			 0);
+	ck_assert_int_eq(
+		fg_cmdq_finish(q, "bad", FG_CMD_FAILED, FG_CMD_R_TOO_LONG, "51 bytes at DR0", NOW),
+		0);
 	o = peek_all();
 	ck_assert_uint_eq(o->n, 6);
 	assert_event(&o->m[3], "conf", "nack", NULL);
@@ -812,8 +811,9 @@ START_TEST(cmdq_reads_a_buffer_older_than_the_command_table_as_empty)
 	struct list l = { .n = 0 };
 
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE outbox (seq INTEGER PRIMARY KEY);"
-					  "PRAGMA user_version = 3;",
+	ck_assert_int_eq(sqlite3_exec(db,
+				      "CREATE TABLE outbox (seq INTEGER PRIMARY KEY);"
+				      "PRAGMA user_version = 3;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
