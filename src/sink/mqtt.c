@@ -595,7 +595,24 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 		drop_unacked(m);
 		return 0;
 	}
-	if (rc == MOSQ_ERR_SUCCESS && (revents & EPOLLOUT)) {
+	if (rc == MOSQ_ERR_SUCCESS && m->resume && m->stats.state == FG_MQTT_CONNECTED) {
+		/* After the CONNACK and the resent window: status, then new messages. */
+		m->resume = false;
+		for (size_t i = 0; i < m->n_subs; i++)
+			subscribe_one(m, &m->subs[i]);
+		publish_status(m, "online");
+		fg_mqtt_kick(m);
+	} else if (rc == MOSQ_ERR_SUCCESS && m->refill) {
+		m->refill = false;
+		fg_mqtt_kick(m);
+	}
+	/*
+	 * Everything queued so far goes now, the PUBACKs of what was just read
+	 * (its callbacks have returned) and the refill with them, without
+	 * waiting for another turn of the loop; a full socket only says EAGAIN.
+	 */
+	if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(m->mosq) == fd &&
+	    ((revents & EPOLLOUT) || mosquitto_want_write(m->mosq))) {
 		int on = 1, off = 0;
 
 		/*
@@ -607,17 +624,6 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 		(void) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
 		rc = mosquitto_loop_write(m->mosq, 1);
 		(void) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
-	}
-	if (rc == MOSQ_ERR_SUCCESS && m->resume && m->stats.state == FG_MQTT_CONNECTED) {
-		/* After the CONNACK and the resent window: status, then new messages. */
-		m->resume = false;
-		for (size_t i = 0; i < m->n_subs; i++)
-			subscribe_one(m, &m->subs[i]);
-		publish_status(m, "online");
-		fg_mqtt_kick(m);
-	} else if (rc == MOSQ_ERR_SUCCESS && m->refill) {
-		m->refill = false;
-		fg_mqtt_kick(m);
 	}
 	if (rc != MOSQ_ERR_SUCCESS)
 		m->resume = false;
