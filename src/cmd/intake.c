@@ -343,6 +343,8 @@ static enum fg_cmd_reason encode_object(const struct fg_cmd_intake *in,
 		if (r == -ENOENT && !*detail)
 			snprintf(detail, size, "no codec '%s'", d->codec);
 	}
+	if (r == -EMSGSIZE)
+		return FG_CMD_R_TOO_LONG; /* encodes, but to more than a frame can carry */
 	if (r < 0)
 		return FG_CMD_R_CANNOT_ENCODE;
 	c->data_len = n;
