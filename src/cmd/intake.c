@@ -243,6 +243,17 @@ static int fail(struct fg_cmd_intake *in, const struct fg_command *c, const char
 	return 0;
 }
 
+/* Whether two spellings name one chip: "0", "gpiochip0" and "/dev/gpiochip0" do. */
+static bool same_chip(const char *a, const char *b)
+{
+	char pa[64], pb[64];
+
+	if (is_sim(a) || is_sim(b))
+		return is_sim(a) && is_sim(b);
+	return fg_gpio_chip_path(a, pa, sizeof(pa)) == 0 &&
+	       fg_gpio_chip_path(b, pb, sizeof(pb)) == 0 && strcmp(pa, pb) == 0;
+}
+
 /* The line of commands.gpio a command names: by name, or by chip and line. */
 static struct cmd_line *find_line(struct fg_cmd_intake *in, const struct fg_command *c)
 {
@@ -252,7 +263,7 @@ static struct cmd_line *find_line(struct fg_cmd_intake *in, const struct fg_comm
 		if (c->gpio_name[0]) {
 			if (g->name && strcmp(c->gpio_name, g->name) == 0)
 				return &in->lines[i];
-		} else if (strcmp(c->chip, g->chip) == 0 && c->line == g->line)
+		} else if (same_chip(c->chip, g->chip) && c->line == g->line)
 			return &in->lines[i];
 	}
 	return NULL;
