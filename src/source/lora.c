@@ -534,6 +534,9 @@ static enum fg_lw_reason join(struct fg_lora *l, const struct fg_lw_frame *f,
 	ja.net_id = l->cfg->lorawan.net_id;
 	ja.dev_addr = s.dev_addr;
 	ja.rx2_dr = s.rx2_dr;
+	/* The plan's channels (EU868/AS923) or the sub-band's mask (US915/AU915). */
+	ja.has_cflist = fg_lw_region_cflist((enum fg_lw_region) l->cfg->lorawan.region,
+					    l->cfg->lorawan.sub_band, ja.cflist) == 1;
 	if (r == 0)
 		r = fg_lw_join_derive_keys(dv->d->app_key, ja.app_nonce, ja.net_id, f->dev_nonce,
 					   s.nwk_s_key, s.app_s_key);
@@ -1115,6 +1118,33 @@ static enum fg_lw_reason refused(struct fg_lora *l, enum fg_lw_reason why, struc
 	return why;
 }
 
+/*
+ * Whether a real radio (a packet forwarder, the concentrator) heard the frame
+ * outside the channel plan (lorawan.sub_band for US915/AU915): counted and
+ * logged if so. The simulator's frames and those without radio metadata or
+ * without a radio to answer through are not checked.
+ */
+static bool off_plan(struct fg_lora *l, const struct fg_radio_meta *radio,
+		     const struct fg_lora_origin *origin)
+{
+	enum fg_lw_region region = (enum fg_lw_region) l->cfg->lorawan.region;
+	unsigned sub_band = l->cfg->lorawan.sub_band;
+	char band[24] = "";
+
+	if (!radio || !radio->present || radio->freq_hz == 0 || !origin ||
+	    (origin->via != FG_LORA_VIA_GWMP && origin->via != FG_LORA_VIA_SX130X) ||
+	    fg_lw_region_uplink_in_plan(region, sub_band, radio->freq_hz))
+		return false;
+	if (region == FG_LW_US915 || region == FG_LW_AU915)
+		snprintf(band, sizeof(band), " sub-band %u", sub_band);
+	l->stats.refused[FG_LW_OFF_PLAN]++;
+	fg_log_device(LOG_WARNING, "lora", "lora", "off-plan",
+		      "frame heard on %u.%06u MHz, outside the %s%s channel plan: refused (%s)",
+		      radio->freq_hz / 1000000, radio->freq_hz % 1000000,
+		      fg_lw_region_to_string(region), band, fg_lw_reason_to_string(FG_LW_OFF_PLAN));
+	return true;
+}
+
 enum fg_lw_reason fg_lora_handle_from(struct fg_lora *l, const uint8_t *phy, size_t len,
 				      const struct fg_radio_meta *radio_in,
 				      const struct fg_lora_origin *origin, fg_reading_fn emit,
@@ -1136,6 +1166,8 @@ enum fg_lw_reason fg_lora_handle_from(struct fg_lora *l, const uint8_t *phy, siz
 		radio = *radio_in;
 		radio.dr = (int8_t) fg_lw_region_dr(l->cfg->lorawan.region, radio.sf, radio.bw_hz);
 	}
+	if (off_plan(l, radio_in, origin))
+		return FG_LW_OFF_PLAN;
 	why = fg_lw_parse(phy, len, &f);
 	if (why == FG_LW_OK && f.mtype == FG_LW_JOIN_REQUEST) {
 		why = join(l, &f, radio_in ? &radio : NULL, origin);

@@ -94,11 +94,11 @@ class OtaaTest(unittest.TestCase):
                                                  datr="SF7BW125")]))
         return self.fwd.wait_pull_resp(timeout=5)
 
-    def uplink(self, session, fcnt, payload, confirmed=False):
+    def uplink(self, session, fcnt, payload, confirmed=False, freq=868.3):
         addr, nwk, app = session
         args = [nwk, app, addr, fcnt, 2, payload] + (["confirmed"] if confirmed else [])
         phy = bytes.fromhex(mkframe(*args))
-        self.assertIsNotNone(self.fwd.push([rxpk(phy, tmst=TMST + 10_000_000, freq=868.3,
+        self.assertIsNotNone(self.fwd.push([rxpk(phy, tmst=TMST + 10_000_000, freq=freq,
                                                  datr="SF9BW125")]))
 
     def test_a_device_joins_and_its_readings_arrive(self):
@@ -113,9 +113,16 @@ class OtaaTest(unittest.TestCase):
         self.assertEqual(txpk["datr"], "SF7BW125")
         self.assertEqual(txpk["codr"], "4/5")
         self.assertTrue(txpk["ipol"])
-        self.assertEqual(txpk["size"], 17)
+        # 33 bytes: the JoinAccept carries a CFList, the plan's five other channels
+        # 867.1 .. 867.9 MHz (100 Hz units, 24 bits little-endian), CFListType 0.
+        self.assertEqual(txpk["size"], 33)
         accept = base64.b64decode(txpk["data"]).hex()
         addr, nwk, app, rx1, rx2, delay = mkframe("accept", APP_KEY, 0x0101, accept).split()
+        cflist = bytes.fromhex(mkframe("cflist", APP_KEY, accept))
+        self.assertEqual([int.from_bytes(cflist[i:i + 3], "little") * 100
+                          for i in range(0, 15, 3)],
+                         [867_100_000, 867_300_000, 867_500_000, 867_700_000, 867_900_000])
+        self.assertEqual(cflist[15], 0)
         self.assertEqual(int(addr, 16) >> 25, 0x13)  # NetID 0x13, type 0
         self.assertEqual((rx1, rx2, delay), ("0", "0", "1"))
         self.fwd.tx_ack(token)
@@ -128,7 +135,7 @@ class OtaaTest(unittest.TestCase):
         self.assertEqual({r["n"]: r.get("v") for r in pack}["temperature_1"], 27.2)
         # A confirmed uplink is acknowledged. RX1 (868.3 MHz) shares the 868.0-868.6 MHz
         # sub-band with the JoinAccept sent a moment ago, whose 1% duty cycle owes about
-        # 6 s of silence: the ACK goes in RX2, 2 s after the uplink, 869.525 MHz SF12.
+        # 7 s of silence: the ACK goes in RX2, 2 s after the uplink, 869.525 MHz SF12.
         self.uplink(session, 1, "016700fa", confirmed=True)
         answer = self.fwd.wait_pull_resp(timeout=5)
         self.assertIsNotNone(answer, self.daemon.stderr())
@@ -167,6 +174,25 @@ class OtaaTest(unittest.TestCase):
         self.assertIsNone(self.join(0x0101))
         self.daemon.wait_stderr("JoinRequest with DevNonce 257, used before")
         self.assertEqual(self.status()["lora_refused"]["devnonce-reused"], 1)
+
+    def test_uplinks_outside_the_channel_plan_are_refused(self):
+        self.start()
+        token, txpk = self.join(0x0202)
+        addr, nwk, app, *_ = mkframe("accept", APP_KEY, 0x0202,
+                                     base64.b64decode(txpk["data"]).hex()).split()
+        self.fwd.tx_ack(token)
+        session = (addr, nwk, app)
+        # 869.525 MHz is EU868's RX2, where no device sends: refused, named, counted.
+        self.uplink(session, 0, "016700fa", freq=869.525)
+        self.daemon.wait_stderr("frame heard on 869.525000 MHz, outside the EU868 channel "
+                                "plan: refused (off-plan)")
+        # One of the CFList's channels is in the plan; the refused frame spent no counter.
+        self.uplink(session, 0, "016700c8", freq=867.9)
+        self.assertTrue(self.sub.wait(lambda s: len(s.readings()) >= 1, 15), self.daemon.stderr())
+        temps = [r.get("v") for _, p in self.sub.readings() for r in p
+                 if r["n"] == "temperature_1"]
+        self.assertEqual(temps, [20.0])
+        self.assertEqual(self.status()["lora_refused"]["off-plan"], 1)
 
     def test_fieldgatectl_devices_lists_the_device_and_its_counters(self):
         self.start()

@@ -296,7 +296,10 @@ class Sx130xTest(unittest.TestCase):
         self.assertEqual((f["modulation"], f["bandwidth"], f["datarate"], f["coderate"]),
                          ("lora", "125000", "7", "4/5"))
         self.assertEqual((f["invert_pol"], f["no_crc"], f["rf_chain"]), ("1", "1", "0"))
-        self.assertEqual(f["size"], "17")
+        # 33 bytes: with the CFList of the EU868 plan's other channels (type 0).
+        self.assertEqual(f["size"], "33")
+        cflist = bytes.fromhex(mkframe("cflist", APP_KEY, f["payload"]))
+        self.assertEqual(cflist.hex(), "184f84e85684b85e84886684586e8400")
         # The device opens it (MIC and decryption with its AppKey, keys from its DevNonce):
         # a session under NetID 0x13, the region's defaults, RX1 a second after uplinks.
         addr, nwk, app, rx1, rx2, delay = mkframe("accept", APP_KEY, nonce,

@@ -9,6 +9,8 @@
  *   mkframe accept APP_KEY DEV_NONCE HEX_JOIN_ACCEPT
  *                        read a JoinAccept as the device would: prints
  *                        "DEV_ADDR NWK_S_KEY APP_S_KEY RX1_DR_OFFSET RX2_DR RX_DELAY"
+ *   mkframe cflist APP_KEY HEX_JOIN_ACCEPT
+ *                        the CFList of a JoinAccept, 32 hex digits, or "none"
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +80,26 @@ static int accept(char **argv)
 	return 0;
 }
 
+static int cflist(char **argv)
+{
+	uint8_t key[16], phy[64];
+	struct fg_lw_join_accept ja;
+	size_t klen, len;
+
+	if (hex(argv[2], key, 16, &klen) || klen != 16 || hex(argv[3], phy, sizeof(phy), &len))
+		return 2;
+	if (fg_lw_join_accept_open(key, phy, len, &ja) < 0) {
+		fprintf(stderr, "mkframe: not a JoinAccept under this key\n");
+		return 1;
+	}
+	if (!ja.has_cflist) {
+		printf("none\n");
+		return 0;
+	}
+	print_hex(ja.cflist, sizeof(ja.cflist), "\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct fg_lw_session s = { 0 };
@@ -89,6 +111,8 @@ int main(int argc, char **argv)
 		return join(argv);
 	if (argc == 5 && !strcmp(argv[1], "accept"))
 		return accept(argv);
+	if (argc == 4 && !strcmp(argv[1], "cflist"))
+		return cflist(argv);
 	if (argc != 7 && argc != 8) {
 		fprintf(stderr, "usage: mkframe NWK_S_KEY APP_S_KEY DEV_ADDR FCNT FPORT HEX [confirmed]\n");
 		return 2;

@@ -213,6 +213,22 @@ START_TEST(a_join_request_gets_a_join_accept_in_rx1_and_a_session)
 	ck_assert_uint_eq(sent[0].freq_hz, 868100000);
 	ck_assert_uint_eq(sent[0].rate.sf, 7);
 	ck_assert(sent[0].invert_pol);
+	/*
+	 * 33 bytes: MHDR, 12 of fields, the CFList, MIC. The CFList (type 0) gives the
+	 * plan's other five channels, 867.1 .. 867.9 MHz in 100 Hz units, 24 bits LE:
+	 * 8671000 = 0x844F18, 8673000 = 0x8456E8, ... 8679000 = 0x846E58.
+	 */
+	ck_assert_uint_eq(sent[0].len, 33);
+	{
+		static const uint8_t want[16] = { 0x18, 0x4f, 0x84, 0xe8, 0x56, 0x84, 0xb8, 0x5e,
+						  0x84, 0x88, 0x66, 0x84, 0x58, 0x6e, 0x84, 0x00 };
+		struct fg_lw_join_accept ja;
+
+		ck_assert_int_eq(fg_lw_join_accept_open(app_key, sent[0].payload, sent[0].len, &ja),
+				 0);
+		ck_assert(ja.has_cflist);
+		ck_assert_mem_eq(ja.cflist, want, 16);
+	}
 	device_session(0x1234, &s);
 	/* NetID 0x13 is type 0: DevAddr = 0 | NwkID (6 bits, 0x13) | 25 bits. */
 	ck_assert_uint_eq(s.dev_addr >> 25, 0x13);
@@ -425,6 +441,101 @@ START_TEST(a_window_the_radio_refuses_falls_back_to_rx2)
 }
 END_TEST
 
+START_TEST(uplinks_outside_the_plan_are_refused)
+{
+	static const uint8_t cayenne[] = { 0x01, 0x67, 0x01, 0x10 };
+	struct fg_radio_meta r = radio(869525000, 9); /* EU868's RX2: no device sends there */
+	struct fg_lora_device_info info;
+	struct fg_lora_stats st;
+	struct fg_lw_session s;
+	uint8_t phy[64];
+	int n;
+
+	ck_assert_int_eq(join_request(0x77, 868100000, 7), FG_LW_OK);
+	device_session(0x77, &s);
+	n = fg_lw_build_uplink(&s, FG_LW_UNCONFIRMED_UP, 0, 0, NULL, 0, 2, cayenne, sizeof(cayenne),
+			       phy, sizeof(phy));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(fg_lora_handle_from(lora, phy, (size_t) n, &r, &via, emit, NULL),
+			 FG_LW_OFF_PLAN);
+	r.freq_hz = 867000000; /* 100 kHz below the plan's lowest channel */
+	ck_assert_int_eq(fg_lora_handle_from(lora, phy, (size_t) n, &r, &via, emit, NULL),
+			 FG_LW_OFF_PLAN);
+	ck_assert_uint_eq(n_readings, 0);
+	fg_lora_get_stats(lora, &st);
+	ck_assert_uint_eq(st.refused[FG_LW_OFF_PLAN], 2);
+	ck_assert_uint_eq(st.accepted, 0);
+	ck_assert_int_eq(fg_lora_device_info(lora, 0, &info), 0);
+	ck_assert(!info.heard);
+	/* The same frame on one of the CFList's channels: accepted, its counter unspent. */
+	r.freq_hz = 867900000;
+	ck_assert_int_eq(fg_lora_handle_from(lora, phy, (size_t) n, &r, &via, emit, NULL),
+			 FG_LW_OK);
+	ck_assert_uint_eq(n_readings, 1);
+	/* A JoinRequest off the plan gets no JoinAccept. */
+	{
+		struct fg_radio_meta jr = radio(869525000, 7);
+		uint8_t j[64];
+		int m = fg_lw_join_request_build(app_key, JOIN_EUI, DEV_EUI, 0x78, j, sizeof(j));
+
+		ck_assert_int_eq(fg_lora_handle_from(lora, j, (size_t) m, &jr, &via, emit, NULL),
+				 FG_LW_OFF_PLAN);
+		ck_assert_uint_eq(n_sent, 1);
+	}
+	/* Without radio metadata, or without a real radio (the simulator, tests), no check. */
+	n = fg_lw_build_uplink(&s, FG_LW_UNCONFIRMED_UP, 0, 1, NULL, 0, 2, cayenne, sizeof(cayenne),
+			       phy, sizeof(phy));
+	r.freq_hz = 869525000;
+	r.present = false;
+	ck_assert_int_eq(fg_lora_handle_from(lora, phy, (size_t) n, &r, &via, emit, NULL),
+			 FG_LW_OK);
+	n = fg_lw_build_uplink(&s, FG_LW_UNCONFIRMED_UP, 0, 2, NULL, 0, 2, cayenne, sizeof(cayenne),
+			       phy, sizeof(phy));
+	r.present = true;
+	ck_assert_int_eq(fg_lora_handle(lora, phy, (size_t) n, &r, emit, NULL), FG_LW_OK);
+	fg_lora_get_stats(lora, &st);
+	ck_assert_uint_eq(st.refused[FG_LW_OFF_PLAN], 3);
+	ck_assert_uint_eq(st.accepted, 3);
+}
+END_TEST
+
+START_TEST(us915_joins_get_the_sub_band_mask_and_other_sub_bands_are_refused)
+{
+	static const char *const us915 =
+		"lorawan = { region = \"US915\"; net_id = 0x000013;\n"
+		"  devices = ( { name = \"otaa-1\"; dev_eui = \"70B3D57ED0000042\";\n"
+		"                join_eui = \"70B3D57ED0000000\";\n"
+		"                app_key = \"" APP_KEY "\"; } ); };\n";
+	/* CFList type 1, sub-band 2: ChMask0 0xFF00 (channels 8..15), ChMask4 0x0002 (65). */
+	static const uint8_t want[16] = { 0x00, 0xff, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0, 0, 0, 0, 1 };
+	struct fg_diags diags = { 0 };
+	struct fg_lw_join_accept ja;
+	struct fg_lora_stats st;
+
+	teardown();
+	ck_assert_int_eq(fg_config_load_string(us915, "us915.conf", &cfg, &diags), 0);
+	fg_diags_clear(&diags);
+	/* set here rather than in the text, which the settings table may not know yet */
+	cfg->lorawan.sub_band = 2;
+	start();
+	/* 902.3 MHz is channel 0, sub-band 1: the concentrator is not on it. */
+	ck_assert_int_eq(join_request(5, 902300000, 10), FG_LW_OFF_PLAN);
+	ck_assert_uint_eq(n_sent, 0);
+	/* 903.9 MHz is channel 8, the first of sub-band 2; SF10/125 kHz is US915 DR0. */
+	ck_assert_int_eq(join_request(6, 903900000, 10), FG_LW_OK);
+	ck_assert_uint_eq(n_sent, 1);
+	ck_assert_uint_eq(sent[0].len, 33);
+	ck_assert_int_eq(fg_lw_join_accept_open(app_key, sent[0].payload, sent[0].len, &ja), 0);
+	ck_assert(ja.has_cflist);
+	ck_assert_mem_eq(ja.cflist, want, 16);
+	/* RX1 of channel 8: 923.3 + 0.6 * (8 mod 8) MHz */
+	ck_assert_uint_eq(sent[0].freq_hz, 923300000);
+	fg_lora_get_stats(lora, &st);
+	ck_assert_uint_eq(st.refused[FG_LW_OFF_PLAN], 1);
+	ck_assert_uint_eq(st.joins, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lora_join");
@@ -439,6 +550,8 @@ int main(void)
 	tcase_add_test(tc, the_duty_cycle_moves_downlinks_to_rx2_then_stops_them);
 	tcase_add_test(tc, a_radio_that_refuses_is_counted_and_the_join_is_kept);
 	tcase_add_test(tc, a_window_the_radio_refuses_falls_back_to_rx2);
+	tcase_add_test(tc, uplinks_outside_the_plan_are_refused);
+	tcase_add_test(tc, us915_joins_get_the_sub_band_mask_and_other_sub_bands_are_refused);
 	suite_add_tcase(s, tc);
 	return fg_check_main(s);
 }

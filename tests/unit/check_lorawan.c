@@ -430,7 +430,14 @@ START_TEST(reason_and_mtype_names)
 	ck_assert_str_eq(fg_lw_reason_to_string(FG_LW_FCNT_GAP), "fcnt-gap");
 	ck_assert_str_eq(fg_lw_reason_to_string(FG_LW_DOWNLINK), "downlink");
 	ck_assert_str_eq(fg_lw_reason_to_string(FG_LW_UNSUPPORTED), "unsupported");
+	ck_assert_str_eq(fg_lw_reason_to_string(FG_LW_DEVNONCE_REUSED), "devnonce-reused");
+	ck_assert_str_eq(fg_lw_reason_to_string(FG_LW_OFF_PLAN), "off-plan");
 	ck_assert_str_eq(fg_lw_reason_to_string(FG_LW_REASON__COUNT), "unknown");
+	/* every reason has a name of its own (counters and logs are keyed by it) */
+	for (int i = 0; i < FG_LW_REASON__COUNT; i++)
+		for (int j = i + 1; j < FG_LW_REASON__COUNT; j++)
+			ck_assert_str_ne(fg_lw_reason_to_string((enum fg_lw_reason) i),
+					 fg_lw_reason_to_string((enum fg_lw_reason) j));
 	ck_assert_str_eq(fg_lw_mtype_to_string(FG_LW_JOIN_REQUEST), "join-request");
 	ck_assert_str_eq(fg_lw_mtype_to_string(FG_LW_JOIN_ACCEPT), "join-accept");
 	ck_assert_str_eq(fg_lw_mtype_to_string(FG_LW_UNCONFIRMED_UP), "unconfirmed-up");
