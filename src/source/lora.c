@@ -38,19 +38,19 @@ struct device {
 	uint64_t readings;	/* emitted since start */
 	uint64_t refused;	/* its frames (and joins) refused since start */
 	/* downlinks */
-	bool have_via;		/* the radio it was last heard by (class C sends through it) */
+	bool have_via; /* the radio it was last heard by (class C sends through it) */
 	struct fg_lora_origin via;
-	bool have_up;		/* its last uplink's channel, for the RX1 data rate */
+	bool have_up; /* its last uplink's channel, for the RX1 data rate */
 	uint32_t up_freq_hz;
 	int up_dr;
-	bool budget_loaded;	/* the daily budget ("dlday:NAME") was read */
-	uint32_t budget_day;	/* UTC day (days since the epoch) budget_count counts */
+	bool budget_loaded;  /* the daily budget ("dlday:NAME") was read */
+	uint32_t budget_day; /* UTC day (days since the epoch) budget_count counts */
 	uint32_t budget_count;
-	bool adr_needed;	/* US915/AU915: joined, LinkADRAns accepting the sub-band not seen */
-	uint8_t adr_tries;	/* LinkADRReq sent in this session */
-	uint8_t adr_wait;	/* uplinks without a LinkADRAns since the last one */
-	uint64_t cc_at;		/* class C: monotonic usec of its next try, 0 none */
-	uint64_t cc_ack_by;	/* class C: when an unacknowledged downlink is resent, 0 none */
+	bool adr_needed;    /* US915/AU915: joined, LinkADRAns accepting the sub-band not seen */
+	uint8_t adr_tries;  /* LinkADRReq sent in this session */
+	uint8_t adr_wait;   /* uplinks without a LinkADRAns since the last one */
+	uint64_t cc_at;	    /* class C: monotonic usec of its next try, 0 none */
+	uint64_t cc_ack_by; /* class C: when an unacknowledged downlink is resent, 0 none */
 };
 
 struct fg_lora {
@@ -574,15 +574,15 @@ static enum fg_lw_reason join(struct fg_lora *l, const struct fg_lw_frame *f,
 
 /* ------------------------------------------------------------------ application downlinks */
 
-#define FOPTS_MAX 15		   /* FOpts bytes a frame carries (FCtrl's FOptsLen) */
-#define MAC_OVERHEAD 7		   /* FHDR without FOpts: DevAddr, FCtrl, FCnt */
-#define LINK_ADR_TRIES 3	   /* LinkADRReq sent at most this often per session */
-#define LINK_ADR_WAIT 2		   /* uplinks without its answer before it is sent again */
-#define CLASS_C_ACK_US (30 * FG_USEC_PER_SEC) /* a class C confirmed downlink's ACK, at most */
-#define CLASS_C_GAP_US (100 * FG_USEC_PER_MSEC) /* between two class C sends, after the airtime */
-#define CLASS_C_AFTER_UP_US (3 * FG_USEC_PER_SEC) /* class C after an uplink: past its RX2 */
-#define CLASS_C_RADIO_US (10 * FG_USEC_PER_SEC) /* class C: again after the radio refused */
-#define DAY_MS UINT64_C(86400000)
+#define FOPTS_MAX	    15 /* FOpts bytes a frame carries (FCtrl's FOptsLen) */
+#define MAC_OVERHEAD	    7  /* FHDR without FOpts: DevAddr, FCtrl, FCnt */
+#define LINK_ADR_TRIES	    3  /* LinkADRReq sent at most this often per session */
+#define LINK_ADR_WAIT	    2  /* uplinks without its answer before it is sent again */
+#define CLASS_C_ACK_US	    (30 * FG_USEC_PER_SEC)   /* class C: a confirmed one.s ACK, at most */
+#define CLASS_C_GAP_US	    (100 * FG_USEC_PER_MSEC) /* class C: between two sends, after airtime */
+#define CLASS_C_AFTER_UP_US (3 * FG_USEC_PER_SEC)    /* class C after an uplink: past its RX2 */
+#define CLASS_C_RADIO_US    (10 * FG_USEC_PER_SEC)   /* class C: again after the radio refused */
+#define DAY_MS		    UINT64_C(86400000)
 
 void fg_lora_set_downlinks(struct fg_lora *l, const struct fg_lora_downlink_ops *ops)
 {
@@ -741,9 +741,9 @@ static void finish(struct fg_lora *l, struct device *dv, const struct fg_command
 }
 
 enum pick {
-	PICK_NONE,  /* nothing to send */
-	PICK_SEND,  /* *c, new or resent */
-	PICK_WAIT,  /* a confirmed one awaits its ACK: nothing else goes before it */
+	PICK_NONE, /* nothing to send */
+	PICK_SEND, /* *c, new or resent */
+	PICK_WAIT, /* a confirmed one awaits its ACK: nothing else goes before it */
 };
 
 /*
@@ -798,8 +798,8 @@ static enum pick pick(struct fg_lora *l, struct device *dv, bool acked, bool may
 		if (!fits(l, dr, fopts_len, c->data_len)) {
 			snprintf(detail, sizeof(detail), "%zu bytes do not fit DR%d (at most %u)",
 				 c->data_len, dr,
-				 fg_lw_region_max_payload((enum fg_lw_region) l->cfg->lorawan.region,
-							  dr) -
+				 fg_lw_region_max_payload(
+					 (enum fg_lw_region) l->cfg->lorawan.region, dr) -
 					 MAC_OVERHEAD - 1 - (unsigned) fopts_len);
 			finish(l, dv, c, FG_CMD_FAILED, FG_CMD_R_TOO_LONG, detail);
 			continue;
@@ -811,7 +811,7 @@ static enum pick pick(struct fg_lora *l, struct device *dv, bool acked, bool may
 
 /* What one downlink carries. */
 struct dl_plan {
-	bool ack;		  /* of a confirmed uplink */
+	bool ack;		    /* of a confirmed uplink */
 	uint8_t answers[FOPTS_MAX]; /* MAC answers */
 	size_t n_answers_len;
 	unsigned n_answers;
@@ -926,7 +926,8 @@ static void answer_uplink(struct fg_lora *l, struct device *dv, const struct fg_
 		n = fg_lw_mac_answers(cmds, cmds_len, &ctx, p.answers, sizeof(p.answers), &seen);
 		if (n > 0) {
 			p.n_answers_len = (size_t) n;
-			p.n_answers = seen.link_check_req + (seen.device_time_req && ctx.time_known);
+			p.n_answers =
+				seen.link_check_req + (seen.device_time_req && ctx.time_known);
 		}
 	}
 	if (seen.link_adr_ans >= 0) {
@@ -938,7 +939,8 @@ static void answer_uplink(struct fg_lora *l, struct device *dv, const struct fg_
 			l->stats.link_adr_refused++;
 			fg_log_device(LOG_WARNING, "lora", "lora", dv->d->name,
 				      "%s: LinkADRAns refuses the channel mask of sub-band %u "
-				      "(status 0x%02x)", dv->d->name, l->cfg->lorawan.sub_band,
+				      "(status 0x%02x)",
+				      dv->d->name, l->cfg->lorawan.sub_band,
 				      (unsigned) seen.link_adr_ans);
 		}
 	} else if (dv->adr_needed && dv->adr_tries > 0 && dv->adr_wait < UINT8_MAX) {
@@ -960,7 +962,7 @@ static void answer_uplink(struct fg_lora *l, struct device *dv, const struct fg_
 		got = pick(l, dv, up->f.ack, true, dr, 0, &p.c, &p.resend);
 		if (got == PICK_SEND) {
 			p.have_cmd = true;
-			/* The command first: MAC blocks leave room for it, the request, then the answers. */
+			/* The command first; then the request, then the answers, if room. */
 			if (!fits(l, dr, nf, p.c.data_len)) {
 				p.link_adr_len = 0;
 				nf = p.n_answers_len;

@@ -19,9 +19,13 @@
  * the duty-cycle budget forbids RX1, RX2. The session and the used
  * DevNonces are saved at once through ops->save (the buffer's state table),
  * before the JoinAccept goes out, so a reboot neither forces a rejoin nor
- * reopens a used DevNonce. Confirmed uplinks get an ACK in RX1 (or RX2),
- * with the device's FCntDown saved before it is sent. Downlinks go back
- * the way the uplink came (ops->send with its origin).
+ * reopens a used DevNonce. Each accepted uplink gets at most one downlink
+ * in RX1 (or RX2), carrying all that is owed: the ACK of a confirmed
+ * uplink, MAC answers in FOpts (LinkCheckAns, DeviceTimeAns), after a join
+ * of a US915/AU915 device a LinkADRReq of lorawan.sub_band, and the next
+ * application downlink of the queue (fg_lora_set_downlinks), with the
+ * device's FCntDown saved before it is sent. Downlinks go back the way the
+ * uplink came (ops->send with its origin).
  *
  * Refusals are counted per reason and logged here, rate-limited per device
  * (module "lora"): the radio is outside input.
@@ -117,8 +121,26 @@ enum fg_lw_reason fg_lora_handle_from(struct fg_lora *l, const uint8_t *phy, siz
 /*
  * Application downlinks from the cloud (cmd/queue.h, through the daemon).
  * The lora module asks for the next one of a device when it may send (after
- * an uplink of a class A device, at once for class C), and reports each
- * send and each end. Any member NULL: no application downlinks.
+ * each accepted uplink, class A and C; for class C also from
+ * fg_lora_downlink_queued and fg_lora_tick), and reports each send and each
+ * end. Any member NULL: no application downlinks. The calls, by device
+ * name (lorawan.devices[].name), from inside fg_lora_handle_from,
+ * fg_lora_downlink_queued and fg_lora_tick only:
+ *
+ * - next: the command to resolve or send now, as fg_cmdq_next gives it: one
+ *   awaiting its ACK first (awaiting_ack, tries, f_cnt_down as sent() left
+ *   them, also after a restart), else the highest priority, never an
+ *   expired one. May be called again within one decision after finish()
+ *   ended the one it returned (bounded).
+ * - pending: how many the device has pending, the one being sent included
+ *   (FPending is set when more than one).
+ * - sent: the radio took command id with FCntDown f_cnt_down (tries + 1);
+ *   awaiting_ack for a confirmed one (it stays pending until finish).
+ * - finish: the end of id: SENT right after sent() for an unconfirmed one;
+ *   ACK (the device's uplink had the ACK bit); NACK (no ACK after
+ *   lorawan.confirmed_retries resends); FAILED with FG_CMD_R_DAILY_BUDGET or
+ *   FG_CMD_R_TOO_LONG (detail says the figures). A command both radio
+ *   windows refused gets no call: it stays as it was.
  */
 struct fg_lora_downlink_ops {
 	/* 0 and *ret, -ENOENT for none, or a negative errno (see fg_cmdq_next) */
@@ -150,7 +172,11 @@ int fg_lora_downlink_check(const struct fg_lora *l, const struct fg_lorawan_devi
 /*
  * A downlink was queued for device d: a class C device is sent to now (RX2
  * parameters, immediate, through the radio it was last heard by) when the
- * duty cycle allows, else at a later fg_lora_tick. Class A: nothing now.
+ * duty cycle allows, else at a later fg_lora_tick; not heard through a
+ * radio since start (or via FG_LORA_VIA_NONE): at its next uplink. A
+ * confirmed class C downlink without an ACK is resent after 30 s (a try).
+ * Class A: nothing now. Call fg_lora_tick afterwards (and after each
+ * fg_lora_handle_from) to learn when it wants to be called.
  */
 void fg_lora_downlink_queued(struct fg_lora *l, const struct fg_lorawan_device *d);
 

@@ -18,19 +18,21 @@
 #include "source/lora.h"
 #include "check-main.h"
 
-#define TMST 1000000u
+#define TMST	  1000000u
 #define NWK_S_KEY "9A2F3C4D5E6F708192A3B4C5D6E7F801"
 #define APP_S_KEY "1F2E3D4C5B6A79880796A5B4C3D2E1F0"
-#define APP_KEY "2b7e151628aed2a6abf7158809cf4f3c"
-#define DEV_EUI UINT64_C(0x70b3d57ed0000042)
-#define JOIN_EUI UINT64_C(0x70b3d57ed0000000)
+#define APP_KEY	  "2b7e151628aed2a6abf7158809cf4f3c"
+#define DEV_EUI	  UINT64_C(0x70b3d57ed0000042)
+#define JOIN_EUI  UINT64_C(0x70b3d57ed0000000)
 
 static const char *const CONFIG_EU =
 	"lorawan = { region = \"EU868\"; net_id = 0x000013;\n"
-	"  devices = ( { name = \"abp-1\"; dev_eui = \"70B3D57ED0000001\"; dev_addr = \"26011BDA\";\n"
+	"  devices = ( { name = \"abp-1\"; dev_eui = \"70B3D57ED0000001\"; dev_addr = "
+	"\"26011BDA\";\n"
 	"                nwk_s_key = \"" NWK_S_KEY "\";\n"
 	"                app_s_key = \"" APP_S_KEY "\"; },\n"
-	"              { name = \"abp-2\"; dev_eui = \"70B3D57ED0000002\"; dev_addr = \"26011BDB\";\n"
+	"              { name = \"abp-2\"; dev_eui = \"70B3D57ED0000002\"; dev_addr = "
+	"\"26011BDB\";\n"
 	"                nwk_s_key = \"" NWK_S_KEY "\";\n"
 	"                app_s_key = \"" APP_S_KEY "\"; },\n"
 	"              { name = \"otaa-1\"; dev_eui = \"70B3D57ED0000042\";\n"
@@ -249,11 +251,13 @@ static int q_finish(void *userdata, const char *id, enum fg_cmd_outcome o, enum 
 }
 
 static const struct fg_lora_downlink_ops qops = {
-	.next = q_next, .pending = q_pending, .sent = q_sent, .finish = q_finish,
+	.next = q_next,
+	.pending = q_pending,
+	.sent = q_sent,
+	.finish = q_finish,
 };
 
-static void queue(const char *device, const char *id, int f_port, const char *data,
-		  bool confirmed)
+static void queue(const char *device, const char *id, int f_port, const char *data, bool confirmed)
 {
 	struct fg_command *c = &q[n_q].c;
 
@@ -305,8 +309,12 @@ static struct fg_lw_session abp(uint32_t dev_addr)
 
 static struct fg_radio_meta radio(uint32_t freq_hz, unsigned sf)
 {
-	return (struct fg_radio_meta){ .present = true, .rssi = -80, .snr = 7.5,
-				       .freq_hz = freq_hz, .sf = (uint8_t) sf, .bw_hz = 125000,
+	return (struct fg_radio_meta){ .present = true,
+				       .rssi = -80,
+				       .snr = 7.5,
+				       .freq_hz = freq_hz,
+				       .sf = (uint8_t) sf,
+				       .bw_hz = 125000,
 				       .tmst = TMST };
 }
 
@@ -331,9 +339,9 @@ static void uplink(int i, bool confirmed, bool ack)
 {
 	struct fg_lw_session s = abp(0x26011BDA + (uint32_t) i);
 
-	ck_assert_int_eq(uplink_at(&s, &fcnt_up[i], confirmed, ack ? 0x20 : 0, NULL, 0,
-				   868300000, 9),
-			 FG_LW_OK);
+	ck_assert_int_eq(
+		uplink_at(&s, &fcnt_up[i], confirmed, ack ? 0x20 : 0, NULL, 0, 868300000, 9),
+		FG_LW_OK);
 }
 
 /* A downlink opened as the device would. */
@@ -893,7 +901,8 @@ START_TEST(test_us915_link_adr_bounded)
 
 	load_config(CONFIG_US);
 	us_join(&s, 1);
-	/* A device that never answers: asked again after a few uplinks, a bounded number of times. */
+	/* A device that never answers: asked again after a few uplinks, a bounded number of times.
+	 */
 	for (int i = 0; i < 20; i++)
 		ck_assert_int_eq(uplink_at(&s, &fcnt, false, 0, NULL, 0, 904300000, 7), FG_LW_OK);
 	ck_assert_uint_ge(stats().link_adr_sent, 2);

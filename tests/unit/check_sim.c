@@ -268,7 +268,7 @@ START_TEST(sim_on_event_loop_emits_by_itself)
 }
 END_TEST
 
-/* The simulated LoRaWAN device: heard via FG_LORA_VIA_SIM, and it acknowledges a confirmed downlink. */
+/* The simulated LoRaWAN device: heard via FG_LORA_VIA_SIM; it acknowledges confirmed downlinks. */
 static struct {
 	uint8_t phy[FG_LW_PHY_MAX];
 	size_t len;
@@ -321,7 +321,8 @@ START_TEST(sim_lora_device_acknowledges_a_confirmed_downlink)
 		"sources = { sim = { enabled = true; interval_ms = 20; seed = 3; }; };\n"
 		"lorawan = { devices = ( { name = \"abp-1\"; dev_eui = \"70B3D57ED0000001\";\n"
 		"  dev_addr = \"26011BDA\"; nwk_s_key = \"9A2F3C4D5E6F708192A3B4C5D6E7F801\";\n"
-		"  app_s_key = \"1F2E3D4C5B6A79880796A5B4C3D2E1F0\"; codec = \"cayenne\"; } ); };\n";
+		"  app_s_key = \"1F2E3D4C5B6A79880796A5B4C3D2E1F0\";\n"
+		"  codec = \"cayenne\"; } ); };\n";
 	struct fg_diags diags = { 0 };
 	struct fg_config *c;
 	struct fg_sim_lora *s;
