@@ -1293,12 +1293,14 @@ static int lora_send(void *userdata, const struct fg_lw_txpk *tx, const struct f
 		r = fg_gwmp_send(d->gwmp, via->gateway, tx);
 	else if (via->via == FG_LORA_VIA_SX130X && d->sx130x)
 		r = fg_sx130x_send(d->sx130x, tx);
-	else if (via->via == FG_LORA_VIA_SIM) {
-		/* The simulator's radio: what a real one would send, said. */
+	else if (via->via == FG_LORA_VIA_SIM && d->sim_lora) {
+		/* The simulator's radio: what a real one would send, said, and its device told. */
 		fg_log_info("sim", "sim radio: downlink of %zu bytes %s at %u.%06u MHz, DR%d",
 			    tx->len, tx->immediate ? "now" : "in its receive window",
 			    tx->freq_hz / 1000000, tx->freq_hz % 1000000, tx->dr);
-		r = 0;
+		r = fg_sim_lora_downlink(d->sim_lora, tx->payload, tx->len);
+		if (r == -ENOENT)
+			r = 0; /* for a device the simulator does not play: sent into the air */
 	}
 	fg_log_debug("lora", "downlink of %zu bytes at %u.%06u MHz, DR%d, counter %u: %s", tx->len,
 		     tx->freq_hz / 1000000, tx->freq_hz % 1000000, tx->dr, tx->count_us,
@@ -1313,6 +1315,16 @@ static void on_frame(const uint8_t *phy, size_t len, const struct fg_radio_meta 
 	struct daemon *d = userdata;
 
 	(void)fg_lora_handle(d->lora, phy, len, radio, on_readings, d);
+}
+
+/* A LoRa frame of the simulator's devices: answers go back to the simulator. */
+static void on_sim_frame(const uint8_t *phy, size_t len, const struct fg_radio_meta *radio,
+			 const struct fg_lora_origin *origin, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	if (d->lora)
+		(void)fg_lora_handle_from(d->lora, phy, len, radio, origin, on_readings, d);
 }
 
 /* A LoRa frame the concentrator heard: answers go back through it. */
@@ -1559,6 +1571,7 @@ static int sources_start(struct daemon *d)
 		r = fg_sim_lora_new(d->cfg, d->loop, &ops, on_frame, d, &d->sim_lora);
 		if (r < 0)
 			return fg_log_errno(r, "sim", "cannot start the simulated LoRaWAN devices: %m");
+		fg_sim_lora_set_frame_from(d->sim_lora, on_sim_frame);
 		if (!d->sim_lora)
 			fg_log_warning("sim", "sources.sim.lorawan is set but no device of "
 				       "lorawan.devices has the cayenne or raw codec");
