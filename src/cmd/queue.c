@@ -329,12 +329,17 @@ int fg_cmdq_accept(struct fg_cmdq *q, const struct fg_command *c, uint64_t now_m
 	if (r >= 0 && k.kind == FG_CMD_DOWN_REPLACE)
 		r = clear_device(q, k.device_name, now_ms, &d);
 	if (r >= 0) {
+		/*
+		 * The total from the counter (kept from the rows at open and by
+		 * every committed change): counting up to max_queued rows at
+		 * every accept would cost what the bound is there to limit.
+		 */
 		int dev = fg_store_cmd_count(q->s, k.device_name);
-		int all = dev >= 0 ? fg_store_cmd_count(q->s, NULL) : dev;
+		int64_t all = (int64_t) q->stats.pending + d.pending;
 
-		r = all;
-		if (r >= 0 && ((uint32_t) dev >= q->max_queue_per_device ||
-			       (uint32_t) all >= q->max_queued)) {
+		r = dev;
+		if (r >= 0 &&
+		    ((uint32_t) dev >= q->max_queue_per_device || all >= (int64_t) q->max_queued)) {
 			char detail[96];
 
 			snprintf(detail, sizeof(detail), "%s",

@@ -22,7 +22,8 @@
 #include "util/json.h"
 #include "ctl.h"
 
-#define ANSWER_MAX 65536
+#define ANSWER_MAX	 65536
+#define CONTROL_LINE_MAX 64 /* core/control.c's COMMAND_MAX, with its NUL */
 
 static const char *str(const json_t *o, const char *key)
 {
@@ -52,8 +53,10 @@ static void expires(const json_t *ms, char *buf, size_t size)
 		snprintf(buf, size, "in %llu s", (unsigned long long) ((t - now) / 1000));
 	else if (t - now < 7200000)
 		snprintf(buf, size, "in %llu min", (unsigned long long) ((t - now) / 60000));
-	else
+	else if (t - now < 172800000)
 		snprintf(buf, size, "in %llu h", (unsigned long long) ((t - now) / 3600000));
+	else
+		snprintf(buf, size, "in %llu d", (unsigned long long) ((t - now) / 86400000));
 }
 
 /* The table of a {"commands":...} document. */
@@ -86,6 +89,23 @@ static void print_doc(const json_t *root, bool json)
 	} else {
 		print_table(root);
 	}
+}
+
+/* Keep only the commands of device (the answer of a "queue" for all). */
+static void keep_device(json_t *root, const char *device)
+{
+	json_t *list = json_object_get(root, "commands");
+	size_t i = 0;
+
+	while (i < json_array_size(list)) {
+		if (strcmp(str(json_array_get(list, i), "device"), device) != 0)
+			json_array_remove(list, i);
+		else
+			i++;
+	}
+	if (!json_is_true(json_object_get(root, "truncated")))
+		json_object_set_new(root, "count",
+				    json_integer((json_int_t) json_array_size(list)));
 }
 
 struct file_list {
@@ -134,12 +154,15 @@ int fg_ctl_queue(int argc, char **argv, const char *config_path, const char *soc
 	static char answer[ANSWER_MAX];
 	struct fg_config *cfg = NULL;
 	const char *device = NULL;
-	char sock[160], command[16 + FG_CMD_DEVICE_MAX];
+	char sock[160], command[CONTROL_LINE_MAX];
 	bool json = false;
 	json_t *root;
 	int c, r, status;
 
-	/* 0, not 1: a full reset, or the main getopt's "+" order stays and DEVICE ends the options. */
+	/*
+	 * 0, not 1: glibc then starts over, in permuting order, so that "queue
+	 * DEVICE --json" works (fieldgatectl's own options stop at the command).
+	 */
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
 		if (c != 'j')
@@ -157,7 +180,14 @@ int fg_ctl_queue(int argc, char **argv, const char *config_path, const char *soc
 			return EXIT_USAGE;
 		}
 	}
-	snprintf(command, sizeof(command), "queue%s%s", device ? " " : "", device ? device : "");
+	/*
+	 * The daemon reads a command line of CONTROL_LINE_MAX bytes at most: a
+	 * longer device name is asked as the whole queue, then picked here.
+	 */
+	if (device && strlen("queue ") + strlen(device) < CONTROL_LINE_MAX)
+		snprintf(command, sizeof(command), "queue %s", device);
+	else
+		snprintf(command, sizeof(command), "queue");
 	r = fg_ctl_socket(config_path, socket_path, &cfg, sock, sizeof(sock));
 	if (r < 0) {
 		fprintf(stderr, "fieldgatectl: control socket path too long\n");
@@ -177,6 +207,8 @@ int fg_ctl_queue(int argc, char **argv, const char *config_path, const char *soc
 			json_decref(root);
 			return EXIT_REFUSED;
 		}
+		if (device)
+			keep_device(root, device);
 		print_doc(root, json);
 		json_decref(root);
 		return EXIT_SUCCESS;

@@ -824,6 +824,38 @@ START_TEST(cmdq_reads_a_buffer_older_than_the_command_table_as_empty)
 }
 END_TEST
 
+START_TEST(cmdq_a_record_that_cannot_be_read_ends_failed_storage)
+{
+	struct fg_commands_config cc = cmd_cfg();
+	struct fg_command n;
+	struct fg_cmdq_stats st;
+	struct outbox *o;
+	sqlite3 *db;
+
+	open_both(&cc);
+	accept_ok("torn", "dev", 6, 0);
+	accept_ok("fine", "dev", 3, 0);
+	close_both();
+	/* A record of a future version, or a torn one: not a reason to stop the queue. */
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "UPDATE command SET body = x'ff00' WHERE id = 'torn'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	open_both(&cc);
+	ck_assert_int_eq(fg_cmdq_next(q, "name-dev", NOW, &n), 0);
+	ck_assert_str_eq(n.id, "fine");
+	o = peek_all();
+	ck_assert_uint_eq(o->n, 3);
+	assert_event(&o->m[2], "torn", "failed", "storage");
+	ck_assert_int_eq(fg_cmdq_seen(q, "torn"), 1);
+	fg_cmdq_get_stats(q, &st);
+	ck_assert_uint_eq(st.failed[FG_CMD_R_STORAGE], 1);
+	ck_assert_uint_eq(st.pending, 1);
+	close_both();
+}
+END_TEST
+
 static Suite *cmdq_suite(void)
 {
 	Suite *su = suite_create("cmdq");
@@ -847,6 +879,7 @@ static Suite *cmdq_suite(void)
 	tcase_add_test(tc, cmdq_refuses_inside_a_commit);
 	tcase_add_test(tc, cmdq_lists_in_the_ctl_shape_from_the_queue_and_the_file);
 	tcase_add_test(tc, cmdq_reads_a_buffer_older_than_the_command_table_as_empty);
+	tcase_add_test(tc, cmdq_a_record_that_cannot_be_read_ends_failed_storage);
 	suite_add_tcase(su, tc);
 	return su;
 }
