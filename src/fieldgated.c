@@ -741,14 +741,14 @@ static int commands_start(struct daemon *d)
 
 struct queue_answer {
 	struct fg_json *j;
-	size_t count, max;
+	size_t count, room; /* listed; bytes the list may take, the rest is for the end */
 };
 
 static int queue_one(const struct fg_command *c, void *userdata)
 {
 	struct queue_answer *a = userdata;
 
-	if (a->count >= a->max)
+	if (a->j->len >= a->room)
 		return -ENOBUFS;
 	fg_cmdq_json_command(a->j, c);
 	a->count++;
@@ -759,15 +759,20 @@ static int queue_one(const struct fg_command *c, void *userdata)
 static int queue_json(struct daemon *d, const char *device, char *buf, size_t size)
 {
 	struct fg_json j;
-	struct queue_answer a = { .j = &j, .max = 200 };
-	int r;
+	struct queue_answer a = { .j = &j, .room = size > 4096 ? size - 4096 : 0 };
+	const char *dev = device && *device ? device : NULL;
+	int r, total;
 
 	if (!d->cmdq)
 		return snprintf(buf, size, "{\"error\":\"commands are not enabled\"}\n");
 	fg_json_init_fixed(&j, buf, size);
 	fg_cmdq_json_begin(&j);
-	r = fg_cmdq_each(d->cmdq, device && *device ? device : NULL, queue_one, &a);
-	fg_cmdq_json_end(&j, a.count, r == -ENOBUFS);
+	r = fg_cmdq_each(d->cmdq, dev, queue_one, &a);
+	total = fg_cmdq_pending(d->cmdq, dev);
+	if (total < 0 || (size_t)total < a.count)
+		total = (int)a.count;
+	/* count: all pending; the list stops where the answer is full. */
+	fg_cmdq_json_end(&j, (size_t)total, a.count < (size_t)total);
 	fg_json_raw(&j, "\n", 1);
 	if (r < 0 && r != -ENOBUFS)
 		return snprintf(buf, size, "{\"error\":\"%s\"}\n", strerror(-r));
