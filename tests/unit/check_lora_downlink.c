@@ -637,34 +637,45 @@ START_TEST(test_class_c)
 	ck_assert_uint_eq(n_sent, 1);
 	ck_assert(!sent[0].immediate);
 	assert_event(1, "c1", true, FG_CMD_SENT);
+	/* Queued during its receive windows: not on top of them; tick's, after RX2. */
+	queue("abp-2", "c1b", 3, "\xab", false);
+	fg_lora_downlink_queued(lora, d);
+	ck_assert_uint_eq(n_sent, 1);
+	wait = fg_lora_tick(lora);
+	ck_assert_uint_eq(wait, 3000000);
+	now_usec += wait;
+	ck_assert_uint_eq(fg_lora_tick(lora), UINT64_MAX);
+	ck_assert_uint_eq(n_sent, 2);
+	ck_assert(sent[1].immediate);
+	assert_event(3, "c1b", true, FG_CMD_SENT);
 	/* After the RX windows: queued now goes at once, on RX2 parameters, through GWMP. */
 	now_usec += UINT64_C(3600) * 1000000;
 	ck_assert_uint_eq(fg_lora_tick(lora), UINT64_MAX);
 	queue("abp-2", "c2", 4, "\xbb\xcc", false);
 	fg_lora_downlink_queued(lora, d);
-	ck_assert_uint_eq(n_sent, 2);
-	ck_assert(sent[1].immediate);
-	ck_assert_uint_eq(sent[1].freq_hz, 869525000);
-	ck_assert_int_eq(sent[1].dr, 0);
-	ck_assert_int_eq(sent_via[1].via, FG_LORA_VIA_GWMP);
-	open_abp(1, 1, &o);
+	ck_assert_uint_eq(n_sent, 3);
+	ck_assert(sent[2].immediate);
+	ck_assert_uint_eq(sent[2].freq_hz, 869525000);
+	ck_assert_int_eq(sent[2].dr, 0);
+	ck_assert_int_eq(sent_via[2].via, FG_LORA_VIA_GWMP);
+	open_abp(2, 1, &o);
 	assert_data(&o, 4, "\xbb\xcc");
-	assert_event(3, "c2", true, FG_CMD_SENT);
+	assert_event(5, "c2", true, FG_CMD_SENT);
 	/* At once again: 869.525 MHz owes 9 times the last airtime; tick sends when it is paid. */
 	queue("abp-2", "c3", 4, "\xdd", false);
 	fg_lora_downlink_queued(lora, d);
-	ck_assert_uint_eq(n_sent, 2);
+	ck_assert_uint_eq(n_sent, 3);
 	wait = fg_lora_tick(lora);
 	ck_assert_uint_gt(wait, 1000000);
 	ck_assert_uint_lt(wait, 60000000);
 	now_usec += wait - 1;
 	ck_assert_uint_le(fg_lora_tick(lora), 1000);
-	ck_assert_uint_eq(n_sent, 2);
+	ck_assert_uint_eq(n_sent, 3);
 	now_usec += 1;
 	ck_assert_uint_eq(fg_lora_tick(lora), UINT64_MAX);
-	ck_assert_uint_eq(n_sent, 3);
-	ck_assert(sent[2].immediate);
-	assert_event(5, "c3", true, FG_CMD_SENT);
+	ck_assert_uint_eq(n_sent, 4);
+	ck_assert(sent[3].immediate);
+	assert_event(7, "c3", true, FG_CMD_SENT);
 }
 END_TEST
 
