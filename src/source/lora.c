@@ -1068,9 +1068,11 @@ static void class_c_send(struct fg_lora *l, struct device *dv, uint64_t now)
 void fg_lora_downlink_queued(struct fg_lora *l, const struct fg_lorawan_device *d)
 {
 	struct device *dv = device_of(l, d);
+	uint64_t now = mono_now(l);
 
-	if (dv && d->class_c)
-		class_c_send(l, dv, mono_now(l));
+	/* A try already planned (the RX windows of an uplink, the duty cycle, an ACK): tick's. */
+	if (dv && d->class_c && !(dv->cc_at > now))
+		class_c_send(l, dv, now);
 }
 
 uint64_t fg_lora_tick(struct fg_lora *l)
@@ -1084,7 +1086,7 @@ uint64_t fg_lora_tick(struct fg_lora *l)
 			continue;
 		if (now >= dv->cc_at)
 			class_c_send(l, dv, now);
-		if (dv->cc_at && dv->cc_at - now < next)
+		if (dv->cc_at && (dv->cc_at > now ? dv->cc_at - now : 0) < next)
 			next = dv->cc_at > now ? dv->cc_at - now : 0;
 	}
 	return next;

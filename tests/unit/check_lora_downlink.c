@@ -51,6 +51,8 @@ static struct {
 	size_t len;
 } kv[8];
 static size_t n_kv;
+static int save_result; /* saves fail with it when negative */
+static int next_result; /* the queue's next() fails with it when negative */
 
 static struct fg_lw_txpk sent[64];
 static struct fg_lora_origin sent_via[64];
@@ -100,6 +102,8 @@ static int save(void *userdata, const char *key, const void *buf, size_t len)
 	size_t i;
 
 	(void) userdata;
+	if (save_result < 0)
+		return save_result;
 	for (i = 0; i < n_kv && strcmp(kv[i].key, key); i++)
 		;
 	ck_assert_uint_lt(i, 8);
@@ -185,6 +189,8 @@ static int q_next(void *userdata, const char *device, struct fg_command *ret)
 	int best = -1;
 
 	(void) userdata;
+	if (next_result < 0)
+		return next_result;
 	for (size_t i = 0; i < n_q; i++) {
 		if (!q[i].live || strcmp(q[i].c.device_name, device))
 			continue;
@@ -433,6 +439,7 @@ static void setup(void)
 	n_kv = n_sent = n_q = n_ev = 0;
 	memset(fcnt_up, 0, sizeof(fcnt_up));
 	refuse_sends = 0;
+	save_result = next_result = 0;
 	wall_known = false;
 	now_usec += UINT64_C(3600) * 1000000; /* every duty-cycle budget whole */
 	cfg = NULL;
@@ -637,34 +644,45 @@ START_TEST(test_class_c)
 	ck_assert_uint_eq(n_sent, 1);
 	ck_assert(!sent[0].immediate);
 	assert_event(1, "c1", true, FG_CMD_SENT);
+	/* Queued during its receive windows: not on top of them; tick's, after RX2. */
+	queue("abp-2", "c1b", 3, "\xab", false);
+	fg_lora_downlink_queued(lora, d);
+	ck_assert_uint_eq(n_sent, 1);
+	wait = fg_lora_tick(lora);
+	ck_assert_uint_eq(wait, 3000000);
+	now_usec += wait;
+	ck_assert_uint_eq(fg_lora_tick(lora), UINT64_MAX);
+	ck_assert_uint_eq(n_sent, 2);
+	ck_assert(sent[1].immediate);
+	assert_event(3, "c1b", true, FG_CMD_SENT);
 	/* After the RX windows: queued now goes at once, on RX2 parameters, through GWMP. */
 	now_usec += UINT64_C(3600) * 1000000;
 	ck_assert_uint_eq(fg_lora_tick(lora), UINT64_MAX);
 	queue("abp-2", "c2", 4, "\xbb\xcc", false);
 	fg_lora_downlink_queued(lora, d);
-	ck_assert_uint_eq(n_sent, 2);
-	ck_assert(sent[1].immediate);
-	ck_assert_uint_eq(sent[1].freq_hz, 869525000);
-	ck_assert_int_eq(sent[1].dr, 0);
-	ck_assert_int_eq(sent_via[1].via, FG_LORA_VIA_GWMP);
-	open_abp(1, 1, &o);
+	ck_assert_uint_eq(n_sent, 3);
+	ck_assert(sent[2].immediate);
+	ck_assert_uint_eq(sent[2].freq_hz, 869525000);
+	ck_assert_int_eq(sent[2].dr, 0);
+	ck_assert_int_eq(sent_via[2].via, FG_LORA_VIA_GWMP);
+	open_abp(2, 1, &o);
 	assert_data(&o, 4, "\xbb\xcc");
-	assert_event(3, "c2", true, FG_CMD_SENT);
+	assert_event(5, "c2", true, FG_CMD_SENT);
 	/* At once again: 869.525 MHz owes 9 times the last airtime; tick sends when it is paid. */
 	queue("abp-2", "c3", 4, "\xdd", false);
 	fg_lora_downlink_queued(lora, d);
-	ck_assert_uint_eq(n_sent, 2);
+	ck_assert_uint_eq(n_sent, 3);
 	wait = fg_lora_tick(lora);
 	ck_assert_uint_gt(wait, 1000000);
 	ck_assert_uint_lt(wait, 60000000);
 	now_usec += wait - 1;
 	ck_assert_uint_le(fg_lora_tick(lora), 1000);
-	ck_assert_uint_eq(n_sent, 2);
+	ck_assert_uint_eq(n_sent, 3);
 	now_usec += 1;
 	ck_assert_uint_eq(fg_lora_tick(lora), UINT64_MAX);
-	ck_assert_uint_eq(n_sent, 3);
-	ck_assert(sent[2].immediate);
-	assert_event(5, "c3", true, FG_CMD_SENT);
+	ck_assert_uint_eq(n_sent, 4);
+	ck_assert(sent[3].immediate);
+	assert_event(7, "c3", true, FG_CMD_SENT);
 }
 END_TEST
 
@@ -971,6 +989,38 @@ START_TEST(test_find_device)
 }
 END_TEST
 
+/* FCntDown cannot be saved: nothing is sent (a counter could come again), the command waits. */
+START_TEST(test_save_fails)
+{
+	queue("abp-1", "c1", 1, "a", false);
+	save_result = -EIO;
+	uplink(0, true, false);
+	ck_assert_uint_eq(n_sent, 0);
+	ck_assert_uint_eq(n_ev, 0);
+	ck_assert_uint_eq(stats().downlink_failed, 1);
+	save_result = 0;
+	uplink(0, false, false);
+	ck_assert_uint_eq(n_sent, 1);
+	assert_event(1, "c1", true, FG_CMD_SENT);
+}
+END_TEST
+
+/* The queue fails: the ACK the device is owed still goes. */
+START_TEST(test_queue_fails)
+{
+	struct opened o;
+
+	queue("abp-1", "c1", 1, "a", false);
+	next_result = -EIO;
+	uplink(0, true, false);
+	ck_assert_uint_eq(n_sent, 1);
+	open_abp(0, 0, &o);
+	ck_assert(o.f.ack);
+	ck_assert(!o.f.has_port);
+	ck_assert_uint_eq(n_ev, 0);
+}
+END_TEST
+
 /* No downlink ops: ACKs of confirmed uplinks as before, nothing else asked. */
 START_TEST(test_without_queue)
 {
@@ -1010,6 +1060,8 @@ int main(void)
 	tcase_add_test(tc, test_rejoin_resends);
 	tcase_add_test(tc, test_find_device);
 	tcase_add_test(tc, test_without_queue);
+	tcase_add_test(tc, test_save_fails);
+	tcase_add_test(tc, test_queue_fails);
 	suite_add_tcase(s, tc);
 	return fg_check_main(s);
 }
