@@ -1288,6 +1288,18 @@ static int lora_save(void *userdata, const char *key, const void *buf, size_t le
 	return d->store ? fg_store_state_put(d->store, "lorawan", key, buf, len) : -ENOTSUP;
 }
 
+/* The device a data downlink is for (by its DevAddr), or NULL (a JoinAccept, say). */
+static const struct fg_lorawan_device *downlink_device(struct daemon *d,
+						       const struct fg_lw_txpk *tx)
+{
+	struct fg_lw_frame f;
+
+	if (!d->lora || fg_lw_parse(tx->payload, tx->len, &f) != FG_LW_OK ||
+	    (f.mtype != FG_LW_UNCONFIRMED_DOWN && f.mtype != FG_LW_CONFIRMED_DOWN))
+		return NULL;
+	return fg_lora_device(d->lora, f.dev_addr);
+}
+
 /* A downlink back through the radio that heard the uplink. */
 static int lora_send(void *userdata, const struct fg_lw_txpk *tx, const struct fg_lora_origin *via)
 {
@@ -1300,9 +1312,12 @@ static int lora_send(void *userdata, const struct fg_lw_txpk *tx, const struct f
 		r = fg_sx130x_send(d->sx130x, tx);
 	else if (via->via == FG_LORA_VIA_SIM && d->sim_lora) {
 		/* The simulator's radio: what a real one would send, said, and its device told. */
-		fg_log_info("sim", "sim radio: downlink of %zu bytes %s at %u.%06u MHz, DR%d",
-			    tx->len, tx->immediate ? "now" : "in its receive window",
-			    tx->freq_hz / 1000000, tx->freq_hz % 1000000, tx->dr);
+		const struct fg_lorawan_device *dev = downlink_device(d, tx);
+
+		fg_log_info("sim", "sim radio: downlink for %s, %zu bytes %s at %u.%06u MHz, DR%d",
+			    dev ? dev->name : "an unknown device", tx->len,
+			    tx->immediate ? "now" : "in its receive window", tx->freq_hz / 1000000,
+			    tx->freq_hz % 1000000, tx->dr);
 		r = fg_sim_lora_downlink(d->sim_lora, tx->payload, tx->len);
 		if (r == -ENOENT)
 			r = 0; /* for a device the simulator does not play: sent into the air */
