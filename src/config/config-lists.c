@@ -1027,8 +1027,9 @@ static void load_command_gpio(struct loader *ld, const config_setting_t *g, cons
 	c->line_no = (int) config_setting_source_line(g);
 	snprintf(label, sizeof(label), "#%d", index + 1);
 	v = member_string(ld, g, path, "name", false);
-	if (v && (!*v || strlen(v) > COMMAND_GPIO_NAME ||
-		  v[strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")]))
+	if (v &&
+	    (!*v || strlen(v) > COMMAND_GPIO_NAME ||
+	     v[strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")]))
 		report(ld, FG_DIAG_ERROR, config_setting_get_member(g, "name"), path,
 		       "gpio %s: 'name': expected 1..%d characters from A-Z a-z 0-9 _ . -", label,
 		       COMMAND_GPIO_NAME);
@@ -1042,7 +1043,8 @@ static void load_command_gpio(struct loader *ld, const config_setting_t *g, cons
 	else if (v && gpio_chip_name(v, chip, sizeof(chip)) < 0)
 		report(ld, FG_DIAG_ERROR, config_setting_get_member(g, "chip"), path,
 		       "gpio %s: 'chip': expected gpiochipN, /dev/gpiochipN, N (0..1023) or "
-		       "\"sim\"", label);
+		       "\"sim\"",
+		       label);
 	else if (v && !(c->chip = strdup(chip)))
 		ld->oom = true;
 	if (command_gpio_int(ld, g, path, label, "line", 0, 1023, -1, &x) && x < 0)
@@ -1089,7 +1091,8 @@ static void load_command_gpios(struct loader *ld, const config_setting_t *s, con
 		size_t errors = ld->errors;
 
 		if (!config_setting_is_group(g)) {
-			report(ld, FG_DIAG_ERROR, g, path, "gpio %d: expected a group { ... }", i + 1);
+			report(ld, FG_DIAG_ERROR, g, path, "gpio %d: expected a group { ... }",
+			       i + 1);
 			continue;
 		}
 		load_command_gpio(ld, g, path, i, c);
@@ -1158,10 +1161,11 @@ static void check_command_gpio_owners(struct loader *ld)
 			    gpio_chip_name(r->gpio_chip, chip, sizeof(chip)) < 0 ||
 			    strcmp(chip, c->chip))
 				continue;
-			command_gpio_error(ld, c,
-					   "gpio %s: line %u of %s is driven by rule '%s' (line %d); "
-					   "a line is either a rule's or the commands'",
-					   label, c->line, c->chip, r->name, r->line);
+			command_gpio_error(
+				ld, c,
+				"gpio %s: line %u of %s is driven by rule '%s' (line %d); "
+				"a line is either a rule's or the commands'",
+				label, c->line, c->chip, r->name, r->line);
 		}
 		if (!x->enabled)
 			continue;

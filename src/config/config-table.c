@@ -662,7 +662,8 @@ const struct fg_config_row fg_config_table[] = {
 	  .type = FG_CT_BOOL,
 	  FIELD(sources.sx130x.enabled),
 	  .def = false,
-	  .help = "drive an SX1301/SX1302/SX1303 concentrator on SPI (needs a build with libloragw)" },
+	  .help = "drive an SX1301/SX1302/SX1303 concentrator on SPI (needs a build with "
+		  "libloragw)" },
 	{ .path = "sources.sx130x.spi",
 	  .type = FG_CT_STRING,
 	  FIELD(sources.sx130x.spi),
@@ -690,7 +691,8 @@ const struct fg_config_row fg_config_table[] = {
 	  .min = 1,
 	  .max = 64,
 	  .check = check_gpio_spec,
-	  .expect = "\"CHIP:LINE\" (e.g. \"gpiochip0:17\"), a line number on gpiochip0, or \"none\"",
+	  .expect =
+		  "\"CHIP:LINE\" (e.g. \"gpiochip0:17\"), a line number on gpiochip0, or \"none\"",
 	  .help = "GPIO line of the concentrator's reset (active high); default: the board's" },
 	{ .path = "sources.sx130x.power_gpio",
 	  .type = FG_CT_STRING,
@@ -698,8 +700,10 @@ const struct fg_config_row fg_config_table[] = {
 	  .min = 1,
 	  .max = 64,
 	  .check = check_gpio_spec,
-	  .expect = "\"CHIP:LINE\" (e.g. \"gpiochip0:18\"), a line number on gpiochip0, or \"none\"",
-	  .help = "GPIO line enabling the concentrator's power (driven high); default: the board's" },
+	  .expect =
+		  "\"CHIP:LINE\" (e.g. \"gpiochip0:18\"), a line number on gpiochip0, or \"none\"",
+	  .help = "GPIO line enabling the concentrator's power (driven high); default: the "
+		  "board's" },
 	{ .path = "sources.sx130x.clock_source",
 	  .type = FG_CT_INT,
 	  FIELD(sources.sx130x.clock_source),
@@ -718,7 +722,8 @@ const struct fg_config_row fg_config_table[] = {
 	  FIELD(sources.sx130x.region),
 	  .names = region_names,
 	  .def = 0,
-	  .help = "region whose channel plan the concentrator listens on; default: lorawan.region" },
+	  .help = "region whose channel plan the concentrator listens on; default: "
+		  "lorawan.region" },
 	{ .path = "sources.sx130x.sub_band",
 	  .type = FG_CT_INT,
 	  FIELD(sources.sx130x.sub_band),
@@ -858,7 +863,8 @@ const struct fg_config_row fg_config_table[] = {
 	  .min = 0,
 	  .max = 15,
 	  .def = 3,
-	  .help = "times a confirmed downlink without ACK is sent again before its outcome is nack" },
+	  .help = "times a confirmed downlink without ACK is sent again before its outcome is "
+		  "nack" },
 
 	/* commands (from the cloud; the list commands.gpio is in config-lists.c) */
 	{ .path = "commands.enabled",

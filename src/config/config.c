@@ -943,14 +943,16 @@ static void check_commands_secure(struct loader *ld)
 
 	if (!cfg->commands.enabled || (tls && creds))
 		return;
-	lacks = !tls && !creds ? "neither TLS (mqtt.tls) nor credentials (mqtt.password or "
-				 "mqtt.cert_file)" :
-		!tls	       ? "no TLS (mqtt.tls)" :
-				 "no credentials (mqtt.password or mqtt.cert_file)";
+	if (!tls && !creds)
+		lacks = "neither TLS (mqtt.tls) nor credentials (mqtt.password or mqtt.cert_file)";
+	else if (!tls)
+		lacks = "no TLS (mqtt.tls)";
+	else
+		lacks = "no credentials (mqtt.password or mqtt.cert_file)";
 	if (cfg->commands.allow_insecure)
 		report(ld, FG_DIAG_WARNING, s, "commands.enabled",
-		       "the MQTT connection has %s, and commands.allow_insecure is true: anyone who "
-		       "can publish on the command topics can actuate devices",
+		       "the MQTT connection has %s, and commands.allow_insecure is true: anyone "
+		       "who can publish on the command topics can actuate devices",
 		       lacks);
 	else
 		report(ld, FG_DIAG_ERROR, s, "commands.enabled",
@@ -1035,8 +1037,7 @@ static void check_command_topics(struct loader *ld)
 	}
 	if (r < 0 || !cfg->commands.enabled)
 		goto out;
-	if (cfg->mqtt.stats_topic &&
-	    (r = topic_under(cfg->mqtt.stats_topic, prefix, gw)) > 0) {
+	if (cfg->mqtt.stats_topic && (r = topic_under(cfg->mqtt.stats_topic, prefix, gw)) > 0) {
 		s = seen_setting(ld, "mqtt.stats_topic");
 		report(ld, FG_DIAG_ERROR, s ? s : seen_setting(ld, "commands.topic"),
 		       "mqtt.stats_topic",

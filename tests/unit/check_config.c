@@ -905,6 +905,22 @@ START_TEST(config_loads_every_setting_of_full_fixture)
 	ck_assert_uint_eq(cfg->sources.sim.interval_ms, 500);
 	ck_assert_uint_eq(cfg->sources.sim.seed, 42);
 	ck_assert_str_eq(cfg->sources.sim.name_prefix, "test-");
+	ck_assert_uint_eq(cfg->lorawan.sub_band, 4);
+	ck_assert_uint_eq(cfg->sources.sx130x.sub_band, 4);
+	ck_assert_uint_eq(cfg->lorawan.confirmed_retries, 0);
+	ck_assert(cfg->commands.enabled);
+	ck_assert_str_eq(cfg->commands.topic, "farm/{gateway}/do/");
+	ck_assert_str_eq(cfg->commands.event_topic, "farm/{gateway}/done");
+	ck_assert(!cfg->commands.allow_insecure);
+	ck_assert_uint_eq(cfg->commands.max_size, 8192);
+	ck_assert_uint_eq(cfg->commands.max_queue_per_device, 4);
+	ck_assert_uint_eq(cfg->commands.max_queued, 64);
+	ck_assert_uint_eq(cfg->commands.keep_ids_s, 3600);
+	ck_assert_uint_eq(cfg->commands.n_gpio, 1);
+	ck_assert_str_eq(cfg->commands.gpio[0].name, "gate");
+	ck_assert_uint_eq(cfg->commands.gpio[0].line, 22);
+	ck_assert_int_eq(cfg->commands.gpio[0].initial, 1);
+	ck_assert_uint_eq(cfg->commands.gpio[0].max_pulse_ms, 2000);
 	free(text);
 }
 END_TEST
@@ -1406,6 +1422,551 @@ START_TEST(config_sx130x_mistakes_are_named)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- commands */
+
+/* An MQTT connection commands are allowed over: TLS and a password. */
+#define SECURE_MQTT "mqtt = { tls = true; username = \"gw\"; password = \"pw\"; };\n"
+
+START_TEST(config_commands_defaults)
+{
+	struct fg_config *def = NULL;
+
+	ck_assert_int_eq(load(""), 0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert(!cfg->commands.enabled);
+	ck_assert_str_eq(cfg->commands.topic, "fieldgate/{gateway}/command/");
+	ck_assert_str_eq(cfg->commands.event_topic, "fieldgate/{gateway}/event/command");
+	ck_assert(!cfg->commands.allow_insecure);
+	ck_assert_uint_eq(cfg->commands.max_size, 4096);
+	ck_assert_uint_eq(cfg->commands.max_queue_per_device, 16);
+	ck_assert_uint_eq(cfg->commands.max_queued, 1024);
+	ck_assert_uint_eq(cfg->commands.keep_ids_s, 604800);
+	ck_assert_ptr_null(cfg->commands.gpio);
+	ck_assert_uint_eq(cfg->commands.n_gpio, 0);
+	ck_assert_int_eq(cfg->commands.line, 0);
+	ck_assert_uint_eq(cfg->lorawan.sub_band, 2);
+	ck_assert_uint_eq(cfg->lorawan.confirmed_retries, 3);
+	ck_assert_uint_eq(cfg->sources.sx130x.sub_band, 2);
+	ck_assert(!cfg->sources.sx130x.has_sub_band);
+
+	ck_assert_int_eq(fg_config_new_default(&def), 0);
+	ck_assert(!def->commands.enabled);
+	ck_assert_str_eq(def->commands.topic, cfg->commands.topic);
+	ck_assert_str_eq(def->commands.event_topic, cfg->commands.event_topic);
+	ck_assert_uint_eq(def->commands.max_size, 4096);
+	ck_assert_uint_eq(def->commands.keep_ids_s, 604800);
+	ck_assert_uint_eq(def->lorawan.sub_band, 2);
+	ck_assert_uint_eq(def->lorawan.confirmed_retries, 3);
+	ck_assert_uint_eq(def->sources.sx130x.sub_band, 2);
+	fg_config_free(def);
+}
+END_TEST
+
+START_TEST(config_commands_loads_every_setting)
+{
+	ck_assert_int_eq(load(SECURE_MQTT
+			      "commands = {\n"
+			      "  enabled = true;\n"
+			      "  topic = \"site/{gateway}/cmd/\";\n"
+			      "  event_topic = \"site/{gateway}/outcomes\";\n"
+			      "  allow_insecure = false;\n"
+			      "  max_size = \"64K\";\n"
+			      "  max_queue_per_device = 1000;\n"
+			      "  max_queued = 100000;\n"
+			      "  keep_ids_s = 60;\n"
+			      "  gpio = ( { name = \"valve\"; chip = \"/dev/gpiochip0\"; line = 17;\n"
+			      "             initial = 1; max_pulse_ms = 3600000; },\n"
+			      "           { chip = \"sim\"; line = 0; },\n"
+			      "           { chip = \"2\"; line = 1023; max_pulse_ms = 1; } );\n"
+			      "};\n"
+			      "lorawan = { sub_band = 8; confirmed_retries = 15; };\n"),
+			 0);
+	fg_diags_print(&diags, stderr);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert(cfg->commands.enabled);
+	ck_assert_int_eq(cfg->commands.line, 3);
+	ck_assert_str_eq(cfg->commands.topic, "site/{gateway}/cmd/");
+	ck_assert_str_eq(cfg->commands.event_topic, "site/{gateway}/outcomes");
+	ck_assert_uint_eq(cfg->commands.max_size, 65536);
+	ck_assert_uint_eq(cfg->commands.max_queue_per_device, 1000);
+	ck_assert_uint_eq(cfg->commands.max_queued, 100000);
+	ck_assert_uint_eq(cfg->commands.keep_ids_s, 60);
+	ck_assert_uint_eq(cfg->commands.n_gpio, 3);
+	/* Chips are kept in one spelling, so a command's "gpiochip0" finds "/dev/gpiochip0". */
+	ck_assert_str_eq(cfg->commands.gpio[0].name, "valve");
+	ck_assert_str_eq(cfg->commands.gpio[0].chip, "gpiochip0");
+	ck_assert_uint_eq(cfg->commands.gpio[0].line, 17);
+	ck_assert_int_eq(cfg->commands.gpio[0].initial, 1);
+	ck_assert_uint_eq(cfg->commands.gpio[0].max_pulse_ms, 3600000);
+	ck_assert_int_eq(cfg->commands.gpio[0].line_no, 11);
+	ck_assert_ptr_null(cfg->commands.gpio[1].name);
+	ck_assert_str_eq(cfg->commands.gpio[1].chip, "sim");
+	ck_assert_uint_eq(cfg->commands.gpio[1].line, 0);
+	ck_assert_int_eq(cfg->commands.gpio[1].initial, 0);
+	ck_assert_uint_eq(cfg->commands.gpio[1].max_pulse_ms, 60000);
+	ck_assert_str_eq(cfg->commands.gpio[2].chip, "gpiochip2");
+	ck_assert_uint_eq(cfg->commands.gpio[2].line, 1023);
+	ck_assert_uint_eq(cfg->commands.gpio[2].max_pulse_ms, 1);
+	ck_assert_uint_eq(cfg->lorawan.sub_band, 8);
+	ck_assert_uint_eq(cfg->lorawan.confirmed_retries, 15);
+}
+END_TEST
+
+START_TEST(config_commands_ranges_are_checked)
+{
+	ck_assert_int_eq(load("commands = {\n"
+			      "  max_size = 255;\n"
+			      "  max_queue_per_device = 0;\n"
+			      "  max_queued = 100001;\n"
+			      "  keep_ids_s = 59;\n"
+			      "};\n"
+			      "lorawan = { sub_band = 9; confirmed_retries = 16; };\n"),
+			 -EINVAL);
+	fg_diags_print(&diags, stderr);
+	assert_diag(0, "fieldgate.conf:2: commands.max_size: expected a size 256..64K, got 255 "
+		       "bytes");
+	assert_diag(1, "fieldgate.conf:3: commands.max_queue_per_device: expected an integer "
+		       "1..1000, got 0");
+	assert_diag(2, "fieldgate.conf:4: commands.max_queued: expected an integer 1..100000, got "
+		       "100001");
+	assert_diag(3, "fieldgate.conf:5: commands.keep_ids_s: expected an integer 60..31536000, "
+		       "got 59");
+	assert_diag(4, "fieldgate.conf:7: lorawan.sub_band: expected an integer 1..8, got 9");
+	assert_diag(5, "fieldgate.conf:7: lorawan.confirmed_retries: expected an integer 0..15, "
+		       "got 16");
+	ck_assert_uint_eq(diags.n, 6);
+	ck_assert_ptr_null(cfg);
+}
+END_TEST
+
+START_TEST(config_commands_upper_bounds_are_checked)
+{
+	ck_assert_int_eq(load("commands = {\n"
+			      "  max_size = 65537;\n"
+			      "  max_queue_per_device = 1001;\n"
+			      "  max_queued = 0;\n"
+			      "  keep_ids_s = 31536001;\n"
+			      "};\n"
+			      "lorawan = { sub_band = 0; confirmed_retries = -1; };\n"),
+			 -EINVAL);
+	assert_diag(0, "fieldgate.conf:2: commands.max_size: expected a size 256..64K, got 65537 "
+		       "bytes");
+	assert_diag(1, "fieldgate.conf:3: commands.max_queue_per_device: expected an integer "
+		       "1..1000, got 1001");
+	assert_diag(2, "fieldgate.conf:4: commands.max_queued: expected an integer 1..100000, got "
+		       "0");
+	assert_diag(3, "fieldgate.conf:5: commands.keep_ids_s: expected an integer 60..31536000, "
+		       "got 31536001");
+	assert_diag(4, "fieldgate.conf:7: lorawan.sub_band: expected an integer 1..8, got 0");
+	assert_diag(5, "fieldgate.conf:7: lorawan.confirmed_retries: expected an integer 0..15, "
+		       "got -1");
+	ck_assert_uint_eq(diags.n, 6);
+}
+END_TEST
+
+START_TEST(config_commands_refused_without_tls_or_credentials)
+{
+	/* Neither: the default connection to localhost:1883. */
+	assert_only_error(load("commands = { enabled = true; };\n"),
+			  "fieldgate.conf:1: commands.enabled: the MQTT connection has neither TLS "
+			  "(mqtt.tls) nor credentials (mqtt.password or mqtt.cert_file): anyone "
+			  "who can publish on the command topics could actuate devices; configure "
+			  "TLS and a password or client certificate, or set "
+			  "commands.allow_insecure = true");
+	fg_diags_clear(&diags);
+
+	/* A password in the clear. */
+	assert_only_error(load("mqtt = { username = \"gw\"; password = \"pw\"; };\n"
+			       "commands = { enabled = true; };\n"),
+			  "fieldgate.conf:2: commands.enabled: the MQTT connection has no TLS "
+			  "(mqtt.tls): anyone who can publish on the command topics could actuate "
+			  "devices; configure TLS and a password or client certificate, or set "
+			  "commands.allow_insecure = true");
+	fg_diags_clear(&diags);
+
+	/* TLS, but anyone may log in. A user name alone is no credential. */
+	assert_only_error(load("mqtt = { tls = true; username = \"gw\"; };\n"
+			       "commands = { enabled = true; };\n"),
+			  "fieldgate.conf:2: commands.enabled: the MQTT connection has no "
+			  "credentials (mqtt.password or mqtt.cert_file): anyone who can publish "
+			  "on the command topics could actuate devices; configure TLS and a "
+			  "password or client certificate, or set commands.allow_insecure = true");
+	fg_diags_clear(&diags);
+
+	/* TLS, but the CA file alone: still no credentials. */
+	ck_assert_int_eq(load("mqtt = { ca_file = \"/etc/ssl/certs/ca.pem\"; };\n"
+			      "commands = { enabled = true; };\n"),
+			 -EINVAL);
+	ck_assert_uint_eq(diags.n, 1);
+}
+END_TEST
+
+START_TEST(config_commands_allow_insecure_turns_the_refusal_into_a_warning)
+{
+	ck_assert_int_eq(load("commands = { enabled = true; allow_insecure = true; };\n"), 0);
+	ck_assert_uint_eq(diags.n, 1);
+	ck_assert_int_eq(diags.v[0].severity, FG_DIAG_WARNING);
+	assert_diag(0, "fieldgate.conf:1: warning: commands.enabled: the MQTT connection has "
+		       "neither TLS (mqtt.tls) nor credentials (mqtt.password or mqtt.cert_file), "
+		       "and commands.allow_insecure is true: anyone who can publish on the command "
+		       "topics can actuate devices");
+	ck_assert(cfg->commands.enabled);
+	ck_assert(cfg->commands.allow_insecure);
+}
+END_TEST
+
+START_TEST(config_commands_accepted_with_tls_and_credentials)
+{
+	/* TLS and a password. */
+	ck_assert_int_eq(load(SECURE_MQTT "commands = { enabled = true; };\n"), 0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert(cfg->commands.enabled);
+	fg_config_free(cfg);
+	cfg = NULL;
+
+	/* TLS and a client certificate (which turns TLS on by itself). */
+	ck_assert_int_eq(load("mqtt = { cert_file = \"/etc/fieldgate/client.crt\";\n"
+			      "         key_file = \"/etc/fieldgate/client.key\"; };\n"
+			      "commands = { enabled = true; };\n"),
+			 0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert(cfg->mqtt.tls);
+	fg_config_free(cfg);
+	cfg = NULL;
+
+	/* A password from a file counts as one. */
+	free(write_file("pw", "secret\n", 0600));
+	{
+		char *text;
+
+		ck_assert_int_ge(asprintf(&text,
+					  "mqtt = { tls = true; username = \"gw\"; "
+					  "password_file = \"%s/pw\"; };\n"
+					  "commands = { enabled = true; };\n",
+					  tmpdir),
+				 0);
+		ck_assert_int_eq(load(text), 0);
+		free(text);
+	}
+	ck_assert_uint_eq(diags.n, 0);
+
+	/* Disabled commands need nothing. */
+	fg_config_free(cfg);
+	cfg = NULL;
+	ck_assert_int_eq(load("commands = { enabled = false; };\n"), 0);
+	ck_assert_uint_eq(diags.n, 0);
+}
+END_TEST
+
+START_TEST(config_commands_topics_are_checked)
+{
+	ck_assert_int_eq(load("commands = {\n"
+			      "  topic = \"fieldgate/{gateway}/command\";\n"
+			      "  event_topic = \"fieldgate/{device}/event\";\n"
+			      "};\n"),
+			 -EINVAL);
+	assert_diag(0, "fieldgate.conf:2: commands.topic: expected a topic prefix ending in '/' "
+		       "such as 'fieldgate/{gateway}/command/', got 'fieldgate/{gateway}/command' "
+		       "(it must end in '/')");
+	assert_diag(1, "fieldgate.conf:3: commands.event_topic: expected a topic such as "
+		       "'fieldgate/{gateway}/event/command', got 'fieldgate/{device}/event' (only "
+		       "{gateway} may be used in the event topic)");
+	fg_diags_clear(&diags);
+
+	assert_only_error(load("commands = { topic = \"fieldgate/+/command/\"; };\n"),
+			  "fieldgate.conf:1: commands.topic: expected a topic prefix ending in '/' "
+			  "such as 'fieldgate/{gateway}/command/', got 'fieldgate/+/command/' (the "
+			  "MQTT wildcard '+' is not allowed)");
+	fg_diags_clear(&diags);
+	assert_only_error(load("commands = { topic = \"fieldgate/{gateway}/#/\"; };\n"),
+			  "fieldgate.conf:1: commands.topic: expected a topic prefix ending in '/' "
+			  "such as 'fieldgate/{gateway}/command/', got 'fieldgate/{gateway}/#/' (the "
+			  "MQTT wildcard '#' is not allowed)");
+	fg_diags_clear(&diags);
+	assert_only_error(load("commands = { topic = \"f/{device}/\"; };\n"),
+			  "fieldgate.conf:1: commands.topic: expected a topic prefix ending in '/' "
+			  "such as 'fieldgate/{gateway}/command/', got 'f/{device}/' (only {gateway} "
+			  "may be used in the command topic)");
+	fg_diags_clear(&diags);
+	assert_only_error(load("commands = { event_topic = \"f/{gateway}/events/#\"; };\n"),
+			  "fieldgate.conf:1: commands.event_topic: expected a topic such as "
+			  "'fieldgate/{gateway}/event/command', got 'f/{gateway}/events/#' (the "
+			  "MQTT wildcard '#' is not allowed)");
+	fg_diags_clear(&diags);
+	assert_only_error(load("commands = { event_topic = \"f/+/events\"; };\n"),
+			  "fieldgate.conf:1: commands.event_topic: expected a topic such as "
+			  "'fieldgate/{gateway}/event/command', got 'f/+/events' (the MQTT wildcard "
+			  "'+' is not allowed)");
+	fg_diags_clear(&diags);
+	assert_only_error(load("commands = { topic = \"f/{gateway\"; };\n"),
+			  "fieldgate.conf:1: commands.topic: expected a topic prefix ending in '/' "
+			  "such as 'fieldgate/{gateway}/command/', got 'f/{gateway' ('{' without "
+			  "'}')");
+}
+END_TEST
+
+START_TEST(config_commands_event_topic_must_not_lie_under_topic)
+{
+	assert_only_error(load("gateway = { id = \"gw1\"; };\n"
+			       "commands = { event_topic = \"fieldgate/{gateway}/command/outcome\"; "
+			       "};\n"),
+			  "fieldgate.conf:2: commands.event_topic: 'fieldgate/{gateway}/command/"
+			  "outcome' lies under commands.topic 'fieldgate/{gateway}/command/': the "
+			  "gateway would take its own outcomes for commands");
+	fg_diags_clear(&diags);
+	/* "p/#" matches "p" itself too. */
+	ck_assert_int_eq(load("commands = { topic = \"a/{gateway}/\";\n"
+			      "  event_topic = \"a/{gateway}\"; };\n"),
+			 -EINVAL);
+	ck_assert_uint_eq(diags.n, 1);
+	ck_assert_str_eq(diags.v[0].setting, "commands.event_topic");
+	ck_assert_int_eq(diags.v[0].line, 2);
+	fg_diags_clear(&diags);
+	/* The same after the gateway id is filled in. */
+	ck_assert_int_eq(load("gateway = { id = \"gw1\"; };\n"
+			      "commands = { topic = \"a/gw1/\";\n"
+			      "  event_topic = \"a/{gateway}/x\"; };\n"),
+			 -EINVAL);
+	ck_assert_uint_eq(diags.n, 1);
+	fg_diags_clear(&diags);
+	/* Next to it is fine: "a/gw1/cmdx" is not under "a/gw1/cmd/". */
+	ck_assert_int_eq(load("commands = { topic = \"a/{gateway}/cmd/\";\n"
+			      "  event_topic = \"a/{gateway}/cmdx\"; };\n"),
+			 0);
+	ck_assert_uint_eq(diags.n, 0);
+}
+END_TEST
+
+START_TEST(config_commands_own_publications_must_not_lie_under_topic)
+{
+	ck_assert_int_eq(load("mqtt = { tls = true; username = \"gw\"; password = \"pw\";\n"
+			      "  stats_topic = \"fieldgate/{gateway}/command/stats\"; };\n"
+			      "commands = { enabled = true; };\n"),
+			 -EINVAL);
+	ck_assert_uint_eq(diags.n, 1);
+	assert_diag(0, "fieldgate.conf:2: mqtt.stats_topic: 'fieldgate/{gateway}/command/stats' "
+		       "lies under commands.topic 'fieldgate/{gateway}/command/': the gateway "
+		       "would take its health record for a command");
+	fg_config_free(cfg);
+	cfg = NULL;
+	fg_diags_clear(&diags);
+	/*
+	 * A prefix above everything the gateway publishes: the outcomes, the
+	 * health record, and the readings (their fixed part, before {source}).
+	 */
+	ck_assert_int_eq(load(SECURE_MQTT "commands = { enabled = true; topic = \"fieldgate/{gateway}/\"; };\n"),
+			 -EINVAL);
+	ck_assert_uint_eq(diags.n, 3);
+	ck_assert_str_eq(diags.v[0].setting, "commands.event_topic");
+	ck_assert_str_eq(diags.v[1].setting, "mqtt.stats_topic");
+	ck_assert_str_eq(diags.v[2].setting, "mqtt.topic");
+	ck_assert_int_eq(diags.v[2].line, 2); /* not in the file: where commands.topic is */
+	fg_diags_clear(&diags);
+	/* Commands off: nothing subscribes, nothing to refuse. */
+	ck_assert_int_eq(load("mqtt = { stats_topic = \"fieldgate/{gateway}/command/stats\"; };\n"),
+			 0);
+	ck_assert_uint_eq(diags.n, 0);
+}
+END_TEST
+
+START_TEST(config_commands_gpio_mistakes_are_named)
+{
+	ck_assert_int_eq(load("commands = { gpio = (\n"
+			      "  { name = \"valve\"; line = 1; },\n"
+			      "  { chip = \"/dev/sda\"; line = 1024; initial = 2; },\n"
+			      "  { chip = \"sim\"; max_pulse_ms = 0; colour = 1; },\n"
+			      "  { name = \"no spaces\"; chip = \"sim\"; line = 3; max_pulse_ms = 3600001; },\n"
+			      "  7\n"
+			      "); };\n"),
+			 -EINVAL);
+	fg_diags_print(&diags, stderr);
+	assert_diag(0, "fieldgate.conf:2: commands.gpio: gpio 'valve': 'chip' is missing");
+	assert_diag(1, "fieldgate.conf:3: commands.gpio: gpio #2: 'chip': expected gpiochipN, "
+		       "/dev/gpiochipN, N (0..1023) or \"sim\"");
+	assert_diag(2, "fieldgate.conf:3: commands.gpio: gpio #2: 'line': expected an integer "
+		       "0..1023");
+	assert_diag(3, "fieldgate.conf:3: commands.gpio: gpio #2: 'initial': expected an integer "
+		       "0..1");
+	assert_diag(4, "fieldgate.conf:4: commands.gpio: unknown member 'colour'");
+	assert_diag(5, "fieldgate.conf:4: commands.gpio: gpio #3: 'line' is missing");
+	assert_diag(6, "fieldgate.conf:4: commands.gpio: gpio #3: 'max_pulse_ms': expected an "
+		       "integer 1..3600000");
+	assert_diag(7, "fieldgate.conf:5: commands.gpio: gpio #4: 'name': expected 1..32 "
+		       "characters from A-Z a-z 0-9 _ . -");
+	assert_diag(8, "fieldgate.conf:5: commands.gpio: gpio #4: 'max_pulse_ms': expected an "
+		       "integer 1..3600000");
+	assert_diag(9, "fieldgate.conf:6: commands.gpio: gpio 5: expected a group { ... }");
+	ck_assert_uint_eq(diags.n, 10);
+	fg_diags_clear(&diags);
+	assert_only_error(load("commands = { gpio = { chip = \"sim\"; line = 1; }; };\n"),
+			  "fieldgate.conf:1: commands.gpio: expected a list of lines, ( { name = "
+			  "...; chip = ...; line = ...; }, ... )");
+}
+END_TEST
+
+START_TEST(config_commands_gpio_line_and_name_once)
+{
+	ck_assert_int_eq(load("commands = { gpio = (\n"
+			      "  { name = \"valve\"; chip = \"gpiochip0\"; line = 17; },\n"
+			      "  { name = \"pump\"; chip = \"/dev/gpiochip0\"; line = 17; },\n"
+			      "  { name = \"valve\"; chip = \"sim\"; line = 17; },\n"
+			      "  { chip = \"sim\"; line = 18; }\n"
+			      "); };\n"),
+			 -EINVAL);
+	assert_diag(0, "fieldgate.conf:3: commands.gpio: gpio 'pump': line 17 of gpiochip0 is "
+		       "declared twice (line 2)");
+	assert_diag(1, "fieldgate.conf:4: commands.gpio: gpio name 'valve' is used twice (line 2)");
+	ck_assert_uint_eq(diags.n, 2);
+}
+END_TEST
+
+START_TEST(config_commands_gpio_line_of_a_rule_is_refused)
+{
+	/* The rule after the commands in the file, the chip spelt another way. */
+	ck_assert_int_eq(load("commands = { gpio = ( { name = \"valve\"; chip = \"gpiochip0\";\n"
+			      "  line = 27; }, { chip = \"sim\"; line = 27; } ); };\n"
+			      "rules = ( { name = \"frost\"; match = \"*/temperature\";\n"
+			      "  when = \"value < 0.5\"; gpio = { chip = \"0\"; line = 27; }; } );\n"),
+			 -EINVAL);
+	ck_assert_uint_eq(diags.n, 1);
+	assert_diag(0, "fieldgate.conf:1: commands.gpio: gpio 'valve': line 27 of gpiochip0 is "
+		       "driven by rule 'frost' (line 3); a line is either a rule's or the "
+		       "commands'");
+	fg_diags_clear(&diags);
+	/* Another line of the same chip, or the same line of another chip, is fine. */
+	ck_assert_int_eq(load("commands = { gpio = ( { chip = \"gpiochip0\"; line = 26; },\n"
+			      "  { chip = \"gpiochip1\"; line = 27; } ); };\n"
+			      "rules = ( { name = \"frost\"; match = \"*/temperature\";\n"
+			      "  when = \"value < 0.5\"; gpio = { chip = \"0\"; line = 27; }; } );\n"),
+			 0);
+	ck_assert_uint_eq(diags.n, 0);
+	fg_config_free(cfg);
+	cfg = NULL;
+	/* The sim chip too. */
+	ck_assert_int_eq(load("rules = ( { name = \"r\"; match = \"*\"; when = \"value > 1\";\n"
+			      "  gpio = { chip = \"sim\"; line = 4; }; } );\n"
+			      "commands = { gpio = ( { chip = \"sim\"; line = 4; } ); };\n"),
+			 -EINVAL);
+	assert_diag(0, "fieldgate.conf:3: commands.gpio: gpio #1: line 4 of sim is driven by rule "
+		       "'r' (line 1); a line is either a rule's or the commands'");
+}
+END_TEST
+
+START_TEST(config_commands_gpio_line_of_the_concentrator_is_refused)
+{
+	ck_assert_int_eq(load("sources = { sx130x = { enabled = true; reset_gpio = \"gpiochip0:17\";\n"
+			      "  power_gpio = \"18\"; }; };\n"
+			      "commands = { gpio = ( { name = \"a\"; chip = \"/dev/gpiochip0\"; line = 17; },\n"
+			      "  { name = \"b\"; chip = \"0\"; line = 18; },\n"
+			      "  { name = \"c\"; chip = \"gpiochip0\"; line = 19; } ); };\n"),
+			 -EINVAL);
+	assert_diag(0, "fieldgate.conf:3: commands.gpio: gpio 'a': line 17 of gpiochip0 is the "
+		       "concentrator's reset (sources.sx130x.reset_gpio)");
+	assert_diag(1, "fieldgate.conf:4: commands.gpio: gpio 'b': line 18 of gpiochip0 is the "
+		       "concentrator's power (sources.sx130x.power_gpio)");
+	ck_assert_uint_eq(diags.n, 2);
+	fg_diags_clear(&diags);
+	/* A simulated concentrator line, too. */
+	ck_assert_int_eq(load("sources = { sx130x = { enabled = true; reset_gpio = \"sim:5\"; }; };\n"
+			      "commands = { gpio = ( { chip = \"sim\"; line = 5; } ); };\n"),
+			 -EINVAL);
+	ck_assert_uint_eq(diags.n, 1);
+	ck_assert_str_eq(diags.v[0].setting, "commands.gpio");
+	fg_diags_clear(&diags);
+	/* "none" drives nothing; a disabled concentrator drives nothing. */
+	ck_assert_int_eq(load("sources = { sx130x = { enabled = true; reset_gpio = \"none\"; }; };\n"
+			      "commands = { gpio = ( { chip = \"gpiochip0\"; line = 17; } ); };\n"),
+			 0);
+	ck_assert_uint_eq(diags.n, 0);
+	fg_config_free(cfg);
+	cfg = NULL;
+	ck_assert_int_eq(load("sources = { sx130x = { reset_gpio = \"17\"; }; };\n"
+			      "commands = { gpio = ( { chip = \"gpiochip0\"; line = 17; } ); };\n"),
+			 0);
+	ck_assert_uint_eq(diags.n, 0);
+}
+END_TEST
+
+START_TEST(config_device_class_and_downlink_budget)
+{
+	ck_assert_int_eq(load(DEVICE("class = \"c\"; max_downlinks_per_day = 10;")), 0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert(cfg->lorawan.devices[0].class_c);
+	ck_assert_uint_eq(cfg->lorawan.devices[0].max_downlinks_per_day, 10);
+	fg_config_free(cfg);
+	cfg = NULL;
+	ck_assert_int_eq(load(DEVICE("class = \"A\"; max_downlinks_per_day = 10000;")), 0);
+	ck_assert(!cfg->lorawan.devices[0].class_c);
+	ck_assert_uint_eq(cfg->lorawan.devices[0].max_downlinks_per_day, 10000);
+	fg_config_free(cfg);
+	cfg = NULL;
+	ck_assert_int_eq(load(DEVICE("class = \"a\";")), 0);
+	ck_assert(!cfg->lorawan.devices[0].class_c);
+	fg_config_free(cfg);
+	cfg = NULL;
+	/* The defaults: class A, no budget. */
+	ck_assert_int_eq(load(DEVICE("")), 0);
+	ck_assert(!cfg->lorawan.devices[0].class_c);
+	ck_assert_uint_eq(cfg->lorawan.devices[0].max_downlinks_per_day, 0);
+	fg_config_free(cfg);
+	cfg = NULL;
+	/* OTAA devices can be class C too. */
+	ck_assert_int_eq(load("lorawan = { devices = ( { name = \"door\"; dev_eui = "
+			      "\"70B3D57ED0000042\";\n"
+			      "  app_key = \"000102030405060708090A0B0C0D0E0F\"; class = \"C\"; } "
+			      "); };\n"),
+			 0);
+	ck_assert_uint_eq(diags.n, 0);
+	ck_assert(cfg->lorawan.devices[0].otaa);
+	ck_assert(cfg->lorawan.devices[0].class_c);
+	fg_config_free(cfg);
+	cfg = NULL;
+
+	ck_assert_int_eq(load(DEVICE("class = \"B\"; max_downlinks_per_day = 10001;")), -EINVAL);
+	assert_diag(0, "fieldgate.conf:3: lorawan.devices: 'class': expected \"A\" or \"C\" (class "
+		       "B is not supported)");
+	assert_diag(1, "fieldgate.conf:3: lorawan.devices: 'max_downlinks_per_day': expected an "
+		       "integer 0..10000 (0: no limit)");
+	ck_assert_uint_eq(diags.n, 2);
+	fg_diags_clear(&diags);
+	ck_assert_int_eq(load(DEVICE("class = 3; max_downlinks_per_day = -1;")), -EINVAL);
+	assert_diag(0, "fieldgate.conf:3: lorawan.devices: 'class': expected a string");
+	assert_diag(1, "fieldgate.conf:3: lorawan.devices: 'max_downlinks_per_day': expected an "
+		       "integer 0..10000 (0: no limit)");
+	ck_assert_uint_eq(diags.n, 2);
+	fg_diags_clear(&diags);
+	assert_only_error(load(DEVICE("class = \"CC\";")),
+			  "fieldgate.conf:3: lorawan.devices: 'class': expected \"A\" or \"C\" "
+			  "(class B is not supported)");
+}
+END_TEST
+
+START_TEST(config_sx130x_sub_band_follows_lorawan_sub_band)
+{
+	ck_assert_int_eq(load("lorawan = { region = \"US915\"; sub_band = 5; };\n"), 0);
+	ck_assert_uint_eq(cfg->lorawan.sub_band, 5);
+	ck_assert_uint_eq(cfg->sources.sx130x.sub_band, 5);
+	ck_assert(!cfg->sources.sx130x.has_sub_band);
+	fg_config_free(cfg);
+	cfg = NULL;
+	/* Given, it stands: a concentrator may listen apart from what devices are told. */
+	ck_assert_int_eq(load("lorawan = { region = \"US915\"; sub_band = 5; };\n"
+			      "sources = { sx130x = { sub_band = 3; }; };\n"),
+			 0);
+	ck_assert_uint_eq(cfg->lorawan.sub_band, 5);
+	ck_assert_uint_eq(cfg->sources.sx130x.sub_band, 3);
+	ck_assert(cfg->sources.sx130x.has_sub_band);
+	fg_config_free(cfg);
+	cfg = NULL;
+	/* Given as the default value, it is still given. */
+	ck_assert_int_eq(load("sources = { sx130x = { sub_band = 2; }; };\n"
+			      "lorawan = { sub_band = 7; };\n"),
+			 0);
+	ck_assert_uint_eq(cfg->sources.sx130x.sub_band, 2);
+	ck_assert(cfg->sources.sx130x.has_sub_band);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1485,6 +2046,26 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, config_sx130x_defaults_leave_the_rest_to_the_board);
 	tcase_add_test(tc, config_sx130x_loads_settings_and_channels);
 	tcase_add_test(tc, config_sx130x_mistakes_are_named);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("commands");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, config_commands_defaults);
+	tcase_add_test(tc, config_commands_loads_every_setting);
+	tcase_add_test(tc, config_commands_ranges_are_checked);
+	tcase_add_test(tc, config_commands_upper_bounds_are_checked);
+	tcase_add_test(tc, config_commands_refused_without_tls_or_credentials);
+	tcase_add_test(tc, config_commands_allow_insecure_turns_the_refusal_into_a_warning);
+	tcase_add_test(tc, config_commands_accepted_with_tls_and_credentials);
+	tcase_add_test(tc, config_commands_topics_are_checked);
+	tcase_add_test(tc, config_commands_event_topic_must_not_lie_under_topic);
+	tcase_add_test(tc, config_commands_own_publications_must_not_lie_under_topic);
+	tcase_add_test(tc, config_commands_gpio_mistakes_are_named);
+	tcase_add_test(tc, config_commands_gpio_line_and_name_once);
+	tcase_add_test(tc, config_commands_gpio_line_of_a_rule_is_refused);
+	tcase_add_test(tc, config_commands_gpio_line_of_the_concentrator_is_refused);
+	tcase_add_test(tc, config_device_class_and_downlink_budget);
+	tcase_add_test(tc, config_sx130x_sub_band_follows_lorawan_sub_band);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("mqtt");
