@@ -697,10 +697,10 @@ static struct fg_expr *rule_expr(struct loader *ld, const config_setting_t *g, c
 	return r < 0 ? NULL : e;
 }
 
-/* A small integer member; def when absent. */
-static bool member_int(struct loader *ld, const config_setting_t *g, const char *path,
-		       const char *rule, const char *member, long long lo, long long hi,
-		       long long def, long long *ret)
+/* An integer member of a list entry in lo..hi, def when absent; who names the entry. */
+static bool entry_int(struct loader *ld, const config_setting_t *g, const char *path,
+		      const char *who, const char *member, long long lo, long long hi,
+		      long long def, long long *ret)
 {
 	const config_setting_t *m = config_setting_get_member(g, member);
 
@@ -710,12 +710,23 @@ static bool member_int(struct loader *ld, const config_setting_t *g, const char 
 	if ((config_setting_type(m) != CONFIG_TYPE_INT &&
 	     config_setting_type(m) != CONFIG_TYPE_INT64) ||
 	    config_setting_get_int64(m) < lo || config_setting_get_int64(m) > hi) {
-		report(ld, FG_DIAG_ERROR, m, path, "rule '%s': '%s': expected an integer %lld..%lld",
-		       rule, member, lo, hi);
+		report(ld, FG_DIAG_ERROR, m, path, "%s: '%s': expected an integer %lld..%lld", who,
+		       member, lo, hi);
 		return false;
 	}
 	*ret = config_setting_get_int64(m);
 	return true;
+}
+
+/* A small integer member of a rule; def when absent. */
+static bool member_int(struct loader *ld, const config_setting_t *g, const char *path,
+		       const char *rule, const char *member, long long lo, long long hi,
+		       long long def, long long *ret)
+{
+	char who[160];
+
+	snprintf(who, sizeof(who), "rule '%s'", rule);
+	return entry_int(ld, g, path, who, member, lo, hi, def, ret);
 }
 
 static char *dup_member(struct loader *ld, const config_setting_t *g, const char *path,
@@ -998,20 +1009,10 @@ static bool command_gpio_int(struct loader *ld, const config_setting_t *g, const
 			     const char *label, const char *member, long long lo, long long hi,
 			     long long def, long long *ret)
 {
-	const config_setting_t *m = config_setting_get_member(g, member);
+	char who[160];
 
-	*ret = def;
-	if (!m)
-		return true;
-	if ((config_setting_type(m) != CONFIG_TYPE_INT &&
-	     config_setting_type(m) != CONFIG_TYPE_INT64) ||
-	    config_setting_get_int64(m) < lo || config_setting_get_int64(m) > hi) {
-		report(ld, FG_DIAG_ERROR, m, path, "gpio %s: '%s': expected an integer %lld..%lld",
-		       label, member, lo, hi);
-		return false;
-	}
-	*ret = config_setting_get_int64(m);
-	return true;
+	snprintf(who, sizeof(who), "gpio %s", label);
+	return entry_int(ld, g, path, who, member, lo, hi, def, ret);
 }
 
 /* One line of commands.gpio; the chip is kept in one spelling (gpio_chip_name). */
