@@ -663,7 +663,7 @@ START_TEST(cmdq_a_full_disk_refuses_the_command_and_writes_nothing)
 	struct fg_commands_config cc = cmd_cfg();
 	struct fg_command c;
 	struct fg_cmdq_stats st;
-	char id[32];
+	char id[48];
 	int i, r = 0, ok = 0;
 
 	cc.max_queue_per_device = 1000;

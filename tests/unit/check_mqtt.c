@@ -919,7 +919,7 @@ START_TEST(mqtt_threaded_mode_still_writes_everything)
 	/* Well before the misc timer's next second: the loop woke for the queued packet itself. */
 	ck_assert_uint_lt(fg_clock_mono_usec() - t0, 900 * FG_USEC_PER_MSEC);
 	for (int i = 1; i <= 3; i++) {
-		char want[16];
+		char want[32];
 
 		ck_assert_int_eq(srv_expect(&s, loop, 0x30, body, &len, 2 * FG_USEC_PER_SEC), 0x32);
 		ck_assert_int_eq(memcmp(body + 2, "fieldgate/test/sim/dev", 22), 0);
