@@ -317,6 +317,23 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
 }
 
 /* CONNACK: online, or refused with the broker's reason. */
+static void on_log(struct mosquitto *mosq, void *obj, int level, const char *str);
+
+/*
+ * libmosquitto formats a debug line (malloc, vsnprintf, free) for every
+ * packet it sends or reads whenever a log callback is set, whatever the
+ * level: two per message, 8% of the daemon's instructions at 1,000
+ * readings/s. What it says above debug (TLS and socket errors) comes while
+ * connecting, so the callback is set from the connect attempt to the
+ * CONNACK and again at any disconnection, and kept while connected only
+ * when debug logging of "mqtt" is on. An error that ends a connected
+ * session still shows: the disconnection is logged with its code.
+ */
+static void log_while_connected(struct fg_mqtt *m)
+{
+	mosquitto_log_callback_set(m->mosq, fg_log_enabled(LOG_DEBUG, "mqtt") ? on_log : NULL);
+}
+
 static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 		       const mosquitto_property *props)
 {
@@ -359,6 +376,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 					      : "new session",
 		     after);
 	m->lost_usec = 0;
+	log_while_connected(m);
 	/*
 	 * Nothing is published from here: libmosquitto 2.0 calls this from
 	 * handle__connack before message__retry_check resends the window that
@@ -383,6 +401,7 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc, const mosqu
 	(void) p;
 	if (m->freeing)
 		return;
+	mosquitto_log_callback_set(m->mosq, on_log);
 	/*
 	 * While connecting too: the CONNECT is only queued (threaded mode), so
 	 * a refused TCP connection shows here, at the first read or write,
