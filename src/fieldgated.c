@@ -1892,6 +1892,9 @@ int main(int argc, char **argv)
 	bool check_only = false;
 	int c, r;
 
+	/* One thread uses SQLite: no mutexes there (before any other SQLite call). */
+	(void) fg_store_single_thread();
+
 	while ((c = getopt_long(argc, argv, "c:tnvqD:Vh", options, NULL)) != -1) {
 		switch (c) {
 		case 'c':

@@ -104,10 +104,14 @@ static void device_report(struct fg_sim *s, uint32_t i, uint64_t now, struct fg_
 	fg_reading_set_number(&out[1], quantize(hum, 0.1));
 	fg_reading_init(&out[2], FG_SOURCE_SIM, d->id, d->id, "battery", "%EL");
 	fg_reading_set_number(&out[2], quantize(d->battery, 0.1));
+	/* (a copy, not snprintf("%s"): that was 570 instructions per reading) */
+	size_t boot_len = strnlen(boot, sizeof(out[0].boot_id) - 1);
+
 	for (int q = 0; q < FG_SIM_QUANTITIES; q++) {
 		out[q].mono_usec = now;
 		out[q].frame_id = s->frame;
-		snprintf(out[q].boot_id, sizeof(out[q].boot_id), "%s", boot);
+		memcpy(out[q].boot_id, boot, boot_len);
+		out[q].boot_id[boot_len] = '\0';
 	}
 }
 

@@ -88,7 +88,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INSERT_OUTBOX] = "INSERT INTO outbox (seq, topic, payload, qos, retain, created_ms, "
 			     "created_mono_usec, device, bytes, boot, correlation) "
 			     "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-	[ST_DELETE_OUTBOX] = "DELETE FROM outbox WHERE seq = ?",
+	[ST_DELETE_OUTBOX] = "DELETE FROM outbox WHERE seq BETWEEN ? AND ?",
 	[ST_PEEK] = "SELECT seq, topic, payload, qos, retain, created_ms, created_mono_usec, boot, "
 		    "correlation FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
 	[ST_UNSTAMPED] = "SELECT seq, payload, created_mono_usec FROM outbox "
@@ -527,6 +527,14 @@ static int move_aside(struct fg_store *s, char **ret_name)
 		from = to = NULL;
 	}
 	*ret_name = name;
+	return 0;
+}
+
+int fg_store_single_thread(void)
+{
+	if (sqlite3_config(SQLITE_CONFIG_SINGLETHREAD) != SQLITE_OK ||
+	    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+		return -EBUSY;
 	return 0;
 }
 
@@ -988,21 +996,59 @@ static int transform_readings(struct fg_store *s)
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Delete the messages of n acks, one statement per run of consecutive seqs
+ * (QoS 1 acks come in order, so a commit's acks are mostly one run): a
+ * statement per row cost 6,800 instructions, most of it the statement's own
+ * start and end. The callers sort the acks first (sort_acks: a set, whose
+ * order means nothing once here; peek's binary search gains too).
+ */
+static void sort_acks(struct fg_store *s)
+{
+	if (!s->acks_sorted) {
+		qsort(s->acks, s->nacks, sizeof(*s->acks), cmp_u64);
+		s->acks_sorted = true;
+	}
+}
+
+static int delete_acked(struct fg_store *s, const uint64_t *acks, size_t n, uint64_t *ret_deleted)
+{
+	for (size_t i = 0; i < n;) {
+		sqlite3_stmt *st = stmt(s, ST_DELETE_OUTBOX);
+		size_t j = i + 1;
+		int rc;
+
+		while (j < n && acks[j] - acks[j - 1] <= 1)
+			j++;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64) acks[i]);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64) acks[j - 1]);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_DONE)
+			return sql_err(s, rc);
+		*ret_deleted += (uint64_t) sqlite3_changes(s->db);
+		i = j;
+	}
+	return 0;
+}
+
 /* Delete the acked messages and write pending device state. */
 static int apply_acks_and_state(struct fg_store *s, uint64_t *ret_deleted)
 {
 	uint64_t deleted = 0;
 	int rc;
 
-	for (size_t i = 0; i < s->nacks; i++) {
-		sqlite3_stmt *st = stmt(s, ST_DELETE_OUTBOX);
+	sort_acks(s);
+	rc = delete_acked(s, s->acks, s->nacks, &deleted);
 
-		sqlite3_bind_int64(st, 1, (sqlite3_int64) s->acks[i]);
-		rc = sqlite3_step(st);
-		if (rc != SQLITE_DONE)
-			return sql_err(s, rc);
-		deleted += (uint64_t) sqlite3_changes(s->db);
-	}
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < s->nstates; i++) {
 		sqlite3_stmt *st = stmt(s, ST_SET_STATE);
 
@@ -1317,22 +1363,14 @@ static int commit_acks(struct fg_store *s)
 	size_t done = 0;
 	int r = 0;
 
+	sort_acks(s);
 	while (r >= 0 && (done < s->nacks || s->nstates)) {
 		size_t n = s->nacks - done < ACK_CHUNK ? s->nacks - done : ACK_CHUNK;
 		uint64_t deleted = 0;
 
 		r = exec(s, "BEGIN IMMEDIATE");
-		for (size_t i = 0; r >= 0 && i < n; i++) {
-			sqlite3_stmt *st = stmt(s, ST_DELETE_OUTBOX);
-			int rc;
-
-			sqlite3_bind_int64(st, 1, (sqlite3_int64) s->acks[done + i]);
-			rc = sqlite3_step(st);
-			if (rc != SQLITE_DONE)
-				r = sql_err(s, rc);
-			else
-				deleted += (uint64_t) sqlite3_changes(s->db);
-		}
+		if (r >= 0)
+			r = delete_acked(s, s->acks + done, n, &deleted);
 		for (size_t i = 0; r >= 0 && i < s->nstates; i++) {
 			sqlite3_stmt *st = stmt(s, ST_SET_STATE);
 

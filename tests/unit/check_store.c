@@ -353,6 +353,33 @@ START_TEST(store_peek_skips_unordered_pending_acks)
 }
 END_TEST
 
+START_TEST(store_deletes_exactly_the_acked_runs_in_any_order)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s = open_store(&c);
+	struct seen seen = { .n = 0 };
+	struct fg_store_stats st;
+	/* runs 2-4 and 7-9 and the lone 12, out of order, one ack twice */
+	static const uint64_t acks[] = { 8, 2, 3, 12, 9, 4, 7, 3 };
+
+	add_frames(s, 12, 1);
+	ck_assert_int_eq(fg_store_commit(s), 12);
+	for (size_t i = 0; i < sizeof(acks) / sizeof(acks[0]); i++)
+		ck_assert_int_eq(fg_store_ack(s, acks[i]), 0);
+	ck_assert_int_eq(fg_store_flush(s), 0);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.messages_acked, 7);
+	ck_assert_uint_eq(st.outbox_rows, 5);
+	ck_assert_int_eq(fg_store_peek(s, 0, 20, collect, &seen), 5);
+	ck_assert_uint_eq(seen.seq[0], 1);
+	ck_assert_uint_eq(seen.seq[1], 5);
+	ck_assert_uint_eq(seen.seq[2], 6);
+	ck_assert_uint_eq(seen.seq[3], 10);
+	ck_assert_uint_eq(seen.seq[4], 11);
+	fg_store_close(s);
+}
+END_TEST
+
 START_TEST(store_keeps_staged_readings_when_transform_fails)
 {
 	struct fg_buffer_config c = cfg();
@@ -1749,6 +1776,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, store_never_reuses_a_sequence_number);
 	tcase_add_test(tc, store_sequence_counter_is_written_only_when_the_outbox_loses_its_newest);
 	tcase_add_test(tc, store_peek_skips_unordered_pending_acks);
+	tcase_add_test(tc, store_deletes_exactly_the_acked_runs_in_any_order);
 	tcase_add_test(tc, store_keeps_staged_readings_when_transform_fails);
 	tcase_add_test(tc, store_transform_can_drop_a_frame_without_spending_a_seq);
 	tcase_add_test(tc, store_append_is_capped_by_commit_batch);
