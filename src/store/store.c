@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "store/store.h"
+#include "store/tail.h"
 
 #define GROUP_MAX  64	 /* readings of one frame handed to the transform at once */
 #define ACKS_MAX   16384 /* acks waiting for the next commit */
@@ -166,6 +167,8 @@ struct fg_store {
 	fg_store_transform_fn transform;
 	void *userdata;
 	struct fg_store_hooks hooks;
+	struct fg_tail tail; /* the outbox's newest rows, for peek (store/tail.h) */
+	bool emitting;	     /* fg_store_emit's insert is running (the update hook) */
 	bool in_commit;	  /* fg_store_emit is allowed */
 	bool in_txn;	  /* fg_store_begin's transaction is open: fg_store_emit is allowed */
 	uint64_t txn_seq; /* next_seq at fg_store_begin, restored by a rollback */
@@ -422,6 +425,34 @@ static int create_private(struct fg_store *s)
 }
 
 /* Open, check, migrate, prepare; -EBADMSG when the file is not a sound database. */
+/*
+ * Every change to an outbox row reaches the tail: a delete of its oldest
+ * entry (acks, in order) keeps it; anything else it cannot follow (an
+ * eviction's delete from the middle, the time stamp's update, an insert but
+ * fg_store_emit's) makes it forget.
+ */
+static void on_row_change(void *userdata, int op, const char *db, const char *table,
+			  sqlite3_int64 rowid)
+{
+	struct fg_store *s = userdata;
+
+	(void) db;
+	if (strcmp(table, "outbox") != 0)
+		return;
+	if (op == SQLITE_DELETE)
+		fg_tail_deleted(&s->tail, (uint64_t) rowid, s->next_seq);
+	else if (op != SQLITE_INSERT || !s->emitting)
+		fg_tail_reset(&s->tail, s->next_seq);
+}
+
+/* A rollback may bring back rows the tail has let go: it forgets. */
+static void on_rollback(void *userdata)
+{
+	struct fg_store *s = userdata;
+
+	fg_tail_reset(&s->tail, s->next_seq);
+}
+
 static int open_db(struct fg_store *s)
 {
 	int64_t v;
@@ -462,6 +493,8 @@ static int open_db(struct fg_store *s)
 		if (rc != SQLITE_OK)
 			return sql_err(s, rc);
 	}
+	sqlite3_update_hook(s->db, on_row_change, s);
+	sqlite3_rollback_hook(s->db, on_rollback, s);
 	r = query_int(s, "SELECT value FROM meta WHERE key = 'next_seq'", &v);
 	if (r < 0)
 		return r;
@@ -471,6 +504,7 @@ static int open_db(struct fg_store *s)
 	if (r < 0)
 		return r;
 	s->next_seq = (uint64_t) v + 1 > s->meta_seq ? (uint64_t) v + 1 : s->meta_seq;
+	fg_tail_reset(&s->tail, s->next_seq);
 	r = query_int(s, "SELECT COUNT(*) FROM outbox", &v);
 	if (r < 0)
 		return r;
@@ -610,6 +644,7 @@ void fg_store_close(struct fg_store *s)
 		(void) exec(s, "PRAGMA wal_checkpoint(TRUNCATE)");
 	}
 	close_db(s);
+	fg_tail_free(&s->tail);
 	free_staged(s);
 	free(s->staged);
 	free(s->acks);
@@ -752,10 +787,25 @@ int fg_store_emit(struct fg_store *s, const struct fg_store_msg *m)
 	sqlite3_bind_int64(st, 10, boot);
 	if (m->correlation && m->correlation_len)
 		sqlite3_bind_blob(st, 11, m->correlation, (int) m->correlation_len, SQLITE_STATIC);
+	s->emitting = true;
 	rc = sqlite3_step(st);
+	s->emitting = false;
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return sql_err(s, rc);
+	fg_tail_add(&s->tail, &(struct fg_outbox_msg){
+				      .seq = s->next_seq,
+				      .topic = m->topic,
+				      .payload = m->payload,
+				      .payload_len = m->payload_len,
+				      .qos = m->qos,
+				      .retain = m->retain,
+				      .created_ms = m->created_ms,
+				      /* peek's rule: another boot's monotonic clock means nothing */
+				      .created_mono_usec = boot && boot == s->boot ? m->created_mono_usec : 0,
+				      .correlation = m->correlation,
+				      .correlation_len = m->correlation ? m->correlation_len : 0,
+			      });
 	if (!m->created_ms && boot && boot == s->boot &&
 	    (!s->unstamped_from || s->next_seq < s->unstamped_from))
 		s->unstamped_from = s->next_seq;
@@ -1603,11 +1653,25 @@ static bool ack_pending(const struct fg_store *s, uint64_t seq)
 	return false;
 }
 
+static bool tail_skip(const void *ctx, uint64_t seq)
+{
+	return ack_pending(ctx, seq);
+}
+
 int fg_store_peek(struct fg_store *s, uint64_t after_seq, size_t max, fg_outbox_fn fn,
 		  void *userdata)
 {
-	sqlite3_stmt *st = stmt(s, ST_PEEK);
+	sqlite3_stmt *st;
 	int n = 0, rc;
+
+	/* Outside a transaction the tail holds what the table holds, from tail.from on. */
+	if (!s->in_commit && !s->in_txn) {
+		n = fg_tail_peek(&s->tail, after_seq, max, tail_skip, s, fn, userdata);
+		if (n >= 0)
+			return n;
+		n = 0;
+	}
+	st = stmt(s, ST_PEEK);
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64) after_seq);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64) max);
