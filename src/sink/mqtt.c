@@ -96,6 +96,8 @@ struct fg_mqtt {
 	bool connect_called;
 	bool freeing;
 	bool refill; /* PUBACKs freed room in the window: refill once per wake-up */
+	bool reading;	 /* inside mosquitto_loop_read (its callbacks): no writes from here */
+	size_t unwritten; /* messages queued in libmosquitto since the last write */
 	bool resume; /* a CONNACK came: status and refill once libmosquitto has resent its window */
 	int unkept;  /* a message callback could not keep a QoS 1 message (negative errno); 0: none */
 	char unkept_topic[128];
@@ -267,7 +269,30 @@ refused:
 						      .created_mono_usec = msg->created_mono_usec };
 	m->last_published_seq = msg->seq;
 	m->stats.published++;
+	m->unwritten++;
 	return 0;
+}
+
+/*
+ * Write what libmosquitto has queued. libmosquitto writes each packet with
+ * its own write(): corked, a refill of dozens of messages leaves in full
+ * segments rather than one each, which halves the kernel's work per message
+ * on both ends of a backlog drain; uncorking pushes out the tail. One or no
+ * message goes uncorked (two setsockopt calls less). A full socket only says
+ * EAGAIN: the rest goes at EPOLLOUT.
+ */
+static int write_queued(struct fg_mqtt *m, int fd)
+{
+	int on = 1, off = 0, rc;
+	bool cork = m->unwritten > 1;
+
+	if (cork)
+		(void) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+	rc = mosquitto_loop_write(m->mosq, 1);
+	if (cork)
+		(void) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+	m->unwritten = 0;
+	return rc;
 }
 
 void fg_mqtt_kick(struct fg_mqtt *m)
@@ -275,7 +300,12 @@ void fg_mqtt_kick(struct fg_mqtt *m)
 	if (!m || m->stats.state != FG_MQTT_CONNECTED)
 		return;
 	m->refill = false;
-	/* Only queued (threaded mode): on_io writes them at the next EPOLLOUT, corked. */
+	/*
+	 * Queued (threaded mode), then written at once, not at the next turn of
+	 * the loop: that turn was an epoll_wait and two epoll_ctl for EPOLLOUT
+	 * per commit. From inside libmosquitto's read (a command's outcome),
+	 * on_io writes them when the read returns.
+	 */
 	while (m->window_n < m->cfg.max_inflight) {
 		size_t room = m->cfg.max_inflight - m->window_n;
 		size_t before = m->window_n;
@@ -286,6 +316,11 @@ void fg_mqtt_kick(struct fg_mqtt *m)
 			break;
 	}
 	update_io(m);
+	if (!m->reading && m->unwritten && m->io_fd >= 0 && mosquitto_socket(m->mosq) == m->io_fd &&
+	    write_queued(m, m->io_fd) != MOSQ_ERR_SUCCESS) {
+		/* The socket failed: on_io's next turn (EPOLLERR/HUP) reconnects. */
+		m->unwritten = 0;
+	}
 }
 
 /* PUBACK/PUBCOMP (or written, for QoS 0): the broker has it. */
@@ -608,8 +643,11 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 	int rc = MOSQ_ERR_SUCCESS;
 
 	(void) es;
-	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		m->reading = true;
 		rc = mosquitto_loop_read(m->mosq, 1);
+		m->reading = false;
+	}
 	if (m->unkept) {
 		drop_unacked(m);
 		return 0;
@@ -631,19 +669,8 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 	 * waiting for another turn of the loop; a full socket only says EAGAIN.
 	 */
 	if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(m->mosq) == fd &&
-	    ((revents & EPOLLOUT) || mosquitto_want_write(m->mosq))) {
-		int on = 1, off = 0;
-
-		/*
-		 * libmosquitto writes each packet with its own write(): corked, a
-		 * refill of dozens of messages leaves in full segments rather
-		 * than one each, which halves the kernel's work per message on
-		 * both ends of a backlog drain. Uncorking pushes out the tail.
-		 */
-		(void) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
-		rc = mosquitto_loop_write(m->mosq, 1);
-		(void) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
-	}
+	    ((revents & EPOLLOUT) || mosquitto_want_write(m->mosq)))
+		rc = write_queued(m, fd);
 	if (rc != MOSQ_ERR_SUCCESS)
 		m->resume = false;
 	if (rc != MOSQ_ERR_SUCCESS && m->stats.state != FG_MQTT_WAITING) {

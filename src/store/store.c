@@ -822,6 +822,14 @@ void fg_store_set_hooks(struct fg_store *s, const struct fg_store_hooks *h)
 	s->hooks = h ? *h : (struct fg_store_hooks){ 0 };
 }
 
+uint64_t fg_store_commit_due(const struct fg_store *s, uint64_t soon)
+{
+	if (s->nstaged || s->nstates || s->want_commit || (s->stats.readings_rows && s->transform) ||
+	    s->nacks >= ACK_BATCH)
+		return soon;
+	return s->nacks ? s->first_ack_usec + ACK_FLUSH_USEC : 0;
+}
+
 void fg_store_want_commit(struct fg_store *s)
 {
 	s->want_commit = true;

@@ -188,6 +188,15 @@ void fg_store_set_hooks(struct fg_store *s, const struct fg_store_hooks *h);
 void fg_store_want_commit(struct fg_store *s);
 
 /*
+ * When the buffer wants its next commit (CLOCK_MONOTONIC usec): soon for
+ * staged readings, pending state, fg_store_want_commit or readings left to
+ * transform; for acks alone, when the oldest has waited its time (or soon if
+ * there are many); 0 when nothing waits. The daemon arms its commit timer by
+ * it, so that an idle buffer does not wake the loop ten times a second.
+ */
+uint64_t fg_store_commit_due(const struct fg_store *s, uint64_t soon);
+
+/*
  * Opaque state of the transform (rule state): a blob per (owner, key),
  * e.g. ("rule:frost", "ble/a4c1.../temperature"). Written at once: inside a
  * commit it commits or rolls back with it, outside one it is its own
