@@ -89,6 +89,7 @@ struct fg_gateway_config {
 struct fg_buffer_config {
 	char *path;               /* default: state_dir + "/buffer.db" */
 	uint32_t commit_interval_ms; /* 10..10000, default 100 */
+	uint32_t sync_interval_ms; /* 0..60000, default 1000: WAL syncs (0: every commit) */
 	uint32_t commit_batch;    /* 1..100000, default 1000 */
 	uint64_t max_rows;        /* 1000..100000000, default 1000000 */
 	uint64_t max_bytes;       /* 1 MiB..1 TiB, default 256 MiB (database and WAL) */

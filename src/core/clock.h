@@ -27,5 +27,9 @@ uint64_t fg_clock_wall_ms(void);
  */
 bool fg_clock_wall_known(bool trust);
 
-/* This boot's id (32 lowercase hex digits) from the kernel, or "" if unknown. */
+/*
+ * This boot's id (32 lowercase hex digits) from the kernel, or "" if unknown;
+ * read once. FIELDGATE_BOOT_ID_FILE in the environment names another file
+ * to read it from (tests: a reboot).
+ */
 const char *fg_clock_boot_id(void);

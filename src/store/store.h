@@ -191,7 +191,9 @@ void fg_store_want_commit(struct fg_store *s);
  * When the buffer wants its next commit (CLOCK_MONOTONIC usec): soon for
  * staged readings, pending state, fg_store_want_commit or readings left to
  * transform; for acks alone, when the oldest has waited its time (or soon if
- * there are many); 0 when nothing waits. The daemon arms its commit timer by
+ * there are many); for commits not yet synced, when the oldest is
+ * sync_interval_ms old (fg_store_commit syncs it then, with or without work
+ * of its own); 0 when nothing waits. The daemon arms its commit timer by
  * it, so that an idle buffer does not wake the loop ten times a second.
  */
 uint64_t fg_store_commit_due(const struct fg_store *s, uint64_t soon);
@@ -235,6 +237,9 @@ struct fg_store_stats {
 	uint64_t oldest_ms;           /* created_ms of the oldest outbox row, 0 if none/unknown */
 	uint64_t db_bytes;            /* pages in use * page_size, plus the WAL (what max_bytes bounds) */
 	uint64_t stamped;             /* messages given their wall time late (fg_store_stamp_times) */
+	uint64_t wal_syncs;           /* syncs of the WAL by sync_interval_ms (not SQLite's own) */
+	uint64_t sync_errors;         /* of which failed (the commits stay unsynced, tried again) */
+	uint64_t synced_seq;          /* the newest seq committed before the last sync: on the card */
 	bool recovered_corrupt;       /* the file was moved aside at open */
 };
 

@@ -138,6 +138,7 @@ START_TEST(config_fills_every_default_for_empty_file)
 	ck_assert(!cfg->gateway.trust_system_clock);
 	ck_assert_str_eq(cfg->buffer.path, LOCALSTATEDIR "/lib/fieldgate/buffer.db");
 	ck_assert_uint_eq(cfg->buffer.commit_interval_ms, 100);
+	ck_assert_uint_eq(cfg->buffer.sync_interval_ms, 1000);
 	ck_assert_uint_eq(cfg->buffer.commit_batch, 1000);
 	ck_assert_uint_eq(cfg->buffer.max_rows, 1000000);
 	ck_assert_uint_eq(cfg->buffer.max_bytes, 256ULL << 20);
@@ -876,6 +877,7 @@ START_TEST(config_loads_every_setting_of_full_fixture)
 	ck_assert(cfg->gateway.trust_system_clock);
 	ck_assert_str_eq(cfg->buffer.path, "/srv/fieldgate/readings.db");
 	ck_assert_uint_eq(cfg->buffer.commit_interval_ms, 250);
+	ck_assert_uint_eq(cfg->buffer.sync_interval_ms, 5000);
 	ck_assert_uint_eq(cfg->buffer.commit_batch, 500);
 	ck_assert_uint_eq(cfg->buffer.max_rows, 5000000);
 	ck_assert_uint_eq(cfg->buffer.max_bytes, 2ULL << 30);

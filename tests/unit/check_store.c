@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "store/store.h"
 #include "check-main.h"
+#include "cutvfs.h"
 
 static char dir[256];
 static char path[300];
@@ -1846,6 +1847,304 @@ START_TEST(store_command_rows_keep_order_state_and_forget_finished_ids)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- sync: two loss windows */
+
+/* PRAGMA integrity_check of the file as it is on disk now, from a connection of our own. */
+static void assert_sound(void)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_str_eq((const char *) sqlite3_column_text(st, 0), "ok");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* The seqs in the outbox, "1,2,3," */
+static void outbox_seqs(struct fg_store *s, char *out, size_t size)
+{
+	struct seen seen = { .n = 0 };
+	size_t len = 0;
+
+	out[0] = '\0';
+	ck_assert_int_ge(fg_store_peek(s, 0, 64, collect, &seen), 0);
+	for (size_t i = 0; i < seen.n; i++)
+		len += (size_t) snprintf(out + len, size - len, "%llu,",
+					 (unsigned long long) seen.seq[i]);
+}
+
+/*
+ * Run work in a child process over the power-cut VFS, cut the power (only
+ * what was synced stays) and leave without closing. work returns 0 or a
+ * line number that failed (ck_assert in the child would not reach us).
+ */
+static void run_and_cut(int (*work)(struct fg_buffer_config *c), struct fg_buffer_config *c)
+{
+	char failed[320];
+	int status;
+	pid_t pid;
+
+	snprintf(failed, sizeof(failed), "%s/child-failed", dir);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int line;
+
+		if (cutvfs_install() != SQLITE_OK)
+			_exit(2);
+		line = work(c);
+		if (cutvfs_cut(path) != 0)
+			_exit(3);
+		if (line) {
+			FILE *f = fopen(failed, "w");
+
+			if (f) {
+				fprintf(f, "%d", line);
+				fclose(f);
+			}
+		}
+		_exit(line ? 1 : 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 1) {
+		FILE *f = fopen(failed, "r");
+		int line = 0;
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert_int_eq(fscanf(f, "%d", &line), 1);
+		fclose(f);
+		ck_abort_msg("the child's check at " __FILE__ ":%d failed", line);
+	}
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed: status %d",
+		      WEXITSTATUS(status));
+}
+
+#define TRY(cond)                \
+	do {                     \
+		if (!(cond))     \
+			return __LINE__; \
+	} while (0)
+
+static int stage_frames(struct fg_store *s, int count, uint64_t first)
+{
+	struct fg_reading r[3];
+
+	for (int i = 0; i < count; i++) {
+		frame(r, i % 2 ? "dev-b" : "dev-a", first + (uint64_t) i);
+		if (fg_store_append(s, r, 3) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int synced_then_unsynced(struct fg_buffer_config *c)
+{
+	struct fg_store *s = NULL;
+	struct fg_store_stats st;
+	unsigned long syncs;
+	char wal[320];
+
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	TRY(fg_store_open(c, transform, NULL, &s, NULL) == 0);
+	TRY(stage_frames(s, 5, 1) == 0 && fg_store_commit(s) == 5);
+	fg_store_get_stats(s, &st);
+	/* The first commit reserves sequence numbers, and that is synced at once. */
+	TRY(st.wal_syncs == 1 && st.synced_seq == 5);
+	syncs = cutvfs_syncs(wal); /* SQLite also syncs the WAL's header when it starts one */
+	TRY(syncs >= 1);
+	TRY(stage_frames(s, 5, 10) == 0 && fg_store_commit(s) == 5);
+	TRY(stage_frames(s, 5, 20) == 0 && fg_store_commit(s) == 5);
+	fg_store_get_stats(s, &st);
+	/* Neither SQLite nor the store synced these: they wait for sync_interval_ms. */
+	TRY(st.wal_syncs == 1 && st.synced_seq == 5 && cutvfs_syncs(wal) == syncs);
+	TRY(fg_store_commit_due(s, 1) > fg_clock_mono_usec());
+	TRY(fg_store_flush(s) == 0);
+	fg_store_get_stats(s, &st);
+	TRY(st.wal_syncs == 2 && st.synced_seq == 15 && cutvfs_syncs(wal) == syncs + 1);
+	TRY(stage_frames(s, 5, 30) == 0 && fg_store_commit(s) == 5); /* 16..20: lost in the cut */
+	return 0;
+}
+
+START_TEST(store_power_cut_keeps_every_synced_commit_and_never_reuses_a_published_seq)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store_stats st;
+	struct fg_store *s;
+	char seqs[400];
+
+	c.sync_interval_ms = 60000;
+	run_and_cut(synced_then_unsynced, &c);
+	assert_sound();
+	s = open_store(&c);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 15);
+	outbox_seqs(s, seqs, sizeof(seqs));
+	ck_assert_str_eq(seqs, "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,");
+	fg_store_close(s);
+}
+END_TEST
+
+/* This process's boot id from now on (read once, at the first open). */
+static void write_boot_id(const char *id)
+{
+	char file[320];
+	FILE *f;
+
+	snprintf(file, sizeof(file), "%s/boot_id", dir);
+	f = fopen(file, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(id, f);
+	fclose(f);
+	setenv("FIELDGATE_BOOT_ID_FILE", file, 1);
+}
+
+START_TEST(store_after_a_power_cut_in_another_boot_seqs_go_on_past_the_reservation)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store *s;
+	char seqs[400];
+
+	c.sync_interval_ms = 60000;
+	run_and_cut(synced_then_unsynced, &c);
+	/* 16..20 may have reached the broker before the cut: a new boot must not reuse them. */
+	write_boot_id("0123456789abcdef0123456789abcdef\n");
+	s = open_store(&c);
+	add_frames(s, 1, 40);
+	ck_assert_int_eq(fg_store_commit(s), 1);
+	outbox_seqs(s, seqs, sizeof(seqs));
+	ck_assert_str_eq(seqs, "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,65542,");
+	fg_store_close(s);
+	/* Closed cleanly: the next run goes on without a gap. */
+	s = open_store(&c);
+	add_frames(s, 1, 50);
+	ck_assert_int_eq(fg_store_commit(s), 1);
+	outbox_seqs(s, seqs, sizeof(seqs));
+	ck_assert_str_eq(seqs, "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,65542,65543,");
+	fg_store_close(s);
+}
+END_TEST
+
+static int every_commit(struct fg_buffer_config *c)
+{
+	struct fg_store *s = NULL;
+	struct fg_store_stats st;
+
+	TRY(fg_store_open(c, transform, NULL, &s, NULL) == 0);
+	TRY(stage_frames(s, 5, 1) == 0 && fg_store_commit(s) == 5);
+	TRY(stage_frames(s, 5, 10) == 0 && fg_store_commit(s) == 5);
+	fg_store_get_stats(s, &st);
+	/* SQLite synced each commit itself (synchronous=FULL); the store did none. */
+	TRY(st.wal_syncs == 0 && st.synced_seq == 10);
+	return 0;
+}
+
+START_TEST(store_power_cut_with_sync_interval_0_keeps_every_commit)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store_stats st;
+	struct fg_store *s;
+
+	c.sync_interval_ms = 0;
+	run_and_cut(every_commit, &c);
+	assert_sound();
+	s = open_store(&c);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 10);
+	fg_store_close(s);
+}
+END_TEST
+
+static int by_time(struct fg_buffer_config *c)
+{
+	struct fg_store *s = NULL;
+	struct fg_store_stats st;
+
+	TRY(fg_store_open(c, transform, NULL, &s, NULL) == 0);
+	TRY(stage_frames(s, 5, 1) == 0 && fg_store_commit(s) == 5);
+	TRY(stage_frames(s, 5, 10) == 0 && fg_store_commit(s) == 5);
+	fg_store_get_stats(s, &st);
+	TRY(st.synced_seq == 5);
+	/* Past the interval, a commit with nothing to do syncs (the daemon's idle timer). */
+	TRY(fg_store_commit_due(s, 0) != 0);
+	usleep(30 * 1000);
+	TRY(fg_store_commit_due(s, 0) <= fg_clock_mono_usec());
+	TRY(fg_store_commit(s) == 0);
+	fg_store_get_stats(s, &st);
+	TRY(st.synced_seq == 10 && fg_store_commit_due(s, 0) == 0);
+	return 0;
+}
+
+START_TEST(store_syncs_the_wal_once_the_oldest_unsynced_commit_is_sync_interval_old)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store_stats st;
+	struct fg_store *s;
+
+	c.sync_interval_ms = 20;
+	run_and_cut(by_time, &c);
+	s = open_store(&c);
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 10);
+	fg_store_close(s);
+}
+END_TEST
+
+static int promise; /* which promise promised() makes before the cut */
+
+static int promised(struct fg_buffer_config *c)
+{
+	struct fg_store *s = NULL;
+	struct fg_store_cmd row = { .id = "cmd-1", .device = "dev", .body = "B", .body_len = 1 };
+
+	TRY(fg_store_open(c, transform, NULL, &s, NULL) == 0);
+	TRY(stage_frames(s, 2, 1) == 0 && fg_store_commit(s) == 2); /* reserved: synced */
+	TRY(stage_frames(s, 2, 10) == 0 && fg_store_commit(s) == 2); /* not yet */
+	switch (promise) {
+	case 0: /* a command accepted in a transaction of its own */
+		TRY(fg_store_begin(s) == 0);
+		TRY(fg_store_cmd_insert(s, &row) == 0);
+		TRY(fg_store_end(s, true) == 0);
+		break;
+	case 1: /* a command row written alone */
+		TRY(fg_store_cmd_insert(s, &row) == 0);
+		break;
+	case 2: /* a LoRaWAN session */
+		TRY(fg_store_state_put(s, "lorawan", "session:dev", "K", 1) == 0);
+		break;
+	}
+	return 0;
+}
+
+START_TEST(store_what_is_promised_to_others_is_synced_at_once)
+{
+	struct fg_buffer_config c = cfg();
+	struct fg_store_stats st;
+	struct fg_store *s;
+	char blob[8];
+	size_t len = 0;
+
+	c.sync_interval_ms = 60000;
+	promise = _i;
+	run_and_cut(promised, &c);
+	assert_sound();
+	s = open_store(&c);
+	if (_i == 2) {
+		ck_assert_int_eq(fg_store_state_get(s, "lorawan", "session:dev", blob, sizeof(blob),
+						&len), 0);
+		ck_assert_uint_eq(len, 1);
+	} else {
+		ck_assert_int_eq(fg_store_cmd_state(s, "cmd-1"), 0);
+	}
+	/* Whatever was committed before the promise went to the card with it. */
+	fg_store_get_stats(s, &st);
+	ck_assert_uint_eq(st.outbox_rows, 4);
+	fg_store_close(s);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -1904,6 +2203,15 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, store_open_names_the_real_cause);
 	tcase_add_test(tc, store_files_are_private_under_umask_022);
 	tcase_add_test(tc, store_files_left_readable_by_others_are_made_private);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("sync");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, store_power_cut_keeps_every_synced_commit_and_never_reuses_a_published_seq);
+	tcase_add_test(tc, store_after_a_power_cut_in_another_boot_seqs_go_on_past_the_reservation);
+	tcase_add_test(tc, store_power_cut_with_sync_interval_0_keeps_every_commit);
+	tcase_add_test(tc, store_syncs_the_wal_once_the_oldest_unsynced_commit_is_sync_interval_old);
+	tcase_add_loop_test(tc, store_what_is_promised_to_others_is_synced_at_once, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
