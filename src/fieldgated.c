@@ -74,6 +74,7 @@ struct daemon {
 	sd_event_source *window_timer;
 	struct fg_mqtt *mqtt;
 	struct fg_cmdq *cmdq;            /* commands.enabled: the durable command queue */
+	uint64_t sync_errors;            /* the store's failed syncs, as last reported */
 	struct fg_cmd_intake *intake;
 	sd_event_source *command_timer;
 	unsigned command_ticks;
@@ -394,10 +395,27 @@ static void gpio_sync(struct daemon *d)
 }
 
 /* One commit: staged readings to the outbox, acks applied; then wake the sink. */
+/* A failed sync of the buffer (an SD card going bad): said, rate-limited; it is retried. */
+static void report_sync(struct daemon *d)
+{
+	struct fg_store_stats ss;
+
+	fg_store_get_stats(d->store, &ss);
+	if (ss.sync_errors == d->sync_errors)
+		return;
+	d->sync_errors = ss.sync_errors;
+	fg_log_device(LOG_ERR, "store", NULL, "sync",
+		      "%s of '%s' (%llu failures so far); a power cut now may lose more than "
+		      "buffer.sync_interval_ms; retrying",
+		      fg_store_last_error(d->store), d->cfg->buffer.path,
+		      (unsigned long long) ss.sync_errors);
+}
+
 static void store_commit(struct daemon *d)
 {
 	int r = fg_store_commit(d->store);
 
+	report_sync(d);
 	if (r < 0) {
 		fg_log_device(LOG_ERR, "store", NULL, "commit",
 			      "commit failed: %s; keeping the readings staged and retrying",

@@ -47,13 +47,15 @@ static int put_core(const struct fg_health_parts *p, char *buf, size_t size, siz
 	    "\"readings_per_s\":%.1f,\"published_per_s\":%.1f,"
 	    "\"buffer_depth\":%llu,\"oldest_age_s\":%llu,\"db_bytes\":%llu,"
 	    "\"evicted_rows\":%llu,\"evicted_bytes\":%llu,\"evicted_disk\":%llu,"
-	    "\"evicted_age\":%llu,\"disk_free\":%llu,\"wal_bytes\":%llu,",
+	    "\"evicted_age\":%llu,\"disk_free\":%llu,\"wal_bytes\":%llu,"
+	    "\"wal_syncs\":%llu,\"sync_errors\":%llu,\"committed_seq\":%llu,\"synced_seq\":%llu,",
 	    ULL(p->readings_in), ULL(p->published), ULL(ss->evicted),
 	    ULL(p->dropped_store + p->dropped_unformattable), p->readings_per_s, p->published_per_s,
 	    ULL(ss->outbox_rows + ss->readings_rows),
 	    ULL(ss->oldest_ms && now > ss->oldest_ms ? (now - ss->oldest_ms) / 1000 : 0),
 	    ULL(ss->db_bytes), ULL(ss->evicted_rows), ULL(ss->evicted_bytes), ULL(ss->evicted_disk),
-	    ULL(ss->evicted_age), ULL(ss->disk_free), ULL(ss->wal_bytes));
+	    ULL(ss->evicted_age), ULL(ss->disk_free), ULL(ss->wal_bytes), ULL(ss->wal_syncs),
+	    ULL(ss->sync_errors), ULL(ss->committed_seq), ULL(ss->synced_seq));
 	PUT("\"evictions\":{\"max_rows\":%llu,\"max_bytes\":%llu,\"disk\":%llu,\"max_age\":%llu},"
 	    "\"drops\":{\"store\":%llu,\"unformattable\":%llu},",
 	    ULL(ss->evicted_rows), ULL(ss->evicted_bytes), ULL(ss->evicted_disk),
@@ -351,6 +353,10 @@ static const struct metric plain[] = {
 	{ "buffer_messages", GAUGE, "buffer_depth", 0, "messages and readings in the buffer" },
 	{ "buffer_bytes", GAUGE, "db_bytes", 0, "bytes of the buffer file, WAL included" },
 	{ "buffer_wal_bytes", GAUGE, "wal_bytes", 0, "bytes of the buffer's WAL" },
+	{ "buffer_wal_syncs_total", COUNTER, "wal_syncs", 0,
+	  "syncs of the buffer's WAL by buffer.sync_interval_ms" },
+	{ "buffer_sync_errors_total", COUNTER, "sync_errors", 0,
+	  "syncs of the buffer's WAL that failed" },
 	{ "buffer_oldest_age_seconds", GAUGE, "oldest_age_s", 0,
 	  "age of the oldest message waiting" },
 	{ "buffer_disk_free_bytes", GAUGE, "disk_free", 0,

@@ -2054,6 +2054,7 @@ void fg_store_get_stats(const struct fg_store *s, struct fg_store_stats *ret)
 
 	*ret = s->stats;
 	ret->db_bytes = m->db ? used_bytes(m) : 0;
+	ret->committed_seq = s->next_seq - 1;
 }
 
 bool fg_store_evicting(const struct fg_store *s)

@@ -240,6 +240,7 @@ struct fg_store_stats {
 	uint64_t wal_syncs;           /* syncs of the WAL by sync_interval_ms (not SQLite's own) */
 	uint64_t sync_errors;         /* of which failed (the commits stay unsynced, tried again) */
 	uint64_t synced_seq;          /* the newest seq committed before the last sync: on the card */
+	uint64_t committed_seq;       /* the newest seq given to a message (fg_store_get_stats) */
 	bool recovered_corrupt;       /* the file was moved aside at open */
 };
 
