@@ -56,11 +56,12 @@ const char *fg_clock_boot_id(void)
 	ssize_t n;
 	int fd;
 
-	const char *file = getenv("FIELDGATE_BOOT_ID_FILE");
+	const char *file;
 
 	if (loaded)
 		return boot_id;
 	loaded = true;
+	file = getenv("FIELDGATE_BOOT_ID_FILE");
 	fd = open(file && *file ? file : "/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return boot_id;
