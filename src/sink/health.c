@@ -32,11 +32,15 @@ static int put_core(const struct fg_health_parts *p, char *buf, size_t size, siz
 	const struct fg_store_stats *ss = &p->store;
 	const struct fg_mqtt_stats *ms = &p->mqtt;
 	uint64_t now = p->time_ms;
-	char time_ms[24] = "null";
+	char time_ms[24] = "null", first_ack[24] = "null", last_ack[24] = "null";
 	int k;
 
 	if (p->time_ms)
 		snprintf(time_ms, sizeof(time_ms), "%llu", ULL(p->time_ms));
+	if (ms->first_ack_mono_usec)
+		snprintf(first_ack, sizeof(first_ack), "%llu", ULL(ms->first_ack_mono_usec / 1000));
+	if (ms->last_ack_mono_usec)
+		snprintf(last_ack, sizeof(last_ack), "%llu", ULL(ms->last_ack_mono_usec / 1000));
 	PUT("{\"schema\":%d,\"running\":true,\"gateway\":\"%s\",\"version\":\"%s\","
 	    "\"boot_id\":\"%s\",\"time_ms\":%s,\"clock_synchronized\":%s,"
 	    "\"uptime_s\":%llu,\"mode\":\"%s\",",
@@ -62,13 +66,15 @@ static int put_core(const struct fg_health_parts *p, char *buf, size_t size, siz
 	    ULL(ss->evicted_age), ULL(p->dropped_store), ULL(p->dropped_unformattable));
 	PUT("\"broker\":\"%s\",\"inflight\":%llu,\"connects\":%llu,\"reconnects\":%llu,"
 	    "\"broker_failures\":%llu,\"last_acked_seq\":%llu,"
-	    "\"session_present\":%s,\"latency_count\":%llu,\"latency_p50_ms\":%.1f,"
-	    "\"latency_p99_ms\":%.1f,\"latency_max_ms\":%.1f,",
+	    "\"first_ack_mono_ms\":%s,\"last_ack_mono_ms\":%s,\"session_present\":%s,"
+	    "\"latency_count\":%llu,\"latency_p50_ms\":%.1f,\"latency_p99_ms\":%.1f,"
+	    "\"latency_max_ms\":%.1f,",
 	    p->dry_run ? "none" : fg_mqtt_state_to_string(p->have_mqtt ? ms->state : FG_MQTT_IDLE),
 	    ULL(ms->inflight), ULL(ms->connects), ULL(ms->connects > 1 ? ms->connects - 1 : 0),
-	    ULL(ms->failures), ULL(ms->last_acked_seq), ms->session_present ? "true" : "false",
-	    ULL(ms->latency_count), (double) ms->latency_p50_usec / 1000.0,
-	    (double) ms->latency_p99_usec / 1000.0, (double) ms->latency_max_usec / 1000.0);
+	    ULL(ms->failures), ULL(ms->last_acked_seq), first_ack, last_ack,
+	    ms->session_present ? "true" : "false", ULL(ms->latency_count),
+	    (double) ms->latency_p50_usec / 1000.0, (double) ms->latency_p99_usec / 1000.0,
+	    (double) ms->latency_max_usec / 1000.0);
 	PUT("\"metrics_textfile_writes\":%llu,\"metrics_textfile_failures\":%llu,",
 	    ULL(p->textfile_writes), ULL(p->textfile_failures));
 	return (int) n;

@@ -341,6 +341,9 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
 		if (m->window[i].seq > m->stats.last_acked_seq)
 			m->stats.last_acked_seq = m->window[i].seq;
 		m->stats.acked++;
+		if (!m->stats.first_ack_mono_usec)
+			m->stats.first_ack_mono_usec = now;
+		m->stats.last_ack_mono_usec = now;
 		m->window[i] = m->window[--m->window_n];
 		m->refill = true;
 		break;

@@ -61,6 +61,8 @@ struct fg_mqtt_stats {
 	uint64_t failures;     /* failed attempts and lost connections */
 	uint64_t inflight;
 	uint64_t last_acked_seq;
+	uint64_t first_ack_mono_usec; /* CLOCK_MONOTONIC of the first PUBACK since start; 0: none */
+	uint64_t last_ack_mono_usec;  /* of the latest PUBACK; 0: none */
 	bool session_present;  /* the broker kept our session at the last CONNACK */
 	uint64_t latency_count; /* acked messages whose creation time is known */
 	uint64_t latency_p50_usec; /* oldest reading in a message -> its PUBACK, since start */

@@ -169,15 +169,22 @@ ble = {{ min_interval = "0s"; devices = (
 
     def test_status_and_metrics_json_from_the_daemon_and_the_file(self):
         # Running: exit 0, the health record from status --json and metrics --json alike.
+        started = time.monotonic()
         self.start_daemon()
-        deadline = time.monotonic() + 15
+        deadline = started + 15
         rec = {}
-        while rec.get("readings_in", 0) == 0 and time.monotonic() < deadline:
+        while rec.get("published", 0) == 0 and time.monotonic() < deadline:
             time.sleep(0.1)
             r = ctl("-c", self.conf, "status", "--json")
             self.assertEqual(r.returncode, 0, r.stderr)
             rec = load(r)
         self.assertGreater(rec["readings_in"], 0, rec)
+        self.assertGreater(rec["published"], 0, rec)
+        # The first and latest PUBACK on CLOCK_MONOTONIC (time.monotonic()'s clock), in order,
+        # within the daemon's lifetime.
+        self.assertLessEqual(int(started * 1000), rec["first_ack_mono_ms"])
+        self.assertLessEqual(rec["first_ack_mono_ms"], rec["last_ack_mono_ms"])
+        self.assertLessEqual(rec["last_ack_mono_ms"], time.monotonic() * 1000)
         self.assertEqual((rec["schema"], rec["running"], rec["gateway"]), (1, True, "itest"))
         r = ctl("-c", self.conf, "metrics", "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -195,6 +202,7 @@ ble = {{ min_interval = "0s"; devices = (
             off = load(r)
             self.assertFalse(off["running"])
             self.assertEqual(sorted(set(off) - {"next_seq"}), sorted(rec), cmd)
+            self.assertEqual((off["first_ack_mono_ms"], off["last_ack_mono_ms"]), (None, None))
         r = ctl("-c", self.conf, "metrics")
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("\nfieldgate_up 0\n", "\n" + r.stdout)

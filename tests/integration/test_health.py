@@ -29,7 +29,8 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 HA_KEYS = ("uptime_s", "buffer_depth", "oldest_age_s", "disk_free", "db_bytes", "readings_per_s",
            "published_per_s", "evicted", "dropped", "broker", "clock_synchronized", "version")
 # What only the daemon knows may be null from the file, never from the daemon.
-NULLABLE_FROM_DAEMON = {"time_ms", "sx130x_eui", "sx130x_temperature"}
+NULLABLE_FROM_DAEMON = {"time_ms", "sx130x_eui", "sx130x_temperature", "first_ack_mono_ms",
+                        "last_ack_mono_ms"}
 
 
 def check_record(test, rec, running=True):
@@ -46,6 +47,17 @@ def check_record(test, rec, running=True):
         test.assertEqual(rec["evicted"], sum(rec["evictions"].values()))
         test.assertEqual(rec["dropped"], sum(rec["drops"].values()))
         test.assertEqual(rec["evicted_disk"], rec["evictions"]["disk"])
+
+
+def check_acks(test, rec, started, now):
+    """The first and latest PUBACK of a daemon that has had some: on CLOCK_MONOTONIC (as
+    time.monotonic()), in order, between started and now (seconds, taken around the daemon)."""
+    first, last = rec["first_ack_mono_ms"], rec["last_ack_mono_ms"]
+    test.assertIsInstance(first, int, rec)
+    test.assertIsInstance(last, int, rec)
+    test.assertLessEqual(int(started * 1000), first)
+    test.assertLessEqual(first, last)
+    test.assertLessEqual(last, now * 1000)
 
 
 def metrics(text):
@@ -91,6 +103,7 @@ buffer = {{ commit_interval_ms = 50; }};
         check_record(self, st)
         self.assertIn(st["broker"], ("connecting", "waiting to reconnect"))
         self.assertEqual((st["schema"], st["gateway"], st["connects"]), (1, "itest", 0))
+        self.assertEqual((st["first_ack_mono_ms"], st["last_ack_mono_ms"]), (None, None))
         self.assertRegex(st["boot_id"], r"^[0-9a-f]{32}$")
         self.assertEqual(st["sources"]["sim"]["state"], "running")
         self.assertGreater(st["sources"]["sim"]["received"], 0)
@@ -210,8 +223,16 @@ buffer = {{ commit_interval_ms = 50; }};
         self.broker = Broker(self.dir)
         self.broker.start()
         self.write_conf(self.conf_text(self.broker.port))
+        started = time.monotonic()
         self.start_daemon()
         st = self.wait_status(lambda s: s["published"] > 0, 20, "published messages")
+        check_record(self, st)
+        check_acks(self, st, started, time.monotonic())
+        # More acks: the first stays, the latest moves on.
+        st2 = self.wait_status(lambda s: s["published"] > st["published"], 20, "more acks")
+        check_acks(self, st2, started, time.monotonic())
+        self.assertEqual(st2["first_ack_mono_ms"], st["first_ack_mono_ms"])
+        self.assertGreaterEqual(st2["last_ack_mono_ms"], st["last_ack_mono_ms"])
         r = run([FIELDGATECTL, "-c", self.conf, "metrics"])
         self.assertEqual(r.returncode, 0, r.stderr)
         fams = metrics(r.stdout)
