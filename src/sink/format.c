@@ -128,31 +128,23 @@ static void put_base_name(struct fg_json *j, const struct fg_reading *r)
 	size_t len = strnlen(r->device_id, FG_DEVICE_ID_MAX);
 
 	if (parse_eui(r->device_id, hex)) {
-		fg_json_printf(j, "\"urn:dev:mac:%s:\"", hex);
+		fg_json_raw(j, "\"urn:dev:mac:", 13);
+		fg_json_raw(j, hex, strlen(hex));
+		fg_json_raw(j, ":\"", 2);
 		return;
 	}
 	for (size_t i = 0; i < len; i++)
 		id[i] = is_urn_char(r->device_id[i]) ? r->device_id[i] : '-';
 	/* An empty identifier is not allowed either. */
-	fg_json_printf(j, "\"urn:dev:org:%d-fieldgate.%s:%.*s:\"", FG_FORMAT_URN_PEN,
-		       src ? src : "unknown", len ? (int) len : 1, len ? id : "-");
-}
-
-/* Seconds with millisecond precision from signed ms, exact and without trailing zeros. */
-static void put_seconds(struct fg_json *j, int64_t ms)
-{
-	uint64_t a = ms < 0 ? (uint64_t) 0 - (uint64_t) ms : (uint64_t) ms;
-	unsigned frac = (unsigned) (a % 1000);
-	char digits[4];
-	int n = 3;
-
-	fg_json_printf(j, "%s%" PRIu64, ms < 0 ? "-" : "", a / 1000);
-	if (!frac)
-		return;
-	snprintf(digits, sizeof(digits), "%03u", frac);
-	while (digits[n - 1] == '0')
-		n--;
-	fg_json_printf(j, ".%.*s", n, digits);
+	if (!src)
+		src = "unknown";
+	fg_json_raw(j, "\"urn:dev:org:", 13);
+	fg_json_i64(j, FG_FORMAT_URN_PEN);
+	fg_json_raw(j, "-fieldgate.", 11);
+	fg_json_raw(j, src, strlen(src));
+	fg_json_raw(j, ":", 1);
+	fg_json_raw(j, len ? id : "-", len ? len : 1);
+	fg_json_raw(j, ":\"", 2);
 }
 
 /*
@@ -163,7 +155,7 @@ static void put_seconds(struct fg_json *j, int64_t ms)
  */
 static void put_number(struct fg_json *j, double v)
 {
-	fg_json_printf(j, "%.15g", v);
+	fg_json_number(j, v, 15);
 }
 
 /* Whether the reading has a value JSON can carry: NaN and infinities have none. */
@@ -180,7 +172,9 @@ static void put_senml_name(struct fg_json *j, const char *q)
 
 	for (size_t i = 0; i < len; i++)
 		name[i] = is_senml_name_char(q[i]) ? q[i] : '_';
-	fg_json_printf(j, "\"%.*s\"", (int) len, name);
+	fg_json_raw(j, "\"", 1);
+	fg_json_raw(j, name, len);
+	fg_json_raw(j, "\"", 1);
 }
 
 /* The value member of a reading. */
@@ -189,15 +183,19 @@ static void put_value(struct fg_json *j, const struct fg_reading *r, const char 
 {
 	switch (r->kind) {
 	case FG_VALUE_NUMBER:
-		fg_json_printf(j, "%s", num_key);
+		fg_json_raw(j, num_key, strlen(num_key));
 		put_number(j, r->number);
 		break;
 	case FG_VALUE_BOOL:
-		fg_json_printf(j, "%s%s", bool_key, r->boolean ? "true" : "false");
+		fg_json_raw(j, bool_key, strlen(bool_key));
+		if (r->boolean)
+			fg_json_raw(j, "true", 4);
+		else
+			fg_json_raw(j, "false", 5);
 		break;
 	case FG_VALUE_STRING:
 	default:
-		fg_json_printf(j, "%s", str_key);
+		fg_json_raw(j, str_key, strlen(str_key));
 		fg_json_string(j, r->text);
 		break;
 	}
@@ -228,9 +226,11 @@ static void format_senml(struct fg_json *j, const struct fg_reading *r, size_t n
 			put_base_name(j, &r[0]);
 			if (base) {
 				fg_json_raw(j, ",\"bt\":", 6);
-				put_seconds(j, (int64_t) base);
+				fg_json_ms_seconds(j, (int64_t) base);
 			}
-			fg_json_printf(j, ",\"seq\":%" PRIu64 ",", seq);
+			fg_json_raw(j, ",\"seq\":", 7);
+			fg_json_u64(j, seq);
+			fg_json_raw(j, ",", 1);
 		}
 		fg_json_raw(j, "\"n\":", 4);
 		put_senml_name(j, r[i].quantity);
@@ -241,7 +241,7 @@ static void format_senml(struct fg_json *j, const struct fg_reading *r, size_t n
 		put_value(j, &r[i], ",\"v\":", ",\"vs\":", ",\"vb\":");
 		if (base && r[i].time_ms && r[i].time_ms != base) {
 			fg_json_raw(j, ",\"t\":", 5);
-			put_seconds(j, (int64_t) (r[i].time_ms - base));
+			fg_json_ms_seconds(j, (int64_t) (r[i].time_ms - base));
 		}
 		fg_json_raw(j, "}", 1);
 		records++;
@@ -322,10 +322,12 @@ static int format_flat(struct fg_json *j, const struct fg_reading *r, size_t n, 
 	fg_json_string_n(j, r[0].device_name, FG_DEVICE_NAME_MAX);
 	fg_json_raw(j, ",\"source\":", 10);
 	fg_json_string(j, fg_source_kind_to_string(r[0].source));
-	fg_json_printf(j, ",\"seq\":%" PRIu64, seq);
-	if (r[0].time_ms)
-		fg_json_printf(j, ",\"time\":%" PRIu64, r[0].time_ms);
-	else
+	fg_json_raw(j, ",\"seq\":", 7);
+	fg_json_u64(j, seq);
+	if (r[0].time_ms) {
+		fg_json_raw(j, ",\"time\":", 8);
+		fg_json_u64(j, r[0].time_ms);
+	} else
 		fg_json_raw(j, ",\"time\":null", 12);
 	for (size_t i = 0; i < n; i++) {
 		char *key = keys[used].s, base[FLAT_KEY_ESCAPED_SIZE];
@@ -338,7 +340,9 @@ static int format_flat(struct fg_json *j, const struct fg_reading *r, size_t n, 
 		snprintf(key, sizeof(keys[0].s), "%s", base);
 		for (unsigned k = 2; key_taken(key, keys, used); k++)
 			snprintf(key, sizeof(keys[0].s), "%s_%u", base, k);
-		fg_json_printf(j, ",\"%s\"", key);
+		fg_json_raw(j, ",\"", 2);
+		fg_json_raw(j, key, strlen(key));
+		fg_json_raw(j, "\"", 1);
 		put_value(j, &r[i], ":", ":", ":");
 		any_unit |= r[i].unit[0] != '\0';
 		used++;
@@ -362,15 +366,25 @@ static int format_flat(struct fg_json *j, const struct fg_reading *r, size_t n, 
 		fg_json_raw(j, "}", 1);
 	}
 	if (radio) {
-		fg_json_printf(j, ",\"rssi\":%d", radio->rssi);
-		if (isfinite(radio->snr))
+		fg_json_raw(j, ",\"rssi\":", 8);
+		fg_json_i64(j, radio->rssi);
+		if (isfinite(radio->snr)) {
 			/* A float: 6 digits (FLT_DIG) show 7.3, not 7.30000019073486. */
-			fg_json_printf(j, ",\"snr\":%.6g", (double) radio->snr);
-		fg_json_printf(j, ",\"freq\":%" PRIu32, radio->freq_hz);
-		if (radio->sf)
-			fg_json_printf(j, ",\"sf\":%u,\"bw\":%" PRIu32, radio->sf, radio->bw_hz);
-		if (radio->dr >= 0)
-			fg_json_printf(j, ",\"dr\":%d", radio->dr);
+			fg_json_raw(j, ",\"snr\":", 7);
+			fg_json_number(j, (double) radio->snr, 6);
+		}
+		fg_json_raw(j, ",\"freq\":", 8);
+		fg_json_u64(j, radio->freq_hz);
+		if (radio->sf) {
+			fg_json_raw(j, ",\"sf\":", 6);
+			fg_json_u64(j, radio->sf);
+			fg_json_raw(j, ",\"bw\":", 6);
+			fg_json_u64(j, radio->bw_hz);
+		}
+		if (radio->dr >= 0) {
+			fg_json_raw(j, ",\"dr\":", 6);
+			fg_json_i64(j, radio->dr);
+		}
 	}
 	fg_json_raw(j, "}", 1);
 	free(keys);
@@ -444,7 +458,7 @@ int fg_format_stamp_time(const void *payload, size_t len, uint64_t time_ms, char
 		i++;
 		fg_json_raw(&j, p, i);
 		fg_json_raw(&j, ",\"bt\":", 6);
-		put_seconds(&j, (int64_t) time_ms);
+		fg_json_ms_seconds(&j, (int64_t) time_ms);
 		fg_json_raw(&j, p + i, len - i);
 	} else if (len > strlen(flat_head) && memcmp(p, flat_head, strlen(flat_head)) == 0) {
 		/* The first "time" key is the header's: only its null is replaced. */
@@ -453,7 +467,8 @@ int fg_format_stamp_time(const void *payload, size_t len, uint64_t time_ms, char
 		    memcmp(at, flat_null, strlen(flat_null)) != 0)
 			goto exists;
 		fg_json_raw(&j, p, (size_t) (at - p));
-		fg_json_printf(&j, ",\"time\":%" PRIu64, time_ms);
+		fg_json_raw(&j, ",\"time\":", 8);
+		fg_json_u64(&j, time_ms);
 		at += strlen(flat_null);
 		fg_json_raw(&j, at, len - (size_t) (at - p));
 	} else {
@@ -471,10 +486,22 @@ exists:
 /* Copy one placeholder's value, replacing what MQTT gives meaning to by '_'. */
 static void put_topic_value(struct fg_json *j, const char *v, size_t maxlen)
 {
-	size_t len = v ? strnlen(v, maxlen) : 0;
+	size_t len, run = 0;
 
-	for (size_t i = 0; i < len; i++)
-		fg_json_raw(j, is_topic_char((unsigned char) v[i]) ? &v[i] : "_", 1);
+	if (!v)
+		return;
+	len = strnlen(v, maxlen);
+	/* Runs of plain characters are copied at once. */
+	for (size_t i = 0; i < len; i++) {
+		if (is_topic_char((unsigned char) v[i])) {
+			run++;
+			continue;
+		}
+		fg_json_raw(j, v + i - run, run);
+		fg_json_raw(j, "_", 1);
+		run = 0;
+	}
+	fg_json_raw(j, v + len - run, run);
 }
 
 int fg_format_topic(const char *tmpl, const char *gateway, const struct fg_reading *r, char *buf,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/json.h"
+#include "util/numfmt.h"
 
 void fg_json_init_fixed(struct fg_json *j, char *buf, size_t size)
 {
@@ -116,6 +117,34 @@ void fg_json_printf(struct fg_json *j, const char *fmt, ...)
 	(void) vsnprintf(j->buf + j->len, (size_t) n + 1, fmt, ap);
 	va_end(ap);
 	j->len += (size_t) n;
+}
+
+void fg_json_number(struct fg_json *j, double v, int prec)
+{
+	char b[FG_NUMFMT_MAX];
+
+	fg_json_raw(j, b, fg_numfmt_g(b, v, prec));
+}
+
+void fg_json_u64(struct fg_json *j, uint64_t v)
+{
+	char b[FG_NUMFMT_MAX];
+
+	fg_json_raw(j, b, fg_numfmt_u64(b, v));
+}
+
+void fg_json_i64(struct fg_json *j, int64_t v)
+{
+	char b[FG_NUMFMT_MAX];
+
+	fg_json_raw(j, b, fg_numfmt_i64(b, v));
+}
+
+void fg_json_ms_seconds(struct fg_json *j, int64_t ms)
+{
+	char b[FG_NUMFMT_MAX];
+
+	fg_json_raw(j, b, fg_numfmt_ms_seconds(b, ms));
 }
 
 size_t fg_utf8_seq_len(const unsigned char *p, size_t avail)

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct fg_json {
 	char *buf;   /* always NUL-terminated while err == 0 and buf != NULL */
@@ -36,6 +37,14 @@ int fg_json_steal(struct fg_json *j, char **ret_buf, size_t *ret_len);
 void fg_json_raw(struct fg_json *j, const char *s, size_t n);
 /* Append formatted raw text. */
 __attribute__((format(printf, 2, 3))) void fg_json_printf(struct fg_json *j, const char *fmt, ...);
+/* Append v as "%.*g" with precision prec would (util/numfmt.h); callers keep NaN and infinities out. */
+void fg_json_number(struct fg_json *j, double v, int prec);
+/* Append v in decimal. */
+void fg_json_u64(struct fg_json *j, uint64_t v);
+void fg_json_i64(struct fg_json *j, int64_t v);
+/* Append signed milliseconds as exact seconds (fg_numfmt_ms_seconds). */
+void fg_json_ms_seconds(struct fg_json *j, int64_t ms);
+
 /*
  * Append at most maxlen bytes of s (stopping at a NUL) as a quoted JSON
  * string. '"' and '\\' are backslash-escaped, '\n' becomes \n, other control
