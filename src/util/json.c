@@ -83,7 +83,7 @@ static bool reserve(struct fg_json *j, size_t n)
 	return true;
 }
 
-void fg_json_raw(struct fg_json *j, const char *s, size_t n)
+void fg_json_raw_grow(struct fg_json *j, const char *s, size_t n)
 {
 	if (!reserve(j, n))
 		return;

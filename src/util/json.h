@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct fg_json {
 	char *buf;   /* always NUL-terminated while err == 0 and buf != NULL */
@@ -33,8 +34,22 @@ void fg_json_free(struct fg_json *j);
  */
 int fg_json_steal(struct fg_json *j, char **ret_buf, size_t *ret_len);
 
-/* Append n raw bytes (the caller vouches they are JSON). */
-void fg_json_raw(struct fg_json *j, const char *s, size_t n);
+/* fg_json_raw's way when the bytes do not fit what is allocated (or nothing is). */
+void fg_json_raw_grow(struct fg_json *j, const char *s, size_t n);
+/*
+ * Append n raw bytes (the caller vouches they are JSON). Inline: the payload
+ * writer appends a few bytes at a time, most of them constant.
+ */
+static inline void fg_json_raw(struct fg_json *j, const char *s, size_t n)
+{
+	if (j->err == 0 && j->buf && n < j->size - j->len) {
+		memcpy(j->buf + j->len, s, n);
+		j->len += n;
+		j->buf[j->len] = '\0';
+		return;
+	}
+	fg_json_raw_grow(j, s, n);
+}
 /* Append formatted raw text. */
 __attribute__((format(printf, 2, 3))) void fg_json_printf(struct fg_json *j, const char *fmt, ...);
 /* Append v as "%.*g" with precision prec would (util/numfmt.h); callers keep NaN and infinities out. */

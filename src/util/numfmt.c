@@ -7,43 +7,46 @@
 
 #include "util/numfmt.h"
 
-/* Powers of ten that are exact doubles (up to 10^22) and exact uint64_t (up to 10^19). */
+/* Powers of ten that are exact doubles: up to 10^22. */
 static const double pow10_d[] = { 1e0,  1e1,  1e2,  1e3,  1e4,	1e5,  1e6,  1e7,
 				  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 				  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
-static const uint64_t pow10_u[] = { 1ULL,
-				    10ULL,
-				    100ULL,
-				    1000ULL,
-				    10000ULL,
-				    100000ULL,
-				    1000000ULL,
-				    10000000ULL,
-				    100000000ULL,
-				    1000000000ULL,
-				    10000000000ULL,
-				    100000000000ULL,
-				    1000000000000ULL,
-				    10000000000000ULL,
-				    100000000000000ULL,
-				    1000000000000000ULL,
-				    10000000000000000ULL,
-				    100000000000000000ULL,
-				    1000000000000000000ULL,
-				    10000000000000000000ULL };
+/* The doubles nearest 10^x for x = -4..15, at [x + 4]: the decimal exponent's estimate. */
+static const double tens[] = { 1e-4, 1e-3, 1e-2, 1e-1, 1e0,  1e1,  1e2,	1e3,  1e4,  1e5,
+			       1e6,  1e7,  1e8,	 1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
 
-/* The decimal digits of v, most significant first, into buf (20 bytes); returns their count. */
+/* The digits of v < 10^8, exactly 8 of them (zero-padded), with 32-bit arithmetic only. */
+static void digits8(char *buf, uint32_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		buf[i] = (char) ('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * The decimal digits of v, most significant first, into buf (20 bytes);
+ * returns their count. 64-bit division is a library call on 32-bit ARM:
+ * one per 8 digits, the rest in 32 bits.
+ */
 static size_t digits_u64(char *buf, uint64_t v)
 {
-	char tmp[20];
-	size_t n = 0;
+	char tmp[10];
+	size_t n = 0, k;
+	uint32_t w;
 
+	if (v > UINT32_MAX) {
+		n = digits_u64(buf, v / 100000000U);
+		digits8(buf + n, (uint32_t) (v % 100000000U));
+		return n + 8;
+	}
+	w = (uint32_t) v;
 	do {
-		tmp[n++] = (char) ('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
+		tmp[n++] = (char) ('0' + w % 10);
+		w /= 10;
+	} while (w);
+	for (k = 0; k < n; k++)
+		buf[k] = tmp[n - 1 - k];
 	return n;
 }
 
@@ -93,11 +96,18 @@ static size_t put_fixed(char *buf, bool neg, uint64_t m, unsigned k)
 	char d[20];
 	size_t nd, n = 0;
 
-	/* Trailing zeros of the fraction say nothing: drop them (and the point if nothing is left). */
-	while (k > 0 && m % 10 == 0) {
-		m /= 10;
-		k--;
-	}
+	/*
+	 * Trailing zeros of the fraction say nothing: drop them (and the point if
+	 * nothing is left), eight, four, two and one at a time.
+	 */
+	static const uint32_t step[] = { 100000000, 10000, 100, 10 };
+	static const unsigned digits[] = { 8, 4, 2, 1 };
+
+	for (size_t i = 0; i < 4 && k > 0 && m; i++)
+		while (k >= digits[i] && m % step[i] == 0) {
+			m /= step[i];
+			k -= digits[i];
+		}
 	nd = digits_u64(d, m);
 	if (neg)
 		buf[n++] = '-';
@@ -122,43 +132,110 @@ static size_t put_fixed(char *buf, bool neg, uint64_t m, unsigned k)
 	return n;
 }
 
+/*
+ * The exact product a * b as hi + lo (hi the rounded product): with a fused
+ * multiply-add where the hardware has one, else Dekker's product of split
+ * halves (exact without overflow or underflow, and without contraction into
+ * FMAs, which only hardware that has them does).
+ */
+static void exact_product(double a, double b, double *hi, double *lo)
+{
+	double p = a * b;
+#ifdef FP_FAST_FMA
+	*lo = fma(a, b, -p);
+#else
+	const double split = 134217729.0; /* 2^27 + 1 */
+	double c = split * a, ah = c - (c - a), al = a - ah;
+	double d = split * b, bh = d - (d - b), bl = b - bh;
+
+	*lo = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+#endif
+	*hi = p;
+}
+
+size_t fg_numfmt_g_fast(char *buf, double v, int prec)
+{
+	double a = fabs(v);
+
+	/*
+	 * Where double arithmetic is done wider (x87) the exact product below is
+	 * not; %g switches to exponents outside 1e-4 .. 10^prec.
+	 */
+	if (FLT_EVAL_METHOD == 0 && prec >= 1 && prec <= 15 && a >= 1e-4 && a < pow10_d[prec]) {
+		bool neg = signbit(v);
+		const double lo_m = pow10_d[prec - 1], hi_m = pow10_d[prec];
+		uint64_t bits;
+		int x, s;
+
+		/*
+		 * x: the decimal exponent, estimated from the binary one (floor of
+		 * e2 * log10(2), 78913 / 2^18 of it) and moved to the doubles nearest
+		 * the powers of ten.
+		 */
+		memcpy(&bits, &a, sizeof(bits));
+		x = (((int) (bits >> 52) - 1023) * 78913) >> 18;
+		if (x < -4)
+			x = -4;
+		while (x < prec - 1 && a >= tens[x + 5])
+			x++;
+		while (x > -4 && a < tens[x + 4])
+			x--;
+		s = prec - 1 - x;
+		/*
+		 * m: a * 10^s rounded to an integer, from its exact value (hi + lo):
+		 * %g's prec significant digits when m lies in [10^(prec-1), 10^prec].
+		 * A wrong estimate of x is off by one and moves s once; an exact tie
+		 * (round half to even on the exact value) goes to snprintf.
+		 */
+		for (int tries = 0; tries < 3 && s >= 0 && s <= prec + 4; tries++) {
+			double p, e, m, f;
+
+			exact_product(a, pow10_d[s], &p, &e);
+			m = nearbyint(p);
+			f = (p - m) + e; /* the exact value less m, to within 1e-16 */
+			if (fabs(fabs(f) - 0.5) < 1e-9)
+				break;
+			if (f > 0.5) {
+				m += 1;
+				f -= 1;
+			} else if (f < -0.5) {
+				m -= 1;
+				f += 1;
+			}
+			/* Now the exact value is m + f, |f| < 0.5, and f's sign is exact. */
+			if (m < lo_m || (m == lo_m && f < 0)) {
+				s++; /* below 10^(prec-1): x was one too high */
+				continue;
+			}
+			if (m > hi_m || (m == hi_m && f >= 0)) {
+				s--; /* 10^prec or more: x was one too low */
+				continue;
+			}
+			/* Rounding up to 10^prec adds a digit to the exponent: fixed notation needs it < prec, >= -4. */
+			if (m == hi_m ? (s < 1 || s > prec + 4) : (s > prec + 3))
+				break;
+			return put_fixed(buf, neg, (uint64_t) m, (unsigned) s);
+		}
+	} else if (prec >= 1 && prec <= 17 && a == 0.0) {
+		/* %g of zero: "0", and "-0" for negative zero. */
+		size_t n = 0;
+
+		if (signbit(v))
+			buf[n++] = '-';
+		buf[n++] = '0';
+		buf[n] = '\0';
+		return n;
+	}
+	return 0;
+}
+
 size_t fg_numfmt_g(char *buf, double v, int prec)
 {
-	double a = fabs(v), limit;
+	size_t n = fg_numfmt_g_fast(buf, v, prec);
 	int r;
 
-	/* Where double arithmetic is done wider (x87), the round-trip check below would lie. */
-	if (FLT_EVAL_METHOD == 0 && prec >= 1 && prec <= 15 && a < (limit = pow10_d[prec])) {
-		bool neg = signbit(v);
-
-		if (a == 0.0) {
-			/* %g of zero: "0", and "-0" for negative zero. */
-			if (neg)
-				*buf++ = '-';
-			buf[0] = '0';
-			buf[1] = '\0';
-			return neg ? 2 : 1;
-		}
-		/*
-		 * The fewest decimals k whose m = round(a * 10^k) reads back to a: m
-		 * and 10^k are exact doubles (m < 10^15 < 2^53, k <= 22), so m / 10^k
-		 * is the double nearest the decimal, rounded once. Stop where m would
-		 * need more than prec digits.
-		 */
-		for (unsigned k = 0; k < sizeof(pow10_u) / sizeof(pow10_u[0]); k++) {
-			double x = a * pow10_d[k], m;
-
-			if (x >= limit)
-				break;
-			m = nearbyint(x);
-			if (m >= limit || m / pow10_d[k] != a)
-				continue;
-			/* %g writes fixed notation for 1e-4 and above only: m >= 10^(k-4). */
-			if (k >= 4 && (uint64_t) m < pow10_u[k - 4])
-				break;
-			return put_fixed(buf, neg, (uint64_t) m, k);
-		}
-	}
+	if (n)
+		return n;
 	r = snprintf(buf, FG_NUMFMT_MAX, "%.*g", prec, v);
 	return r < 0 ? 0 : (size_t) r;
 }

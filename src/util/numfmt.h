@@ -17,17 +17,18 @@
 /*
  * "%.*g" with precision prec (1..17) for a finite or non-finite double.
  *
- * The fast path: when some decimal m / 10^k with at most prec significant
- * digits (m < 10^prec), at least 1e-4 and below 10^prec, reads back (as the
- * nearest double) to exactly v, it is written in fixed notation without
- * trailing zeros. That is %g's text: v lies within half an ulp (2^-53
- * relative) of that decimal, while decimals of prec <= 15 digits lie at
- * least 10^-15 relative apart, so rounding v's exact value to prec digits
- * gives that decimal, and %g picks fixed notation for exponents -4..prec-1.
- * Everything else (more digits, tiny or huge values, prec 16 and 17, NaN,
- * infinities) goes to snprintf.
+ * The fast path (precisions 1..15, 1e-4 <= |v| < 10^prec, where %g writes
+ * fixed notation): the exact value of |v| * 10^s (an exact two-double
+ * product) rounded to an integer m of prec digits, written with s decimals
+ * and without trailing zeros. That is %g's rounding of v's exact binary
+ * value, so 2153 * 0.01 (21.530000000000001 to 17 digits) comes out "21.53"
+ * as printf has it. Exact ties (printf rounds them half to even), zero's
+ * sign, NaN, infinities, other ranges and precisions, and machines that
+ * compute doubles wider (x87) go to snprintf.
  */
 size_t fg_numfmt_g(char *buf, double v, int prec);
+/* Its fast path alone: the same text, or 0 (buf untouched) where fg_numfmt_g would use snprintf. */
+size_t fg_numfmt_g_fast(char *buf, double v, int prec);
 /* "%" PRIu64 */
 size_t fg_numfmt_u64(char *buf, uint64_t v);
 /* "%" PRId64 */
