@@ -98,6 +98,36 @@ static uint64_t fnv_str(uint64_t h, const char *s)
 
 #define FNV_SEED UINT64_C(0xcbf29ce484222325)
 
+/*
+ * The in-memory tables' hash (match cache, series): eight bytes a step
+ * (FNV-1a's byte a step was 5% of the instructions per reading end to end),
+ * a multiply and a fold of the high half into the low bits the slots use.
+ * Never stored: byte order may make it differ between machines.
+ */
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	uint64_t w;
+
+	for (; n >= 8; c += 8, n -= 8) {
+		memcpy(&w, c, 8);
+		h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
+		h ^= h >> 32;
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, c, n);
+		h = (h ^ w ^ ((uint64_t) n << 56)) * UINT64_C(0x9e3779b97f4a7c15);
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	return hash_bytes(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
 uint64_t fg_rules_fingerprint(const struct fg_rule_config *r)
 {
 	const struct fg_expr *e[] = { r->drop_if, r->set, r->when, r->clear_when };
@@ -168,7 +198,7 @@ static const uint64_t *match_bits(struct fg_rules *x, const struct fg_reading *r
 {
 	char key[FG_DEVICE_ID_MAX + FG_DEVICE_NAME_MAX + FG_QUANTITY_MAX + 8];
 	size_t len = identity_key(rd, key), words = x->rule_words, i;
-	uint64_t h = fnv(FNV_SEED, key, len);
+	uint64_t h = hash_bytes(FNV_SEED, key, len);
 	struct match_entry *m;
 
 	for (i = h % MATCH_SLOTS; x->cache[i]; i = (i + 1) % MATCH_SLOTS) {
@@ -199,10 +229,10 @@ static const uint64_t *match_bits(struct fg_rules *x, const struct fg_reading *r
 
 static uint64_t series_hash(uint32_t rule, const struct fg_reading *rd)
 {
-	uint64_t h = fnv(FNV_SEED, &rule, sizeof(rule));
+	uint64_t h = hash_bytes(FNV_SEED, &rule, sizeof(rule));
 
-	h = fnv(h, &rd->source, sizeof(rd->source));
-	return fnv_str(fnv_str(h, rd->device_id), rd->quantity);
+	h = hash_bytes(h, &rd->source, sizeof(rd->source));
+	return hash_str(hash_str(h, rd->device_id), rd->quantity);
 }
 
 static bool series_is(const struct series *s, uint64_t h, uint32_t rule,

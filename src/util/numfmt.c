@@ -11,42 +11,65 @@
 static const double pow10_d[] = { 1e0,  1e1,  1e2,  1e3,  1e4,	1e5,  1e6,  1e7,
 				  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 				  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+static const uint64_t pow10_u[] = { 1ULL,
+				    10ULL,
+				    100ULL,
+				    1000ULL,
+				    10000ULL,
+				    100000ULL,
+				    1000000ULL,
+				    10000000ULL,
+				    100000000ULL,
+				    1000000000ULL,
+				    10000000000ULL,
+				    100000000000ULL,
+				    1000000000000ULL,
+				    10000000000000ULL,
+				    100000000000000ULL,
+				    1000000000000000ULL,
+				    10000000000000000ULL,
+				    100000000000000000ULL,
+				    1000000000000000000ULL,
+				    10000000000000000000ULL };
 /* The doubles nearest 10^x for x = -4..15, at [x + 4]: the decimal exponent's estimate. */
 static const double tens[] = { 1e-4, 1e-3, 1e-2, 1e-1, 1e0,  1e1,  1e2,	1e3,  1e4,  1e5,
 			       1e6,  1e7,  1e8,	 1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
 
-/* The digits of v < 10^8, exactly 8 of them (zero-padded), with 32-bit arithmetic only. */
-static void digits8(char *buf, uint32_t v)
+/* How many decimal digits v has (1 for 0). */
+static size_t count_digits(uint64_t v)
 {
-	for (int i = 7; i >= 0; i--) {
-		buf[i] = (char) ('0' + v % 10);
-		v /= 10;
-	}
+	size_t n = 1;
+
+	while (n < 20 && v >= pow10_u[n])
+		n++;
+	return n;
 }
 
 /*
- * The decimal digits of v, most significant first, into buf (20 bytes);
- * returns their count. 64-bit division is a library call on 32-bit ARM:
- * one per 8 digits, the rest in 32 bits.
+ * Write v's n lowest decimal digits backwards, ending just before end;
+ * returns where they start. In 32 bits once v fits: 64-bit division is a
+ * library call on 32-bit ARM.
  */
+static char *put_digits_rev(char *end, uint64_t v, size_t n)
+{
+	while (n && v > UINT32_MAX) {
+		*--end = (char) ('0' + v % 10);
+		v /= 10;
+		n--;
+	}
+	for (uint32_t w = (uint32_t) v; n; n--) {
+		*--end = (char) ('0' + w % 10);
+		w /= 10;
+	}
+	return end;
+}
+
+/* The decimal digits of v, most significant first, into buf; returns their count. */
 static size_t digits_u64(char *buf, uint64_t v)
 {
-	char tmp[10];
-	size_t n = 0, k;
-	uint32_t w;
+	size_t n = count_digits(v);
 
-	if (v > UINT32_MAX) {
-		n = digits_u64(buf, v / 100000000U);
-		digits8(buf + n, (uint32_t) (v % 100000000U));
-		return n + 8;
-	}
-	w = (uint32_t) v;
-	do {
-		tmp[n++] = (char) ('0' + w % 10);
-		w /= 10;
-	} while (w);
-	for (k = 0; k < n; k++)
-		buf[k] = tmp[n - 1 - k];
+	put_digits_rev(buf + n, v, n);
 	return n;
 }
 
@@ -93,43 +116,38 @@ size_t fg_numfmt_ms_seconds(char *buf, int64_t ms)
 /* The fixed-notation text of m / 10^k without trailing zeros, after an optional '-'. */
 static size_t put_fixed(char *buf, bool neg, uint64_t m, unsigned k)
 {
-	char d[20];
-	size_t nd, n = 0;
-
 	/*
 	 * Trailing zeros of the fraction say nothing: drop them (and the point if
 	 * nothing is left), eight, four, two and one at a time.
 	 */
 	static const uint32_t step[] = { 100000000, 10000, 100, 10 };
-	static const unsigned digits[] = { 8, 4, 2, 1 };
+	static const unsigned width[] = { 8, 4, 2, 1 };
+	size_t nd, len;
+	char *p;
 
 	for (size_t i = 0; i < 4 && k > 0 && m; i++)
-		while (k >= digits[i] && m % step[i] == 0) {
+		while (k >= width[i] && m % step[i] == 0) {
 			m /= step[i];
-			k -= digits[i];
+			k -= width[i];
 		}
-	nd = digits_u64(d, m);
-	if (neg)
-		buf[n++] = '-';
+	nd = count_digits(m);
+	/* [-] then "0.000ddd" when all digits are decimals, else "ddd.ddd" (or "ddd"). */
+	len = (neg ? 1 : 0) + (nd <= k ? 2 + k : nd + (k ? 1 : 0));
+	buf[len] = '\0';
 	if (nd <= k) {
-		/* 0.000ddd */
-		buf[n++] = '0';
-		buf[n++] = '.';
-		memset(buf + n, '0', k - nd);
-		n += k - nd;
-		memcpy(buf + n, d, nd);
-		n += nd;
+		p = put_digits_rev(buf + len, m, k);
+		*--p = '.';
+		*--p = '0';
+	} else if (k) {
+		p = put_digits_rev(buf + len, m % pow10_u[k], k);
+		*--p = '.';
+		p = put_digits_rev(p, m / pow10_u[k], nd - k);
 	} else {
-		memcpy(buf + n, d, nd - k);
-		n += nd - k;
-		if (k) {
-			buf[n++] = '.';
-			memcpy(buf + n, d + nd - k, k);
-			n += k;
-		}
+		p = put_digits_rev(buf + len, m, nd);
 	}
-	buf[n] = '\0';
-	return n;
+	if (neg)
+		*--p = '-';
+	return len;
 }
 
 /*
