@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -261,15 +262,63 @@ fail:
 	return r;
 }
 
+/*
+ * The group's id, looked up in a child: getgrnam() loads the NSS modules
+ * (nss-systemd and what it links, a third of a megabyte resident) into the
+ * process that calls it and never unloads them, for one lookup at start-up.
+ * The child answers over a pipe with the id or a negative errno.
+ */
+int fg_control_lookup_group(const char *group, gid_t *ret)
+{
+	int fds[2], status;
+	long long answer = -EIO;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+
+		close(fds[0]);
+		close(fds[1]);
+		return e;
+	}
+	if (pid == 0) {
+		struct group *g;
+		long long v;
+
+		close(fds[0]);
+		errno = 0;
+		g = getgrnam(group);
+		v = g ? (long long) g->gr_gid
+		      : errno && errno != ENOENT && errno != ESRCH ? -errno : -ENOENT;
+		_exit(write(fds[1], &v, sizeof(v)) == sizeof(v) ? 0 : 1);
+	}
+	close(fds[1]);
+	do
+		n = read(fds[0], &answer, sizeof(answer));
+	while (n < 0 && errno == EINTR);
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t) sizeof(answer))
+		return -EIO;
+	if (answer < 0)
+		return (int) answer;
+	*ret = (gid_t) answer;
+	return 0;
+}
+
 int fg_control_set_group(struct fg_control *c, const char *group)
 {
-	struct group *g;
+	gid_t gid;
+	int r = fg_control_lookup_group(group, &gid);
 
-	errno = 0;
-	g = getgrnam(group);
-	if (!g)
-		return errno && errno != ENOENT && errno != ESRCH ? -errno : -ENOENT;
-	if (fchownat(AT_FDCWD, c->path, (uid_t)-1, g->gr_gid, 0) < 0)
+	if (r < 0)
+		return r;
+	if (fchownat(AT_FDCWD, c->path, (uid_t)-1, gid, 0) < 0)
 		return -errno;
 	return 0;
 }

@@ -20,6 +20,7 @@
  */
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <systemd/sd-event.h>
 
@@ -54,6 +55,8 @@ int fg_control_new(const char *path, sd_event *loop, fg_control_fn fn, void *use
  * when the daemon is neither root nor a member of the group). Never logs.
  */
 int fg_control_set_group(struct fg_control *c, const char *group);
+/* A group's id (getgrnam in a child, so no NSS module stays loaded); -ENOENT for none. */
+int fg_control_lookup_group(const char *group, gid_t *ret);
 
 /* Stop listening, close every client and remove the socket file. NULL is fine. */
 void fg_control_free(struct fg_control *c);

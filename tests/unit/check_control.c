@@ -5,6 +5,8 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <grp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +210,44 @@ START_TEST(control_pauses_instead_of_spinning_without_descriptors)
 }
 END_TEST
 
+/* Whether a shared object whose name holds `part` is mapped into this process. */
+static bool mapped(const char *part)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	bool found = false;
+
+	ck_assert_ptr_nonnull(f);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, part) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* Runs first in its own process (CK_FORK): nothing has asked NSS anything yet. */
+START_TEST(control_looks_up_a_group_without_loading_nss_modules)
+{
+	struct group *g;
+	gid_t gid = 12345;
+
+	ck_assert(!mapped("libnss_"));
+	ck_assert_int_eq(fg_control_lookup_group("root", &gid), 0);
+	ck_assert_uint_eq(gid, 0);
+	ck_assert_int_eq(fg_control_lookup_group("no-such-group-fieldgate", &gid), -ENOENT);
+	ck_assert_uint_eq(gid, 0);
+	ck_assert(!mapped("libnss_"));
+	/* The answer is what getgrnam gives in this process too, for a group not 0. */
+	g = getgrgid(getgid());
+	if (g && g->gr_gid != 0) {
+		char name[256];
+
+		snprintf(name, sizeof(name), "%s", g->gr_name);
+		ck_assert_int_eq(fg_control_lookup_group(name, &gid), 0);
+		ck_assert_uint_eq(gid, getgid());
+	}
+}
+END_TEST
+
 static Suite *control_suite(void)
 {
 	Suite *s = suite_create("control");
@@ -219,6 +259,7 @@ static Suite *control_suite(void)
 	tcase_add_test(tc, control_refuses_a_client_past_the_cap);
 	tcase_add_test(tc, control_closes_a_client_without_a_command_line);
 	tcase_add_test(tc, control_pauses_instead_of_spinning_without_descriptors);
+	tcase_add_test(tc, control_looks_up_a_group_without_loading_nss_modules);
 	suite_add_tcase(s, tc);
 	return s;
 }
