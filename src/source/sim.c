@@ -36,6 +36,9 @@ struct fg_sim {
 	uint64_t emitted;       /* readings handed to emit */
 	struct sim_device *dev;
 	struct fg_reading *batch; /* FG_SIM_MAX_PER_TICK * FG_SIM_QUANTITIES */
+	/* What every device's readings share (quantity, unit, boot), made at the first report. */
+	struct fg_reading tmpl[FG_SIM_QUANTITIES];
+	bool tmpl_ready;
 };
 
 /* xorshift64*: small, fast, and reproducible from a seed. */
@@ -79,7 +82,6 @@ static void device_report(struct fg_sim *s, uint32_t i, uint64_t now, struct fg_
 	/* Time since start, not since boot: the same seed gives the same series. */
 	double day = 2.0 * M_PI * (double)((now - s->start) / FG_USEC_PER_SEC % 86400) / 86400.0;
 	double temp, hum;
-	const char *boot = fg_clock_boot_id();
 
 	/* Ornstein-Uhlenbeck steps: noise that wanders but comes back. */
 	d->temp_noise += -0.1 * d->temp_noise + 0.15 * rng_gauss(&s->rng);
@@ -98,21 +100,39 @@ static void device_report(struct fg_sim *s, uint32_t i, uint64_t now, struct fg_
 	s->frame++;
 	d->readings += FG_SIM_QUANTITIES;
 	d->last_ms = fg_clock_wall_ms();
-	fg_reading_init(&out[0], FG_SOURCE_SIM, d->id, d->id, "temperature", "Cel");
-	fg_reading_set_number(&out[0], quantize(temp, 0.01));
-	fg_reading_init(&out[1], FG_SOURCE_SIM, d->id, d->id, "humidity", "%RH");
-	fg_reading_set_number(&out[1], quantize(hum, 0.1));
-	fg_reading_init(&out[2], FG_SOURCE_SIM, d->id, d->id, "battery", "%EL");
-	fg_reading_set_number(&out[2], quantize(d->battery, 0.1));
-	/* (a copy, not snprintf("%s"): that was 570 instructions per reading) */
-	size_t boot_len = strnlen(boot, sizeof(out[0].boot_id) - 1);
+	/*
+	 * A copy of the shared part and the id, not fg_reading_init for each
+	 * reading: that cleared and filled 280 bytes field by field, 230
+	 * instructions per reading.
+	 */
+	if (!s->tmpl_ready) {
+		static const char *const q[][2] = {
+			{ "temperature", "Cel" }, { "humidity", "%RH" }, { "battery", "%EL" }
+		};
+		const char *boot = fg_clock_boot_id();
+		size_t boot_len = strnlen(boot, sizeof(s->tmpl[0].boot_id) - 1);
 
-	for (int q = 0; q < FG_SIM_QUANTITIES; q++) {
-		out[q].mono_usec = now;
-		out[q].frame_id = s->frame;
-		memcpy(out[q].boot_id, boot, boot_len);
-		out[q].boot_id[boot_len] = '\0';
+		for (int k = 0; k < FG_SIM_QUANTITIES; k++) {
+			(void) fg_reading_init(&s->tmpl[k], FG_SOURCE_SIM, "", "", q[k][0], q[k][1]);
+			memcpy(s->tmpl[k].boot_id, boot, boot_len);
+			s->tmpl[k].boot_id[boot_len] = '\0';
+		}
+		s->tmpl_ready = true;
 	}
+	/* The ids are made by us and fit both fields. */
+	_Static_assert(FG_DEVICE_ID_MAX <= FG_DEVICE_NAME_MAX, "a sim id fits the name field");
+	size_t id_len = strnlen(d->id, sizeof(d->id) - 1) + 1;
+
+	for (int k = 0; k < FG_SIM_QUANTITIES; k++) {
+		out[k] = s->tmpl[k];
+		memcpy(out[k].device_id, d->id, id_len);
+		memcpy(out[k].device_name, d->id, id_len);
+		out[k].mono_usec = now;
+		out[k].frame_id = s->frame;
+	}
+	fg_reading_set_number(&out[0], quantize(temp, 0.01));
+	fg_reading_set_number(&out[1], quantize(hum, 0.1));
+	fg_reading_set_number(&out[2], quantize(d->battery, 0.1));
 }
 
 int fg_sim_tick(struct fg_sim *s, uint64_t now_usec)
