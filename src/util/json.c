@@ -189,8 +189,15 @@ void fg_json_string_n(struct fg_json *j, const char *s, size_t maxlen)
 	fg_json_raw(j, "\"", 1);
 	while (i < len) {
 		unsigned char c = p[i];
-		size_t k = fg_utf8_seq_len(p + i, len - i);
+		size_t k;
 
+		/* Printable ASCII, the usual case, without the UTF-8 check's call. */
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			i++;
+			run++;
+			continue;
+		}
+		k = fg_utf8_seq_len(p + i, len - i);
 		if (k > 0 && c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) {
 			/* Plain text: copy runs at once. */
 			i += k;
