@@ -70,7 +70,8 @@ static bool reserve(struct fg_json *j, size_t n)
 		j->err = -ENOBUFS;
 		return false;
 	}
-	size = j->size ? j->size : 256;
+	/* 512: a frame's SenML message (three readings, 300 to 400 bytes) in one allocation. */
+	size = j->size ? j->size : 512;
 	while (size < need)
 		size = size > SIZE_MAX / 2 ? need : size * 2;
 	p = realloc(j->buf, size);
